@@ -1,0 +1,5 @@
+//! Server functions, by feature, with the view types they return.
+
+pub mod admin;
+pub mod projects;
+pub mod session;

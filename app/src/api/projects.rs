@@ -1,0 +1,62 @@
+//! The projects a member sees.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A project as one of its members sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectCard {
+    pub id: i64,
+    pub name: String,
+    pub irb_protocol: String,
+    /// The viewer's role in the project: fellow, affiliate or scientist.
+    pub role: String,
+    pub report_count: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl From<sieve_core::projects::Membership> for ProjectCard {
+    fn from(membership: sieve_core::projects::Membership) -> Self {
+        ProjectCard {
+            id: membership.project.id,
+            name: membership.project.name,
+            irb_protocol: membership.project.irb_protocol,
+            role: membership.role.to_string(),
+            report_count: membership.report_count,
+        }
+    }
+}
+
+/// Returns the projects the signed-in user is a member of.
+#[server(endpoint = "my_projects")]
+pub async fn my_projects() -> Result<Vec<ProjectCard>, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, user) = crate::ssr::require_user().await?;
+            let memberships = sieve_core::projects::memberships_of(&state.pool, user.id).await?;
+            Ok(memberships.into_iter().map(ProjectCard::from).collect())
+        }
+        .await,
+    )
+}
+
+/// Returns one project for one of its members; anyone else gets `NotFound`, as if it did not exist.
+#[server(endpoint = "project")]
+pub async fn project(id: i64) -> Result<ProjectCard, AppError> {
+    use sieve_core::audit::{self, Action, NewEvent};
+
+    crate::ssr::respond(
+        async {
+            let (state, user) = crate::ssr::require_user().await?;
+            let membership = sieve_core::projects::membership(&state.pool, id, user.id)
+                .await
+                .map_err(|_| AppError::NotFound("Project".into()))?;
+            let event = NewEvent { actor: Some(&user.name), project_id: Some(id), ..NewEvent::default() };
+            audit::record(&state.pool, Action::ProjectViewed, event).await?;
+            Ok(ProjectCard::from(membership))
+        }
+        .await,
+    )
+}

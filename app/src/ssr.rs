@@ -1,0 +1,114 @@
+//! Server-side plumbing shared by every server function and by the server's page guard:
+//! the application state, and who the session belongs to.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use sieve_core::auth::User;
+use sqlx::SqlitePool;
+use tower_sessions::Session;
+
+use crate::error::AppError;
+
+/// Session key holding the signed-in user's id.
+pub const USER_ID_KEY: &str = "user_id";
+/// Session key holding when the user signed in (unix seconds), for the absolute timeout.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// What the server knows of its own configuration at run time.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub index_dir: PathBuf,
+    /// A session ends this long after sign-in, however active it is.
+    pub absolute_session_seconds: i64,
+}
+
+/// The one state of the application, given to axum handlers and provided to Leptos as context.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub leptos_options: LeptosOptions,
+    pub settings: Arc<Settings>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Returns the application state inside a server function or a page render.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("application state missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Returns the request's session (put there by the session layer).
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "no session on the request");
+        AppError::Internal
+    })
+}
+
+/// Returns the user a session belongs to, or `None` when it has none, has outlived the
+/// absolute timeout, or belongs to a user who has since been disabled.
+pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<User>, AppError> {
+    let read = |error: tower_sessions::session::Error| {
+        tracing::error!(%error, "session store failed");
+        AppError::Internal
+    };
+    let Some(user_id) = session.get::<i64>(USER_ID_KEY).await.map_err(read)? else {
+        return Ok(None);
+    };
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(read)?.unwrap_or(0);
+    if sieve_core::now() - signed_in_at > state.settings.absolute_session_seconds {
+        session.flush().await.map_err(read)?;
+        return Ok(None);
+    }
+    let user = sieve_core::auth::find_user(&state.pool, user_id).await?;
+    Ok(user.filter(|user| !user.disabled))
+}
+
+/// Returns the state and the signed-in user, or `NotSignedIn`.
+pub async fn require_user() -> Result<(AppState, User), AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let user = session_user(&session, &state).await?.ok_or(AppError::NotSignedIn)?;
+    Ok((state, user))
+}
+
+/// Returns the state and the signed-in user if they are a site admin, or `Forbidden`.
+pub async fn require_admin() -> Result<(AppState, User), AppError> {
+    let (state, user) = require_user().await?;
+    if !user.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    Ok((state, user))
+}
+
+/// Passes a server function's result through, setting the response status from its error,
+/// so that a page rendered with an error answers 403 or 404 rather than 200.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+    }
+    result
+}
+
+/// Returns the remote address of the request, for the audit log.
+pub async fn client_address() -> Option<String> {
+    let parts = leptos_axum::extract::<axum::http::request::Parts>().await.ok()?;
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+}

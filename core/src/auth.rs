@@ -1,0 +1,289 @@
+//! People and what they may do: user accounts, argon2id passwords, sign-in with lockout,
+//! and the per-project roles that every authorisation decision rests on.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::audit::{self, Action, NewEvent};
+use crate::error::is_unique_violation;
+use crate::{Error, Result};
+
+/// Failed sign-ins allowed for one name before each further failure locks it for a while.
+pub const FREE_ATTEMPTS: i64 = 5;
+/// The first lockout, doubled at each further failure.
+pub const FIRST_LOCKOUT_SECONDS: i64 = 15;
+/// The longest lockout.
+pub const MAX_LOCKOUT_SECONDS: i64 = 15 * 60;
+/// The shortest password accepted (NIST SP 800-63B asks for at least 8).
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A person who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+}
+
+/// What a member may do inside one project. Site administration is separate (`User::is_admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    Fellow,
+    Affiliate,
+    Scientist,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [ProjectRole::Fellow, ProjectRole::Affiliate, ProjectRole::Scientist];
+
+    /// Returns the name stored in the database and typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Fellow => "fellow",
+            ProjectRole::Affiliate => "affiliate",
+            ProjectRole::Scientist => "scientist",
+        }
+    }
+}
+
+impl fmt::Display for ProjectRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProjectRole {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        ProjectRole::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| Error::Invalid(format!("unknown role {text:?}: use fellow, affiliate or scientist")))
+    }
+}
+
+/// The outcome of a sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    Accepted(User),
+    /// Wrong name or password, or a disabled account: the caller shows one generic message for all.
+    Rejected,
+    /// Too many recent failures for this name; try again after this many seconds.
+    LockedOut { retry_after_seconds: i64 },
+}
+
+/// Checks that a user name is short and plain enough to type and to show in the audit log.
+pub fn validate_user_name(name: &str) -> Result<()> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
+        return Err(Error::Invalid(format!(
+            "user name {name:?} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a new password against the site's policy.
+pub fn validate_password(password: &str) -> Result<()> {
+    if password.trim().is_empty() {
+        return Err(Error::Invalid("the password is empty".into()));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::Invalid(format!(
+            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Hashes a password with argon2id and the OWASP parameters (19 MiB, 2 passes, 1 lane),
+/// which are the argon2 crate's defaults. CPU-heavy: call from a blocking thread.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| Error::Internal(format!("password hashing failed: {error}")))
+}
+
+/// Checks a password against a stored PHC string. CPU-heavy: call from a blocking thread.
+pub fn verify_password(stored_hash: &str, password: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash checked when the name is unknown, so that a wrong name takes as long as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
+}
+
+async fn hash_off_runtime(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?
+}
+
+/// Creates a user. Fails with `AlreadyExists` when the name is taken (names ignore case).
+pub async fn create_user(pool: &SqlitePool, name: &str, password: &str, is_admin: bool) -> Result<User> {
+    validate_user_name(name)?;
+    validate_password(password)?;
+    let password_hash = hash_off_runtime(password.to_owned()).await?;
+    let mut transaction = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO users (name, password_hash, is_admin) VALUES (?, ?, ?) RETURNING id",
+        name,
+        password_hash,
+        is_admin
+    )
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(|error| match is_unique_violation(&error) {
+        true => Error::AlreadyExists(format!("user {name:?}")),
+        false => error.into(),
+    })?;
+    let detail = is_admin.then(|| "admin".to_string());
+    let event = NewEvent { object: Some(format!("user:{name}")), detail, ..NewEvent::default() };
+    audit::record(&mut *transaction, Action::UserCreated, event).await?;
+    transaction.commit().await?;
+    Ok(User { id, name: name.to_owned(), is_admin, disabled: false })
+}
+
+/// Replaces a user's password and lifts any lockout on the name.
+pub async fn set_password(pool: &SqlitePool, name: &str, password: &str) -> Result<()> {
+    validate_password(password)?;
+    let user = find_user_by_name(pool, name).await?;
+    let password_hash = hash_off_runtime(password.to_owned()).await?;
+    let mut transaction = pool.begin().await?;
+    sqlx::query!("UPDATE users SET password_hash = ? WHERE id = ?", password_hash, user.id)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query!("DELETE FROM sign_in_failures WHERE user_name = ?", name)
+        .execute(&mut *transaction)
+        .await?;
+    let event = NewEvent { object: Some(format!("user:{}", user.name)), ..NewEvent::default() };
+    audit::record(&mut *transaction, Action::PasswordChanged, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Disables a user: they can no longer sign in, and their open sessions stop working.
+pub async fn disable_user(pool: &SqlitePool, name: &str) -> Result<()> {
+    let user = find_user_by_name(pool, name).await?;
+    let mut transaction = pool.begin().await?;
+    sqlx::query!("UPDATE users SET disabled = TRUE WHERE id = ?", user.id)
+        .execute(&mut *transaction)
+        .await?;
+    let event = NewEvent { object: Some(format!("user:{}", user.name)), ..NewEvent::default() };
+    audit::record(&mut *transaction, Action::UserDisabled, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Returns the user with this id, if any.
+pub async fn find_user(pool: &SqlitePool, id: i64) -> Result<Option<User>> {
+    let user = sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE id = ?", id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(user)
+}
+
+/// Returns the user with this name (ignoring case), or `NotFound`.
+pub async fn find_user_by_name(pool: &SqlitePool, name: &str) -> Result<User> {
+    sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE name = ?", name)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {name:?}")))
+}
+
+/// Returns every user, by name.
+pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
+    let users = sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users ORDER BY name")
+        .fetch_all(pool)
+        .await?;
+    Ok(users)
+}
+
+/// Tries to sign in, recording the attempt in the audit log whatever its outcome.
+///
+/// `client` (the remote address) only goes into the audit detail. After `FREE_ATTEMPTS` failures
+/// for a name, each further failure locks it for twice as long as the last, up to `MAX_LOCKOUT_SECONDS`.
+pub async fn sign_in(pool: &SqlitePool, name: &str, password: &str, client: Option<&str>, now: i64) -> Result<SignIn> {
+    let name = name.trim();
+    let locked_until = sqlx::query_scalar!("SELECT locked_until FROM sign_in_failures WHERE user_name = ?", name)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(0);
+    let event = NewEvent { actor: Some(name), detail: client.map(str::to_owned), ..NewEvent::default() };
+    if locked_until > now {
+        audit::record(pool, Action::SignInLocked, event).await?;
+        return Ok(SignIn::LockedOut { retry_after_seconds: locked_until - now });
+    }
+
+    let account = sqlx::query!(
+        "SELECT id AS \"id!\", name, password_hash, is_admin, disabled FROM users WHERE name = ?",
+        name
+    )
+    .fetch_optional(pool)
+    .await?;
+    let stored_hash = account.as_ref().map_or_else(|| decoy_hash().to_owned(), |a| a.password_hash.clone());
+    let password = password.to_owned();
+    let password_matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?;
+
+    match account {
+        Some(account) if password_matches && !account.disabled => {
+            sqlx::query!("DELETE FROM sign_in_failures WHERE user_name = ?", name)
+                .execute(pool)
+                .await?;
+            audit::record(pool, Action::SignIn, event).await?;
+            Ok(SignIn::Accepted(User { id: account.id, name: account.name, is_admin: account.is_admin, disabled: false }))
+        }
+        _ => {
+            count_failure(pool, name, now).await?;
+            audit::record(pool, Action::SignInFailed, event).await?;
+            Ok(SignIn::Rejected)
+        }
+    }
+}
+
+/// Returns how long a name is locked after its `failures`-th consecutive failure (0: not locked).
+pub fn lockout_seconds(failures: i64) -> i64 {
+    if failures < FREE_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(16) as u32;
+    (FIRST_LOCKOUT_SECONDS << doublings).min(MAX_LOCKOUT_SECONDS)
+}
+
+async fn count_failure(pool: &SqlitePool, name: &str, now: i64) -> Result<()> {
+    let mut transaction = pool.begin().await?;
+    let failures = sqlx::query_scalar!("SELECT failures FROM sign_in_failures WHERE user_name = ?", name)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    let locked_until = now + lockout_seconds(failures);
+    sqlx::query!(
+        "INSERT INTO sign_in_failures (user_name, failures, locked_until) VALUES (?, ?, ?)
+         ON CONFLICT (user_name) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+        name,
+        failures,
+        locked_until
+    )
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The demo project created by `sieve serve --demo`: four users (one per role and a site admin)
+//! with generated passwords, and a project of synthetic chest radiograph and head CT reports.
+//!
+//! Seeding is idempotent: when the demo project exists nothing is created again, and the
+//! credentials written at first start (readable by the server's user only) are shown again.
+
+use std::path::{Path, PathBuf};
+
+use rand::distributions::{Distribution, Uniform};
+use sqlx::SqlitePool;
+
+use crate::auth::{self, ProjectRole};
+use crate::{corpus, projects, reports, Error, Result};
+
+pub const PROJECT_NAME: &str = "Demo: chest radiographs and head CT";
+pub const IRB_PROTOCOL: &str = "DEMO-2026-001";
+pub const REPORT_COUNT: u64 = 400;
+const CORPUS_SEED: u64 = 2026;
+const CREDENTIALS_FILE: &str = "demo-credentials.txt";
+
+/// The demo's users: (name, site admin, role in the demo project).
+pub const USERS: [(&str, bool, Option<ProjectRole>); 4] = [
+    ("admin", true, None),
+    ("fellow", false, Some(ProjectRole::Fellow)),
+    ("affiliate", false, Some(ProjectRole::Affiliate)),
+    ("scientist", false, Some(ProjectRole::Scientist)),
+];
+
+/// A demo sign-in: user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub user: String,
+    pub password: String,
+}
+
+/// What seeding found or made.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub created: bool,
+    /// The sign-ins, when known (the credentials file may have been removed since the first start).
+    pub credentials: Vec<Credential>,
+}
+
+/// Creates the demo project, its users and reports unless they exist.
+pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
+    let credentials_path = data_dir.join(CREDENTIALS_FILE);
+    if projects::find_by_name(pool, PROJECT_NAME).await.is_ok() {
+        let credentials = read_credentials(&credentials_path).unwrap_or_default();
+        return Ok(Demo { created: false, credentials });
+    }
+    let credentials: Vec<Credential> = USERS
+        .iter()
+        .map(|(user, _, _)| Credential { user: user.to_string(), password: generate_password() })
+        .collect();
+    // Written first: if seeding stops half way, the next start finds the users' passwords here.
+    write_credentials(&credentials_path, &credentials)?;
+    for ((name, is_admin, _), credential) in USERS.iter().zip(&credentials) {
+        match auth::create_user(pool, name, &credential.password, *is_admin).await {
+            Ok(_) => {}
+            Err(Error::AlreadyExists(_)) => auth::set_password(pool, name, &credential.password).await?,
+            Err(error) => return Err(error),
+        }
+    }
+    let project = projects::create(pool, PROJECT_NAME, IRB_PROTOCOL).await?;
+    for (name, _, role) in USERS {
+        if let Some(role) = role {
+            projects::add_member(pool, PROJECT_NAME, name, role).await?;
+        }
+    }
+    let reports: Vec<_> = corpus::generate(CORPUS_SEED, REPORT_COUNT).collect();
+    reports::store_batch(pool, project.id, &reports).await?;
+    Ok(Demo { created: true, credentials })
+}
+
+/// Returns a password of 16 letters and digits in groups of four, without look-alike characters.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    let mut rng = rand::rngs::OsRng;
+    let letter = Uniform::from(0..ALPHABET.len());
+    (0..4)
+        .map(|_| (0..4).map(|_| ALPHABET[letter.sample(&mut rng)] as char).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn credentials_path_text(credentials: &[Credential]) -> String {
+    credentials
+        .iter()
+        .map(|c| format!("{} {}\n", c.user, c.password))
+        .collect()
+}
+
+fn write_credentials(path: &PathBuf, credentials: &[Credential]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(credentials_path_text(credentials).as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn read_credentials(path: &PathBuf) -> Option<Vec<Credential>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .map(|line| {
+            let (user, password) = line.split_once(' ')?;
+            Some(Credential { user: user.to_string(), password: password.to_string() })
+        })
+        .collect()
+}

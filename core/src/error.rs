@@ -1,0 +1,44 @@
+//! The one error type of the domain. Variants other than `Database`, `Io` and `Internal`
+//! are the user's to fix, and their messages say what was wrong.
+
+/// Errors of the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named thing does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The input is invalid; the message names the field and what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing already exists (a unique name or key is taken).
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// The database file could not be opened or migrated.
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A bug or an environment failure that the user cannot fix from the form they sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Results of the domain.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether the error was caused by the request itself (and may be shown to the user as it is).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound(_) | Error::Invalid(_) | Error::AlreadyExists(_)
+        )
+    }
+}
+
+/// Whether a database error is a unique-constraint violation, which callers turn into `AlreadyExists`.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}

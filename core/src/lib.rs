@@ -1,0 +1,18 @@
+//! Sieve's domain: everything that is true of users, projects, reports and the audit log,
+//! whatever the front end. Nothing here knows about HTTP or HTML.
+
+pub mod audit;
+pub mod auth;
+pub mod corpus;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod projects;
+pub mod reports;
+
+pub use error::{Error, Result};
+
+/// Returns the current time as unix seconds, the unit every table stores.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -32,9 +32,9 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-/// Everything on the admin page.
+/// Everything the admin page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminOverview {
+pub struct SiteOverview {
     pub users: Vec<UserRow>,
     pub projects: Vec<ProjectRow>,
     pub recent_events: Vec<AuditRow>,
@@ -45,7 +45,7 @@ pub const RECENT_EVENTS: i64 = 50;
 
 /// Returns the admin overview, for site admins only.
 #[server(endpoint = "admin_overview")]
-pub async fn admin_overview() -> Result<AdminOverview, AppError> {
+pub async fn admin_overview() -> Result<SiteOverview, AppError> {
     use sieve_core::{audit, auth, projects};
 
     crate::ssr::respond(
@@ -54,7 +54,7 @@ pub async fn admin_overview() -> Result<AdminOverview, AppError> {
             let users = auth::list_users(&state.pool).await?;
             let projects = projects::overview(&state.pool).await?;
             let events = audit::recent(&state.pool, RECENT_EVENTS).await?;
-            Ok(AdminOverview {
+            Ok(SiteOverview {
                 users: users
                     .into_iter()
                     .map(|u| UserRow { name: u.name, is_admin: u.is_admin, disabled: u.disabled })

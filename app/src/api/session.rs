@@ -7,7 +7,7 @@ use crate::error::AppError;
 
 /// The signed-in user, as the page header shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
+pub struct SignedInUser {
     pub name: String,
     pub is_admin: bool,
 }
@@ -69,9 +69,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// Returns the signed-in user, or `NotSignedIn`.
 #[server(endpoint = "me")]
-pub async fn me() -> Result<Me, AppError> {
+pub async fn me() -> Result<SignedInUser, AppError> {
     let (_, user) = crate::ssr::respond(crate::ssr::require_user().await)?;
-    Ok(Me { name: user.name, is_admin: user.is_admin })
+    Ok(SignedInUser { name: user.name, is_admin: user.is_admin })
 }
 
 /// Keeps the post-sign-in redirect on this site: only a local path is followed.

@@ -1,0 +1,50 @@
+//! The document shell and the routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::components::layout::Layout;
+use crate::pages::{admin::AdminPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage, sign_in::SignInPage};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: the sign-in page, and the signed-in pages inside the common layout.
+///
+/// Signed-in pages render asynchronously on the server, so that a page whose data is refused
+/// answers with the right status (403, 404) rather than a 200 with an error inside.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="sieve" href="/pkg/sieve.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Sieve".to_string() } else { format!("{page} · Sieve") } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=SignInPage />
+                <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,72 @@
+//! `/projects/:id`: a project's home, for its members.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::projects::project;
+use crate::components::error_box::ErrorBox;
+
+
+/// Shows the project's protocol, its reports and the viewer's role.
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let details = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => project(id).await,
+            None => crate::not_found("Project"),
+        }
+    });
+    let content = move || {
+        Suspend::new(async move {
+            match details.await {
+                Ok(project) => view! {
+                    <Title text=project.name.clone() />
+                    <p class="breadcrumbs"><a href="/">"Projects"</a> " / "</p>
+                    <h1>{project.name}</h1>
+                    <dl class="facts">
+                        <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
+                        <div><dt>"Your role"</dt><dd><span class="badge">{project.role}</span></dd></div>
+                        <div><dt>"Reports"</dt><dd data-testid="report-count">{thousands(project.report_count)}</dd></div>
+                    </dl>
+                }
+                .into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense> }
+}
+
+/// Formats a count with thousands separators (12,345), as people read counts.
+pub fn thousands(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if count < 0 {
+        grouped.insert(0, '-');
+    }
+    grouped
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-4200), "-4,200");
+    }
+}

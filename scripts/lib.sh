@@ -1,0 +1,47 @@
+# Shared by the scripts: where things are built and the tools every build needs, installed on demand.
+# Every install step is idempotent: a second run finds the tool and does nothing.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIEVE_CACHE="${SIEVE_CACHE:-$HOME/.cache/sieve}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+SITE_ROOT="$TARGET_DIR/site"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+export PATH="$SIEVE_CACHE/tools/bin:$HOME/.cargo/bin:$PATH"
+# Read at compile time by leptos: identical for every build (also set in .cargo/config.toml).
+export LEPTOS_OUTPUT_NAME=sieve
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_build_tools() {
+  command -v cargo >/dev/null || { echo "error: cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "installing the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local wanted
+  wanted="$(wasm_bindgen_version)"
+  if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wanted" ]]; then
+    say "installing wasm-bindgen-cli $wanted into $SIEVE_CACHE/tools (once; about 10 minutes)"
+    cargo install wasm-bindgen-cli --version "=$wanted" --root "$SIEVE_CACHE/tools"
+  fi
+}
+
+# Builds the browser bundle (wasm + JS glue + CSS) into $SITE_ROOT/pkg and the server binary.
+build_all() {
+  cd "$ROOT"
+  say "building the browser side (wasm)"
+  cargo build -p sieve-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
+  mkdir -p "$SITE_ROOT/pkg"
+  wasm-bindgen --target web --out-dir "$SITE_ROOT/pkg" --out-name sieve \
+    "$TARGET_DIR/wasm32-unknown-unknown/debug/sieve_app.wasm"
+  # leptos built with LEPTOS_OUTPUT_NAME set loads pkg/sieve.wasm (cargo-leptos' name), not sieve_bg.wasm.
+  mv -f "$SITE_ROOT/pkg/sieve_bg.wasm" "$SITE_ROOT/pkg/sieve.wasm"
+  cp style/main.css "$SITE_ROOT/pkg/sieve.css"
+  say "building the server"
+  cargo build -p sieve-server
+}

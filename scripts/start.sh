@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds Sieve and starts it on its embedded defaults: SQLite and the index under ./data,
+# a demo project, http://127.0.0.1:3000. Extra arguments go to `sieve serve` (e.g. --addr 0.0.0.0:8080).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_build_tools
+build_all
+cd "$ROOT"
+exec "$TARGET_DIR/debug/sieve" serve --demo --site-root "$SITE_ROOT" "$@"

@@ -1,0 +1,128 @@
+//! The command line, described once for clap (which also writes `--help`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sieve turns free-text radiology reports into training labels, inside the hospital.
+#[derive(Debug, Parser)]
+#[command(name = "sieve", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes. Each can also come from the environment or `sieve.toml`.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory holding the database, the search indexes and the install's secrets [default: ./data]
+    #[arg(long, env = "SIEVE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file [default: ./sieve.toml when it exists]
+    #[arg(long, env = "SIEVE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server
+    Serve(ServeArgs),
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage projects (one per IRB protocol) and their members
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Write a synthetic corpus of radiology reports as JSON lines
+    GenCorpus(GenCorpusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:3000]
+    #[arg(long, env = "SIEVE_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Directory of the browser bundle (pkg/sieve.js, pkg/sieve.wasm, pkg/sieve.css) [default: target/site]
+    #[arg(long, env = "SIEVE_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+    /// Create the demo project and its users (once) and print their sign-ins
+    #[arg(long, env = "SIEVE_DEMO")]
+    pub demo: bool,
+    /// Mark the session cookie Secure: use it when Sieve is served over TLS
+    #[arg(long, env = "SIEVE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; without --password-stdin a password is generated and printed once
+    Add {
+        name: String,
+        /// admin manages users and projects; member gets roles per project
+        #[arg(long, value_enum, default_value_t = SiteRole::Member)]
+        role: SiteRole,
+        /// Read the password from standard input (one line)
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (and lift a sign-in lockout)
+    Passwd {
+        name: String,
+        /// Read the password from standard input (one line)
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user: they can no longer sign in and their sessions end
+    Disable { name: String },
+    /// List users
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SiteRole {
+    Admin,
+    Member,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project for an approved IRB protocol
+    Create {
+        name: String,
+        /// The IRB protocol number the project works under
+        #[arg(long)]
+        irb: String,
+    },
+    /// Give a user a role in a project (replacing the role they had)
+    AddMember {
+        project: String,
+        user: String,
+        #[arg(long, value_enum)]
+        role: MemberRole,
+    },
+    /// List projects
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MemberRole {
+    Fellow,
+    Affiliate,
+    Scientist,
+}
+
+#[derive(Debug, Args)]
+pub struct GenCorpusArgs {
+    /// How many reports to write
+    #[arg(long, default_value_t = 1000)]
+    pub reports: u64,
+    /// Seed: the same seed always gives the same corpus
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file (JSON lines); `-` for standard output
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,64 @@
+//! What each command of the command line does.
+
+mod corpus;
+mod projects;
+mod serve;
+mod users;
+
+use std::path::Path;
+
+use sqlx::SqlitePool;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+/// A command's failure, printed as one line.
+pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
+        Command::User(command) => users::run(&open(&Config::load(&cli.global, None)?).await?, command).await,
+        Command::Project(command) => projects::run(&open(&Config::load(&cli.global, None)?).await?, command).await,
+        Command::GenCorpus(args) => corpus::run(&args),
+    }
+}
+
+/// Opens the install's database, creating the data directory (and the database) on first use.
+pub async fn open(config: &Config) -> Result<SqlitePool, Box<dyn std::error::Error + Send + Sync>> {
+    prepare_data_dir(&config.data_dir)?;
+    Ok(sieve_core::db::open(&config.database_path()).await?)
+}
+
+/// Creates the data directory if its parent exists, and checks that it can be written.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    if !dir.exists() {
+        let parent = dir.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Err(format!("the data directory {shown} does not exist, nor does its parent {}", parent.display()));
+        }
+        std::fs::create_dir(dir).map_err(|error| format!("cannot create the data directory {shown}: {error}"))?;
+    }
+    if !dir.is_dir() {
+        return Err(format!("the data directory {shown} is not a directory"));
+    }
+    let probe = dir.join(".sieve-write-probe");
+    std::fs::write(&probe, b"ok").map_err(|error| format!("the data directory {shown} is not writable: {error}"))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Reads a password from standard input: the first line, without its line ending.
+pub fn read_password_from_stdin() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|error| format!("cannot read the password from standard input: {error}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        return Err("the password read from standard input is empty".into());
+    }
+    Ok(password)
+}

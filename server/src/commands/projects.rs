@@ -1,0 +1,36 @@
+//! `sieve project ...`: projects and their members.
+
+use sieve_core::auth::ProjectRole;
+use sieve_core::projects;
+use sqlx::SqlitePool;
+
+use super::Outcome;
+use crate::cli::{MemberRole, ProjectCommand};
+
+pub async fn run(pool: &SqlitePool, command: ProjectCommand) -> Outcome {
+    match command {
+        ProjectCommand::Create { name, irb } => {
+            let project = projects::create(pool, &name, &irb).await?;
+            println!("created project {} (id {}) for IRB protocol {}", project.name, project.id, project.irb_protocol);
+        }
+        ProjectCommand::AddMember { project, user, role } => {
+            let role = match role {
+                MemberRole::Fellow => ProjectRole::Fellow,
+                MemberRole::Affiliate => ProjectRole::Affiliate,
+                MemberRole::Scientist => ProjectRole::Scientist,
+            };
+            projects::add_member(pool, &project, &user, role).await?;
+            println!("{user} is now {role} in {project}");
+        }
+        ProjectCommand::List => {
+            for overview in projects::overview(pool).await? {
+                let project = overview.project;
+                println!(
+                    "{:>4}  {:<40} IRB {:<16} {} members, {} reports",
+                    project.id, project.name, project.irb_protocol, overview.member_count, overview.report_count
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `sieve serve`: opens the install and serves it until Ctrl+C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use sieve_core::demo;
+
+use super::{open, Outcome};
+use crate::config::Config;
+use crate::router;
+
+pub async fn run(config: Config) -> Outcome {
+    let pool = open(&config).await?;
+    std::fs::create_dir_all(config.index_dir())
+        .map_err(|error| format!("cannot create the index directory {}: {error}", config.index_dir().display()))?;
+    let demo = match config.demo {
+        true => Some(demo::ensure(&pool, &config.data_dir).await?),
+        false => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
+    if !config.site_root.join("pkg/sieve.wasm").exists() {
+        tracing::warn!(site_root = %config.site_root.display(), "browser bundle missing: pages will not become interactive (build it with scripts/build.sh)");
+    }
+    let sessions = router::sessions(&pool, &config).await?;
+    let app = router::app(router::state(pool, &config), sessions);
+    print_banner(&config, demo.as_ref());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(config: &Config, demo: Option<&demo::Demo>) {
+    println!("Sieve {} is running at http://{}", env!("CARGO_PKG_VERSION"), config.addr);
+    println!("Data directory: {}", config.data_dir.display());
+    if let Some(demo) = demo {
+        println!();
+        println!("Demo project \"{}\" ({} synthetic reports). Sign in as:", demo::PROJECT_NAME, demo::REPORT_COUNT);
+        if demo.credentials.is_empty() {
+            println!("  (the demo passwords were shown at first start; set new ones with `sieve user passwd NAME`)");
+        }
+        for credential in &demo.credentials {
+            let role = demo::USERS
+                .iter()
+                .find(|(name, _, _)| *name == credential.user)
+                .map(|(_, is_admin, role)| match (is_admin, role) {
+                    (true, _) => "site admin".to_string(),
+                    (false, Some(role)) => role.to_string(),
+                    (false, None) => "member".to_string(),
+                })
+                .unwrap_or_default();
+            println!("  {:<10} password {}   ({role})", credential.user, credential.password);
+        }
+    }
+    println!();
+    println!("Press Ctrl+C to stop.");
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,9 @@
+//! The Sieve server: wires configuration, the database, sessions and routes, and carries the command line.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod guard;
+pub mod health;
+pub mod router;
+pub mod security;

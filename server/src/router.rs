@@ -1,0 +1,74 @@
+//! The HTTP application: Leptos pages and server functions, the health check, static files,
+//! sessions, the sign-in guard and the security headers. Built without a socket, so tests can
+//! send it requests directly.
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sieve_app::ssr::{AppState, Settings};
+use sieve_app::{shell, App};
+use sqlx::SqlitePool;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::config::Config;
+use crate::{guard, health, security};
+
+/// The largest request body accepted (imports will get their own, larger limit).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "sieve_session";
+
+/// Builds the state shared by every handler and server function.
+pub fn state(pool: SqlitePool, config: &Config) -> AppState {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("sieve")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build();
+    AppState {
+        pool,
+        leptos_options,
+        settings: Arc::new(Settings {
+            data_dir: config.data_dir.clone(),
+            index_dir: config.index_dir(),
+            absolute_session_seconds: config.session_absolute_hours * 3600,
+        }),
+    }
+}
+
+/// Prepares the session store in the database (sessions survive a restart) and its cookie settings:
+/// HttpOnly, SameSite=Lax, Secure when asked, and an idle timeout renewed at every request.
+pub async fn sessions(pool: &SqlitePool, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+    let store = SqliteStore::new(pool.clone());
+    store.migrate().await?;
+    let idle = tower_sessions::cookie::time::Duration::minutes(config.session_idle_minutes);
+    Ok(SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle))
+        .with_always_save(true))
+}
+
+/// Builds the whole application.
+pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::require_sign_in))
+        .layer(sessions)
+        .layer(security::headers())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}

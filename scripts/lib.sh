@@ -7,6 +7,14 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 SITE_ROOT="$TARGET_DIR/site"
 export CARGO_TARGET_DIR="$TARGET_DIR"
 export PATH="$SIEVE_CACHE/tools/bin:$HOME/.cargo/bin:$PATH"
+# SIEVE_PROFILE=release builds an optimised server and a size-optimised wasm (the Dockerfile does).
+SIEVE_PROFILE="${SIEVE_PROFILE:-debug}"
+case "$SIEVE_PROFILE" in
+  debug) SERVER_FLAGS=(); WASM_FLAGS=(); WASM_DIR=debug ;;
+  release) SERVER_FLAGS=(--release); WASM_FLAGS=(--profile wasm-release); WASM_DIR=wasm-release ;;
+  *) echo "error: SIEVE_PROFILE must be debug or release, not $SIEVE_PROFILE" >&2; exit 1 ;;
+esac
+SIEVE_BIN="$TARGET_DIR/$SIEVE_PROFILE/sieve"
 # Read at compile time by leptos: identical for every build (also set in .cargo/config.toml).
 export LEPTOS_OUTPUT_NAME=sieve
 
@@ -35,13 +43,47 @@ ensure_build_tools() {
 build_all() {
   cd "$ROOT"
   say "building the browser side (wasm)"
-  cargo build -p sieve-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
+  cargo build -p sieve-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate "${WASM_FLAGS[@]}"
   mkdir -p "$SITE_ROOT/pkg"
   wasm-bindgen --target web --out-dir "$SITE_ROOT/pkg" --out-name sieve \
-    "$TARGET_DIR/wasm32-unknown-unknown/debug/sieve_app.wasm"
+    "$TARGET_DIR/wasm32-unknown-unknown/$WASM_DIR/sieve_app.wasm"
   # leptos built with LEPTOS_OUTPUT_NAME set loads pkg/sieve.wasm (cargo-leptos' name), not sieve_bg.wasm.
   mv -f "$SITE_ROOT/pkg/sieve_bg.wasm" "$SITE_ROOT/pkg/sieve.wasm"
   cp style/main.css "$SITE_ROOT/pkg/sieve.css"
   say "building the server"
-  cargo build -p sieve-server
+  cargo build -p sieve-server "${SERVER_FLAGS[@]}"
+}
+
+# Debian's Chromium for the browser tests, and Playwright from npm (never its own browser download).
+ensure_browser_tools() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    say "installing Chromium from Debian (once)"
+    local sudo=""
+    [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+  fi
+  command -v npm >/dev/null || { echo "error: npm not found: install Node.js 20 or later" >&2; exit 1; }
+  say "installing Playwright (npm ci)"
+  (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# Prints a free TCP port on the loopback interface.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until a URL answers 200, or fails after $2 seconds.
+wait_for() {
+  python3 - "$1" "$2" <<'PY'
+import sys, time, urllib.request
+url, deadline = sys.argv[1], time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    try:
+        if urllib.request.urlopen(url, timeout=2).status == 200:
+            sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit(1)
+PY
 }

@@ -6,4 +6,4 @@ source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 build_all
 cd "$ROOT"
-exec "$TARGET_DIR/debug/sieve" serve --demo --site-root "$SITE_ROOT" "$@"
+exec "$SIEVE_BIN" serve --demo --site-root "$SITE_ROOT" "$@"

@@ -6,7 +6,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
-use crate::pages::{admin::AdminPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage, sign_in::SignInPage};
+use crate::pages::{
+    admin::AdminPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage,
+    sign_in::SignInPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

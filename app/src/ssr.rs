@@ -67,7 +67,11 @@ pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<
     let Some(user_id) = session.get::<i64>(USER_ID_KEY).await.map_err(read)? else {
         return Ok(None);
     };
-    let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(read)?.unwrap_or(0);
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT_KEY)
+        .await
+        .map_err(read)?
+        .unwrap_or(0);
     if sieve_core::now() - signed_in_at > state.settings.absolute_session_seconds {
         session.flush().await.map_err(read)?;
         return Ok(None);
@@ -80,7 +84,9 @@ pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<
 pub async fn require_user() -> Result<(AppState, User), AppError> {
     let state = state()?;
     let session = session().await?;
-    let user = session_user(&session, &state).await?.ok_or(AppError::NotSignedIn)?;
+    let user = session_user(&session, &state)
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
     Ok((state, user))
 }
 
@@ -106,7 +112,9 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 
 /// Returns the remote address of the request, for the audit log.
 pub async fn client_address() -> Option<String> {
-    let parts = leptos_axum::extract::<axum::http::request::Parts>().await.ok()?;
+    let parts = leptos_axum::extract::<axum::http::request::Parts>()
+        .await
+        .ok()?;
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -42,7 +44,11 @@ pub enum ProjectRole {
 }
 
 impl ProjectRole {
-    pub const ALL: [ProjectRole; 3] = [ProjectRole::Fellow, ProjectRole::Affiliate, ProjectRole::Scientist];
+    pub const ALL: [ProjectRole; 3] = [
+        ProjectRole::Fellow,
+        ProjectRole::Affiliate,
+        ProjectRole::Scientist,
+    ];
 
     /// Returns the name stored in the database and typed on the command line.
     pub fn as_str(self) -> &'static str {
@@ -67,7 +73,11 @@ impl FromStr for ProjectRole {
         ProjectRole::ALL
             .into_iter()
             .find(|role| role.as_str() == text)
-            .ok_or_else(|| Error::Invalid(format!("unknown role {text:?}: use fellow, affiliate or scientist")))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unknown role {text:?}: use fellow, affiliate or scientist"
+                ))
+            })
     }
 }
 
@@ -78,7 +88,9 @@ pub enum SignIn {
     /// Wrong name or password, or a disabled account: the caller shows one generic message for all.
     Rejected,
     /// Too many recent failures for this name; try again after this many seconds.
-    LockedOut { retry_after_seconds: i64 },
+    LockedOut {
+        retry_after_seconds: i64,
+    },
 }
 
 /// Checks that a user name is short and plain enough to type and to show in the audit log.
@@ -118,7 +130,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks a password against a stored PHC string. CPU-heavy: call from a blocking thread.
 pub fn verify_password(stored_hash: &str, password: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -135,7 +151,12 @@ async fn hash_off_runtime(password: String) -> Result<String> {
 }
 
 /// Creates a user. Fails with `AlreadyExists` when the name is taken (names ignore case).
-pub async fn create_user(pool: &SqlitePool, name: &str, password: &str, is_admin: bool) -> Result<User> {
+pub async fn create_user(
+    pool: &SqlitePool,
+    name: &str,
+    password: &str,
+    is_admin: bool,
+) -> Result<User> {
     validate_user_name(name)?;
     validate_password(password)?;
     let password_hash = hash_off_runtime(password.to_owned()).await?;
@@ -153,10 +174,19 @@ pub async fn create_user(pool: &SqlitePool, name: &str, password: &str, is_admin
         false => error.into(),
     })?;
     let detail = is_admin.then(|| "admin".to_string());
-    let event = NewEvent { object: Some(format!("user:{name}")), detail, ..NewEvent::default() };
+    let event = NewEvent {
+        object: Some(format!("user:{name}")),
+        detail,
+        ..NewEvent::default()
+    };
     audit::record(&mut *transaction, Action::UserCreated, event).await?;
     transaction.commit().await?;
-    Ok(User { id, name: name.to_owned(), is_admin, disabled: false })
+    Ok(User {
+        id,
+        name: name.to_owned(),
+        is_admin,
+        disabled: false,
+    })
 }
 
 /// Replaces a user's password and lifts any lockout on the name.
@@ -165,13 +195,20 @@ pub async fn set_password(pool: &SqlitePool, name: &str, password: &str) -> Resu
     let user = find_user_by_name(pool, name).await?;
     let password_hash = hash_off_runtime(password.to_owned()).await?;
     let mut transaction = pool.begin().await?;
-    sqlx::query!("UPDATE users SET password_hash = ? WHERE id = ?", password_hash, user.id)
-        .execute(&mut *transaction)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        password_hash,
+        user.id
+    )
+    .execute(&mut *transaction)
+    .await?;
     sqlx::query!("DELETE FROM sign_in_failures WHERE user_name = ?", name)
         .execute(&mut *transaction)
         .await?;
-    let event = NewEvent { object: Some(format!("user:{}", user.name)), ..NewEvent::default() };
+    let event = NewEvent {
+        object: Some(format!("user:{}", user.name)),
+        ..NewEvent::default()
+    };
     audit::record(&mut *transaction, Action::PasswordChanged, event).await?;
     transaction.commit().await?;
     Ok(())
@@ -184,7 +221,10 @@ pub async fn disable_user(pool: &SqlitePool, name: &str) -> Result<()> {
     sqlx::query!("UPDATE users SET disabled = TRUE WHERE id = ?", user.id)
         .execute(&mut *transaction)
         .await?;
-    let event = NewEvent { object: Some(format!("user:{}", user.name)), ..NewEvent::default() };
+    let event = NewEvent {
+        object: Some(format!("user:{}", user.name)),
+        ..NewEvent::default()
+    };
     audit::record(&mut *transaction, Action::UserDisabled, event).await?;
     transaction.commit().await?;
     Ok(())
@@ -192,25 +232,36 @@ pub async fn disable_user(pool: &SqlitePool, name: &str) -> Result<()> {
 
 /// Returns the user with this id, if any.
 pub async fn find_user(pool: &SqlitePool, id: i64) -> Result<Option<User>> {
-    let user = sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE id = ?", id)
-        .fetch_optional(pool)
-        .await?;
+    let user = sqlx::query_as!(
+        User,
+        "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE id = ?",
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(user)
 }
 
 /// Returns the user with this name (ignoring case), or `NotFound`.
 pub async fn find_user_by_name(pool: &SqlitePool, name: &str) -> Result<User> {
-    sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE name = ?", name)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("user {name:?}")))
+    sqlx::query_as!(
+        User,
+        "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE name = ?",
+        name
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("user {name:?}")))
 }
 
 /// Returns every user, by name.
 pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
-    let users = sqlx::query_as!(User, "SELECT id AS \"id!\", name, is_admin, disabled FROM users ORDER BY name")
-        .fetch_all(pool)
-        .await?;
+    let users = sqlx::query_as!(
+        User,
+        "SELECT id AS \"id!\", name, is_admin, disabled FROM users ORDER BY name"
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(users)
 }
 
@@ -218,16 +269,31 @@ pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
 ///
 /// `client` (the remote address) only goes into the audit detail. After `FREE_ATTEMPTS` failures
 /// for a name, each further failure locks it for twice as long as the last, up to `MAX_LOCKOUT_SECONDS`.
-pub async fn sign_in(pool: &SqlitePool, name: &str, password: &str, client: Option<&str>, now: i64) -> Result<SignIn> {
+pub async fn sign_in(
+    pool: &SqlitePool,
+    name: &str,
+    password: &str,
+    client: Option<&str>,
+    now: i64,
+) -> Result<SignIn> {
     let name = name.trim();
-    let locked_until = sqlx::query_scalar!("SELECT locked_until FROM sign_in_failures WHERE user_name = ?", name)
-        .fetch_optional(pool)
-        .await?
-        .unwrap_or(0);
-    let event = NewEvent { actor: Some(name), detail: client.map(str::to_owned), ..NewEvent::default() };
+    let locked_until = sqlx::query_scalar!(
+        "SELECT locked_until FROM sign_in_failures WHERE user_name = ?",
+        name
+    )
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or(0);
+    let event = NewEvent {
+        actor: Some(name),
+        detail: client.map(str::to_owned),
+        ..NewEvent::default()
+    };
     if locked_until > now {
         audit::record(pool, Action::SignInLocked, event).await?;
-        return Ok(SignIn::LockedOut { retry_after_seconds: locked_until - now });
+        return Ok(SignIn::LockedOut {
+            retry_after_seconds: locked_until - now,
+        });
     }
 
     let account = sqlx::query!(
@@ -236,11 +302,14 @@ pub async fn sign_in(pool: &SqlitePool, name: &str, password: &str, client: Opti
     )
     .fetch_optional(pool)
     .await?;
-    let stored_hash = account.as_ref().map_or_else(|| decoy_hash().to_owned(), |a| a.password_hash.clone());
+    let stored_hash = account
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |a| a.password_hash.clone());
     let password = password.to_owned();
-    let password_matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
-        .await
-        .map_err(|error| Error::Internal(error.to_string()))?;
+    let password_matches =
+        tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
+            .await
+            .map_err(|error| Error::Internal(error.to_string()))?;
 
     match account {
         Some(account) if password_matches && !account.disabled => {
@@ -248,7 +317,12 @@ pub async fn sign_in(pool: &SqlitePool, name: &str, password: &str, client: Opti
                 .execute(pool)
                 .await?;
             audit::record(pool, Action::SignIn, event).await?;
-            Ok(SignIn::Accepted(User { id: account.id, name: account.name, is_admin: account.is_admin, disabled: false }))
+            Ok(SignIn::Accepted(User {
+                id: account.id,
+                name: account.name,
+                is_admin: account.is_admin,
+                disabled: false,
+            }))
         }
         _ => {
             count_failure(pool, name, now).await?;
@@ -269,10 +343,13 @@ pub fn lockout_seconds(failures: i64) -> i64 {
 
 async fn count_failure(pool: &SqlitePool, name: &str, now: i64) -> Result<()> {
     let mut transaction = pool.begin().await?;
-    let failures = sqlx::query_scalar!("SELECT failures FROM sign_in_failures WHERE user_name = ?", name)
-        .fetch_optional(&mut *transaction)
-        .await?
-        .unwrap_or(0)
+    let failures = sqlx::query_scalar!(
+        "SELECT failures FROM sign_in_failures WHERE user_name = ?",
+        name
+    )
+    .fetch_optional(&mut *transaction)
+    .await?
+    .unwrap_or(0)
         + 1;
     let locked_until = now + lockout_seconds(failures);
     sqlx::query!(

@@ -189,9 +189,30 @@ struct Exam {
 }
 
 const CHEST_EXAMS: &[Exam] = &[
-    Exam { code: "XRCHEST2V", title: "XR CHEST PA AND LATERAL", modality: "CR", body_part: "CHEST", technique: &["PA and lateral views of the chest."] },
-    Exam { code: "XRCHEST1VP", title: "XR CHEST 1 VIEW PORTABLE", modality: "DX", body_part: "CHEST", technique: &["Single portable AP view of the chest.", "Portable semi-upright AP radiograph of the chest."] },
-    Exam { code: "XRCHESTPA", title: "XR CHEST PA", modality: "DX", body_part: "CHEST", technique: &["Single PA view of the chest."] },
+    Exam {
+        code: "XRCHEST2V",
+        title: "XR CHEST PA AND LATERAL",
+        modality: "CR",
+        body_part: "CHEST",
+        technique: &["PA and lateral views of the chest."],
+    },
+    Exam {
+        code: "XRCHEST1VP",
+        title: "XR CHEST 1 VIEW PORTABLE",
+        modality: "DX",
+        body_part: "CHEST",
+        technique: &[
+            "Single portable AP view of the chest.",
+            "Portable semi-upright AP radiograph of the chest.",
+        ],
+    },
+    Exam {
+        code: "XRCHESTPA",
+        title: "XR CHEST PA",
+        modality: "DX",
+        body_part: "CHEST",
+        technique: &["Single PA view of the chest."],
+    },
 ];
 
 const HEAD_EXAMS: &[Exam] = &[
@@ -200,24 +221,51 @@ const HEAD_EXAMS: &[Exam] = &[
 ];
 
 const CHEST_INDICATIONS: &[&str] = &[
-    "Shortness of breath.", "Cough and fever, evaluate for pneumonia.", "Chest pain.", "Status post central line placement.",
-    "Fall with left chest wall pain.", "Follow-up of known effusion.", "Preoperative evaluation.", "Hypoxia.",
+    "Shortness of breath.",
+    "Cough and fever, evaluate for pneumonia.",
+    "Chest pain.",
+    "Status post central line placement.",
+    "Fall with left chest wall pain.",
+    "Follow-up of known effusion.",
+    "Preoperative evaluation.",
+    "Hypoxia.",
 ];
 const HEAD_INDICATIONS: &[&str] = &[
-    "Fall with head strike on anticoagulation.", "Acute onset left-sided weakness, code stroke.", "Headache, worst of life.",
-    "Altered mental status.", "Syncope.", "Motor vehicle collision.", "Follow-up of known subdural hematoma.",
+    "Fall with head strike on anticoagulation.",
+    "Acute onset left-sided weakness, code stroke.",
+    "Headache, worst of life.",
+    "Altered mental status.",
+    "Syncope.",
+    "Motor vehicle collision.",
+    "Follow-up of known subdural hematoma.",
 ];
-const COMPARISONS: &[&str] = &["None.", "Prior study from {days} days earlier.", "Radiograph of {days} days prior.", "None available."];
+const COMPARISONS: &[&str] = &[
+    "None.",
+    "Prior study from {days} days earlier.",
+    "Radiograph of {days} days prior.",
+    "None available.",
+];
 const CHEST_STABLE_LINES: &[&str] = &[
-    "The mediastinal contours are unremarkable.", "No change in the appearance of the mediastinum.", "Visualized osseous structures are intact.",
-    "Degenerative changes of the thoracic spine.", "The trachea is midline.", "Surgical clips project over the right upper quadrant.",
+    "The mediastinal contours are unremarkable.",
+    "No change in the appearance of the mediastinum.",
+    "Visualized osseous structures are intact.",
+    "Degenerative changes of the thoracic spine.",
+    "The trachea is midline.",
+    "Surgical clips project over the right upper quadrant.",
 ];
 const HEAD_STABLE_LINES: &[&str] = &[
     "Mild periventricular white matter hypodensities, likely chronic small vessel ischemic disease.", "The basal cisterns are patent.",
     "The visualized paranasal sinuses and mastoid air cells are clear.", "Age-appropriate volume loss.", "No change in the appearance of the orbits.",
 ];
-const NORMAL_IMPRESSIONS_CHEST: &[&str] = &["No acute cardiopulmonary process.", "No acute cardiopulmonary abnormality.", "Normal chest radiograph."];
-const NORMAL_IMPRESSIONS_HEAD: &[&str] = &["No acute intracranial abnormality.", "No acute intracranial process. No significant interval change."];
+const NORMAL_IMPRESSIONS_CHEST: &[&str] = &[
+    "No acute cardiopulmonary process.",
+    "No acute cardiopulmonary abnormality.",
+    "Normal chest radiograph.",
+];
+const NORMAL_IMPRESSIONS_HEAD: &[&str] = &[
+    "No acute intracranial abnormality.",
+    "No acute intracranial process. No significant interval change.",
+];
 
 /// Generates report number `index` of the corpus for `seed`. Reports are independent of one another,
 /// so a corpus can be generated in parallel or in pieces.
@@ -225,8 +273,20 @@ pub fn report(seed: u64, index: u64, patients: u64) -> NewReport {
     let mut rng = Rng::new(seed.wrapping_mul(0x1000_0000_01b3).wrapping_add(index));
     let chest = rng.chance(0.7);
     let (exams, findings, indications, stable_lines, normal) = match chest {
-        true => (CHEST_EXAMS, CHEST_FINDINGS, CHEST_INDICATIONS, CHEST_STABLE_LINES, NORMAL_IMPRESSIONS_CHEST),
-        false => (HEAD_EXAMS, HEAD_FINDINGS, HEAD_INDICATIONS, HEAD_STABLE_LINES, NORMAL_IMPRESSIONS_HEAD),
+        true => (
+            CHEST_EXAMS,
+            CHEST_FINDINGS,
+            CHEST_INDICATIONS,
+            CHEST_STABLE_LINES,
+            NORMAL_IMPRESSIONS_CHEST,
+        ),
+        false => (
+            HEAD_EXAMS,
+            HEAD_FINDINGS,
+            HEAD_INDICATIONS,
+            HEAD_STABLE_LINES,
+            NORMAL_IMPRESSIONS_HEAD,
+        ),
     };
     let exam = &exams[rng.below(exams.len())];
     let accession = format!("SYN{seed:02}{index:08}");
@@ -254,7 +314,12 @@ pub fn generate(seed: u64, count: u64) -> impl Iterator<Item = NewReport> {
 fn study_date(rng: &mut Rng) -> String {
     let first = time::macros::date!(2012 - 01 - 01);
     let date = first + time::Duration::days(rng.below(13 * 365) as i64);
-    format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    )
 }
 
 fn report_text(
@@ -348,7 +413,10 @@ fn fill(rng: &mut Rng, template: &str) -> String {
         .replace("{side}", rng.pick(&["right", "left"]))
         .replace("{Size}", &capitalise(size))
         .replace("{size}", size)
-        .replace("{rib}", rng.pick(&["fourth", "fifth", "sixth", "seventh", "eighth"]))
+        .replace(
+            "{rib}",
+            rng.pick(&["fourth", "fifth", "sixth", "seventh", "eighth"]),
+        )
         .replace("{mm}", &(3 + rng.below(12)).to_string())
         .replace("{days}", &(1 + rng.below(400)).to_string());
     capitalise(&text)
@@ -387,19 +455,37 @@ mod tests {
         let reports: Vec<_> = generate(1, 500).collect();
         for report in &reports {
             report.validate().unwrap();
-            assert!(!report.report_text.contains('{'), "unfilled placeholder in {}", report.report_text);
+            assert!(
+                !report.report_text.contains('{'),
+                "unfilled placeholder in {}",
+                report.report_text
+            );
         }
         let mean = reports.iter().map(|r| r.report_text.len()).sum::<usize>() / reports.len();
-        assert!((400..=1600).contains(&mean), "mean report length {mean} bytes");
+        assert!(
+            (400..=1600).contains(&mean),
+            "mean report length {mean} bytes"
+        );
     }
 
     #[test]
     fn corpus_has_both_exams_negations_and_uncertainty() {
-        let texts: Vec<_> = generate(3, 400).map(|r| (r.body_part, r.report_text)).collect();
+        let texts: Vec<_> = generate(3, 400)
+            .map(|r| (r.body_part, r.report_text))
+            .collect();
         assert!(texts.iter().any(|(part, _)| part == "CHEST"));
         assert!(texts.iter().any(|(part, _)| part == "HEAD"));
-        let all = texts.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("\n");
-        for phrase in ["No pneumothorax.", "cannot be excluded", "IMPRESSION:", "No intracranial hemorrhage."] {
+        let all = texts
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for phrase in [
+            "No pneumothorax.",
+            "cannot be excluded",
+            "IMPRESSION:",
+            "No intracranial hemorrhage.",
+        ] {
             assert!(all.contains(phrase), "no report contains {phrase:?}");
         }
     }
@@ -407,9 +493,15 @@ mod tests {
     #[test]
     fn accessions_are_unique_and_patients_have_several_studies() {
         let reports: Vec<_> = generate(2, 300).collect();
-        let accessions: std::collections::HashSet<_> = reports.iter().map(|r| &r.accession).collect();
+        let accessions: std::collections::HashSet<_> =
+            reports.iter().map(|r| &r.accession).collect();
         assert_eq!(accessions.len(), 300);
-        let patients: std::collections::HashSet<_> = reports.iter().map(|r| &r.patient_id).collect();
-        assert!(patients.len() < 200, "{} patients for 300 studies", patients.len());
+        let patients: std::collections::HashSet<_> =
+            reports.iter().map(|r| &r.patient_id).collect();
+        assert!(
+            patients.len() < 200,
+            "{} patients for 300 studies",
+            patients.len()
+        );
     }
 }

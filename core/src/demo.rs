@@ -46,18 +46,26 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     let credentials_path = data_dir.join(CREDENTIALS_FILE);
     if projects::find_by_name(pool, PROJECT_NAME).await.is_ok() {
         let credentials = read_credentials(&credentials_path).unwrap_or_default();
-        return Ok(Demo { created: false, credentials });
+        return Ok(Demo {
+            created: false,
+            credentials,
+        });
     }
     let credentials: Vec<Credential> = USERS
         .iter()
-        .map(|(user, _, _)| Credential { user: user.to_string(), password: generate_password() })
+        .map(|(user, _, _)| Credential {
+            user: user.to_string(),
+            password: generate_password(),
+        })
         .collect();
     // Written first: if seeding stops half way, the next start finds the users' passwords here.
     write_credentials(&credentials_path, &credentials)?;
     for ((name, is_admin, _), credential) in USERS.iter().zip(&credentials) {
         match auth::create_user(pool, name, &credential.password, *is_admin).await {
             Ok(_) => {}
-            Err(Error::AlreadyExists(_)) => auth::set_password(pool, name, &credential.password).await?,
+            Err(Error::AlreadyExists(_)) => {
+                auth::set_password(pool, name, &credential.password).await?
+            }
             Err(error) => return Err(error),
         }
     }
@@ -69,7 +77,10 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     }
     let reports: Vec<_> = corpus::generate(CORPUS_SEED, REPORT_COUNT).collect();
     reports::store_batch(pool, project.id, &reports).await?;
-    Ok(Demo { created: true, credentials })
+    Ok(Demo {
+        created: true,
+        credentials,
+    })
 }
 
 /// Returns a password of 16 letters and digits in groups of four, without look-alike characters.
@@ -78,7 +89,11 @@ pub fn generate_password() -> String {
     let mut rng = rand::rngs::OsRng;
     let letter = Uniform::from(0..ALPHABET.len());
     (0..4)
-        .map(|_| (0..4).map(|_| ALPHABET[letter.sample(&mut rng)] as char).collect::<String>())
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[letter.sample(&mut rng)] as char)
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("-")
 }
@@ -107,7 +122,10 @@ fn read_credentials(path: &PathBuf) -> Option<Vec<Credential>> {
     text.lines()
         .map(|line| {
             let (user, password) = line.split_once(' ')?;
-            Some(Credential { user: user.to_string(), password: password.to_string() })
+            Some(Credential {
+                user: user.to_string(),
+                password: password.to_string(),
+            })
         })
         .collect()
 }

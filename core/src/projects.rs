@@ -38,7 +38,9 @@ pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result
     let name = name.trim();
     let irb_protocol = irb_protocol.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::Invalid("the project name must have 1 to 200 characters".into()));
+        return Err(Error::Invalid(
+            "the project name must have 1 to 200 characters".into(),
+        ));
     }
     if irb_protocol.is_empty() {
         return Err(Error::Invalid("the IRB protocol number is empty".into()));
@@ -68,7 +70,12 @@ pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result
 }
 
 /// Gives a user a role in a project, replacing the role they had there.
-pub async fn add_member(pool: &SqlitePool, project_name: &str, user_name: &str, role: ProjectRole) -> Result<()> {
+pub async fn add_member(
+    pool: &SqlitePool,
+    project_name: &str,
+    user_name: &str,
+    role: ProjectRole,
+) -> Result<()> {
     let project = find_by_name(pool, project_name).await?;
     let user = find_user_by_name(pool, user_name).await?;
     let role_name = role.as_str();
@@ -106,7 +113,11 @@ pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Project> {
 }
 
 /// Returns a user's role in a project, or `None` when they are not a member.
-pub async fn role_of(pool: &SqlitePool, project_id: i64, user_id: i64) -> Result<Option<ProjectRole>> {
+pub async fn role_of(
+    pool: &SqlitePool,
+    project_id: i64,
+    user_id: i64,
+) -> Result<Option<ProjectRole>> {
     let role = sqlx::query_scalar!(
         "SELECT role FROM memberships WHERE project_id = ? AND user_id = ?",
         project_id,
@@ -132,7 +143,12 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     .await?
     .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
     Ok(Membership {
-        project: Project { id: row.id, name: row.name, irb_protocol: row.irb_protocol, created_at: row.created_at },
+        project: Project {
+            id: row.id,
+            name: row.name,
+            irb_protocol: row.irb_protocol,
+            created_at: row.created_at,
+        },
         role: row.role.parse()?,
         report_count: row.report_count,
     })
@@ -152,7 +168,12 @@ pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membe
     rows.into_iter()
         .map(|row| {
             Ok(Membership {
-                project: Project { id: row.id, name: row.name, irb_protocol: row.irb_protocol, created_at: row.created_at },
+                project: Project {
+                    id: row.id,
+                    name: row.name,
+                    irb_protocol: row.irb_protocol,
+                    created_at: row.created_at,
+                },
                 role: row.role.parse()?,
                 report_count: row.report_count,
             })
@@ -173,7 +194,12 @@ pub async fn overview(pool: &SqlitePool) -> Result<Vec<ProjectOverview>> {
     Ok(rows
         .into_iter()
         .map(|row| ProjectOverview {
-            project: Project { id: row.id, name: row.name, irb_protocol: row.irb_protocol, created_at: row.created_at },
+            project: Project {
+                id: row.id,
+                name: row.name,
+                irb_protocol: row.irb_protocol,
+                created_at: row.created_at,
+            },
             member_count: row.member_count,
             report_count: row.report_count,
         })

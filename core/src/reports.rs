@@ -36,11 +36,17 @@ impl NewReport {
             return Err(Error::Invalid("report_text: missing".into()));
         }
         if self.report_text.len() > MAX_REPORT_BYTES {
-            return Err(Error::Invalid(format!("report_text: longer than {MAX_REPORT_BYTES} bytes")));
+            return Err(Error::Invalid(format!(
+                "report_text: longer than {MAX_REPORT_BYTES} bytes"
+            )));
         }
         let date_format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(&self.study_date, date_format)
-            .map_err(|_| Error::Invalid(format!("study_date: {:?} is not a date (YYYY-MM-DD)", self.study_date)))?;
+        time::Date::parse(&self.study_date, date_format).map_err(|_| {
+            Error::Invalid(format!(
+                "study_date: {:?} is not a date (YYYY-MM-DD)",
+                self.study_date
+            ))
+        })?;
         Ok(())
     }
 }
@@ -81,8 +87,11 @@ pub async fn store_batch(pool: &SqlitePool, project_id: i64, reports: &[NewRepor
 
 /// Returns how many reports a project holds.
 pub async fn count(pool: &SqlitePool, project_id: i64) -> Result<i64> {
-    let count = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "count!: i64" FROM reports WHERE project_id = ?"#, project_id)
-        .fetch_one(pool)
-        .await?;
+    let count = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "count!: i64" FROM reports WHERE project_id = ?"#,
+        project_id
+    )
+    .fetch_one(pool)
+    .await?;
     Ok(count)
 }

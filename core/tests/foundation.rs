@@ -13,45 +13,75 @@ async fn fresh_database() -> (TempDir, sqlx::SqlitePool) {
 #[tokio::test]
 async fn a_user_signs_in_with_the_right_password_only() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false).await.unwrap();
+    auth::create_user(&pool, "maria", "correct horse battery", false)
+        .await
+        .unwrap();
 
-    let accepted = auth::sign_in(&pool, "maria", "correct horse battery", None, 1_000).await.unwrap();
+    let accepted = auth::sign_in(&pool, "maria", "correct horse battery", None, 1_000)
+        .await
+        .unwrap();
     assert!(matches!(accepted, SignIn::Accepted(user) if user.name == "maria"));
-    let rejected = auth::sign_in(&pool, "maria", "wrong password!", None, 1_000).await.unwrap();
+    let rejected = auth::sign_in(&pool, "maria", "wrong password!", None, 1_000)
+        .await
+        .unwrap();
     assert_eq!(rejected, SignIn::Rejected);
-    let unknown = auth::sign_in(&pool, "nobody", "correct horse battery", None, 1_000).await.unwrap();
+    let unknown = auth::sign_in(&pool, "nobody", "correct horse battery", None, 1_000)
+        .await
+        .unwrap();
     assert_eq!(unknown, SignIn::Rejected);
 }
 
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false).await.unwrap();
+    auth::create_user(&pool, "maria", "correct horse battery", false)
+        .await
+        .unwrap();
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE name = 'maria'")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
     assert!(!stored.contains("correct horse"));
 }
 
 #[tokio::test]
 async fn repeated_failures_lock_the_name_with_growing_delays() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false).await.unwrap();
+    auth::create_user(&pool, "maria", "correct horse battery", false)
+        .await
+        .unwrap();
     let now = 10_000;
     for _ in 0..auth::FREE_ATTEMPTS {
-        assert_eq!(auth::sign_in(&pool, "maria", "guess guess", None, now).await.unwrap(), SignIn::Rejected);
+        assert_eq!(
+            auth::sign_in(&pool, "maria", "guess guess", None, now)
+                .await
+                .unwrap(),
+            SignIn::Rejected
+        );
     }
     // Locked now, even with the right password.
-    let locked = auth::sign_in(&pool, "maria", "correct horse battery", None, now + 1).await.unwrap();
+    let locked = auth::sign_in(&pool, "maria", "correct horse battery", None, now + 1)
+        .await
+        .unwrap();
     assert!(matches!(locked, SignIn::LockedOut { retry_after_seconds } if retry_after_seconds > 0));
     // After the lockout, the right password works and clears the count.
     let later = now + auth::MAX_LOCKOUT_SECONDS + 1;
-    let accepted = auth::sign_in(&pool, "maria", "correct horse battery", None, later).await.unwrap();
+    let accepted = auth::sign_in(&pool, "maria", "correct horse battery", None, later)
+        .await
+        .unwrap();
     assert!(matches!(accepted, SignIn::Accepted(_)));
-    assert_eq!(auth::lockout_seconds(auth::FREE_ATTEMPTS), auth::FIRST_LOCKOUT_SECONDS);
-    assert_eq!(auth::lockout_seconds(auth::FREE_ATTEMPTS + 1), 2 * auth::FIRST_LOCKOUT_SECONDS);
+    assert_eq!(
+        auth::lockout_seconds(auth::FREE_ATTEMPTS),
+        auth::FIRST_LOCKOUT_SECONDS
+    );
+    assert_eq!(
+        auth::lockout_seconds(auth::FREE_ATTEMPTS + 1),
+        2 * auth::FIRST_LOCKOUT_SECONDS
+    );
     assert_eq!(auth::lockout_seconds(1_000), auth::MAX_LOCKOUT_SECONDS);
 }
 
@@ -59,30 +89,50 @@ async fn repeated_failures_lock_the_name_with_growing_delays() {
 async fn unknown_names_are_locked_like_real_ones() {
     let (_dir, pool) = fresh_database().await;
     for _ in 0..auth::FREE_ATTEMPTS {
-        auth::sign_in(&pool, "ghost", "guess guess", None, 50).await.unwrap();
+        auth::sign_in(&pool, "ghost", "guess guess", None, 50)
+            .await
+            .unwrap();
     }
-    let locked = auth::sign_in(&pool, "ghost", "guess guess", None, 51).await.unwrap();
+    let locked = auth::sign_in(&pool, "ghost", "guess guess", None, 51)
+        .await
+        .unwrap();
     assert!(matches!(locked, SignIn::LockedOut { .. }));
 }
 
 #[tokio::test]
 async fn a_disabled_user_cannot_sign_in() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false).await.unwrap();
+    auth::create_user(&pool, "maria", "correct horse battery", false)
+        .await
+        .unwrap();
     auth::disable_user(&pool, "maria").await.unwrap();
-    let outcome = auth::sign_in(&pool, "maria", "correct horse battery", None, 1).await.unwrap();
+    let outcome = auth::sign_in(&pool, "maria", "correct horse battery", None, 1)
+        .await
+        .unwrap();
     assert_eq!(outcome, SignIn::Rejected);
 }
 
 #[tokio::test]
 async fn weak_or_empty_passwords_and_odd_names_are_refused() {
     let (_dir, pool) = fresh_database().await;
-    let empty = auth::create_user(&pool, "maria", "   ", false).await.unwrap_err();
+    let empty = auth::create_user(&pool, "maria", "   ", false)
+        .await
+        .unwrap_err();
     assert_eq!(empty.to_string(), "the password is empty");
-    assert!(matches!(auth::create_user(&pool, "maria", "short", false).await, Err(Error::Invalid(_))));
-    assert!(matches!(auth::create_user(&pool, "ma ria", "long enough password", false).await, Err(Error::Invalid(_))));
-    auth::create_user(&pool, "maria", "long enough password", false).await.unwrap();
-    let taken = auth::create_user(&pool, "MARIA", "long enough password", false).await.unwrap_err();
+    assert!(matches!(
+        auth::create_user(&pool, "maria", "short", false).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        auth::create_user(&pool, "ma ria", "long enough password", false).await,
+        Err(Error::Invalid(_))
+    ));
+    auth::create_user(&pool, "maria", "long enough password", false)
+        .await
+        .unwrap();
+    let taken = auth::create_user(&pool, "MARIA", "long enough password", false)
+        .await
+        .unwrap_err();
     assert_eq!(taken.to_string(), "user \"MARIA\" already exists");
     assert_eq!(auth::list_users(&pool).await.unwrap().len(), 1);
 }
@@ -90,21 +140,41 @@ async fn weak_or_empty_passwords_and_odd_names_are_refused() {
 #[tokio::test]
 async fn members_see_their_projects_with_role_and_report_count() {
     let (_dir, pool) = fresh_database().await;
-    let maria = auth::create_user(&pool, "maria", "long enough password", false).await.unwrap();
-    let other = auth::create_user(&pool, "other", "long enough password", false).await.unwrap();
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1").await.unwrap();
+    let maria = auth::create_user(&pool, "maria", "long enough password", false)
+        .await
+        .unwrap();
+    let other = auth::create_user(&pool, "other", "long enough password", false)
+        .await
+        .unwrap();
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1")
+        .await
+        .unwrap();
     projects::create(&pool, "Stroke", "IRB-2").await.unwrap();
-    projects::add_member(&pool, "Pneumothorax", "maria", ProjectRole::Fellow).await.unwrap();
+    projects::add_member(&pool, "Pneumothorax", "maria", ProjectRole::Fellow)
+        .await
+        .unwrap();
     let corpus: Vec<_> = sieve_core::corpus::generate(1, 25).collect();
-    reports::store_batch(&pool, project.id, &corpus).await.unwrap();
-    reports::store_batch(&pool, project.id, &corpus).await.unwrap();
+    reports::store_batch(&pool, project.id, &corpus)
+        .await
+        .unwrap();
+    reports::store_batch(&pool, project.id, &corpus)
+        .await
+        .unwrap();
 
     let memberships = projects::memberships_of(&pool, maria.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].role, ProjectRole::Fellow);
-    assert_eq!(memberships[0].report_count, 25, "storing a batch twice must not duplicate it");
-    assert!(projects::memberships_of(&pool, other.id).await.unwrap().is_empty());
-    let hidden = projects::membership(&pool, project.id, other.id).await.unwrap_err();
+    assert_eq!(
+        memberships[0].report_count, 25,
+        "storing a batch twice must not duplicate it"
+    );
+    assert!(projects::memberships_of(&pool, other.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let hidden = projects::membership(&pool, project.id, other.id)
+        .await
+        .unwrap_err();
     assert!(matches!(hidden, Error::NotFound(_)));
 }
 
@@ -114,7 +184,9 @@ async fn a_batch_with_one_bad_report_stores_nothing() {
     let project = projects::create(&pool, "P", "IRB-1").await.unwrap();
     let mut corpus: Vec<_> = sieve_core::corpus::generate(1, 10).collect();
     corpus[7].study_date = "31/12/2020".into();
-    let error = reports::store_batch(&pool, project.id, &corpus).await.unwrap_err();
+    let error = reports::store_batch(&pool, project.id, &corpus)
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("study_date"), "{error}");
     assert_eq!(reports::count(&pool, project.id).await.unwrap(), 0);
 }
@@ -129,8 +201,12 @@ async fn the_demo_is_created_once_and_its_passwords_work() {
     assert_eq!(first.credentials, second.credentials);
 
     let fellow = &first.credentials[1];
-    let outcome = auth::sign_in(&pool, &fellow.user, &fellow.password, None, 1).await.unwrap();
-    let SignIn::Accepted(user) = outcome else { panic!("demo fellow cannot sign in") };
+    let outcome = auth::sign_in(&pool, &fellow.user, &fellow.password, None, 1)
+        .await
+        .unwrap();
+    let SignIn::Accepted(user) = outcome else {
+        panic!("demo fellow cannot sign in")
+    };
     let memberships = projects::memberships_of(&pool, user.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].report_count, demo::REPORT_COUNT as i64);
@@ -140,13 +216,26 @@ async fn the_demo_is_created_once_and_its_passwords_work() {
 #[tokio::test]
 async fn sign_in_attempts_are_audited_and_the_log_cannot_be_rewritten() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "long enough password", false).await.unwrap();
-    auth::sign_in(&pool, "maria", "long enough password", Some("127.0.0.1"), 1).await.unwrap();
-    auth::sign_in(&pool, "maria", "wrong password!!", Some("127.0.0.1"), 1).await.unwrap();
-    let actions: Vec<_> = audit::recent(&pool, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    auth::create_user(&pool, "maria", "long enough password", false)
+        .await
+        .unwrap();
+    auth::sign_in(&pool, "maria", "long enough password", Some("127.0.0.1"), 1)
+        .await
+        .unwrap();
+    auth::sign_in(&pool, "maria", "wrong password!!", Some("127.0.0.1"), 1)
+        .await
+        .unwrap();
+    let actions: Vec<_> = audit::recent(&pool, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert_eq!(actions, ["sign_in_failed", "sign_in", "user_created"]);
 
-    let update = sqlx::query("UPDATE audit_events SET actor = 'someone else'").execute(&pool).await;
+    let update = sqlx::query("UPDATE audit_events SET actor = 'someone else'")
+        .execute(&pool)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_events").execute(&pool).await;
     assert!(delete.is_err());

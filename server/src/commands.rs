@@ -19,8 +19,12 @@ pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
-        Command::User(command) => users::run(&open(&Config::load(&cli.global, None)?).await?, command).await,
-        Command::Project(command) => projects::run(&open(&Config::load(&cli.global, None)?).await?, command).await,
+        Command::User(command) => {
+            users::run(&open(&Config::load(&cli.global, None)?).await?, command).await
+        }
+        Command::Project(command) => {
+            projects::run(&open(&Config::load(&cli.global, None)?).await?, command).await
+        }
         Command::GenCorpus(args) => corpus::run(&args),
     }
 }
@@ -35,17 +39,25 @@ pub async fn open(config: &Config) -> Result<SqlitePool, Box<dyn std::error::Err
 pub fn prepare_data_dir(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
     if !dir.exists() {
-        let parent = dir.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = dir
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         if !parent.is_dir() {
-            return Err(format!("the data directory {shown} does not exist, nor does its parent {}", parent.display()));
+            return Err(format!(
+                "the data directory {shown} does not exist, nor does its parent {}",
+                parent.display()
+            ));
         }
-        std::fs::create_dir(dir).map_err(|error| format!("cannot create the data directory {shown}: {error}"))?;
+        std::fs::create_dir(dir)
+            .map_err(|error| format!("cannot create the data directory {shown}: {error}"))?;
     }
     if !dir.is_dir() {
         return Err(format!("the data directory {shown} is not a directory"));
     }
     let probe = dir.join(".sieve-write-probe");
-    std::fs::write(&probe, b"ok").map_err(|error| format!("the data directory {shown} is not writable: {error}"))?;
+    std::fs::write(&probe, b"ok")
+        .map_err(|error| format!("the data directory {shown} is not writable: {error}"))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

@@ -57,13 +57,18 @@ impl Config {
                 .and_then(|s| s.addr)
                 .or(file.addr)
                 .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("the default address parses")),
-            data_dir: global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir: global
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             site_root: serve
                 .and_then(|s| s.site_root.clone())
                 .or(file.site_root)
                 .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
             demo: serve.is_some_and(|s| s.demo) || file.demo.unwrap_or(false),
-            secure_cookies: serve.is_some_and(|s| s.secure_cookies) || file.secure_cookies.unwrap_or(false),
+            secure_cookies: serve.is_some_and(|s| s.secure_cookies)
+                || file.secure_cookies.unwrap_or(false),
             session_idle_minutes: file.session_idle_minutes.unwrap_or(60),
             session_absolute_hours: file.session_absolute_hours.unwrap_or(12),
         };
@@ -91,8 +96,10 @@ fn read_file(named: Option<&Path>) -> Result<(FileConfig, PathBuf), ConfigError>
     if named.is_none() && !path.exists() {
         return Ok((FileConfig::default(), path));
     }
-    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
-    let file = toml::from_str(&text).map_err(|error| ConfigError::Parse(path.clone(), error.message().to_string()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| ConfigError::Read(path.clone(), error))?;
+    let file = toml::from_str(&text)
+        .map_err(|error| ConfigError::Parse(path.clone(), error.message().to_string()))?;
     Ok((file, path))
 }
 
@@ -108,8 +115,17 @@ mod tests {
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("sieve.toml");
-        std::fs::write(&file, "addr = \"127.0.0.1:4000\"\ndata_dir = \"/srv/sieve\"\nsession_idle_minutes = 15\n").unwrap();
-        let serve = ServeArgs { addr: Some("127.0.0.1:5000".parse().unwrap()), site_root: None, demo: false, secure_cookies: false };
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:4000\"\ndata_dir = \"/srv/sieve\"\nsession_idle_minutes = 15\n",
+        )
+        .unwrap();
+        let serve = ServeArgs {
+            addr: Some("127.0.0.1:5000".parse().unwrap()),
+            site_root: None,
+            demo: false,
+            secure_cookies: false,
+        };
 
         let config = Config::load(&global(Some(file.clone()), None), Some(&serve)).unwrap();
         assert_eq!(config.addr.port(), 5000);

@@ -19,7 +19,12 @@ pub fn is_public(path: &str) -> bool {
 }
 
 /// Redirects a request for a page to `/login?next=...` unless its session has a user.
-pub async fn require_sign_in(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
+pub async fn require_sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
     if is_public(request.uri().path()) {
         return next.run(request).await;
     }
@@ -38,7 +43,9 @@ pub async fn require_sign_in(State(state): State<AppState>, session: Session, re
 fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (byte as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -61,6 +68,9 @@ mod tests {
 
     #[test]
     fn the_return_path_is_encoded() {
-        assert_eq!(percent_encode("/projects/1?tab=rules&x=1"), "/projects/1%3Ftab%3Drules%26x%3D1");
+        assert_eq!(
+            percent_encode("/projects/1?tab=rules&x=1"),
+            "/projects/1%3Ftab%3Drules%26x%3D1"
+        );
     }
 }

@@ -20,7 +20,11 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
     let database = sieve_core::db::is_usable(&state.pool).await;
     let index_dir = is_writable_dir(state.settings.index_dir.clone()).await;
     let healthy = database && index_dir;
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let health = Health {
         status: if healthy { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),

@@ -45,7 +45,10 @@ pub fn state(pool: SqlitePool, config: &Config) -> AppState {
 
 /// Prepares the session store in the database (sessions survive a restart) and its cookie settings:
 /// HttpOnly, SameSite=Lax, Secure when asked, and an idle timeout renewed at every request.
-pub async fn sessions(pool: &SqlitePool, config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+pub async fn sessions(
+    pool: &SqlitePool,
+    config: &Config,
+) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
     let store = SqliteStore::new(pool.clone());
     store.migrate().await?;
     let idle = tower_sessions::cookie::time::Duration::minutes(config.session_idle_minutes);
@@ -66,7 +69,10 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Route
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), guard::require_sign_in))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_sign_in,
+        ))
         .layer(sessions)
         .layer(security::headers())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -57,7 +57,11 @@ pub async fn admin_overview() -> Result<SiteOverview, AppError> {
             Ok(SiteOverview {
                 users: users
                     .into_iter()
-                    .map(|u| UserRow { name: u.name, is_admin: u.is_admin, disabled: u.disabled })
+                    .map(|u| UserRow {
+                        name: u.name,
+                        is_admin: u.is_admin,
+                        disabled: u.disabled,
+                    })
                     .collect(),
                 projects: projects
                     .into_iter()

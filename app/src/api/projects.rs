@@ -53,7 +53,11 @@ pub async fn project(id: i64) -> Result<ProjectCard, AppError> {
             let membership = sieve_core::projects::membership(&state.pool, id, user.id)
                 .await
                 .map_err(|_| AppError::NotFound("Project".into()))?;
-            let event = NewEvent { actor: Some(&user.name), project_id: Some(id), ..NewEvent::default() };
+            let event = NewEvent {
+                actor: Some(&user.name),
+                project_id: Some(id),
+                ..NewEvent::default()
+            };
             audit::record(&state.pool, Action::ProjectViewed, event).await?;
             Ok(ProjectCard::from(membership))
         }

@@ -38,9 +38,11 @@ pub async fn sign_in(name: String, password: String, next: Option<String>) -> Re
                     Ok(())
                 }
                 SignIn::Rejected => Err(AppError::SignInFailed),
-                SignIn::LockedOut { retry_after_seconds } => {
-                    Err(AppError::TooManyAttempts(describe_wait(retry_after_seconds)))
-                }
+                SignIn::LockedOut {
+                    retry_after_seconds,
+                } => Err(AppError::TooManyAttempts(describe_wait(
+                    retry_after_seconds,
+                ))),
             }
         }
         .await,
@@ -56,8 +58,13 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = state()?;
     let session = session().await?;
     if let Some(user) = session_user(&session, &state).await? {
-        let event = NewEvent { actor: Some(&user.name), ..NewEvent::default() };
-        audit::record(&state.pool, Action::SignOut, event).await.map_err(AppError::from)?;
+        let event = NewEvent {
+            actor: Some(&user.name),
+            ..NewEvent::default()
+        };
+        audit::record(&state.pool, Action::SignOut, event)
+            .await
+            .map_err(AppError::from)?;
     }
     session.flush().await.map_err(|error| {
         tracing::error!(%error, "session store failed");
@@ -71,13 +78,18 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "me")]
 pub async fn me() -> Result<SignedInUser, AppError> {
     let (_, user) = crate::ssr::respond(crate::ssr::require_user().await)?;
-    Ok(SignedInUser { name: user.name, is_admin: user.is_admin })
+    Ok(SignedInUser {
+        name: user.name,
+        is_admin: user.is_admin,
+    })
 }
 
 /// Keeps the post-sign-in redirect on this site: only a local path is followed.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }

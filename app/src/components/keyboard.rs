@@ -53,7 +53,9 @@ pub fn KeyboardShortcuts() -> impl IntoView {
 }
 
 fn typing_in_a_field(event: &ev::KeyboardEvent) -> bool {
-    let Some(target) = event.target() else { return false };
+    let Some(target) = event.target() else {
+        return false;
+    };
     let element = leptos::wasm_bindgen::JsCast::unchecked_into::<leptos::web_sys::Element>(target);
     matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
 }

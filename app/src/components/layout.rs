@@ -14,7 +14,9 @@ pub fn Layout() -> impl IntoView {
     let account = move || {
         Suspend::new(async move {
             user.await.ok().map(|user| {
-                let admin_link = user.is_admin.then(|| view! { <A href="/admin">"Administration"</A> });
+                let admin_link = user
+                    .is_admin
+                    .then(|| view! { <A href="/admin">"Administration"</A> });
                 view! {
                     <nav class="main-nav" aria-label="Main">
                         <A href="/" exact=true>"Projects"</A>

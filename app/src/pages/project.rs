@@ -7,12 +7,16 @@ use leptos_router::hooks::use_params_map;
 use crate::api::projects::project;
 use crate::components::error_box::ErrorBox;
 
-
 /// Shows the project's protocol, its reports and the viewer's role.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
     let details = Resource::new(id, |id| async move {
         match id {
             Some(id) => project(id).await,
@@ -45,7 +49,7 @@ pub fn thousands(count: i64) -> String {
     let digits = count.unsigned_abs().to_string();
     let mut grouped = String::new();
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -55,7 +59,6 @@ pub fn thousands(count: i64) -> String {
     }
     grouped
 }
-
 
 #[cfg(test)]
 mod tests {

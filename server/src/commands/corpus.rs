@@ -12,7 +12,8 @@ pub fn run(args: &GenCorpusArgs) -> Outcome {
     let sink: Box<dyn Write> = match to_stdout {
         true => Box::new(std::io::stdout().lock()),
         false => Box::new(
-            std::fs::File::create(&args.out).map_err(|error| format!("cannot create {}: {error}", args.out.display()))?,
+            std::fs::File::create(&args.out)
+                .map_err(|error| format!("cannot create {}: {error}", args.out.display()))?,
         ),
     };
     let mut writer = BufWriter::with_capacity(1 << 20, sink);
@@ -22,7 +23,12 @@ pub fn run(args: &GenCorpusArgs) -> Outcome {
     }
     writer.flush()?;
     if !to_stdout {
-        eprintln!("wrote {} reports (seed {}) to {}", args.reports, args.seed, args.out.display());
+        eprintln!(
+            "wrote {} reports (seed {}) to {}",
+            args.reports,
+            args.seed,
+            args.out.display()
+        );
     }
     Ok(())
 }

@@ -11,9 +11,16 @@ pub async fn run(pool: &SqlitePool, command: ProjectCommand) -> Outcome {
     match command {
         ProjectCommand::Create { name, irb } => {
             let project = projects::create(pool, &name, &irb).await?;
-            println!("created project {} (id {}) for IRB protocol {}", project.name, project.id, project.irb_protocol);
+            println!(
+                "created project {} (id {}) for IRB protocol {}",
+                project.name, project.id, project.irb_protocol
+            );
         }
-        ProjectCommand::AddMember { project, user, role } => {
+        ProjectCommand::AddMember {
+            project,
+            user,
+            role,
+        } => {
             let role = match role {
                 MemberRole::Fellow => ProjectRole::Fellow,
                 MemberRole::Affiliate => ProjectRole::Affiliate,
@@ -27,7 +34,11 @@ pub async fn run(pool: &SqlitePool, command: ProjectCommand) -> Outcome {
                 let project = overview.project;
                 println!(
                     "{:>4}  {:<40} IRB {:<16} {} members, {} reports",
-                    project.id, project.name, project.irb_protocol, overview.member_count, overview.report_count
+                    project.id,
+                    project.name,
+                    project.irb_protocol,
+                    overview.member_count,
+                    overview.report_count
                 );
             }
         }

@@ -10,8 +10,12 @@ use crate::router;
 
 pub async fn run(config: Config) -> Outcome {
     let pool = open(&config).await?;
-    std::fs::create_dir_all(config.index_dir())
-        .map_err(|error| format!("cannot create the index directory {}: {error}", config.index_dir().display()))?;
+    std::fs::create_dir_all(config.index_dir()).map_err(|error| {
+        format!(
+            "cannot create the index directory {}: {error}",
+            config.index_dir().display()
+        )
+    })?;
     let demo = match config.demo {
         true => Some(demo::ensure(&pool, &config.data_dir).await?),
         false => None,
@@ -25,19 +29,30 @@ pub async fn run(config: Config) -> Outcome {
     let sessions = router::sessions(&pool, &config).await?;
     let app = router::app(router::state(pool, &config), sessions);
     print_banner(&config, demo.as_ref());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
 
 fn print_banner(config: &Config, demo: Option<&demo::Demo>) {
-    println!("Sieve {} is running at http://{}", env!("CARGO_PKG_VERSION"), config.addr);
+    println!(
+        "Sieve {} is running at http://{}",
+        env!("CARGO_PKG_VERSION"),
+        config.addr
+    );
     println!("Data directory: {}", config.data_dir.display());
     if let Some(demo) = demo {
         println!();
-        println!("Demo project \"{}\" ({} synthetic reports). Sign in as:", demo::PROJECT_NAME, demo::REPORT_COUNT);
+        println!(
+            "Demo project \"{}\" ({} synthetic reports). Sign in as:",
+            demo::PROJECT_NAME,
+            demo::REPORT_COUNT
+        );
         if demo.credentials.is_empty() {
             println!("  (the demo passwords were shown at first start; set new ones with `sieve user passwd NAME`)");
         }
@@ -51,7 +66,10 @@ fn print_banner(config: &Config, demo: Option<&demo::Demo>) {
                     (false, None) => "member".to_string(),
                 })
                 .unwrap_or_default();
-            println!("  {:<10} password {}   ({role})", credential.user, credential.password);
+            println!(
+                "  {:<10} password {}   ({role})",
+                credential.user, credential.password
+            );
         }
     }
     println!();

@@ -8,7 +8,11 @@ use crate::cli::{SiteRole, UserCommand};
 
 pub async fn run(pool: &SqlitePool, command: UserCommand) -> Outcome {
     match command {
-        UserCommand::Add { name, role, password_stdin } => {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
             let (password, generated) = password(password_stdin)?;
             auth::create_user(pool, &name, &password, role == SiteRole::Admin).await?;
             println!("created user {name}");
@@ -16,7 +20,10 @@ pub async fn run(pool: &SqlitePool, command: UserCommand) -> Outcome {
                 println!("password: {password}   (shown once)");
             }
         }
-        UserCommand::Passwd { name, password_stdin } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
             let (password, generated) = password(password_stdin)?;
             auth::set_password(pool, &name, &password).await?;
             println!("password changed for {name}");

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test suite and exits non-zero on any failure: formatting and lints, the unit and
+# integration tests (real SQLite files, the real router), then the browser tests (Playwright and
+# Debian's Chromium) against a real `sieve serve --demo` on a free port with a temporary data directory.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+started=$SECONDS
+
+ensure_build_tools
+ensure_browser_tools
+
+say "checking formatting (cargo fmt)"
+cargo fmt --all --check
+
+say "linting (cargo clippy)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p sieve-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+say "unit and integration tests (cargo test)"
+cargo test --workspace
+
+build_all
+
+say "browser tests (Playwright, Chromium)"
+scratch="$(mktemp -d)"
+port="$(free_port)"
+"$SIEVE_BIN" serve --demo --data-dir "$scratch/data" --site-root "$SITE_ROOT" \
+  --addr "127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+if ! wait_for "http://127.0.0.1:$port/healthz" 60; then
+  echo "error: the server did not become healthy; its log:" >&2
+  cat "$scratch/server.log" >&2
+  exit 1
+fi
+export SIEVE_URL="http://127.0.0.1:$port"
+while read -r user password; do
+  export "SIEVE_DEMO_${user^^}_PASSWORD=$password"
+done <"$scratch/data/demo-credentials.txt"
+(cd end2end && npx playwright test)
+
+say "all test suites passed in $((SECONDS - started)) s"

@@ -1,0 +1,225 @@
+//! The `sieve` binary as an operator uses it: commands, their output and their one-line errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn sieve(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sieve"))
+        .args(args)
+        .env("SIEVE_DATA_DIR", data_dir)
+        .env_remove("SIEVE_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts a failure with exactly one line on stderr, containing `expected`, and no panic.
+#[track_caller]
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "succeeded: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains(expected),
+        "expected {expected:?} in {stderr}"
+    );
+}
+
+#[test]
+fn users_and_projects_are_managed_from_the_command_line() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let added = sieve(
+        &data,
+        &[
+            "user",
+            "add",
+            "maria",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a long password here\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let generated = sieve(&data, &["user", "add", "felix"], "");
+    assert!(
+        text(&generated.stdout).contains("password: "),
+        "{}",
+        text(&generated.stdout)
+    );
+    assert!(sieve(
+        &data,
+        &["project", "create", "Stroke CT", "--irb", "IRB-9"],
+        ""
+    )
+    .status
+    .success());
+    let member = sieve(
+        &data,
+        &[
+            "project",
+            "add-member",
+            "Stroke CT",
+            "felix",
+            "--role",
+            "affiliate",
+        ],
+        "",
+    );
+    assert!(member.status.success(), "{}", text(&member.stderr));
+    assert!(sieve(&data, &["user", "disable", "felix"], "")
+        .status
+        .success());
+
+    let users = text(&sieve(&data, &["user", "list"], "").stdout);
+    assert!(
+        users.contains("maria") && users.contains("admin"),
+        "{users}"
+    );
+    assert!(
+        users
+            .lines()
+            .any(|line| line.starts_with("felix") && line.contains("disabled")),
+        "{users}"
+    );
+    let projects = text(&sieve(&data, &["project", "list"], "").stdout);
+    assert!(
+        projects.contains("Stroke CT") && projects.contains("1 members"),
+        "{projects}"
+    );
+}
+
+#[test]
+fn an_empty_password_from_stdin_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let output = sieve(
+        &root.path().join("data"),
+        &["user", "add", "maria", "--password-stdin"],
+        "\n",
+    );
+    assert_one_line_error(&output, "password read from standard input is empty");
+}
+
+#[test]
+fn an_unknown_role_or_user_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    sieve(&data, &["project", "create", "P", "--irb", "I"], "");
+    let output = sieve(
+        &data,
+        &["project", "add-member", "P", "ghost", "--role", "fellow"],
+        "",
+    );
+    assert_one_line_error(&output, "user \"ghost\" not found");
+    let output = sieve(
+        &data,
+        &["project", "add-member", "P", "ghost", "--role", "chief"],
+        "",
+    );
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("invalid value 'chief'"));
+}
+
+#[test]
+fn a_data_directory_that_cannot_exist_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("not-a-directory");
+    std::fs::write(&file, "x").unwrap();
+    let output = sieve(&file, &["user", "list"], "");
+    assert_one_line_error(&output, "is not a directory");
+    let output = sieve(
+        &root.path().join("missing/deeper/data"),
+        &["user", "list"],
+        "",
+    );
+    assert_one_line_error(&output, "does not exist");
+}
+
+#[test]
+fn a_corrupt_database_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("sieve.db"), vec![7u8; 4096]).unwrap();
+    let output = sieve(&data, &["serve", "--addr", "127.0.0.1:0"], "");
+    assert_one_line_error(&output, "is not a database");
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = sieve(&root.path().join("data"), &["serve", "--addr", &addr], "");
+    assert_one_line_error(&output, &format!("cannot listen on {addr}"));
+}
+
+#[test]
+fn gen_corpus_writes_json_lines_that_parse_as_reports() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("corpus.jsonl");
+    let output = sieve(
+        &root.path().join("data"),
+        &[
+            "gen-corpus",
+            "--reports",
+            "50",
+            "--seed",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<_> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 50);
+    for line in lines {
+        let report: sieve_core::reports::NewReport = serde_json::from_str(&line).unwrap();
+        report.validate().unwrap();
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "passwd", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["project", "create", "--help"],
+        vec!["project", "add-member", "--help"],
+        vec!["gen-corpus", "--help"],
+    ] {
+        let output = sieve(&data, &args, "");
+        assert!(output.status.success(), "{args:?}");
+        assert!(text(&output.stdout).contains("Usage: sieve"), "{args:?}");
+    }
+}

@@ -1,0 +1,297 @@
+//! The HTTP application end to end, through the real router, sessions and a real SQLite file:
+//! sign-in, cookies, the sign-in guard and per-role pages.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use sieve_core::auth::ProjectRole;
+use sieve_core::{auth, db, projects};
+use sieve_server::config::Config;
+use sieve_server::router;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long test password";
+
+/// A fresh install: an admin, a fellow of "Pneumothorax", and an outsider who belongs to no project.
+struct Install {
+    dir: TempDir,
+    pool: sqlx::SqlitePool,
+    project_id: i64,
+}
+
+impl Install {
+    async fn new() -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+        auth::create_user(&pool, "ada", PASSWORD, true)
+            .await
+            .unwrap();
+        auth::create_user(&pool, "fiona", PASSWORD, false)
+            .await
+            .unwrap();
+        auth::create_user(&pool, "otto", PASSWORD, false)
+            .await
+            .unwrap();
+        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17")
+            .await
+            .unwrap();
+        projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow)
+            .await
+            .unwrap();
+        Install {
+            dir,
+            pool,
+            project_id: project.id,
+        }
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: self.dir.path().to_path_buf(),
+            site_root: self.dir.path().join("site"),
+            demo: false,
+            secure_cookies: false,
+            session_idle_minutes: 60,
+            session_absolute_hours: 12,
+        }
+    }
+
+    /// Builds the application as `sieve serve` does (a second call is a restart on the same database).
+    async fn app(&self) -> Router {
+        let config = self.config();
+        std::fs::create_dir_all(config.index_dir()).unwrap();
+        let sessions = router::sessions(&self.pool, &config).await.unwrap();
+        router::app(router::state(self.pool.clone(), &config), sessions)
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn sign_in_request(name: &str, password: &str) -> Request<Body> {
+    let body = format!(
+        "name={name}&password={}&next=%2F",
+        password.replace(' ', "+")
+    );
+    Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// Signs in and returns the `name=value` pair of the session cookie.
+async fn signed_in(app: &Router, name: &str) -> String {
+    let (status, headers, body) = send(app, sign_in_request(name, PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK, "sign-in as {name} failed: {body}");
+    let set_cookie = headers
+        .get(header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap();
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn health_check_reports_version_database_and_index() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (status, _, body) = send(&app, get("/healthz", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["database"], true);
+    assert_eq!(health["index_dir"], true);
+}
+
+#[tokio::test]
+async fn health_check_fails_when_the_index_directory_is_gone() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    std::fs::remove_dir_all(install.config().index_dir()).unwrap();
+    let (status, _, body) = send(&app, get("/healthz", None)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("\"index_dir\":false"), "{body}");
+}
+
+#[tokio::test]
+async fn pages_redirect_to_sign_in_and_come_back() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    for path in ["/", "/admin", &format!("/projects/{}", install.project_id)] {
+        let (status, headers, _) = send(&app, get(path, None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        let location = headers[header::LOCATION].to_str().unwrap();
+        assert_eq!(location, format!("/login?next={path}"));
+    }
+    let (status, _, body) = send(&app, get("/login", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Sign in"));
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_protected_session_cookie() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (status, headers, _) = send(&app, sign_in_request("fiona", PASSWORD)).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("sieve_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("Max-Age="),
+        "idle timeout missing: {cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "Secure is only for --secure-cookies: {cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_unknown_name_gets_the_same_refusal() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (wrong_status, wrong_headers, wrong_body) =
+        send(&app, sign_in_request("fiona", "not the password")).await;
+    let (unknown_status, _, unknown_body) = send(&app, sign_in_request("nobody", PASSWORD)).await;
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_body, unknown_body);
+    assert!(wrong_body.contains("SignInFailed"), "{wrong_body}");
+    assert!(
+        wrong_headers.get(header::SET_COOKIE).is_none(),
+        "a refused sign-in must not start a session"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_a_wait() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    for _ in 0..auth::FREE_ATTEMPTS {
+        send(&app, sign_in_request("fiona", "not the password")).await;
+    }
+    let (status, _, body) = send(&app, sign_in_request("fiona", PASSWORD)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("TooManyAttempts"), "{body}");
+}
+
+#[tokio::test]
+async fn a_signed_in_member_sees_their_projects_and_project_page() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let cookie = signed_in(&app, "fiona").await;
+    let (status, _, body) = send(&app, get("/", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Pneumothorax"), "{body}");
+    let (status, _, body) = send(
+        &app,
+        get(&format!("/projects/{}", install.project_id), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("IRB-2026-17"));
+    assert!(body.contains("fellow"));
+}
+
+#[tokio::test]
+async fn a_non_member_gets_404_for_a_project() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let cookie = signed_in(&app, "otto").await;
+    let (status, _, body) = send(
+        &app,
+        get(&format!("/projects/{}", install.project_id), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        !body.contains("IRB-2026-17"),
+        "the project leaked to a non-member"
+    );
+    let (_, _, body) = send(&app, get("/", Some(&cookie))).await;
+    assert!(body.contains("No projects yet"), "{body}");
+}
+
+#[tokio::test]
+async fn the_admin_page_is_refused_to_a_non_admin() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let fellow = signed_in(&app, "fiona").await;
+    let (status, _, body) = send(&app, get("/admin", Some(&fellow))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!body.contains("otto"), "the user list leaked");
+
+    let admin = signed_in(&app, "ada").await;
+    let (status, _, body) = send(&app, get("/admin", Some(&admin))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("otto") && body.contains("IRB-2026-17"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_and_end_at_sign_out() {
+    let install = Install::new().await;
+    let cookie = signed_in(&install.app().await, "fiona").await;
+    let restarted = install.app().await;
+    let (status, _, _) = send(&restarted, get("/", Some(&cookie))).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the session did not survive a restart"
+    );
+
+    let sign_out = Request::post("/api/sign_out")
+        .header(header::COOKIE, &cookie)
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    send(&restarted, sign_out).await;
+    let (status, _, _) = send(&restarted, get("/", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_disabled_user_loses_their_session() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let cookie = signed_in(&app, "fiona").await;
+    auth::disable_user(&install.pool, "fiona").await.unwrap();
+    let (status, _, _) = send(&app, get("/", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (_, headers, _) = send(&app, get("/login", None)).await;
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+}

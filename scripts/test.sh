@@ -17,6 +17,9 @@ say "linting (cargo clippy)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p sieve-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+say "checking the compile-time SQL descriptions (.sqlx/)"
+bash scripts/sqlx-prepare.sh --check
+
 say "unit and integration tests (cargo test)"
 cargo test --workspace
 

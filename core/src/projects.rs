@@ -128,10 +128,38 @@ pub async fn role_of(
     role.map(|role| role.parse()).transpose()
 }
 
+/// A membership as read from the database, before its role is parsed.
+struct MembershipRow {
+    id: i64,
+    name: String,
+    irb_protocol: String,
+    created_at: i64,
+    role: String,
+    report_count: i64,
+}
+
+impl TryFrom<MembershipRow> for Membership {
+    type Error = Error;
+
+    fn try_from(row: MembershipRow) -> Result<Membership> {
+        Ok(Membership {
+            project: Project {
+                id: row.id,
+                name: row.name,
+                irb_protocol: row.irb_protocol,
+                created_at: row.created_at,
+            },
+            role: row.role.parse()?,
+            report_count: row.report_count,
+        })
+    }
+}
+
 /// Returns the project as seen by one of its members, or `NotFound` for anyone else:
 /// a non-member cannot tell a project they may not see from one that does not exist.
 pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Result<Membership> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        MembershipRow,
         r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, m.role,
                   (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
            FROM projects p JOIN memberships m ON m.project_id = p.id
@@ -141,22 +169,14 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
-    Ok(Membership {
-        project: Project {
-            id: row.id,
-            name: row.name,
-            irb_protocol: row.irb_protocol,
-            created_at: row.created_at,
-        },
-        role: row.role.parse()?,
-        report_count: row.report_count,
-    })
+    .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?
+    .try_into()
 }
 
 /// Returns the projects a user is a member of, by name.
 pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membership>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        MembershipRow,
         r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, m.role,
                   (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
            FROM projects p JOIN memberships m ON m.project_id = p.id
@@ -165,20 +185,7 @@ pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membe
     )
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(Membership {
-                project: Project {
-                    id: row.id,
-                    name: row.name,
-                    irb_protocol: row.irb_protocol,
-                    created_at: row.created_at,
-                },
-                role: row.role.parse()?,
-                report_count: row.report_count,
-            })
-        })
-        .collect()
+    rows.into_iter().map(Membership::try_from).collect()
 }
 
 /// Returns every project with its member and report counts, for the site admin.

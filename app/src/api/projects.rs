@@ -56,6 +56,7 @@ pub async fn project(id: i64) -> Result<ProjectCard, AppError> {
             let event = NewEvent {
                 actor: Some(&user.name),
                 project_id: Some(id),
+                object: Some(format!("project:{}", membership.project.name)),
                 ..NewEvent::default()
             };
             audit::record(&state.pool, Action::ProjectViewed, event).await?;

@@ -59,6 +59,7 @@ fn NoProjects() -> impl IntoView {
                 "You are not a member of any project. Each project stands for one approved IRB protocol; "
                 "ask your site administrator to add you to the protocol you work on."
             </p>
+            <p class="muted">"Site administrators manage users and projects on the Administration page."</p>
         </div>
     }
 }

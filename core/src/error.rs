@@ -7,6 +7,9 @@ pub enum Error {
     /// The named thing does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(String),
+    /// The caller may see the thing but not do this to it; the message says what is missing.
+    #[error("{0}")]
+    Forbidden(String),
     /// The input is invalid; the message names the field and what to fix.
     #[error("{0}")]
     Invalid(String),
@@ -33,7 +36,7 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Error::NotFound(_) | Error::Invalid(_) | Error::AlreadyExists(_)
+            Error::NotFound(_) | Error::Forbidden(_) | Error::Invalid(_) | Error::AlreadyExists(_)
         )
     }
 }

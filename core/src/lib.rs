@@ -1,6 +1,7 @@
 //! Sieve's domain: everything that is true of users, projects, reports and the audit log,
 //! whatever the front end. Nothing here knows about HTTP or HTML.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod corpus;
@@ -9,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod projects;
 pub mod reports;
+pub mod throttle;
+pub mod tokens;
 
 pub use error::{Error, Result};
 

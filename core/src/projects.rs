@@ -1,4 +1,7 @@
-//! Projects (one per approved IRB protocol) and their members.
+//! Projects (one per approved IRB protocol), their members, and their lifecycle:
+//! a protocol can expire, and a project can be closed, which purges its reports.
+
+use std::path::Path;
 
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -15,6 +18,23 @@ pub struct Project {
     pub name: String,
     pub irb_protocol: String,
     pub created_at: i64,
+    /// The protocol's last valid day (`YYYY-MM-DD`), if it has one.
+    pub irb_expires_on: Option<String>,
+    /// When the project was closed and its reports purged.
+    pub closed_at: Option<i64>,
+}
+
+impl Project {
+    /// Whether the protocol has expired on `today` (`YYYY-MM-DD`); it is valid through its last day.
+    pub fn is_expired(&self, today: &str) -> bool {
+        self.irb_expires_on
+            .as_deref()
+            .is_some_and(|last_day| last_day < today)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
 }
 
 /// A project as one of its members sees it in their list.
@@ -33,6 +53,17 @@ pub struct ProjectOverview {
     pub report_count: i64,
 }
 
+/// Returns today's date (UTC) as `YYYY-MM-DD`, the form protocol end dates are compared in.
+pub fn today() -> String {
+    let date = time::OffsetDateTime::now_utc().date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    )
+}
+
 /// Creates a project for an IRB protocol. Names are unique, ignoring case.
 pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result<Project> {
     let name = name.trim();
@@ -46,9 +77,8 @@ pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result
         return Err(Error::Invalid("the IRB protocol number is empty".into()));
     }
     let mut transaction = pool.begin().await?;
-    let project = sqlx::query_as!(
-        Project,
-        "INSERT INTO projects (name, irb_protocol) VALUES (?, ?) RETURNING id, name, irb_protocol, created_at",
+    let id = sqlx::query_scalar!(
+        "INSERT INTO projects (name, irb_protocol) VALUES (?, ?) RETURNING id",
         name,
         irb_protocol
     )
@@ -59,14 +89,14 @@ pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result
         false => error.into(),
     })?;
     let event = NewEvent {
-        project_id: Some(project.id),
+        project_id: Some(id),
         object: Some(format!("project:{name}")),
         detail: Some(format!("irb {irb_protocol}")),
         ..NewEvent::default()
     };
     audit::record(&mut *transaction, Action::ProjectCreated, event).await?;
     transaction.commit().await?;
-    Ok(project)
+    find(pool, id).await
 }
 
 /// Gives a user a role in a project, replacing the role they had there.
@@ -100,11 +130,109 @@ pub async fn add_member(
     Ok(())
 }
 
+/// Sets (or with `None` removes) the last valid day of a project's protocol.
+pub async fn set_irb_expiry(
+    pool: &SqlitePool,
+    project_id: i64,
+    last_day: Option<&str>,
+    actor: Option<&str>,
+) -> Result<()> {
+    if let Some(day) = last_day {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(day, format)
+            .map_err(|_| Error::Invalid(format!("{day:?} is not a date: use YYYY-MM-DD")))?;
+    }
+    let project = find(pool, project_id).await?;
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE projects SET irb_expires_on = ? WHERE id = ?",
+        last_day,
+        project.id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(project.id),
+        object: Some(format!("project:{}", project.name)),
+        detail: Some(format!("irb expires {}", last_day.unwrap_or("never"))),
+    };
+    audit::record(&mut *transaction, Action::IrbExpirySet, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Closes a project: deletes its reports and its index directory under `index_root`, keeping the
+/// project, its members and its audit events. `confirmation` must repeat the project's name, so
+/// that a slip of the hand purges nothing. Returns how many reports were purged.
+pub async fn close(
+    pool: &SqlitePool,
+    index_root: &Path,
+    project_id: i64,
+    confirmation: &str,
+    actor: Option<&str>,
+) -> Result<u64> {
+    let project = find(pool, project_id).await?;
+    if confirmation.trim() != project.name {
+        return Err(Error::Invalid(format!(
+            "type the project's name, {:?}, to confirm closing it",
+            project.name
+        )));
+    }
+    if project.is_closed() {
+        return Err(Error::Invalid(format!(
+            "project {:?} is already closed",
+            project.name
+        )));
+    }
+    let mut transaction = pool.begin().await?;
+    let purged = sqlx::query!("DELETE FROM reports WHERE project_id = ?", project.id)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+    sqlx::query!(
+        "UPDATE projects SET closed_at = unixepoch() WHERE id = ?",
+        project.id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(project.id),
+        object: Some(format!("project:{}", project.name)),
+        detail: Some(format!("{purged} reports purged")),
+    };
+    audit::record(&mut *transaction, Action::ProjectClosed, event).await?;
+    transaction.commit().await?;
+    let index = index_dir(index_root, project.id);
+    if index.exists() {
+        std::fs::remove_dir_all(&index)?;
+    }
+    Ok(purged)
+}
+
+/// Returns where a project's search index lives under the install's index directory.
+pub fn index_dir(index_root: &Path, project_id: i64) -> std::path::PathBuf {
+    index_root.join(format!("project-{project_id}"))
+}
+
+/// Returns the project with this id, or `NotFound`.
+pub async fn find(pool: &SqlitePool, id: i64) -> Result<Project> {
+    sqlx::query_as!(
+        Project,
+        r#"SELECT id AS "id!", name, irb_protocol, created_at, irb_expires_on, closed_at FROM projects WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("project {id}")))
+}
+
 /// Returns the project with this name (ignoring case), or `NotFound`.
 pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Project> {
     sqlx::query_as!(
         Project,
-        "SELECT id AS \"id!\", name, irb_protocol, created_at FROM projects WHERE name = ?",
+        r#"SELECT id AS "id!", name, irb_protocol, created_at, irb_expires_on, closed_at FROM projects WHERE name = ?"#,
         name
     )
     .fetch_optional(pool)
@@ -112,45 +240,36 @@ pub async fn find_by_name(pool: &SqlitePool, name: &str) -> Result<Project> {
     .ok_or_else(|| Error::NotFound(format!("project {name:?}")))
 }
 
-/// Returns a user's role in a project, or `None` when they are not a member.
-pub async fn role_of(
-    pool: &SqlitePool,
-    project_id: i64,
-    user_id: i64,
-) -> Result<Option<ProjectRole>> {
-    let role = sqlx::query_scalar!(
-        "SELECT role FROM memberships WHERE project_id = ? AND user_id = ?",
-        project_id,
-        user_id
-    )
-    .fetch_optional(pool)
-    .await?;
-    role.map(|role| role.parse()).transpose()
-}
-
-/// A membership as read from the database, before its role is parsed.
-struct MembershipRow {
+/// A project with counts, as read from the database, before its role (if any) is parsed.
+struct ProjectRow {
     id: i64,
     name: String,
     irb_protocol: String,
     created_at: i64,
+    irb_expires_on: Option<String>,
+    closed_at: Option<i64>,
     role: String,
+    member_count: i64,
     report_count: i64,
 }
 
-impl TryFrom<MembershipRow> for Membership {
-    type Error = Error;
+impl ProjectRow {
+    fn project(&self) -> Project {
+        Project {
+            id: self.id,
+            name: self.name.clone(),
+            irb_protocol: self.irb_protocol.clone(),
+            created_at: self.created_at,
+            irb_expires_on: self.irb_expires_on.clone(),
+            closed_at: self.closed_at,
+        }
+    }
 
-    fn try_from(row: MembershipRow) -> Result<Membership> {
+    fn membership(self) -> Result<Membership> {
         Ok(Membership {
-            project: Project {
-                id: row.id,
-                name: row.name,
-                irb_protocol: row.irb_protocol,
-                created_at: row.created_at,
-            },
-            role: row.role.parse()?,
-            report_count: row.report_count,
+            project: self.project(),
+            role: self.role.parse()?,
+            report_count: self.report_count,
         })
     }
 }
@@ -159,8 +278,9 @@ impl TryFrom<MembershipRow> for Membership {
 /// a non-member cannot tell a project they may not see from one that does not exist.
 pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Result<Membership> {
     sqlx::query_as!(
-        MembershipRow,
-        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, m.role,
+        ProjectRow,
+        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, p.irb_expires_on, p.closed_at, m.role,
+                  0 AS "member_count!: i64",
                   (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
            FROM projects p JOIN memberships m ON m.project_id = p.id
            WHERE p.id = ? AND m.user_id = ?"#,
@@ -170,14 +290,15 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?
-    .try_into()
+    .membership()
 }
 
 /// Returns the projects a user is a member of, by name.
 pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membership>> {
     let rows = sqlx::query_as!(
-        MembershipRow,
-        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, m.role,
+        ProjectRow,
+        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, p.irb_expires_on, p.closed_at, m.role,
+                  0 AS "member_count!: i64",
                   (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
            FROM projects p JOIN memberships m ON m.project_id = p.id
            WHERE m.user_id = ? ORDER BY p.name"#,
@@ -185,13 +306,15 @@ pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membe
     )
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(Membership::try_from).collect()
+    rows.into_iter().map(ProjectRow::membership).collect()
 }
 
 /// Returns every project with its member and report counts, for the site admin.
 pub async fn overview(pool: &SqlitePool) -> Result<Vec<ProjectOverview>> {
-    let rows = sqlx::query!(
-        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at,
+    let rows = sqlx::query_as!(
+        ProjectRow,
+        r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, p.irb_expires_on, p.closed_at,
+                  '' AS "role!: String",
                   (SELECT COUNT(*) FROM memberships m WHERE m.project_id = p.id) AS "member_count!: i64",
                   (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
            FROM projects p ORDER BY p.name"#
@@ -201,12 +324,7 @@ pub async fn overview(pool: &SqlitePool) -> Result<Vec<ProjectOverview>> {
     Ok(rows
         .into_iter()
         .map(|row| ProjectOverview {
-            project: Project {
-                id: row.id,
-                name: row.name,
-                irb_protocol: row.irb_protocol,
-                created_at: row.created_at,
-            },
+            project: row.project(),
             member_count: row.member_count,
             report_count: row.report_count,
         })

@@ -45,7 +45,11 @@ fn print_banner(config: &Config, demo: Option<&demo::Demo>) {
         env!("CARGO_PKG_VERSION"),
         config.addr
     );
-    println!("Data directory: {}", config.data_dir.display());
+    let data_dir = config
+        .data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| config.data_dir.clone());
+    println!("Data directory: {}", data_dir.display());
     if let Some(demo) = demo {
         println!();
         println!(

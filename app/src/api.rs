@@ -3,3 +3,4 @@
 pub mod admin;
 pub mod projects;
 pub mod session;
+pub mod tokens;

@@ -7,12 +7,14 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage,
-    sign_in::SignInPage,
+    admin::AdminPage, admin_project::AdminProjectPage, audit::AuditPage, not_found::NotFound,
+    project::ProjectPage, projects::ProjectsPage, sign_in::SignInPage, tokens::TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +48,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/projects/:id") view=AdminProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

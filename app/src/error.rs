@@ -15,8 +15,9 @@ pub enum AppError {
     SignInFailed,
     #[error("Too many failed sign-ins for this name. Try again in {0}.")]
     TooManyAttempts(String),
-    #[error("You do not have the role needed for this page.")]
-    Forbidden,
+    /// Signed in, but without the role (or the protocol has expired): the message says which.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found.")]
     NotFound(String),
     #[error("{0}")]
@@ -32,7 +33,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotSignedIn | AppError::SignInFailed => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
             AppError::TooManyAttempts(_) => 429,
@@ -56,6 +57,7 @@ impl From<sieve_core::Error> for AppError {
         match error {
             Error::NotFound(what) => AppError::NotFound(capitalise(&what)),
             Error::Invalid(message) => AppError::Invalid(message),
+            Error::Forbidden(message) => AppError::Forbidden(message),
             Error::AlreadyExists(what) => AppError::Invalid(format!("{what} already exists")),
             internal => {
                 tracing::error!(error = %internal, "server function failed");

@@ -1,7 +1,10 @@
 //! One module per page, named after its route.
 
 pub mod admin;
+pub mod admin_project;
+pub mod audit;
 pub mod not_found;
 pub mod project;
 pub mod projects;
 pub mod sign_in;
+pub mod tokens;

@@ -7,7 +7,11 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
+use sieve_core::access::{Caller, Capability};
+use sieve_core::audit::{self, Action, NewEvent};
 use sieve_core::auth::User;
+use sieve_core::projects::Membership;
+use sieve_core::throttle::AddressThrottle;
 use sqlx::SqlitePool;
 use tower_sessions::Session;
 
@@ -33,6 +37,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
+    /// Failed sign-ins per network address.
+    pub throttle: Arc<AddressThrottle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -94,9 +100,45 @@ pub async fn require_user() -> Result<(AppState, User), AppError> {
 pub async fn require_admin() -> Result<(AppState, User), AppError> {
     let (state, user) = require_user().await?;
     if !user.is_admin {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Forbidden(
+            "Administration needs the site admin role.".into(),
+        ));
     }
     Ok((state, user))
+}
+
+/// Returns the state, the signed-in user and their membership if they may do `capability` in the
+/// project (see `sieve_core::access`). Refusals are audited.
+pub async fn require_project(
+    project_id: i64,
+    capability: Capability,
+) -> Result<(AppState, User, Membership), AppError> {
+    let (state, user) = require_user().await?;
+    let caller = Caller {
+        user_id: user.id,
+        token_project: None,
+    };
+    let today = sieve_core::projects::today();
+    match sieve_core::access::authorize(&state.pool, caller, project_id, capability, &today).await {
+        Ok(membership) => Ok((state, user, membership)),
+        Err(error) => {
+            audit_denial(&state, &user.name, project_id, capability).await;
+            Err(error.into())
+        }
+    }
+}
+
+/// Records a refused request in the audit log (a failure to record is logged, not shown).
+pub async fn audit_denial(state: &AppState, actor: &str, project_id: i64, capability: Capability) {
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(project_id),
+        detail: Some(capability.to_string()),
+        ..NewEvent::default()
+    };
+    if let Err(error) = audit::record(&state.pool, Action::AccessDenied, event).await {
+        tracing::error!(%error, "could not audit a refused request");
+    }
 }
 
 /// Passes a server function's result through, setting the response status from its error,
@@ -119,4 +161,29 @@ pub async fn client_address() -> Option<String> {
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
+}
+
+/// Returns the Content-Security-Policy: scripts only from this site, plus the one inline bootstrap
+/// script that carries `nonce` (pages have one, other responses none); wasm may be compiled.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let inline_script = nonce
+        .map(|nonce| format!(" 'nonce-{nonce}'"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{inline_script} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's Content-Security-Policy with this render's nonce.
+pub fn set_page_policy() {
+    let Some(response) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce().map(|nonce| nonce.to_string());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&content_security_policy(nonce.as_deref()))
+    {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
 }

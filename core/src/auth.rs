@@ -14,6 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::error::is_unique_violation;
+use crate::throttle::AddressThrottle;
 use crate::{Error, Result};
 
 /// Failed sign-ins allowed for one name before each further failure locks it for a while.
@@ -330,6 +331,34 @@ pub async fn sign_in(
             Ok(SignIn::Rejected)
         }
     }
+}
+
+/// Tries to sign in from a network address, which is also throttled (see `throttle`): many
+/// failures from one address, whatever the names, make it wait before the password is even checked.
+pub async fn sign_in_from(
+    pool: &SqlitePool,
+    throttle: &AddressThrottle,
+    name: &str,
+    password: &str,
+    address: &str,
+    now: i64,
+) -> Result<SignIn> {
+    if let Some(retry_after_seconds) = throttle.retry_after(address, now) {
+        let event = NewEvent {
+            actor: Some(name.trim()),
+            detail: Some(format!("{address}: too many failures from this address")),
+            ..NewEvent::default()
+        };
+        audit::record(pool, Action::SignInLocked, event).await?;
+        return Ok(SignIn::LockedOut {
+            retry_after_seconds,
+        });
+    }
+    let outcome = sign_in(pool, name, password, Some(address), now).await?;
+    if outcome == SignIn::Rejected {
+        throttle.record_failure(address, now);
+    }
+    Ok(outcome)
 }
 
 /// Returns how long a name is locked after its `failures`-th consecutive failure (0: not locked).

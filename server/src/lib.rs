@@ -1,8 +1,10 @@
 //! The Sieve server: wires configuration, the database, sessions and routes, and carries the command line.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod csrf;
 pub mod guard;
 pub mod health;
 pub mod router;

@@ -17,7 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
-use crate::{guard, health, security};
+use crate::{api, csrf, guard, health, security};
 
 /// The largest request body accepted (imports will get their own, larger limit).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -35,6 +35,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> AppState {
     AppState {
         pool,
         leptos_options,
+        throttle: Arc::new(sieve_core::throttle::AddressThrottle::new()),
         settings: Arc::new(Settings {
             data_dir: config.data_dir.clone(),
             index_dir: config.index_dir(),
@@ -67,12 +68,14 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Route
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(api::router())
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::require_sign_in,
         ))
+        .layer(middleware::from_fn(csrf::require_same_origin))
         .layer(sessions)
         .layer(security::headers())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -5,28 +5,30 @@ use tower::layer::util::{Identity, Stack};
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// The Content-Security-Policy. The wasm needs 'wasm-unsafe-eval'; Leptos' hydration bootstrap is an
-/// inline module script, hence 'unsafe-inline' for scripts until it carries a nonce.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-
 type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
 
-/// Returns the layers that add the headers (each only where the handler did not set it).
+/// Returns the layers that add the headers, each only where the handler did not set it: pages set
+/// their own Content-Security-Policy, with the nonce of their inline bootstrap script.
 #[allow(clippy::type_complexity)]
 pub fn headers() -> ServiceBuilder<
     Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>>,
 > {
-    let set = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
+    let set =
+        |name: HeaderName, value: HeaderValue| SetResponseHeaderLayer::if_not_present(name, value);
+    let policy = sieve_app::ssr::content_security_policy(None);
+    let policy = HeaderValue::from_str(&policy).expect("the policy is a valid header value");
     ServiceBuilder::new()
+        .layer(set(header::CONTENT_SECURITY_POLICY, policy))
         .layer(set(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set(header::REFERRER_POLICY, "same-origin"))
+        .layer(set(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(set(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }

@@ -90,6 +90,8 @@ fn sign_in_request(name: &str, password: &str) -> Request<Body> {
         password.replace(' ', "+")
     );
     Request::post("/api/sign_in")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(Body::from(body))
@@ -262,6 +264,8 @@ async fn sessions_survive_a_restart_and_end_at_sign_out() {
     );
 
     let sign_out = Request::post("/api/sign_out")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
         .header(header::COOKIE, &cookie)
         .header(header::ACCEPT, "application/json")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

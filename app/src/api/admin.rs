@@ -16,6 +16,7 @@ pub struct UserRow {
 /// A project in the admin's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRow {
+    pub id: i64,
     pub name: String,
     pub irb_protocol: String,
     pub member_count: i64,
@@ -66,6 +67,7 @@ pub async fn admin_overview() -> Result<SiteOverview, AppError> {
                 projects: projects
                     .into_iter()
                     .map(|p| ProjectRow {
+                        id: p.project.id,
                         name: p.project.name,
                         irb_protocol: p.project.irb_protocol,
                         member_count: p.member_count,
@@ -88,4 +90,127 @@ fn audit_row(event: sieve_core::audit::Event) -> AuditRow {
         object: event.object.unwrap_or_default(),
         detail: event.detail.unwrap_or_default(),
     }
+}
+
+/// One page of the audit log, as the admin's audit page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLogPage {
+    pub rows: Vec<AuditRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// Events per page on the audit page.
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+/// Returns one page of audit events, newest first, filtered by actor, action and project id
+/// (empty strings filter nothing). For site admins only.
+#[server(endpoint = "audit_events")]
+pub async fn audit_events(
+    actor: String,
+    action: String,
+    project: String,
+    page: i64,
+) -> Result<AuditLogPage, AppError> {
+    use sieve_core::audit;
+
+    crate::ssr::respond(
+        async {
+            let (state, _) = crate::ssr::require_admin().await?;
+            let given = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
+            let project_id = match given(&project) {
+                Some(id) => Some(id.parse::<i64>().map_err(|_| {
+                    AppError::Invalid(format!("project: {id:?} is not a project id"))
+                })?),
+                None => None,
+            };
+            let filter = audit::Filter {
+                actor: given(&actor),
+                action: given(&action),
+                project_id,
+                ..Default::default()
+            };
+            let found = audit::search(&state.pool, &filter, page.max(0), AUDIT_PAGE_SIZE).await?;
+            Ok(AuditLogPage {
+                rows: found.events.into_iter().map(audit_row).collect(),
+                total: found.total,
+                page: page.max(0),
+                pages: (found.total + AUDIT_PAGE_SIZE - 1) / AUDIT_PAGE_SIZE,
+            })
+        }
+        .await,
+    )
+}
+
+/// A project as the admin's project page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectAdmin {
+    pub id: i64,
+    pub name: String,
+    pub irb_protocol: String,
+    pub irb_expires_on: Option<String>,
+    pub closed: bool,
+    pub member_count: i64,
+    pub report_count: i64,
+}
+
+/// Returns one project for the site admin.
+#[server(endpoint = "admin_project")]
+pub async fn admin_project(id: i64) -> Result<ProjectAdmin, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, _) = crate::ssr::require_admin().await?;
+            let overview = sieve_core::projects::overview(&state.pool).await?;
+            let found = overview.into_iter().find(|p| p.project.id == id);
+            let found = found.ok_or_else(|| AppError::NotFound("Project".into()))?;
+            Ok(ProjectAdmin {
+                id,
+                closed: found.project.is_closed(),
+                name: found.project.name,
+                irb_protocol: found.project.irb_protocol,
+                irb_expires_on: found.project.irb_expires_on,
+                member_count: found.member_count,
+                report_count: found.report_count,
+            })
+        }
+        .await,
+    )
+}
+
+/// Sets a project's protocol end date (`YYYY-MM-DD`, or empty for none). For site admins only.
+#[server(endpoint = "set_irb_expiry")]
+pub async fn set_irb_expiry(id: i64, last_day: String) -> Result<(), AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, admin) = crate::ssr::require_admin().await?;
+            let last_day = Some(last_day.trim()).filter(|day| !day.is_empty());
+            sieve_core::projects::set_irb_expiry(&state.pool, id, last_day, Some(&admin.name))
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Closes a project, purging its reports and index; `confirmation` must repeat its name.
+/// For site admins only. Returns how many reports were purged.
+#[server(endpoint = "close_project")]
+pub async fn close_project(id: i64, confirmation: String) -> Result<u64, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, admin) = crate::ssr::require_admin().await?;
+            let index_root = state.settings.index_dir.clone();
+            let purged = sieve_core::projects::close(
+                &state.pool,
+                &index_root,
+                id,
+                &confirmation,
+                Some(&admin.name),
+            )
+            .await?;
+            Ok(purged)
+        }
+        .await,
+    )
 }

@@ -14,12 +14,24 @@ pub struct ProjectCard {
     /// The viewer's role in the project: fellow, affiliate or scientist.
     pub role: String,
     pub report_count: i64,
+    /// The protocol's last valid day, if it has one.
+    pub irb_expires_on: Option<String>,
+    /// Why only statistics are available, when the protocol expired or the project was closed.
+    pub restriction: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
 impl From<sieve_core::projects::Membership> for ProjectCard {
     fn from(membership: sieve_core::projects::Membership) -> Self {
+        use sieve_core::access::{check, Capability};
+        let today = sieve_core::projects::today();
+        let restriction = check(&membership, Capability::ReadReports, &today)
+            .err()
+            .filter(|_| membership.project.is_closed() || membership.project.is_expired(&today))
+            .map(|error| error.to_string());
         ProjectCard {
+            irb_expires_on: membership.project.irb_expires_on.clone(),
+            restriction,
             id: membership.project.id,
             name: membership.project.name,
             irb_protocol: membership.project.irb_protocol,
@@ -49,10 +61,9 @@ pub async fn project(id: i64) -> Result<ProjectCard, AppError> {
 
     crate::ssr::respond(
         async {
-            let (state, user) = crate::ssr::require_user().await?;
-            let membership = sieve_core::projects::membership(&state.pool, id, user.id)
-                .await
-                .map_err(|_| AppError::NotFound("Project".into()))?;
+            let (state, user, membership) =
+                crate::ssr::require_project(id, sieve_core::access::Capability::ViewAggregates)
+                    .await?;
             let event = NewEvent {
                 actor: Some(&user.name),
                 project_id: Some(id),

@@ -22,9 +22,18 @@ pub async fn sign_in(name: String, password: String, next: Option<String>) -> Re
         async {
             let state = state()?;
             let session = session().await?;
-            let client = client_address().await;
+            let address = client_address().await.unwrap_or_else(|| "unknown".into());
             let now = sieve_core::now();
-            match auth::sign_in(&state.pool, &name, &password, client.as_deref(), now).await? {
+            match auth::sign_in_from(
+                &state.pool,
+                &state.throttle,
+                &name,
+                &password,
+                &address,
+                now,
+            )
+            .await?
+            {
                 SignIn::Accepted(user) => {
                     let store = |error| {
                         tracing::error!(%error, "session store failed");

@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub fn ErrorBox(error: AppError) -> impl IntoView {
     let way_out = match &error {
         AppError::NotSignedIn => Some(view! { <a href="/login">"Sign in"</a> }.into_any()),
-        AppError::Forbidden | AppError::NotFound(_) => {
+        AppError::Forbidden(_) | AppError::NotFound(_) => {
             Some(view! { <a href="/">"Back to your projects"</a> }.into_any())
         }
         _ => None,

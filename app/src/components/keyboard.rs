@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 const SHORTCUTS: &[(&str, &str)] = &[
     ("?", "Show or hide this list"),
     ("g then p", "Go to your projects"),
+    ("g then t", "Go to your API tokens"),
     ("g then a", "Go to administration (admins)"),
     ("Esc", "Close this list"),
 ];
@@ -29,6 +30,7 @@ pub fn KeyboardShortcuts() -> impl IntoView {
             "?" => open.update(|open| *open = !*open),
             "Escape" => open.set(false),
             "p" if after_g => navigate("/", Default::default()),
+            "t" if after_g => navigate("/tokens", Default::default()),
             "a" if after_g => navigate("/admin", Default::default()),
             _ => {}
         }

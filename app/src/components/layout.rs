@@ -20,6 +20,7 @@ pub fn Layout() -> impl IntoView {
                 view! {
                     <nav class="main-nav" aria-label="Main">
                         <A href="/" exact=true>"Projects"</A>
+                        <A href="/tokens">"API tokens"</A>
                         {admin_link}
                     </nav>
                     <div class="account">

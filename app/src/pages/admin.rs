@@ -41,7 +41,7 @@ fn Overview(overview: SiteOverview) -> impl IntoView {
     let projects = overview.projects.into_iter().map(|project| {
         view! {
             <tr>
-                <td>{project.name}</td>
+                <td><a href=format!("/admin/projects/{}", project.id)>{project.name}</a></td>
                 <td>{project.irb_protocol}</td>
                 <td class="number">{thousands(project.member_count)}</td>
                 <td class="number">{thousands(project.report_count)}</td>
@@ -76,6 +76,7 @@ fn Overview(overview: SiteOverview) -> impl IntoView {
         </section>
         <section aria-labelledby="audit-title">
             <h2 id="audit-title">"Latest audit events"</h2>
+            <p><a href="/admin/audit">"Search the whole audit log"</a></p>
             <table>
                 <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
                 <tbody>{events.collect_view()}</tbody>

@@ -34,7 +34,9 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
                         <div><dt>"Your role"</dt><dd><span class="badge">{project.role}</span></dd></div>
                         <div><dt>"Reports"</dt><dd data-testid="report-count">{thousands(project.report_count)}</dd></div>
+                        <div><dt>"Protocol ends"</dt><dd>{project.irb_expires_on.unwrap_or_else(|| "not set".into())}</dd></div>
                     </dl>
+                    {project.restriction.map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
                 }
                 .into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),

@@ -1,0 +1,110 @@
+//! `/admin/projects/:id`: a project's lifecycle, for site admins: the protocol's end date, and closing.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::admin::{admin_project, CloseProject, ProjectAdmin, SetIrbExpiry};
+use crate::components::error_box::ErrorBox;
+use crate::pages::project::thousands;
+
+/// Shows the project and the two lifecycle forms.
+#[component]
+pub fn AdminProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let set_expiry = ServerAction::<SetIrbExpiry>::new();
+    let close = ServerAction::<CloseProject>::new();
+    let project = Resource::new(
+        move || (id(), set_expiry.version().get(), close.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => admin_project(id).await,
+                None => crate::not_found("Project"),
+            }
+        },
+    );
+    let content = move || {
+        Suspend::new(async move {
+            match project.await {
+                Ok(project) => view! { <Lifecycle project set_expiry close /> }.into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense> }
+}
+
+#[component]
+fn Lifecycle(
+    project: ProjectAdmin,
+    set_expiry: ServerAction<SetIrbExpiry>,
+    close: ServerAction<CloseProject>,
+) -> impl IntoView {
+    let expiry_error = move || {
+        set_expiry
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorBox error /> })
+    };
+    let close_outcome = move || {
+        match close.value().get() {
+        Some(Ok(purged)) => Some(view! { <p class="notice" role="status">{format!("Project closed: {} reports purged.", thousands(purged as i64))}</p> }.into_any()),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    }
+    };
+    let name_to_type = project.name.clone();
+    let closing_form = match project.closed {
+        true => view! { <p class="notice">"This project is closed: its reports and index were purged. Its audit events remain."</p> }.into_any(),
+        false => view! {
+            <p>"Closing purges the project's reports and search index for good. Members keep its statistics and the audit log keeps every event."</p>
+            <ActionForm action=close>
+                <input type="hidden" name="id" value=project.id.to_string() />
+                <div class="field">
+                    <label for="confirmation">"Type the project's name to confirm"</label>
+                    <input id="confirmation" name="confirmation" required autocomplete="off" placeholder=name_to_type />
+                </div>
+                <button type="submit" class="button-danger-solid" disabled=move || close.pending().get()>"Close project and purge reports"</button>
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <Title text=format!("{} · administration", project.name) />
+        <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
+        <h1>{project.name.clone()}</h1>
+        <dl class="facts">
+            <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
+            <div><dt>"Members"</dt><dd>{thousands(project.member_count)}</dd></div>
+            <div><dt>"Reports"</dt><dd>{thousands(project.report_count)}</dd></div>
+            <div><dt>"Status"</dt><dd>{if project.closed { "closed" } else { "open" }}</dd></div>
+        </dl>
+        <section class="card" aria-labelledby="expiry-title">
+            <h2 id="expiry-title">"Protocol end date"</h2>
+            <p class="muted">"After this day, members keep aggregate statistics only."</p>
+            <ActionForm action=set_expiry>
+                <input type="hidden" name="id" value=project.id.to_string() />
+                <div class="form-row">
+                    <div class="field">
+                        <label for="last_day">"Last valid day"</label>
+                        <input id="last_day" name="last_day" type="date" value=project.irb_expires_on.unwrap_or_default() />
+                    </div>
+                    <button type="submit" class="button-primary button-inline">"Save end date"</button>
+                </div>
+            </ActionForm>
+            {expiry_error}
+        </section>
+        <section class="card danger-zone" aria-labelledby="close-title">
+            <h2 id="close-title">"Close the project"</h2>
+            {closing_form}
+            {close_outcome}
+        </section>
+    }
+}

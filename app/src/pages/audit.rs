@@ -1,0 +1,91 @@
+//! `/admin/audit`: the audit log, filtered and paged, for site admins.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::admin::{audit_events, AuditLogPage};
+use crate::components::error_box::ErrorBox;
+use crate::pages::project::thousands;
+
+/// Filters (actor, action, project id) in the query string, so a filtered view can be bookmarked.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let filters = move || {
+        (
+            param("actor"),
+            param("action"),
+            param("project"),
+            param("page").parse::<i64>().unwrap_or(0),
+        )
+    };
+    let events = Resource::new(filters, |(actor, action, project, page)| {
+        audit_events(actor, action, project, page)
+    });
+    let content = move || {
+        Suspend::new(async move {
+            match events.await {
+                Ok(page) => view! { <AuditTable page /> }.into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        <Title text="Audit log" />
+        <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
+        <h1>"Audit log"</h1>
+        <Form method="GET" action="/admin/audit">
+            <div class="form-row">
+                <div class="field">
+                    <label for="actor">"Who"</label>
+                    <input id="actor" name="actor" value=move || param("actor") placeholder="user name" />
+                </div>
+                <div class="field">
+                    <label for="action">"Action"</label>
+                    <input id="action" name="action" value=move || param("action") placeholder="e.g. sign_in_failed" />
+                </div>
+                <div class="field">
+                    <label for="project">"Project id"</label>
+                    <input id="project" name="project" value=move || param("project") inputmode="numeric" />
+                </div>
+                <button type="submit" class="button-primary button-inline">"Filter"</button>
+            </div>
+        </Form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>{content}</Suspense>
+    }
+}
+
+#[component]
+fn AuditTable(page: AuditLogPage) -> impl IntoView {
+    let query = use_query_map();
+    let link_to = move |number: i64| {
+        let mut params = query.get_untracked();
+        params.replace("page", number.to_string());
+        format!("/admin/audit{}", params.to_query_string())
+    };
+    let previous = (page.page > 0).then(|| view! { <a href=link_to(page.page - 1)>"← Newer"</a> });
+    let next = (page.page + 1 < page.pages)
+        .then(|| view! { <a href=link_to(page.page + 1)>"Older →"</a> });
+    let rows = page.rows.into_iter().map(|event| {
+        view! {
+            <tr>
+                <td class="nowrap">{event.at}</td>
+                <td>{event.actor}</td>
+                <td><code>{event.action}</code></td>
+                <td>{event.object}</td>
+                <td>{event.detail}</td>
+            </tr>
+        }
+    });
+    view! {
+        <p class="muted" role="status">{thousands(page.total)} " events · page " {page.page + 1} " of " {page.pages.max(1)}</p>
+        <table>
+            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
+            <tbody>{rows.collect_view()}</tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">{previous} {next}</nav>
+    }
+}

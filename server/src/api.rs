@@ -1,0 +1,57 @@
+//! The REST API for scripts, under `/api/v1`: token (`Authorization: Bearer`) or session auth,
+//! the same per-project authorisation as the pages (`sieve_core::access`), JSON errors, and an
+//! OpenAPI document generated from these handlers at `/api/v1/openapi.json`.
+
+mod caller;
+mod error;
+mod projects;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use sieve_app::ssr::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use caller::ApiCaller;
+pub use error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sieve REST API", description = "Projects, studies and label sets of a Sieve install, for scripts."),
+    modifiers(&BearerToken),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+/// Declares the bearer-token scheme the operations use.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An API token from the API tokens page"));
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme.build()));
+    }
+}
+
+/// Returns the API's routes and the OpenAPI document that describes exactly them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(projects::me))
+        .routes(routes!(projects::list_projects))
+        .routes(routes!(projects::get_project))
+        .split_for_parts()
+}
+
+/// Returns the API router with its OpenAPI document served at `/api/v1/openapi.json`.
+pub fn router() -> Router<AppState> {
+    let (router, document) = routes();
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || async move { Json(document) }),
+    )
+}

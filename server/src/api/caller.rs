@@ -1,0 +1,75 @@
+//! Who is calling the API: the user behind a bearer token, or behind the session cookie.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sieve_app::ssr::{session_user, AppState};
+use sieve_core::access::{authorize, Caller, Capability};
+use sieve_core::auth::User;
+use sieve_core::projects::Membership;
+use tower_sessions::Session;
+
+use super::ApiError;
+
+/// The authenticated caller of an API request.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub user: User,
+    pub caller: Caller,
+}
+
+impl ApiCaller {
+    /// Checks that the caller may do `capability` in the project, returning their membership.
+    pub async fn authorize(
+        &self,
+        state: &AppState,
+        project_id: i64,
+        capability: Capability,
+    ) -> Result<Membership, ApiError> {
+        let today = sieve_core::projects::today();
+        match authorize(&state.pool, self.caller, project_id, capability, &today).await {
+            Ok(membership) => Ok(membership),
+            Err(error) => {
+                sieve_app::ssr::audit_denial(state, &self.user.name, project_id, capability).await;
+                Err(error.into())
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let secret = header
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(str::trim);
+            let found = match secret {
+                Some(secret) => {
+                    sieve_core::tokens::authenticate(&state.pool, secret, sieve_core::now()).await?
+                }
+                None => None,
+            };
+            let (user, caller) = found.ok_or(ApiError::Unauthenticated)?;
+            return Ok(ApiCaller { user, caller });
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Unauthenticated)?;
+        let user = session_user(&session, state)
+            .await
+            .map_err(|_| ApiError::Unauthenticated)?;
+        let user = user.ok_or(ApiError::Unauthenticated)?;
+        let caller = Caller {
+            user_id: user.id,
+            token_project: None,
+        };
+        Ok(ApiCaller { user, caller })
+    }
+}

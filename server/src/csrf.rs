@@ -1,0 +1,88 @@
+//! Cross-site request forgery: a state-changing request must come from a page of this site.
+//! Browsers send `Origin` (or at least `Referer`) with every POST; another site's form or script
+//! cannot forge them. Requests authorised by a bearer token carry no ambient credential and pass.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Refuses a state-changing request whose `Origin` (or `Referer`) is not this site.
+pub async fn require_same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe || request.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    match is_same_origin(request.headers()) {
+        true => next.run(request).await,
+        false => (
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: this request must come from a Sieve page",
+        )
+            .into_response(),
+    }
+}
+
+/// Whether the request's `Origin`, or failing that its `Referer`, names the host it was sent to.
+pub fn is_same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+    else {
+        return false;
+    };
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER));
+    let Some(source) = source.and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    let Some((_, rest)) = source.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    authority.eq_ignore_ascii_case(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), value.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn only_this_sites_pages_may_post() {
+        assert!(is_same_origin(&headers(&[
+            (header::HOST, "sieve.hospital.org"),
+            (header::ORIGIN, "https://sieve.hospital.org")
+        ])));
+        assert!(is_same_origin(&headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::REFERER, "http://127.0.0.1:3000/login?next=/")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            (header::HOST, "sieve.hospital.org"),
+            (header::ORIGIN, "https://evil.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            (header::HOST, "sieve.hospital.org"),
+            (header::ORIGIN, "https://sieve.hospital.org.evil.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            (header::HOST, "sieve.hospital.org"),
+            (header::ORIGIN, "null")
+        ])));
+        assert!(!is_same_origin(&headers(&[(
+            header::HOST,
+            "sieve.hospital.org"
+        )])));
+    }
+}

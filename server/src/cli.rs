@@ -38,6 +38,22 @@ pub enum Command {
     Project(ProjectCommand),
     /// Write a synthetic corpus of radiology reports as JSON lines
     GenCorpus(GenCorpusArgs),
+    /// Read the audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write audit events since a date as CSV, oldest first, for a compliance office
+    Export {
+        /// First day to include (YYYY-MM-DD, UTC)
+        #[arg(long)]
+        since: String,
+        /// Output file; standard output when absent
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +118,23 @@ pub enum ProjectCommand {
         user: String,
         #[arg(long, value_enum)]
         role: MemberRole,
+    },
+    /// Set the last valid day of a project's IRB protocol (after it, members see statistics only)
+    Expire {
+        project: String,
+        /// Last valid day, YYYY-MM-DD
+        #[arg(long, conflicts_with = "never", required_unless_present = "never")]
+        on: Option<String>,
+        /// Remove the end date
+        #[arg(long)]
+        never: bool,
+    },
+    /// Close a project: purge its reports and index, keeping its members, statistics and audit log
+    Close {
+        project: String,
+        /// The project's name again, to confirm
+        #[arg(long)]
+        confirm: String,
     },
     /// List projects
     List,

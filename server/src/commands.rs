@@ -1,5 +1,6 @@
 //! What each command of the command line does.
 
+mod audit;
 mod corpus;
 mod projects;
 mod serve;
@@ -9,7 +10,7 @@ use std::path::Path;
 
 use sqlx::SqlitePool;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::Config;
 
 /// A command's failure, printed as one line.
@@ -19,14 +20,22 @@ pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
-        Command::User(command) => {
-            users::run(&open(&Config::load(&cli.global, None)?).await?, command).await
-        }
-        Command::Project(command) => {
-            projects::run(&open(&Config::load(&cli.global, None)?).await?, command).await
-        }
         Command::GenCorpus(args) => corpus::run(&args),
+        Command::User(command) => users::run(&install(&cli.global).await?.0, command).await,
+        Command::Audit(command) => audit::run(&install(&cli.global).await?.0, command).await,
+        Command::Project(command) => {
+            let (pool, config) = install(&cli.global).await?;
+            projects::run(&pool, &config, command).await
+        }
     }
+}
+
+/// Opens the install that the global options name.
+async fn install(
+    global: &GlobalArgs,
+) -> Result<(SqlitePool, Config), Box<dyn std::error::Error + Send + Sync>> {
+    let config = Config::load(global, None)?;
+    Ok((open(&config).await?, config))
 }
 
 /// Opens the install's database, creating the data directory (and the database) on first use.

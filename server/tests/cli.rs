@@ -217,9 +217,79 @@ fn every_command_has_help() {
         vec!["project", "create", "--help"],
         vec!["project", "add-member", "--help"],
         vec!["gen-corpus", "--help"],
+        vec!["audit", "export", "--help"],
+        vec!["project", "expire", "--help"],
+        vec!["project", "close", "--help"],
     ] {
         let output = sieve(&data, &args, "");
         assert!(output.status.success(), "{args:?}");
         assert!(text(&output.stdout).contains("Usage: sieve"), "{args:?}");
     }
+}
+
+#[test]
+fn the_audit_log_exports_as_csv_since_a_day() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    sieve(&data, &["project", "create", "P", "--irb", "IRB-7"], "");
+    let out = root.path().join("audit.csv");
+    let output = sieve(
+        &data,
+        &[
+            "audit",
+            "export",
+            "--since",
+            "2020-01-01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("id,time_utc,actor,action,project_id,object,detail"));
+    assert!(csv.contains("project_created"), "{csv}");
+    let future = sieve(&data, &["audit", "export", "--since", "2999-01-01"], "");
+    assert_eq!(text(&future.stdout).lines().count(), 1, "only the header");
+    assert_one_line_error(
+        &sieve(&data, &["audit", "export", "--since", "last week"], ""),
+        "is not a date",
+    );
+}
+
+#[test]
+fn a_protocol_expires_and_a_project_closes_from_the_command_line() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    sieve(
+        &data,
+        &["project", "create", "Stroke CT", "--irb", "IRB-9"],
+        "",
+    );
+    let expired = sieve(
+        &data,
+        &["project", "expire", "Stroke CT", "--on", "2026-12-31"],
+        "",
+    );
+    assert!(
+        text(&expired.stdout).contains("valid through 2026-12-31"),
+        "{}",
+        text(&expired.stderr)
+    );
+    let refused = sieve(
+        &data,
+        &["project", "close", "Stroke CT", "--confirm", "stroke"],
+        "",
+    );
+    assert_one_line_error(&refused, "type the project's name");
+    let closed = sieve(
+        &data,
+        &["project", "close", "Stroke CT", "--confirm", "Stroke CT"],
+        "",
+    );
+    assert!(
+        text(&closed.stdout).contains("0 reports and its index purged"),
+        "{}",
+        text(&closed.stderr)
+    );
 }

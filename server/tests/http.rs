@@ -299,3 +299,171 @@ async fn responses_carry_security_headers() {
         "{policy}"
     );
 }
+
+fn bearer(path: &str, token: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_post_from_another_site_is_refused() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let mut forged = sign_in_request("fiona", PASSWORD);
+    forged
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let (status, headers, body) = send(&app, forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("cross-site request refused"), "{body}");
+    assert!(headers.get(header::SET_COOKIE).is_none());
+
+    let mut no_origin = sign_in_request("fiona", PASSWORD);
+    no_origin.headers_mut().remove(header::ORIGIN);
+    assert_eq!(send(&app, no_origin).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn pages_allow_only_their_own_nonced_inline_script() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (_, headers, body) = send(&app, get("/login", None)).await;
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the bootstrap script does not carry the policy's nonce"
+    );
+    let (_, headers, _) = send(&app, get("/healthz", None)).await;
+    assert!(!headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("nonce"));
+}
+
+#[tokio::test]
+async fn an_api_token_works_until_revoked_and_only_where_it_is_scoped() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let fiona = auth::find_user_by_name(&install.pool, "fiona")
+        .await
+        .unwrap();
+    let stroke = projects::create(&install.pool, "Stroke", "IRB-9")
+        .await
+        .unwrap();
+    projects::add_member(&install.pool, "Stroke", "fiona", ProjectRole::Scientist)
+        .await
+        .unwrap();
+    let now = sieve_core::now();
+    let everywhere = sieve_core::tokens::create(&install.pool, &fiona, "all", None, 30, now)
+        .await
+        .unwrap();
+    let scoped = sieve_core::tokens::create(
+        &install.pool,
+        &fiona,
+        "ptx",
+        Some(install.project_id),
+        30,
+        now,
+    )
+    .await
+    .unwrap();
+
+    let (status, _, body) = send(&app, bearer("/api/v1/me", &everywhere.secret)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"name\":\"fiona\""));
+    let (_, _, body) = send(&app, bearer("/api/v1/projects", &everywhere.secret)).await;
+    assert!(
+        body.contains("Pneumothorax") && body.contains("Stroke"),
+        "{body}"
+    );
+
+    let (_, _, body) = send(&app, bearer("/api/v1/projects", &scoped.secret)).await;
+    assert!(
+        body.contains("Pneumothorax") && !body.contains("Stroke"),
+        "{body}"
+    );
+    let (status, _, _) = send(
+        &app,
+        bearer(&format!("/api/v1/projects/{}", stroke.id), &scoped.secret),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    sieve_core::tokens::revoke(&install.pool, &fiona, everywhere.token.id, now)
+        .await
+        .unwrap();
+    let (status, _, body) = send(&app, bearer("/api/v1/me", &everywhere.secret)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("Authorization: Bearer"), "{body}");
+    assert_eq!(
+        send(&app, bearer("/api/v1/me", "sieve_0000")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let fiona = auth::find_user_by_name(&install.pool, "fiona")
+        .await
+        .unwrap();
+    let long_ago = sieve_core::now() - 40 * 86_400;
+    let old = sieve_core::tokens::create(&install.pool, &fiona, "old", None, 30, long_ago)
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, bearer("/api/v1/me", &old.secret)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (status, _, body) = send(&app, get("/api/v1/openapi.json", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(document["paths"]["/api/v1/projects/{id}"]["get"].is_object());
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test]
+async fn refusals_and_views_are_audited() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let otto = signed_in(&app, "otto").await;
+    send(
+        &app,
+        get(&format!("/projects/{}", install.project_id), Some(&otto)),
+    )
+    .await;
+    let fiona = signed_in(&app, "fiona").await;
+    send(
+        &app,
+        get(&format!("/projects/{}", install.project_id), Some(&fiona)),
+    )
+    .await;
+    let events = sieve_core::audit::recent(&install.pool, 20).await.unwrap();
+    let has = |actor: &str, action: &str| {
+        events
+            .iter()
+            .any(|e| e.actor.as_deref() == Some(actor) && e.action == action)
+    };
+    assert!(has("otto", "access_denied"), "{events:?}");
+    assert!(has("fiona", "project_viewed"), "{events:?}");
+    assert!(has("fiona", "sign_in"), "{events:?}");
+}

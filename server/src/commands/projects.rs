@@ -6,8 +6,9 @@ use sqlx::SqlitePool;
 
 use super::Outcome;
 use crate::cli::{MemberRole, ProjectCommand};
+use crate::config::Config;
 
-pub async fn run(pool: &SqlitePool, command: ProjectCommand) -> Outcome {
+pub async fn run(pool: &SqlitePool, config: &Config, command: ProjectCommand) -> Outcome {
     match command {
         ProjectCommand::Create { name, irb } => {
             let project = projects::create(pool, &name, &irb).await?;
@@ -28,6 +29,22 @@ pub async fn run(pool: &SqlitePool, command: ProjectCommand) -> Outcome {
             };
             projects::add_member(pool, &project, &user, role).await?;
             println!("{user} is now {role} in {project}");
+        }
+        ProjectCommand::Expire { project, on, never } => {
+            let id = projects::find_by_name(pool, &project).await?.id;
+            let last_day = if never { None } else { on.as_deref() };
+            projects::set_irb_expiry(pool, id, last_day, None).await?;
+            match last_day {
+                Some(day) => println!("the IRB protocol of {project} is valid through {day}"),
+                None => println!("the IRB protocol of {project} has no end date"),
+            }
+        }
+        ProjectCommand::Close { project, confirm } => {
+            let id = projects::find_by_name(pool, &project).await?.id;
+            let purged = projects::close(pool, &config.index_dir(), id, &confirm, None).await?;
+            println!(
+                "closed {project}: {purged} reports and its index purged; its audit log remains"
+            );
         }
         ProjectCommand::List => {
             for overview in projects::overview(pool).await? {

@@ -1,0 +1,336 @@
+//! The authorisation matrix: every page, server function and REST endpoint, for every kind of
+//! caller, answers exactly what the table says. The routes are enumerated from the application
+//! itself, so a route added without a row in the table fails `every_route_has_a_row`.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use sieve_core::auth::ProjectRole;
+use sieve_core::{auth, db, projects};
+use sieve_server::config::Config;
+use sieve_server::{api, router};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long test password";
+
+/// The kinds of caller, in the order of the table's columns.
+const CALLERS: [Caller; 6] = [
+    Caller::Anonymous,
+    Caller::Affiliate,
+    Caller::Scientist,
+    Caller::Fellow,
+    Caller::Admin,
+    Caller::Outsider,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Affiliate,
+    Scientist,
+    Fellow,
+    /// Site admin, not a member of the project.
+    Admin,
+    /// A fellow of another project.
+    Outsider,
+}
+
+impl Caller {
+    fn user(self) -> Option<&'static str> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Affiliate => Some("affiliate"),
+            Caller::Scientist => Some("scientist"),
+            Caller::Fellow => Some("fellow"),
+            Caller::Admin => Some("admin"),
+            Caller::Outsider => Some("outsider"),
+        }
+    }
+}
+
+/// One route: how to call it, and the status each caller gets (columns in `CALLERS` order).
+struct Row {
+    method: Method,
+    /// The route as the application declares it.
+    route: &'static str,
+    /// The path requested; `{project}` stands for the project's id.
+    path: &'static str,
+    /// Form body of a server function; `{project}` and `{caller}` are filled in.
+    body: &'static str,
+    expect: [u16; 6],
+}
+
+const fn page(route: &'static str, path: &'static str, expect: [u16; 6]) -> Row {
+    Row {
+        method: Method::GET,
+        route,
+        path,
+        body: "",
+        expect,
+    }
+}
+
+const fn server_fn(route: &'static str, body: &'static str, expect: [u16; 6]) -> Row {
+    Row {
+        method: Method::POST,
+        route,
+        path: route,
+        body,
+        expect,
+    }
+}
+
+const fn rest(route: &'static str, path: &'static str, expect: [u16; 6]) -> Row {
+    Row {
+        method: Method::GET,
+        route,
+        path,
+        body: "",
+        expect,
+    }
+}
+
+//                                   anonymous affiliate scientist fellow admin outsider
+const EVERYONE: [u16; 6] = [200, 200, 200, 200, 200, 200];
+const SIGNED_IN_PAGE: [u16; 6] = [303, 200, 200, 200, 200, 200];
+const MEMBER_PAGE: [u16; 6] = [303, 200, 200, 200, 404, 404];
+const ADMIN_PAGE: [u16; 6] = [303, 403, 403, 403, 200, 403];
+const SIGNED_IN_CALL: [u16; 6] = [401, 200, 200, 200, 200, 200];
+const MEMBER_CALL: [u16; 6] = [401, 200, 200, 200, 404, 404];
+const ADMIN_CALL: [u16; 6] = [401, 403, 403, 403, 200, 403];
+
+const TABLE: &[Row] = &[
+    // Pages.
+    page("/login", "/login", EVERYONE),
+    page("/", "/", SIGNED_IN_PAGE),
+    page("/projects/{id}", "/projects/{project}", MEMBER_PAGE),
+    page("/tokens", "/tokens", SIGNED_IN_PAGE),
+    page("/admin", "/admin", ADMIN_PAGE),
+    page("/admin/audit", "/admin/audit", ADMIN_PAGE),
+    page(
+        "/admin/projects/{id}",
+        "/admin/projects/{project}",
+        ADMIN_PAGE,
+    ),
+    // Server functions.
+    server_fn(
+        "/api/sign_in",
+        "name=nobody-{caller}&password=wrong+password",
+        [401; 6],
+    ),
+    server_fn("/api/sign_out", "", EVERYONE),
+    server_fn("/api/me", "", SIGNED_IN_CALL),
+    server_fn("/api/my_projects", "", SIGNED_IN_CALL),
+    server_fn("/api/project", "id={project}", MEMBER_CALL),
+    server_fn("/api/tokens", "", SIGNED_IN_CALL),
+    server_fn(
+        "/api/create_token",
+        "name=matrix&project=&days=30",
+        SIGNED_IN_CALL,
+    ),
+    server_fn(
+        "/api/revoke_token",
+        "id=999999",
+        [401, 404, 404, 404, 404, 404],
+    ),
+    server_fn("/api/admin_overview", "", ADMIN_CALL),
+    server_fn(
+        "/api/audit_events",
+        "actor=&action=&project=&page=0",
+        ADMIN_CALL,
+    ),
+    server_fn("/api/admin_project", "id={project}", ADMIN_CALL),
+    server_fn("/api/set_irb_expiry", "id={project}&last_day=", ADMIN_CALL),
+    // A wrong confirmation: the admin passes authorisation and is told what to type; nothing closes.
+    server_fn(
+        "/api/close_project",
+        "id={project}&confirmation=wrong",
+        [401, 403, 403, 403, 422, 403],
+    ),
+    // REST API.
+    rest("/api/v1/me", "/api/v1/me", SIGNED_IN_CALL),
+    rest("/api/v1/projects", "/api/v1/projects", SIGNED_IN_CALL),
+    rest(
+        "/api/v1/projects/{id}",
+        "/api/v1/projects/{project}",
+        MEMBER_CALL,
+    ),
+    rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
+    rest("/healthz", "/healthz", EVERYONE),
+];
+
+struct Install {
+    _dir: TempDir,
+    app: Router,
+    project_id: i64,
+}
+
+async fn install() -> Install {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+    for caller in CALLERS {
+        if let Some(name) = caller.user() {
+            auth::create_user(&pool, name, PASSWORD, caller == Caller::Admin)
+                .await
+                .unwrap();
+        }
+    }
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1")
+        .await
+        .unwrap();
+    projects::create(&pool, "Stroke", "IRB-2").await.unwrap();
+    for (name, role) in [
+        ("affiliate", ProjectRole::Affiliate),
+        ("scientist", ProjectRole::Scientist),
+        ("fellow", ProjectRole::Fellow),
+    ] {
+        projects::add_member(&pool, "Pneumothorax", name, role)
+            .await
+            .unwrap();
+    }
+    projects::add_member(&pool, "Stroke", "outsider", ProjectRole::Fellow)
+        .await
+        .unwrap();
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        site_root: dir.path().join("site"),
+        demo: false,
+        secure_cookies: false,
+        session_idle_minutes: 60,
+        session_absolute_hours: 12,
+    };
+    std::fs::create_dir_all(config.index_dir()).unwrap();
+    let sessions = router::sessions(&pool, &config).await.unwrap();
+    let app = router::app(router::state(pool, &config), sessions);
+    Install {
+        _dir: dir,
+        app,
+        project_id: project.id,
+    }
+}
+
+fn post(path: &str, body: String, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(path)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+async fn sign_in(app: &Router, name: &str) -> String {
+    let body = format!("name={name}&password={}", PASSWORD.replace(' ', "+"));
+    let response = app
+        .clone()
+        .oneshot(post("/api/sign_in", body, None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "sign-in as {name}");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// Every route the application serves, as "METHOD path".
+fn application_routes() -> BTreeSet<String> {
+    let pages = leptos_axum::generate_route_list(sieve_app::App)
+        .into_iter()
+        .map(|listing| format!("GET {}", listing.path()));
+    let server_fns =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, method)| format!("{method} {path}"));
+    let (_, document) = api::routes();
+    let rest = document
+        .paths
+        .paths
+        .keys()
+        .map(|path| format!("GET {path}"))
+        .collect::<Vec<_>>();
+    let infrastructure = [
+        "GET /api/v1/openapi.json".to_string(),
+        "GET /healthz".to_string(),
+    ];
+    pages
+        .chain(server_fns)
+        .chain(rest)
+        .chain(infrastructure)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_has_a_row() {
+    let _install = install().await;
+    let routes = application_routes();
+    let rows: BTreeSet<String> = TABLE
+        .iter()
+        .map(|row| format!("{} {}", row.method, row.route))
+        .collect();
+    let missing: Vec<_> = routes.difference(&rows).collect();
+    let stale: Vec<_> = rows.difference(&routes).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorisation table: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes that do not exist: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_caller_gets_exactly_what_the_table_allows() {
+    let install = install().await;
+    let mut mismatches = Vec::new();
+    for row in TABLE {
+        for (column, caller) in CALLERS.into_iter().enumerate() {
+            // A fresh session per call: signing out must not spill into the next row.
+            let cookie = match caller.user() {
+                Some(name) => Some(sign_in(&install.app, name).await),
+                None => None,
+            };
+            let project = install.project_id.to_string();
+            let path = row.path.replace("{project}", &project);
+            let request = match row.method {
+                Method::POST => {
+                    let body = row
+                        .body
+                        .replace("{project}", &project)
+                        .replace("{caller}", &format!("{caller:?}"));
+                    post(&path, body, cookie.as_deref())
+                }
+                _ => {
+                    let mut request = Request::get(&path).header(header::ACCEPT, "text/html");
+                    if let Some(cookie) = &cookie {
+                        request = request.header(header::COOKIE, cookie);
+                    }
+                    request.body(Body::empty()).unwrap()
+                }
+            };
+            let status = install
+                .app
+                .clone()
+                .oneshot(request)
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            if status != row.expect[column] {
+                mismatches.push(format!(
+                    "{} {} as {caller:?}: {status}, expected {}",
+                    row.method, row.path, row.expect[column]
+                ));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}

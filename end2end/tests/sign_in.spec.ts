@@ -59,7 +59,7 @@ test("an affiliate is refused the admin page", async ({ page }) => {
   await expect(page.getByRole("link", { name: "Administration" })).toHaveCount(0);
   const response = await page.goto("/admin");
   expect(response?.status()).toBe(403);
-  await expect(page.getByRole("alert")).toContainText("You do not have the role needed");
+  await expect(page.getByRole("alert")).toContainText("Administration needs the site admin role");
 });
 
 test("? shows the keyboard shortcuts and g then p goes to the projects", async ({ page }) => {

@@ -47,7 +47,7 @@ pub fn TokensPage() -> impl IntoView {
                     <strong>"Token “" {token.name} "” created."</strong>
                     " Copy it now: it will not be shown again."
                 </p>
-                <input class="secret-value" readonly value=token.secret aria-label="New token" on:focus=|event| {
+                <input class="secret-value" readonly value=token.secret aria-label="Your new token" on:focus=|event| {
                     use leptos::wasm_bindgen::JsCast;
                     if let Some(input) = event.target().and_then(|target| target.dyn_into::<leptos::web_sys::HtmlInputElement>().ok()) {
                         input.select();
@@ -68,7 +68,7 @@ pub fn TokensPage() -> impl IntoView {
         <p class="muted">"A token lets a script act as you through the REST API, within your roles. Keep it secret; revoke it when it is no longer needed."</p>
         {created}
         <section class="card" aria-labelledby="new-token-title">
-            <h2 id="new-token-title">"New token"</h2>
+            <h2 id="new-token-title">"Create a token"</h2>
             <ActionForm action=create>
                 <div class="form-row">
                     <div class="field">

@@ -1,0 +1,57 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+const DEMO_PROJECT = "Demo: chest radiographs and head CT";
+
+test("a scientist creates an API token, calls the API with it, and revokes it", async ({ page, request }) => {
+  await signIn(page, "scientist");
+  await page.getByRole("link", { name: "API tokens" }).click();
+  await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
+
+  const name = `notebook ${Date.now()}`;
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Project").selectOption({ label: DEMO_PROJECT });
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = await page.getByRole("textbox", { name: "Your new token" }).inputValue();
+  expect(secret).toMatch(/^sieve_[0-9a-f]{64}$/);
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText(DEMO_PROJECT);
+
+  const auth = { headers: { Authorization: `Bearer ${secret}` } };
+  const projects = await request.get("/api/v1/projects", auth);
+  expect(projects.status()).toBe(200);
+  expect((await projects.json()).map((p: { name: string }) => p.name)).toEqual([DEMO_PROJECT]);
+
+  await row.getByRole("button", { name: `Revoke ${name}` }).click();
+  await expect(row).toContainText("revoked or expired");
+  const refused = await request.get("/api/v1/me", auth);
+  expect(refused.status()).toBe(401);
+});
+
+test("the admin filters the audit log", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/admin/audit");
+  await page.getByLabel("Action").fill("sign_in");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=sign_in/);
+  const actions = page.getByRole("row").locator("td:nth-child(3)");
+  await expect(actions.first()).toHaveText("sign_in");
+  expect(new Set(await actions.allInnerTexts())).toEqual(new Set(["sign_in"]));
+});
+
+test("the admin sets a protocol end date, and closing needs the project's name", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await expect(page.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
+
+  await page.getByLabel("Last valid day").fill("2099-12-31");
+  await page.getByRole("button", { name: "Save end date" }).click();
+  await page.reload();
+  await expect(page.getByLabel("Last valid day")).toHaveValue("2099-12-31");
+
+  await page.getByLabel("Type the project's name to confirm").fill("demo");
+  await page.getByRole("button", { name: "Close project and purge reports" }).click();
+  await expect(page.getByRole("alert")).toContainText("type the project's name");
+  await expect(page.getByText("Status").locator("..")).toContainText("open");
+});

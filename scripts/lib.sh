@@ -87,3 +87,15 @@ while time.time() < deadline:
 sys.exit(1)
 PY
 }
+
+# Schemathesis (from PyPI) in a virtual environment under the cache, for fuzzing the REST API.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$SIEVE_CACHE/venv"
+  if [[ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  SCHEMATHESIS="$venv/bin/schemathesis"
+}

@@ -9,6 +9,7 @@ started=$SECONDS
 
 ensure_build_tools
 ensure_browser_tools
+ensure_schemathesis
 
 say "checking formatting (cargo fmt)"
 cargo fmt --all --check
@@ -42,5 +43,10 @@ while read -r user password; do
   export "SIEVE_DEMO_${user^^}_PASSWORD=$password"
 done <"$scratch/data/demo-credentials.txt"
 (cd end2end && npx playwright test)
+
+say "fuzzing the REST API against its OpenAPI document (schemathesis)"
+token="$("$SIEVE_BIN" token create fellow --name schemathesis --days 1 --data-dir "$scratch/data")"
+"$SCHEMATHESIS" run "$SIEVE_URL/api/v1/openapi.json" --header "Authorization: Bearer $token" \
+  --checks all --seed 20261124 --max-examples 200 --no-color
 
 say "all test suites passed in $((SECONDS - started)) s"

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use caller::ApiCaller;
+pub use caller::{ApiCaller, ProjectId};
 pub use error::ApiError;
 
 #[derive(OpenApi)]

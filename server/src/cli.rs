@@ -41,6 +41,26 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print its secret (shown once)
+    Create {
+        user: String,
+        /// What the token is for
+        #[arg(long)]
+        name: String,
+        /// Limit the token to one project (by name)
+        #[arg(long)]
+        project: Option<String>,
+        /// Days until it expires
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod audit;
 mod corpus;
 mod projects;
 mod serve;
+mod tokens;
 mod users;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::GenCorpus(args) => corpus::run(&args),
         Command::User(command) => users::run(&install(&cli.global).await?.0, command).await,
         Command::Audit(command) => audit::run(&install(&cli.global).await?.0, command).await,
+        Command::Token(command) => tokens::run(&install(&cli.global).await?.0, command).await,
         Command::Project(command) => {
             let (pool, config) = install(&cli.global).await?;
             projects::run(&pool, &config, command).await

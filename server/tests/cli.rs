@@ -220,6 +220,7 @@ fn every_command_has_help() {
         vec!["audit", "export", "--help"],
         vec!["project", "expire", "--help"],
         vec!["project", "close", "--help"],
+        vec!["token", "create", "--help"],
     ] {
         let output = sieve(&data, &args, "");
         assert!(output.status.success(), "{args:?}");
@@ -292,4 +293,31 @@ fn a_protocol_expires_and_a_project_closes_from_the_command_line() {
         "{}",
         text(&closed.stderr)
     );
+}
+
+#[test]
+fn a_token_is_created_from_the_command_line_and_shown_once() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    sieve(
+        &data,
+        &["user", "add", "sam", "--password-stdin"],
+        "a long password here\n",
+    );
+    let output = sieve(
+        &data,
+        &["token", "create", "sam", "--name", "cron", "--days", "7"],
+        "",
+    );
+    let secret = text(&output.stdout);
+    assert!(
+        secret.trim().starts_with("sieve_") && secret.trim().len() == 70,
+        "{secret}"
+    );
+    let refused = sieve(
+        &data,
+        &["token", "create", "sam", "--name", "cron", "--days", "9999"],
+        "",
+    );
+    assert_one_line_error(&refused, "validity");
 }

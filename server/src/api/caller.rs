@@ -73,3 +73,24 @@ impl FromRequestParts<AppState> for ApiCaller {
         Ok(ApiCaller { user, caller })
     }
 }
+
+/// The `{id}` of a project in an API path, with a JSON error when it is not a number.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectId(pub i64);
+
+impl FromRequestParts<AppState> for ProjectId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+        id.parse()
+            .map(ProjectId)
+            .map_err(|_| ApiError::BadRequest(format!("project id {id:?} is not a whole number")))
+    }
+}

@@ -19,6 +19,9 @@ pub struct ErrorBody {
 pub enum ApiError {
     #[error("send a valid API token as `Authorization: Bearer <token>`, or sign in")]
     Unauthenticated,
+    /// The request itself is malformed (a path parameter that is not a number, ...).
+    #[error("{0}")]
+    BadRequest(String),
     #[error(transparent)]
     Core(#[from] sieve_core::Error),
 }
@@ -28,6 +31,7 @@ impl ApiError {
         use sieve_core::Error;
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Core(Error::NotFound(_)) => StatusCode::NOT_FOUND,
             ApiError::Core(Error::Forbidden(_)) => StatusCode::FORBIDDEN,
             ApiError::Core(Error::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,6 +1,6 @@
 //! `/api/v1/me` and `/api/v1/projects`: who the caller is and the projects they can reach.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use sieve_app::ssr::AppState;
@@ -9,7 +9,7 @@ use sieve_core::projects::Membership;
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
-use super::{ApiCaller, ApiError};
+use super::{ApiCaller, ApiError, ProjectId};
 
 /// The caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,11 +79,16 @@ pub async fn list_projects(
 /// Returns one project; 404 unless the caller is a member (and the token reaches it).
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects",
     params(("id" = i64, Path, description = "Project id")),
-    responses((status = 200, body = ProjectSummary), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ProjectSummary),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such project, or the caller is not a member", body = ErrorBody)
+    ))]
 pub async fn get_project(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ProjectId(id): ProjectId,
 ) -> Result<Json<ProjectSummary>, ApiError> {
     let membership = caller
         .authorize(&state, id, Capability::ViewAggregates)

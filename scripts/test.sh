@@ -6,6 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 started=$SECONDS
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
 
 ensure_build_tools
 ensure_browser_tools
@@ -22,12 +24,11 @@ say "checking the compile-time SQL descriptions (.sqlx/)"
 bash scripts/sqlx-prepare.sh --check
 
 say "unit and integration tests (cargo test)"
-cargo test --workspace
+cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
 
 build_all
 
 say "browser tests (Playwright, Chromium)"
-scratch="$(mktemp -d)"
 port="$(free_port)"
 "$SIEVE_BIN" serve --demo --data-dir "$scratch/data" --site-root "$SITE_ROOT" \
   --addr "127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
@@ -42,11 +43,15 @@ export SIEVE_URL="http://127.0.0.1:$port"
 while read -r user password; do
   export "SIEVE_DEMO_${user^^}_PASSWORD=$password"
 done <"$scratch/data/demo-credentials.txt"
-(cd end2end && npx playwright test)
+(cd end2end && npx playwright test) 2>&1 | tee "$scratch/playwright.log"
 
 say "fuzzing the REST API against its OpenAPI document (schemathesis)"
 token="$("$SIEVE_BIN" token create fellow --name schemathesis --days 1 --data-dir "$scratch/data")"
 "$SCHEMATHESIS" run "$SIEVE_URL/api/v1/openapi.json" --header "Authorization: Bearer $token" \
   --checks all --seed 20261124 --max-examples 200 --no-color
 
+# One closing line for every suite together, in the plain form CI reads.
+passed=$(cat "$scratch/cargo-test.log" "$scratch/playwright.log" \
+  | sed -nE 's/^test result: ok\. ([0-9]+) passed.*/\1/p; s/^ *([0-9]+) passed \(.*/\1/p' | awk '{ total += $1 } END { print total }')
 say "all test suites passed in $((SECONDS - started)) s"
+echo "tests: $passed passed, 0 failed"

@@ -1,6 +1,8 @@
 //! Server functions, by feature, with the view types they return.
 
 pub mod admin;
+pub mod memberships;
 pub mod projects;
 pub mod session;
 pub mod tokens;
+pub mod users;

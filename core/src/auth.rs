@@ -94,6 +94,22 @@ pub enum SignIn {
     },
 }
 
+/// Returns a password of 16 letters and digits in groups of four, without look-alike characters.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    use rand::distributions::{Distribution, Uniform};
+    let mut rng = rand::rngs::OsRng;
+    let letter = Uniform::from(0..ALPHABET.len());
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[letter.sample(&mut rng)] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Checks that a user name is short and plain enough to type and to show in the audit log.
 pub fn validate_user_name(name: &str) -> Result<()> {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
@@ -157,6 +173,7 @@ pub async fn create_user(
     name: &str,
     password: &str,
     is_admin: bool,
+    actor: Option<&str>,
 ) -> Result<User> {
     validate_user_name(name)?;
     validate_password(password)?;
@@ -176,6 +193,7 @@ pub async fn create_user(
     })?;
     let detail = is_admin.then(|| "admin".to_string());
     let event = NewEvent {
+        actor,
         object: Some(format!("user:{name}")),
         detail,
         ..NewEvent::default()
@@ -191,7 +209,12 @@ pub async fn create_user(
 }
 
 /// Replaces a user's password and lifts any lockout on the name.
-pub async fn set_password(pool: &SqlitePool, name: &str, password: &str) -> Result<()> {
+pub async fn set_password(
+    pool: &SqlitePool,
+    name: &str,
+    password: &str,
+    actor: Option<&str>,
+) -> Result<()> {
     validate_password(password)?;
     let user = find_user_by_name(pool, name).await?;
     let password_hash = hash_off_runtime(password.to_owned()).await?;
@@ -207,6 +230,7 @@ pub async fn set_password(pool: &SqlitePool, name: &str, password: &str) -> Resu
         .execute(&mut *transaction)
         .await?;
     let event = NewEvent {
+        actor,
         object: Some(format!("user:{}", user.name)),
         ..NewEvent::default()
     };
@@ -216,13 +240,14 @@ pub async fn set_password(pool: &SqlitePool, name: &str, password: &str) -> Resu
 }
 
 /// Disables a user: they can no longer sign in, and their open sessions stop working.
-pub async fn disable_user(pool: &SqlitePool, name: &str) -> Result<()> {
+pub async fn disable_user(pool: &SqlitePool, name: &str, actor: Option<&str>) -> Result<()> {
     let user = find_user_by_name(pool, name).await?;
     let mut transaction = pool.begin().await?;
     sqlx::query!("UPDATE users SET disabled = TRUE WHERE id = ?", user.id)
         .execute(&mut *transaction)
         .await?;
     let event = NewEvent {
+        actor,
         object: Some(format!("user:{}", user.name)),
         ..NewEvent::default()
     };

@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rand::distributions::{Distribution, Uniform};
 use sqlx::SqlitePool;
 
 use crate::auth::{self, ProjectRole};
@@ -55,24 +54,24 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
         .iter()
         .map(|(user, _, _)| Credential {
             user: user.to_string(),
-            password: generate_password(),
+            password: auth::generate_password(),
         })
         .collect();
     // Written first: if seeding stops half way, the next start finds the users' passwords here.
     write_credentials(&credentials_path, &credentials)?;
     for ((name, is_admin, _), credential) in USERS.iter().zip(&credentials) {
-        match auth::create_user(pool, name, &credential.password, *is_admin).await {
+        match auth::create_user(pool, name, &credential.password, *is_admin, None).await {
             Ok(_) => {}
             Err(Error::AlreadyExists(_)) => {
-                auth::set_password(pool, name, &credential.password).await?
+                auth::set_password(pool, name, &credential.password, None).await?
             }
             Err(error) => return Err(error),
         }
     }
-    let project = projects::create(pool, PROJECT_NAME, IRB_PROTOCOL).await?;
+    let project = projects::create(pool, PROJECT_NAME, IRB_PROTOCOL, None).await?;
     for (name, _, role) in USERS {
         if let Some(role) = role {
-            projects::add_member(pool, PROJECT_NAME, name, role).await?;
+            projects::add_member(pool, PROJECT_NAME, name, role, None).await?;
         }
     }
     let reports: Vec<_> = corpus::generate(CORPUS_SEED, REPORT_COUNT).collect();
@@ -81,21 +80,6 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
         created: true,
         credentials,
     })
-}
-
-/// Returns a password of 16 letters and digits in groups of four, without look-alike characters.
-pub fn generate_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
-    let mut rng = rand::rngs::OsRng;
-    let letter = Uniform::from(0..ALPHABET.len());
-    (0..4)
-        .map(|_| {
-            (0..4)
-                .map(|_| ALPHABET[letter.sample(&mut rng)] as char)
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 fn credentials_path_text(credentials: &[Credential]) -> String {

@@ -65,7 +65,12 @@ pub fn today() -> String {
 }
 
 /// Creates a project for an IRB protocol. Names are unique, ignoring case.
-pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result<Project> {
+pub async fn create(
+    pool: &SqlitePool,
+    name: &str,
+    irb_protocol: &str,
+    actor: Option<&str>,
+) -> Result<Project> {
     let name = name.trim();
     let irb_protocol = irb_protocol.trim();
     if name.is_empty() || name.len() > 200 {
@@ -89,6 +94,7 @@ pub async fn create(pool: &SqlitePool, name: &str, irb_protocol: &str) -> Result
         false => error.into(),
     })?;
     let event = NewEvent {
+        actor,
         project_id: Some(id),
         object: Some(format!("project:{name}")),
         detail: Some(format!("irb {irb_protocol}")),
@@ -105,6 +111,7 @@ pub async fn add_member(
     project_name: &str,
     user_name: &str,
     role: ProjectRole,
+    actor: Option<&str>,
 ) -> Result<()> {
     let project = find_by_name(pool, project_name).await?;
     let user = find_user_by_name(pool, user_name).await?;
@@ -120,12 +127,76 @@ pub async fn add_member(
     .execute(&mut *transaction)
     .await?;
     let event = NewEvent {
+        actor,
         project_id: Some(project.id),
         object: Some(format!("user:{}", user.name)),
         detail: Some(format!("role {role_name}")),
         ..NewEvent::default()
     };
     audit::record(&mut *transaction, Action::MemberAdded, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// A member of a project, as the admin's project page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub user_name: String,
+    pub role: ProjectRole,
+    pub disabled: bool,
+}
+
+/// Returns a project's members, by name.
+pub async fn members(pool: &SqlitePool, project_id: i64) -> Result<Vec<Member>> {
+    let rows = sqlx::query!(
+        "SELECT u.name, m.role, u.disabled FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.project_id = ? ORDER BY u.name",
+        project_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Member {
+                user_name: row.name,
+                role: row.role.parse()?,
+                disabled: row.disabled,
+            })
+        })
+        .collect()
+}
+
+/// Takes a user out of a project: they lose every role in it at once.
+pub async fn remove_member(
+    pool: &SqlitePool,
+    project_id: i64,
+    user_name: &str,
+    actor: Option<&str>,
+) -> Result<()> {
+    let project = find(pool, project_id).await?;
+    let user = find_user_by_name(pool, user_name).await?;
+    let mut transaction = pool.begin().await?;
+    let removed = sqlx::query!(
+        "DELETE FROM memberships WHERE project_id = ? AND user_id = ?",
+        project.id,
+        user.id
+    )
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(Error::NotFound(format!(
+            "member {user_name:?} of project {:?}",
+            project.name
+        )));
+    }
+    let event = NewEvent {
+        actor,
+        project_id: Some(project.id),
+        object: Some(format!("user:{}", user.name)),
+        detail: None,
+    };
+    audit::record(&mut *transaction, Action::MemberRemoved, event).await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -21,21 +21,24 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let fellow = auth::create_user(&pool, "fiona", PASSWORD, false)
+    let fellow = auth::create_user(&pool, "fiona", PASSWORD, false, None)
         .await
         .unwrap();
-    let outsider = auth::create_user(&pool, "otto", PASSWORD, false)
+    let outsider = auth::create_user(&pool, "otto", PASSWORD, false, None)
         .await
         .unwrap();
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1")
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
         .await
         .unwrap()
         .id;
-    let other_project = projects::create(&pool, "Stroke", "IRB-2").await.unwrap().id;
-    projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow)
+    let other_project = projects::create(&pool, "Stroke", "IRB-2", None)
+        .await
+        .unwrap()
+        .id;
+    projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow, None)
         .await
         .unwrap();
-    projects::add_member(&pool, "Stroke", "fiona", ProjectRole::Affiliate)
+    projects::add_member(&pool, "Stroke", "fiona", ProjectRole::Affiliate, None)
         .await
         .unwrap();
     let corpus: Vec<_> = corpus::generate(5, 20).collect();

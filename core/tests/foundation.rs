@@ -13,7 +13,7 @@ async fn fresh_database() -> (TempDir, sqlx::SqlitePool) {
 #[tokio::test]
 async fn a_user_signs_in_with_the_right_password_only() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false)
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
         .await
         .unwrap();
 
@@ -34,7 +34,7 @@ async fn a_user_signs_in_with_the_right_password_only() {
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false)
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
         .await
         .unwrap();
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE name = 'maria'")
@@ -51,7 +51,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
 #[tokio::test]
 async fn repeated_failures_lock_the_name_with_growing_delays() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false)
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
         .await
         .unwrap();
     let now = 10_000;
@@ -102,10 +102,10 @@ async fn unknown_names_are_locked_like_real_ones() {
 #[tokio::test]
 async fn a_disabled_user_cannot_sign_in() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "correct horse battery", false)
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
         .await
         .unwrap();
-    auth::disable_user(&pool, "maria").await.unwrap();
+    auth::disable_user(&pool, "maria", None).await.unwrap();
     let outcome = auth::sign_in(&pool, "maria", "correct horse battery", None, 1)
         .await
         .unwrap();
@@ -115,22 +115,22 @@ async fn a_disabled_user_cannot_sign_in() {
 #[tokio::test]
 async fn weak_or_empty_passwords_and_odd_names_are_refused() {
     let (_dir, pool) = fresh_database().await;
-    let empty = auth::create_user(&pool, "maria", "   ", false)
+    let empty = auth::create_user(&pool, "maria", "   ", false, None)
         .await
         .unwrap_err();
     assert_eq!(empty.to_string(), "the password is empty");
     assert!(matches!(
-        auth::create_user(&pool, "maria", "short", false).await,
+        auth::create_user(&pool, "maria", "short", false, None).await,
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
-        auth::create_user(&pool, "ma ria", "long enough password", false).await,
+        auth::create_user(&pool, "ma ria", "long enough password", false, None).await,
         Err(Error::Invalid(_))
     ));
-    auth::create_user(&pool, "maria", "long enough password", false)
+    auth::create_user(&pool, "maria", "long enough password", false, None)
         .await
         .unwrap();
-    let taken = auth::create_user(&pool, "MARIA", "long enough password", false)
+    let taken = auth::create_user(&pool, "MARIA", "long enough password", false, None)
         .await
         .unwrap_err();
     assert_eq!(taken.to_string(), "user \"MARIA\" already exists");
@@ -140,17 +140,19 @@ async fn weak_or_empty_passwords_and_odd_names_are_refused() {
 #[tokio::test]
 async fn members_see_their_projects_with_role_and_report_count() {
     let (_dir, pool) = fresh_database().await;
-    let maria = auth::create_user(&pool, "maria", "long enough password", false)
+    let maria = auth::create_user(&pool, "maria", "long enough password", false, None)
         .await
         .unwrap();
-    let other = auth::create_user(&pool, "other", "long enough password", false)
+    let other = auth::create_user(&pool, "other", "long enough password", false, None)
         .await
         .unwrap();
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1")
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
         .await
         .unwrap();
-    projects::create(&pool, "Stroke", "IRB-2").await.unwrap();
-    projects::add_member(&pool, "Pneumothorax", "maria", ProjectRole::Fellow)
+    projects::create(&pool, "Stroke", "IRB-2", None)
+        .await
+        .unwrap();
+    projects::add_member(&pool, "Pneumothorax", "maria", ProjectRole::Fellow, None)
         .await
         .unwrap();
     let corpus: Vec<_> = sieve_core::corpus::generate(1, 25).collect();
@@ -181,7 +183,7 @@ async fn members_see_their_projects_with_role_and_report_count() {
 #[tokio::test]
 async fn a_batch_with_one_bad_report_stores_nothing() {
     let (_dir, pool) = fresh_database().await;
-    let project = projects::create(&pool, "P", "IRB-1").await.unwrap();
+    let project = projects::create(&pool, "P", "IRB-1", None).await.unwrap();
     let mut corpus: Vec<_> = sieve_core::corpus::generate(1, 10).collect();
     corpus[7].study_date = "31/12/2020".into();
     let error = reports::store_batch(&pool, project.id, &corpus)
@@ -216,7 +218,7 @@ async fn the_demo_is_created_once_and_its_passwords_work() {
 #[tokio::test]
 async fn sign_in_attempts_are_audited_and_the_log_cannot_be_rewritten() {
     let (_dir, pool) = fresh_database().await;
-    auth::create_user(&pool, "maria", "long enough password", false)
+    auth::create_user(&pool, "maria", "long enough password", false, None)
         .await
         .unwrap();
     auth::sign_in(&pool, "maria", "long enough password", Some("127.0.0.1"), 1)

@@ -55,3 +55,33 @@ test("the admin sets a protocol end date, and closing needs the project's name",
   await expect(page.getByRole("alert")).toContainText("type the project's name");
   await expect(page.getByText("Status").locator("..")).toContainText("open");
 });
+
+test("the admin creates a user and adds them to a project; they sign in and see it", async ({ page, browser }) => {
+  await signIn(page, "admin");
+  await page.goto("/admin");
+  const user = `nurse${Date.now() % 100000}`;
+  await page.getByLabel("New user").fill(user);
+  await page.getByRole("button", { name: "Create user" }).click();
+  const password = await page.getByRole("textbox", { name: `New password for ${user}` }).inputValue();
+  expect(password).toMatch(/^[\w]{4}-[\w]{4}-[\w]{4}-[\w]{4}$/);
+  await expect(page.getByRole("cell", { name: user, exact: true })).toBeVisible();
+
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByLabel("User", { exact: true }).selectOption(user);
+  await page.getByLabel("Role").selectOption("affiliate");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("row").filter({ hasText: user })).toContainText("affiliate");
+
+  const context = await browser.newContext();
+  const newcomer = await context.newPage();
+  await newcomer.goto("/login");
+  await newcomer.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await newcomer.getByLabel("User name").fill(user);
+  await newcomer.getByLabel("Password", { exact: true }).fill(password);
+  await newcomer.getByRole("button", { name: "Sign in" }).click();
+  await expect(newcomer.getByRole("listitem").filter({ hasText: DEMO_PROJECT })).toContainText("affiliate");
+  await context.close();
+
+  await page.getByRole("button", { name: `Remove ${user}` }).click();
+  await expect(page.getByRole("row").filter({ hasText: user })).toHaveCount(0);
+});

@@ -150,6 +150,33 @@ const TABLE: &[Row] = &[
         "id={project}&confirmation=wrong",
         [401, 403, 403, 403, 422, 403],
     ),
+    // Users and memberships: unknown names, so the admin passes authorisation and changes nothing.
+    server_fn("/api/create_user", "name=matrix-{caller}", ADMIN_CALL),
+    server_fn(
+        "/api/reset_password",
+        "name=ghost",
+        [401, 403, 403, 403, 404, 403],
+    ),
+    server_fn(
+        "/api/disable_user",
+        "name=ghost",
+        [401, 403, 403, 403, 404, 403],
+    ),
+    server_fn(
+        "/api/create_project",
+        "name=Matrix+{caller}&irb_protocol=M-1",
+        ADMIN_CALL,
+    ),
+    server_fn(
+        "/api/add_member",
+        "id={project}&user=ghost&role=fellow",
+        [401, 403, 403, 403, 404, 403],
+    ),
+    server_fn(
+        "/api/remove_member",
+        "id={project}&user=ghost",
+        [401, 403, 403, 403, 404, 403],
+    ),
     // REST API.
     rest("/api/v1/me", "/api/v1/me", SIGNED_IN_CALL),
     rest("/api/v1/projects", "/api/v1/projects", SIGNED_IN_CALL),
@@ -173,25 +200,27 @@ async fn install() -> Install {
     let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
     for caller in CALLERS {
         if let Some(name) = caller.user() {
-            auth::create_user(&pool, name, PASSWORD, caller == Caller::Admin)
+            auth::create_user(&pool, name, PASSWORD, caller == Caller::Admin, None)
                 .await
                 .unwrap();
         }
     }
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1")
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
         .await
         .unwrap();
-    projects::create(&pool, "Stroke", "IRB-2").await.unwrap();
+    projects::create(&pool, "Stroke", "IRB-2", None)
+        .await
+        .unwrap();
     for (name, role) in [
         ("affiliate", ProjectRole::Affiliate),
         ("scientist", ProjectRole::Scientist),
         ("fellow", ProjectRole::Fellow),
     ] {
-        projects::add_member(&pool, "Pneumothorax", name, role)
+        projects::add_member(&pool, "Pneumothorax", name, role, None)
             .await
             .unwrap();
     }
-    projects::add_member(&pool, "Stroke", "outsider", ProjectRole::Fellow)
+    projects::add_member(&pool, "Stroke", "outsider", ProjectRole::Fellow, None)
         .await
         .unwrap();
     let config = Config {

@@ -25,19 +25,19 @@ impl Install {
     async fn new() -> Install {
         let dir = tempfile::tempdir().unwrap();
         let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        auth::create_user(&pool, "ada", PASSWORD, true)
+        auth::create_user(&pool, "ada", PASSWORD, true, None)
             .await
             .unwrap();
-        auth::create_user(&pool, "fiona", PASSWORD, false)
+        auth::create_user(&pool, "fiona", PASSWORD, false, None)
             .await
             .unwrap();
-        auth::create_user(&pool, "otto", PASSWORD, false)
+        auth::create_user(&pool, "otto", PASSWORD, false, None)
             .await
             .unwrap();
-        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17")
+        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17", None)
             .await
             .unwrap();
-        projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow)
+        projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow, None)
             .await
             .unwrap();
         Install {
@@ -281,7 +281,9 @@ async fn a_disabled_user_loses_their_session() {
     let install = Install::new().await;
     let app = install.app().await;
     let cookie = signed_in(&app, "fiona").await;
-    auth::disable_user(&install.pool, "fiona").await.unwrap();
+    auth::disable_user(&install.pool, "fiona", None)
+        .await
+        .unwrap();
     let (status, _, _) = send(&app, get("/", Some(&cookie))).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
@@ -355,12 +357,18 @@ async fn an_api_token_works_until_revoked_and_only_where_it_is_scoped() {
     let fiona = auth::find_user_by_name(&install.pool, "fiona")
         .await
         .unwrap();
-    let stroke = projects::create(&install.pool, "Stroke", "IRB-9")
+    let stroke = projects::create(&install.pool, "Stroke", "IRB-9", None)
         .await
         .unwrap();
-    projects::add_member(&install.pool, "Stroke", "fiona", ProjectRole::Scientist)
-        .await
-        .unwrap();
+    projects::add_member(
+        &install.pool,
+        "Stroke",
+        "fiona",
+        ProjectRole::Scientist,
+        None,
+    )
+    .await
+    .unwrap();
     let now = sieve_core::now();
     let everywhere = sieve_core::tokens::create(&install.pool, &fiona, "all", None, 30, now)
         .await

@@ -153,6 +153,9 @@ pub struct ProjectAdmin {
     pub closed: bool,
     pub member_count: i64,
     pub report_count: i64,
+    pub members: Vec<crate::api::memberships::MemberRow>,
+    /// Every user's name, for the add-member form.
+    pub all_users: Vec<String>,
 }
 
 /// Returns one project for the site admin.
@@ -164,7 +167,22 @@ pub async fn admin_project(id: i64) -> Result<ProjectAdmin, AppError> {
             let overview = sieve_core::projects::overview(&state.pool).await?;
             let found = overview.into_iter().find(|p| p.project.id == id);
             let found = found.ok_or_else(|| AppError::NotFound("Project".into()))?;
+            let members = sieve_core::projects::members(&state.pool, id).await?;
+            let all_users = sieve_core::auth::list_users(&state.pool).await?;
             Ok(ProjectAdmin {
+                members: members
+                    .into_iter()
+                    .map(|m| crate::api::memberships::MemberRow {
+                        user: m.user_name,
+                        role: m.role.to_string(),
+                        disabled: m.disabled,
+                    })
+                    .collect(),
+                all_users: all_users
+                    .into_iter()
+                    .filter(|u| !u.disabled)
+                    .map(|u| u.name)
+                    .collect(),
                 id,
                 closed: found.project.is_closed(),
                 name: found.project.name,

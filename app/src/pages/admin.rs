@@ -1,20 +1,54 @@
-//! `/admin`: users, projects and the latest audit events, for site admins.
+//! `/admin`: users, projects and the latest audit events, for site admins, with the forms to
+//! create users and projects, reset passwords and disable accounts.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
 
 use crate::api::admin::{admin_overview, SiteOverview};
+use crate::api::memberships::CreateProject;
+use crate::api::users::{CreateUser, DisableUser, NewPassword, ResetPassword};
 use crate::components::error_box::ErrorBox;
+use crate::error::AppError;
 use crate::pages::project::thousands;
+
+/// The actions of the page, shared by its sections.
+#[derive(Clone, Copy)]
+struct Actions {
+    create_user: ServerAction<CreateUser>,
+    reset_password: ServerAction<ResetPassword>,
+    disable_user: ServerAction<DisableUser>,
+}
 
 /// The site admin's overview. Everyone else gets 403.
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let overview = OnceResource::new(admin_overview());
+    let actions = Actions {
+        create_user: ServerAction::new(),
+        reset_password: ServerAction::new(),
+        disable_user: ServerAction::new(),
+    };
+    let create_project = ServerAction::<CreateProject>::new();
+    let overview = Resource::new(
+        move || {
+            (
+                actions.create_user.version().get(),
+                actions.reset_password.version().get(),
+                actions.disable_user.version().get(),
+            )
+        },
+        |_| admin_overview(),
+    );
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(id)) = create_project.value().get() {
+            navigate(&format!("/admin/projects/{id}"), Default::default());
+        }
+    });
     let content = move || {
         Suspend::new(async move {
             match overview.await {
-                Ok(overview) => view! { <Overview overview /> }.into_any(),
+                Ok(overview) => view! { <Overview overview actions create_project /> }.into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
         })
@@ -22,19 +56,72 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Administration" />
         <h1>"Administration"</h1>
+        <PasswordNotice actions />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>{content}</Suspense>
     }
 }
 
+/// Shows a password just generated (once), or the error of the last user action.
 #[component]
-fn Overview(overview: SiteOverview) -> impl IntoView {
+fn PasswordNotice(actions: Actions) -> impl IntoView {
+    let shown = move |result: Option<Result<NewPassword, AppError>>| {
+        match result {
+        Some(Ok(new)) => Some(
+            view! {
+                <div class="secret" role="status">
+                    <p><strong>"Password for " {new.user.clone()}</strong> " — give it to them in person; it will not be shown again."</p>
+                    <input class="secret-value" readonly value=new.password aria-label=format!("New password for {}", new.user) />
+                </div>
+            }
+            .into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    }
+    };
+    let disable_error = move || {
+        actions
+            .disable_user
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorBox error /> })
+    };
+    view! {
+        {move || shown(actions.create_user.value().get())}
+        {move || shown(actions.reset_password.value().get())}
+        {disable_error}
+    }
+}
+
+#[component]
+fn Overview(
+    overview: SiteOverview,
+    actions: Actions,
+    create_project: ServerAction<CreateProject>,
+) -> impl IntoView {
     let users = overview.users.into_iter().map(|user| {
         let status = if user.disabled { "disabled" } else { "active" };
+        let (reset_label, disable_label) = (format!("Reset password of {}", user.name), format!("Disable {}", user.name));
+        let (reset_name, disable_name) = (user.name.clone(), user.name.clone());
+        let controls = (!user.disabled).then(|| {
+            view! {
+                <ActionForm action=actions.reset_password>
+                    <input type="hidden" name="name" value=reset_name />
+                    <button type="submit" class="button-quiet" aria-label=reset_label>"Reset password"</button>
+                </ActionForm>
+                <ActionForm action=actions.disable_user>
+                    <input type="hidden" name="name" value=disable_name />
+                    <button type="submit" class="button-quiet button-danger" aria-label=disable_label>"Disable"</button>
+                </ActionForm>
+            }
+        });
         view! {
             <tr>
                 <td>{user.name}</td>
                 <td>{if user.is_admin { "site admin" } else { "member" }}</td>
                 <td>{status}</td>
+                <td class="row-actions">{controls}</td>
             </tr>
         }
     });
@@ -48,6 +135,13 @@ fn Overview(overview: SiteOverview) -> impl IntoView {
             </tr>
         }
     });
+    let project_error = move || {
+        create_project
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorBox error /> })
+    };
     let events = overview.recent_events.into_iter().map(|event| {
         view! {
             <tr>
@@ -63,9 +157,19 @@ fn Overview(overview: SiteOverview) -> impl IntoView {
         <section aria-labelledby="users-title">
             <h2 id="users-title">"Users"</h2>
             <table>
-                <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Status"</th><th></th></tr></thead>
                 <tbody>{users.collect_view()}</tbody>
             </table>
+            <ActionForm action=actions.create_user>
+                <div class="form-row inline-form">
+                    <div class="field">
+                        <label for="new-user">"New user"</label>
+                        <input id="new-user" name="name" required placeholder="user name" autocomplete="off" />
+                    </div>
+                    <label class="checkbox"><input type="checkbox" name="admin" />" site admin"</label>
+                    <button type="submit" class="button-primary button-inline">"Create user"</button>
+                </div>
+            </ActionForm>
         </section>
         <section aria-labelledby="projects-title">
             <h2 id="projects-title">"Projects"</h2>
@@ -73,6 +177,20 @@ fn Overview(overview: SiteOverview) -> impl IntoView {
                 <thead><tr><th>"Name"</th><th>"IRB protocol"</th><th class="number">"Members"</th><th class="number">"Reports"</th></tr></thead>
                 <tbody>{projects.collect_view()}</tbody>
             </table>
+            <ActionForm action=create_project>
+                <div class="form-row inline-form">
+                    <div class="field">
+                        <label for="new-project">"New project"</label>
+                        <input id="new-project" name="name" required placeholder="e.g. Pneumothorax 2026" autocomplete="off" />
+                    </div>
+                    <div class="field">
+                        <label for="new-irb">"IRB protocol"</label>
+                        <input id="new-irb" name="irb_protocol" required placeholder="e.g. 2026P000123" autocomplete="off" />
+                    </div>
+                    <button type="submit" class="button-primary button-inline">"Create project"</button>
+                </div>
+            </ActionForm>
+            {project_error}
         </section>
         <section aria-labelledby="audit-title">
             <h2 id="audit-title">"Latest audit events"</h2>

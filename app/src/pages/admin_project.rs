@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{admin_project, CloseProject, ProjectAdmin, SetIrbExpiry};
+use crate::api::memberships::{AddMember, RemoveMember};
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
@@ -20,9 +21,19 @@ pub fn AdminProjectPage() -> impl IntoView {
     };
     let set_expiry = ServerAction::<SetIrbExpiry>::new();
     let close = ServerAction::<CloseProject>::new();
+    let add = ServerAction::<AddMember>::new();
+    let remove = ServerAction::<RemoveMember>::new();
     let project = Resource::new(
-        move || (id(), set_expiry.version().get(), close.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id(),
+                set_expiry.version().get(),
+                close.version().get(),
+                add.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(id, ..)| async move {
             match id {
                 Some(id) => admin_project(id).await,
                 None => crate::not_found("Project"),
@@ -32,7 +43,11 @@ pub fn AdminProjectPage() -> impl IntoView {
     let content = move || {
         Suspend::new(async move {
             match project.await {
-                Ok(project) => view! { <Lifecycle project set_expiry close /> }.into_any(),
+                Ok(project) => view! {
+                    <Members project=project.clone() add remove />
+                    <Lifecycle project set_expiry close />
+                }
+                .into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
         })
@@ -77,15 +92,6 @@ fn Lifecycle(
         .into_any(),
     };
     view! {
-        <Title text=format!("{} · administration", project.name) />
-        <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
-        <h1>{project.name.clone()}</h1>
-        <dl class="facts">
-            <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
-            <div><dt>"Members"</dt><dd>{thousands(project.member_count)}</dd></div>
-            <div><dt>"Reports"</dt><dd>{thousands(project.report_count)}</dd></div>
-            <div><dt>"Status"</dt><dd>{if project.closed { "closed" } else { "open" }}</dd></div>
-        </dl>
         <section class="card" aria-labelledby="expiry-title">
             <h2 id="expiry-title">"Protocol end date"</h2>
             <p class="muted">"After this day, members keep aggregate statistics only."</p>
@@ -105,6 +111,80 @@ fn Lifecycle(
             <h2 id="close-title">"Close the project"</h2>
             {closing_form}
             {close_outcome}
+        </section>
+    }
+}
+
+/// The project's heading, facts and members, with the forms to add and remove members.
+#[component]
+fn Members(
+    project: ProjectAdmin,
+    add: ServerAction<AddMember>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
+    let id = project.id.to_string();
+    let rows = project.members.into_iter().map(|member| {
+        let label = format!("Remove {}", member.user);
+        let id = id.clone();
+        view! {
+            <tr>
+                <td>{member.user.clone()}</td>
+                <td><span class="badge">{member.role}</span></td>
+                <td>{if member.disabled { "disabled" } else { "active" }}</td>
+                <td>
+                    <ActionForm action=remove>
+                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="user" value=member.user />
+                        <button type="submit" class="button-quiet button-danger" aria-label=label>"Remove"</button>
+                    </ActionForm>
+                </td>
+            </tr>
+        }
+    });
+    let error = move || {
+        let added = add.value().get().and_then(Result::err);
+        let removed = remove.value().get().and_then(Result::err);
+        added.or(removed).map(|error| view! { <ErrorBox error /> })
+    };
+    let users = project.all_users.into_iter().map(|name| {
+        let value = name.clone();
+        view! { <option value=value>{name}</option> }
+    });
+    view! {
+        <Title text=format!("{} · administration", project.name) />
+        <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
+        <h1>{project.name.clone()}</h1>
+        <dl class="facts">
+            <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
+            <div><dt>"Members"</dt><dd>{thousands(project.member_count)}</dd></div>
+            <div><dt>"Reports"</dt><dd>{thousands(project.report_count)}</dd></div>
+            <div><dt>"Status"</dt><dd>{if project.closed { "closed" } else { "open" }}</dd></div>
+        </dl>
+        <section class="card" aria-labelledby="members-title">
+            <h2 id="members-title">"Members"</h2>
+            <table>
+                <thead><tr><th>"User"</th><th>"Role"</th><th>"Account"</th><th></th></tr></thead>
+                <tbody>{rows.collect_view()}</tbody>
+            </table>
+            <ActionForm action=add>
+                <input type="hidden" name="id" value=project.id.to_string() />
+                <div class="form-row inline-form">
+                    <div class="field">
+                        <label for="member-user">"User"</label>
+                        <select id="member-user" name="user">{users.collect_view()}</select>
+                    </div>
+                    <div class="field">
+                        <label for="member-role">"Role"</label>
+                        <select id="member-role" name="role">
+                            <option value="fellow">"fellow — writes rules, curates the gold set"</option>
+                            <option value="affiliate" selected>"affiliate — confirms labels"</option>
+                            <option value="scientist">"scientist — exports and trains"</option>
+                        </select>
+                    </div>
+                    <button type="submit" class="button-primary button-inline">"Add member"</button>
+                </div>
+            </ActionForm>
+            {error}
         </section>
     }
 }

@@ -11,7 +11,7 @@ use crate::config::Config;
 pub async fn run(pool: &SqlitePool, config: &Config, command: ProjectCommand) -> Outcome {
     match command {
         ProjectCommand::Create { name, irb } => {
-            let project = projects::create(pool, &name, &irb).await?;
+            let project = projects::create(pool, &name, &irb, None).await?;
             println!(
                 "created project {} (id {}) for IRB protocol {}",
                 project.name, project.id, project.irb_protocol
@@ -27,7 +27,7 @@ pub async fn run(pool: &SqlitePool, config: &Config, command: ProjectCommand) ->
                 MemberRole::Affiliate => ProjectRole::Affiliate,
                 MemberRole::Scientist => ProjectRole::Scientist,
             };
-            projects::add_member(pool, &project, &user, role).await?;
+            projects::add_member(pool, &project, &user, role, None).await?;
             println!("{user} is now {role} in {project}");
         }
         ProjectCommand::Expire { project, on, never } => {

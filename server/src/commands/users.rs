@@ -1,6 +1,6 @@
 //! `sieve user ...`: accounts.
 
-use sieve_core::{auth, demo};
+use sieve_core::auth;
 use sqlx::SqlitePool;
 
 use super::{read_password_from_stdin, Outcome};
@@ -14,7 +14,7 @@ pub async fn run(pool: &SqlitePool, command: UserCommand) -> Outcome {
             password_stdin,
         } => {
             let (password, generated) = password(password_stdin)?;
-            auth::create_user(pool, &name, &password, role == SiteRole::Admin).await?;
+            auth::create_user(pool, &name, &password, role == SiteRole::Admin, None).await?;
             println!("created user {name}");
             if generated {
                 println!("password: {password}   (shown once)");
@@ -25,14 +25,14 @@ pub async fn run(pool: &SqlitePool, command: UserCommand) -> Outcome {
             password_stdin,
         } => {
             let (password, generated) = password(password_stdin)?;
-            auth::set_password(pool, &name, &password).await?;
+            auth::set_password(pool, &name, &password, None).await?;
             println!("password changed for {name}");
             if generated {
                 println!("password: {password}   (shown once)");
             }
         }
         UserCommand::Disable { name } => {
-            auth::disable_user(pool, &name).await?;
+            auth::disable_user(pool, &name, None).await?;
             println!("disabled user {name}");
         }
         UserCommand::List => {
@@ -50,6 +50,6 @@ pub async fn run(pool: &SqlitePool, command: UserCommand) -> Outcome {
 fn password(from_stdin: bool) -> Result<(String, bool), String> {
     match from_stdin {
         true => Ok((read_password_from_stdin()?, false)),
-        false => Ok((demo::generate_password(), true)),
+        false => Ok((auth::generate_password(), true)),
     }
 }

@@ -98,7 +98,6 @@ pub async fn create(
         project_id: Some(id),
         object: Some(format!("project:{name}")),
         detail: Some(format!("irb {irb_protocol}")),
-        ..NewEvent::default()
     };
     audit::record(&mut *transaction, Action::ProjectCreated, event).await?;
     transaction.commit().await?;
@@ -131,7 +130,6 @@ pub async fn add_member(
         project_id: Some(project.id),
         object: Some(format!("user:{}", user.name)),
         detail: Some(format!("role {role_name}")),
-        ..NewEvent::default()
     };
     audit::record(&mut *transaction, Action::MemberAdded, event).await?;
     transaction.commit().await?;

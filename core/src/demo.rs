@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use sqlx::SqlitePool;
 
 use crate::auth::{self, ProjectRole};
+use crate::pseudonym::Pseudonymizer;
 use crate::{corpus, projects, reports, Error, Result};
 
 pub const PROJECT_NAME: &str = "Demo: chest radiographs and head CT";
@@ -75,7 +76,8 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
         }
     }
     let reports: Vec<_> = corpus::generate(CORPUS_SEED, REPORT_COUNT).collect();
-    reports::store_batch(pool, project.id, &reports).await?;
+    let pseudonymizer = Pseudonymizer::load_or_create(data_dir)?;
+    reports::store_batch(pool, project.id, &pseudonymizer, &reports).await?;
     Ok(Demo {
         created: true,
         credentials,

@@ -16,6 +16,13 @@ pub enum Error {
     /// The thing already exists (a unique name or key is taken).
     #[error("{0} already exists")]
     AlreadyExists(String),
+    /// A file was not imported because of invalid records: the first of them, and how many in all.
+    #[error("{file} was not imported: {total} invalid record(s); nothing was written\n{}{}", errors.join("\n"), more(*total, errors.len()))]
+    Rejected {
+        file: String,
+        errors: Vec<String>,
+        total: u64,
+    },
     /// The database file could not be opened or migrated.
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
@@ -36,7 +43,11 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Error::NotFound(_) | Error::Forbidden(_) | Error::Invalid(_) | Error::AlreadyExists(_)
+            Error::NotFound(_)
+                | Error::Forbidden(_)
+                | Error::Invalid(_)
+                | Error::AlreadyExists(_)
+                | Error::Rejected { .. }
         )
     }
 }
@@ -44,4 +55,11 @@ impl Error {
 /// Whether a database error is a unique-constraint violation, which callers turn into `AlreadyExists`.
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn more(total: u64, listed: usize) -> String {
+    match total.saturating_sub(listed as u64) {
+        0 => String::new(),
+        rest => format!("\n... and {rest} more"),
+    }
 }

@@ -1,25 +1,32 @@
-//! Radiology reports: the records a project labels.
-//!
-//! Full import (CSV, JSON lines, HL7, pseudonymisation) builds on `store_batch`.
+//! Radiology reports: the record an import brings, its validation, and how reports are stored:
+//! idempotently on (project, accession), with unchanged reports left untouched.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sha2::{Digest, Sha256};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
+use crate::pseudonym::Pseudonymizer;
 use crate::{Error, Result};
 
 /// The longest report text accepted: anything larger is not a radiology report.
 pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
+/// The longest value of any other field.
+pub const MAX_FIELD_BYTES: usize = 1024;
 
-/// One report as it arrives from an export (and as `sieve gen-corpus` writes it, one JSON object a line).
+/// One report as it arrives from an export (and as `sieve gen-corpus` writes it, one JSON object a
+/// line). `patient_id` is the hospital's identifier, pseudonymised before it is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
     pub accession: String,
     pub patient_id: String,
-    /// ISO date, `YYYY-MM-DD`.
+    /// `YYYY-MM-DD` (or `YYYYMMDD`, as HL7 writes it).
     pub study_date: String,
+    #[serde(default)]
     pub exam_code: String,
+    #[serde(default)]
     pub modality: String,
+    #[serde(default)]
     pub body_part: String,
     pub report_text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,62 +34,235 @@ pub struct NewReport {
 }
 
 impl NewReport {
-    /// Checks the fields a report cannot do without, naming the first one that is wrong.
-    pub fn validate(&self) -> Result<()> {
-        if self.accession.trim().is_empty() {
-            return Err(Error::Invalid("accession: missing".into()));
+    /// Trims the fields and writes the date as `YYYY-MM-DD`, or names the first field that is wrong
+    /// as `field: reason`.
+    pub fn normalized(mut self) -> std::result::Result<NewReport, String> {
+        for (name, value) in [
+            ("accession", &mut self.accession),
+            ("patient_id", &mut self.patient_id),
+            ("study_date", &mut self.study_date),
+            ("exam_code", &mut self.exam_code),
+            ("modality", &mut self.modality),
+            ("body_part", &mut self.body_part),
+        ] {
+            *value = value.trim().to_string();
+            if value.len() > MAX_FIELD_BYTES {
+                return Err(format!("{name}: longer than {MAX_FIELD_BYTES} bytes"));
+            }
+        }
+        if self.accession.is_empty() {
+            return Err("accession: missing".into());
+        }
+        if self.patient_id.is_empty() {
+            return Err("patient_id: missing".into());
         }
         if self.report_text.trim().is_empty() {
-            return Err(Error::Invalid("report_text: missing".into()));
+            return Err("report_text: missing".into());
         }
         if self.report_text.len() > MAX_REPORT_BYTES {
-            return Err(Error::Invalid(format!(
-                "report_text: longer than {MAX_REPORT_BYTES} bytes"
-            )));
+            return Err(format!("report_text: longer than {MAX_REPORT_BYTES} bytes"));
         }
-        let date_format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(&self.study_date, date_format).map_err(|_| {
-            Error::Invalid(format!(
-                "study_date: {:?} is not a date (YYYY-MM-DD)",
-                self.study_date
-            ))
-        })?;
-        Ok(())
+        self.study_date = iso_date(&self.study_date)?;
+        self.image_uri = self
+            .image_uri
+            .map(|uri| uri.trim().to_string())
+            .filter(|uri| !uri.is_empty());
+        Ok(self)
+    }
+
+    /// Checks the report, naming the first field that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        self.clone()
+            .normalized()
+            .map(|_| ())
+            .map_err(Error::Invalid)
     }
 }
 
-/// Stores a batch of reports in one transaction, replacing reports with the same accession:
-/// a batch is all or nothing, and storing it twice changes nothing.
-pub async fn store_batch(pool: &SqlitePool, project_id: i64, reports: &[NewReport]) -> Result<()> {
-    for report in reports {
-        report
-            .validate()
-            .map_err(|error| Error::Invalid(format!("report {:?}: {error}", report.accession)))?;
+/// Reads `YYYY-MM-DD` or `YYYYMMDD` into `YYYY-MM-DD`.
+fn iso_date(text: &str) -> std::result::Result<String, String> {
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    let shape_ok = digits.len() == 8
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && (text.len() == 8 || text.len() == 10);
+    let iso = format!(
+        "{}-{}-{}",
+        &digits.get(0..4).unwrap_or(""),
+        &digits.get(4..6).unwrap_or(""),
+        &digits.get(6..8).unwrap_or("")
+    );
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match shape_ok && time::Date::parse(&iso, format).is_ok() {
+        true => Ok(iso),
+        false if text.is_empty() => Err("study_date: missing".into()),
+        false => Err(format!(
+            "study_date: {text:?} is not a date (use YYYY-MM-DD)"
+        )),
     }
-    let mut transaction = pool.begin().await?;
-    for report in reports {
-        sqlx::query!(
-            "INSERT INTO reports (project_id, accession, patient_ref, study_date, exam_code, modality, body_part, report_text, image_uri)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (project_id, accession) DO UPDATE SET
-                 patient_ref = excluded.patient_ref, study_date = excluded.study_date, exam_code = excluded.exam_code,
-                 modality = excluded.modality, body_part = excluded.body_part, report_text = excluded.report_text,
-                 image_uri = excluded.image_uri",
-            project_id,
-            report.accession,
-            report.patient_id,
-            report.study_date,
-            report.exam_code,
-            report.modality,
-            report.body_part,
-            report.report_text,
-            report.image_uri,
+}
+
+/// A stored report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub id: i64,
+    pub project_id: i64,
+    pub accession: String,
+    pub patient_ref: String,
+    pub study_date: String,
+    pub exam_code: String,
+    pub modality: String,
+    pub body_part: String,
+    pub report_text: String,
+    pub image_uri: Option<String>,
+}
+
+/// How many reports an import added, changed, or found unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.new + self.updated + self.unchanged
+    }
+}
+
+/// Rows per INSERT statement: 10 values a row stays well under SQLite's 32,766 parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes reports of one project inside a transaction: the caller commits (all or nothing).
+pub struct Writer<'t> {
+    transaction: Transaction<'t, Sqlite>,
+    project_id: i64,
+    revision: i64,
+    /// Ids above this were inserted by this import; returned ids below it were updated.
+    first_new_id: i64,
+    pseudonymizer: Pseudonymizer,
+    pub counts: Counts,
+}
+
+impl<'t> Writer<'t> {
+    /// Starts a transaction that writes reports under the project's next revision.
+    pub async fn begin(
+        pool: &'t SqlitePool,
+        project_id: i64,
+        pseudonymizer: Pseudonymizer,
+    ) -> Result<Writer<'t>> {
+        let mut transaction = pool.begin().await?;
+        let revision = sqlx::query_scalar!(
+            "UPDATE projects SET report_revision = report_revision + 1 WHERE id = ? RETURNING report_revision",
+            project_id
         )
-        .execute(&mut *transaction)
-        .await?;
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
+        let first_new_id =
+            sqlx::query_scalar!(r#"SELECT COALESCE(MAX(id), 0) AS "id!: i64" FROM reports"#)
+                .fetch_one(&mut *transaction)
+                .await?
+                + 1;
+        Ok(Writer {
+            transaction,
+            project_id,
+            revision,
+            first_new_id,
+            pseudonymizer,
+            counts: Counts::default(),
+        })
     }
-    transaction.commit().await?;
-    Ok(())
+
+    /// Writes a batch of normalised reports. Reports whose content did not change are not written.
+    pub async fn write(&mut self, reports: &[NewReport]) -> Result<()> {
+        for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+            // Built at run time for the batch size; the statement's shape is fixed and tested.
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO reports (project_id, accession, patient_ref, study_date, exam_code, modality, \
+                 body_part, report_text, image_uri, revision, content_hash) ",
+            );
+            insert.push_values(chunk, |mut row, report| {
+                let patient_ref = self.pseudonymizer.pseudonym(&report.patient_id);
+                let hash = content_hash(report, &patient_ref);
+                row.push_bind(self.project_id)
+                    .push_bind(report.accession.clone())
+                    .push_bind(patient_ref)
+                    .push_bind(report.study_date.clone())
+                    .push_bind(report.exam_code.clone())
+                    .push_bind(report.modality.clone())
+                    .push_bind(report.body_part.clone())
+                    .push_bind(report.report_text.clone())
+                    .push_bind(report.image_uri.clone())
+                    .push_bind(self.revision)
+                    .push_bind(hash);
+            });
+            insert.push(
+                " ON CONFLICT (project_id, accession) DO UPDATE SET patient_ref = excluded.patient_ref, \
+                 study_date = excluded.study_date, exam_code = excluded.exam_code, modality = excluded.modality, \
+                 body_part = excluded.body_part, report_text = excluded.report_text, image_uri = excluded.image_uri, \
+                 revision = excluded.revision, content_hash = excluded.content_hash \
+                 WHERE reports.content_hash <> excluded.content_hash RETURNING id",
+            );
+            let written: Vec<i64> = insert
+                .build_query_scalar()
+                .fetch_all(&mut *self.transaction)
+                .await?;
+            let new = written
+                .iter()
+                .filter(|id| **id >= self.first_new_id)
+                .count() as u64;
+            self.counts.new += new;
+            self.counts.updated += written.len() as u64 - new;
+            self.counts.unchanged += (chunk.len() - written.len()) as u64;
+        }
+        Ok(())
+    }
+
+    /// Commits everything written, returning the counts.
+    pub async fn commit(self) -> Result<Counts> {
+        self.transaction.commit().await?;
+        Ok(self.counts)
+    }
+}
+
+/// The SHA-256 of what is stored of a report, to tell a changed report from an unchanged one.
+fn content_hash(report: &NewReport, patient_ref: &str) -> String {
+    let mut hasher = Sha256::new();
+    for field in [
+        report.accession.as_str(),
+        patient_ref,
+        &report.study_date,
+        &report.exam_code,
+        &report.modality,
+        &report.body_part,
+        &report.report_text,
+        report.image_uri.as_deref().unwrap_or(""),
+    ] {
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Stores a batch of reports in one transaction (all or nothing), idempotently.
+pub async fn store_batch(
+    pool: &SqlitePool,
+    project_id: i64,
+    pseudonymizer: &Pseudonymizer,
+    reports: &[NewReport],
+) -> Result<Counts> {
+    let normalized = reports
+        .iter()
+        .map(|report| {
+            report.clone().normalized().map_err(|reason| {
+                Error::Invalid(format!("report {:?}: {reason}", report.accession))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut writer = Writer::begin(pool, project_id, pseudonymizer.clone()).await?;
+    writer.write(&normalized).await?;
+    writer.commit().await
 }
 
 /// Returns how many reports a project holds.
@@ -94,4 +274,86 @@ pub async fn count(pool: &SqlitePool, project_id: i64) -> Result<i64> {
     .fetch_one(pool)
     .await?;
     Ok(count)
+}
+
+/// Returns one report of a project, or `NotFound`.
+pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<Report> {
+    sqlx::query_as!(
+        Report,
+        r#"SELECT id AS "id!", project_id, accession, patient_ref, study_date, exam_code, modality, body_part,
+                  report_text, image_uri
+           FROM reports WHERE project_id = ? AND id = ?"#,
+        project_id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("report {report_id}")))
+}
+
+/// Returns the reports with these ids (of one project), in the order of `ids`.
+pub async fn find_many(pool: &SqlitePool, project_id: i64, ids: &[i64]) -> Result<Vec<Report>> {
+    let mut reports = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Ok(report) = find(pool, project_id, *id).await {
+            reports.push(report);
+        }
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> NewReport {
+        NewReport {
+            accession: " A1 ".into(),
+            patient_id: "MRN1".into(),
+            study_date: "20240131".into(),
+            exam_code: "CXR".into(),
+            modality: "CR".into(),
+            body_part: "CHEST".into(),
+            report_text: "No pneumothorax.".into(),
+            image_uri: Some(" ".into()),
+        }
+    }
+
+    #[test]
+    fn fields_are_trimmed_and_dates_written_the_iso_way() {
+        let normalized = report().normalized().unwrap();
+        assert_eq!(normalized.accession, "A1");
+        assert_eq!(normalized.study_date, "2024-01-31");
+        assert_eq!(normalized.image_uri, None);
+    }
+
+    #[test]
+    fn the_first_wrong_field_is_named() {
+        let bad_date = NewReport {
+            study_date: "31/01/2024".into(),
+            ..report()
+        };
+        assert_eq!(
+            bad_date.normalized().unwrap_err(),
+            "study_date: \"31/01/2024\" is not a date (use YYYY-MM-DD)"
+        );
+        let impossible = NewReport {
+            study_date: "2024-02-30".into(),
+            ..report()
+        };
+        assert!(impossible
+            .normalized()
+            .unwrap_err()
+            .starts_with("study_date"));
+        let no_text = NewReport {
+            report_text: "  ".into(),
+            ..report()
+        };
+        assert_eq!(no_text.normalized().unwrap_err(), "report_text: missing");
+        let huge = NewReport {
+            report_text: "x".repeat(MAX_REPORT_BYTES + 1),
+            ..report()
+        };
+        assert!(huge.normalized().unwrap_err().contains("longer than"));
+    }
 }

@@ -42,7 +42,14 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let corpus: Vec<_> = corpus::generate(5, 20).collect();
-    reports::store_batch(&pool, project, &corpus).await.unwrap();
+    reports::store_batch(
+        &pool,
+        project,
+        &sieve_core::pseudonym::Pseudonymizer::with_key([7; 32]),
+        &corpus,
+    )
+    .await
+    .unwrap();
     Fixture {
         dir,
         pool,

@@ -156,12 +156,22 @@ async fn members_see_their_projects_with_role_and_report_count() {
         .await
         .unwrap();
     let corpus: Vec<_> = sieve_core::corpus::generate(1, 25).collect();
-    reports::store_batch(&pool, project.id, &corpus)
-        .await
-        .unwrap();
-    reports::store_batch(&pool, project.id, &corpus)
-        .await
-        .unwrap();
+    reports::store_batch(
+        &pool,
+        project.id,
+        &sieve_core::pseudonym::Pseudonymizer::with_key([7; 32]),
+        &corpus,
+    )
+    .await
+    .unwrap();
+    reports::store_batch(
+        &pool,
+        project.id,
+        &sieve_core::pseudonym::Pseudonymizer::with_key([7; 32]),
+        &corpus,
+    )
+    .await
+    .unwrap();
 
     let memberships = projects::memberships_of(&pool, maria.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
@@ -186,9 +196,14 @@ async fn a_batch_with_one_bad_report_stores_nothing() {
     let project = projects::create(&pool, "P", "IRB-1", None).await.unwrap();
     let mut corpus: Vec<_> = sieve_core::corpus::generate(1, 10).collect();
     corpus[7].study_date = "31/12/2020".into();
-    let error = reports::store_batch(&pool, project.id, &corpus)
-        .await
-        .unwrap_err();
+    let error = reports::store_batch(
+        &pool,
+        project.id,
+        &sieve_core::pseudonym::Pseudonymizer::with_key([7; 32]),
+        &corpus,
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().contains("study_date"), "{error}");
     assert_eq!(reports::count(&pool, project.id).await.unwrap(), 0);
 }

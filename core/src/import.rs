@@ -1,0 +1,326 @@
+//! Importing a hospital's export of reports: CSV, JSON lines or HL7 v2 ORU^R01, optionally gzipped.
+//!
+//! An import streams the file twice: first to validate every record, then to store them, so memory
+//! stays flat whatever the file's size. By default a file with any invalid record is rejected whole,
+//! with every error listed as FILE:LINE: field: reason, and nothing is written; with `skip_invalid`
+//! the valid records are stored and the invalid ones are written beside the input. Storing is one
+//! transaction, and idempotent on (project, accession).
+
+pub mod csv;
+pub mod hl7;
+pub mod jsonl;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::audit::{self, Action, NewEvent};
+use crate::pseudonym::Pseudonymizer;
+use crate::reports::{Counts, NewReport, Writer};
+use crate::{Error, Result};
+
+/// The fields of a report, as CSV columns and JSON keys name them by default.
+pub const FIELDS: [&str; 8] = [
+    "accession",
+    "patient_id",
+    "study_date",
+    "exam_code",
+    "modality",
+    "body_part",
+    "report_text",
+    "image_uri",
+];
+/// The fields a report cannot do without.
+pub const REQUIRED_FIELDS: [&str; 4] = ["accession", "patient_id", "study_date", "report_text"];
+/// How many errors a rejection lists before it only counts.
+pub const MAX_LISTED_ERRORS: usize = 100;
+/// Reports stored per batch.
+const BATCH: usize = 2_000;
+
+/// One record read from a file: where it starts, the report or why it is not one, and its text.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub line: u64,
+    pub result: std::result::Result<NewReport, String>,
+    pub raw: String,
+}
+
+/// The formats an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    JsonLines,
+    Hl7,
+}
+
+impl Format {
+    /// Tells the format from a file name (`.csv`, `.jsonl`/`.ndjson`/`.json`, `.hl7`, each optionally `.gz`).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let extension = name.rsplit('.').next()?;
+        extension.parse().ok()
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Format> {
+        match text.to_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "jsonl" | "ndjson" | "json" => Ok(Format::JsonLines),
+            "hl7" => Ok(Format::Hl7),
+            other => Err(Error::Invalid(format!(
+                "unknown format {other:?}: use csv, jsonl or hl7"
+            ))),
+        }
+    }
+}
+
+/// How to read a file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The format, when the file name does not tell it.
+    pub format: Option<Format>,
+    /// Store the valid records and set the invalid ones aside, instead of rejecting the file.
+    pub skip_invalid: bool,
+    /// CSV columns by field, where the hospital's names differ (field → column).
+    pub mapping: HashMap<String, String>,
+}
+
+/// How far an import has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records stored so far.
+    pub rows: u64,
+    /// Bytes of the file read so far, and in all (compressed bytes for a gzipped file).
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub counts: Counts,
+    /// Invalid records set aside (with `skip_invalid`), and where.
+    pub rejected: u64,
+    pub rejected_file: Option<PathBuf>,
+}
+
+/// Imports one file into a project. `progress` is called after each stored batch.
+pub async fn import_file(
+    pool: &SqlitePool,
+    project_id: i64,
+    path: &Path,
+    pseudonymizer: &Pseudonymizer,
+    options: &Options,
+    actor: Option<&str>,
+    progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Outcome> {
+    let format = options.format.or_else(|| Format::from_path(path)).ok_or_else(|| {
+        Error::Invalid(format!("{}: cannot tell the format: name it .csv, .jsonl or .hl7 (or .gz), or give the format", path.display()))
+    })?;
+    let checked = {
+        let (path, options) = (path.to_path_buf(), options.clone());
+        tokio::task::spawn_blocking(move || check(&path, format, &options))
+            .await
+            .map_err(internal)??
+    };
+    let outcome = store(
+        pool,
+        project_id,
+        path,
+        format,
+        pseudonymizer,
+        options,
+        progress,
+    )
+    .await?;
+    let detail = format!(
+        "{}: {} new, {} updated, {} unchanged, {} set aside",
+        path.file_name()
+            .map(|name| name.to_string_lossy())
+            .unwrap_or_default(),
+        outcome.counts.new,
+        outcome.counts.updated,
+        outcome.counts.unchanged,
+        checked.rejected
+    );
+    let event = NewEvent {
+        actor,
+        project_id: Some(project_id),
+        object: None,
+        detail: Some(detail),
+    };
+    audit::record(pool, Action::ReportsImported, event).await?;
+    Ok(Outcome {
+        rejected: checked.rejected,
+        rejected_file: checked.rejected_file,
+        ..outcome
+    })
+}
+
+fn internal(error: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("import task failed: {error}"))
+}
+
+/// What the validation pass found.
+struct Checked {
+    rejected: u64,
+    rejected_file: Option<PathBuf>,
+}
+
+/// Validates every record; rejects the file unless invalid records may be set aside.
+fn check(path: &Path, format: Format, options: &Options) -> Result<Checked> {
+    let shown = path.display().to_string();
+    let mut errors = Vec::new();
+    let mut rejected = 0u64;
+    let mut rejected_out: Option<(PathBuf, std::io::BufWriter<std::fs::File>)> = None;
+    for parsed in records(path, format, options, None)? {
+        let parsed =
+            parsed.map_err(|error| Error::Invalid(format!("{shown}: cannot read: {error}")))?;
+        let Err(reason) = parsed.result.and_then(NewReport::normalized) else {
+            continue;
+        };
+        rejected += 1;
+        if errors.len() < MAX_LISTED_ERRORS {
+            errors.push(format!("{shown}:{}: {reason}", parsed.line));
+        }
+        if options.skip_invalid {
+            if rejected_out.is_none() {
+                let target = PathBuf::from(format!("{shown}.rejected.txt"));
+                let file = std::fs::File::create(&target)?;
+                rejected_out = Some((target, std::io::BufWriter::new(file)));
+            }
+            if let Some((_, out)) = rejected_out.as_mut() {
+                writeln!(
+                    out,
+                    "{}\t{reason}\t{}",
+                    parsed.line,
+                    parsed.raw.replace(['\n', '\r'], " ")
+                )?;
+            }
+        }
+    }
+    if rejected > 0 && !options.skip_invalid {
+        return Err(Error::Rejected {
+            file: shown,
+            errors,
+            total: rejected,
+        });
+    }
+    let rejected_file = match rejected_out {
+        Some((target, mut out)) => {
+            out.flush()?;
+            Some(target)
+        }
+        None => None,
+    };
+    Ok(Checked {
+        rejected,
+        rejected_file,
+    })
+}
+
+/// Streams the valid records into the database in one transaction.
+async fn store(
+    pool: &SqlitePool,
+    project_id: i64,
+    path: &Path,
+    format: Format,
+    pseudonymizer: &Pseudonymizer,
+    options: &Options,
+    progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Outcome> {
+    let bytes_total = std::fs::metadata(path)?.len();
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<NewReport>>(4);
+    let reader = {
+        let (path, options, bytes_read) = (path.to_path_buf(), options.clone(), bytes_read.clone());
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
+            for parsed in records(&path, format, &options, Some(bytes_read))? {
+                if let Ok(report) = parsed?.result.and_then(NewReport::normalized) {
+                    batch.push(report);
+                }
+                if batch.len() == BATCH && sender.blocking_send(std::mem::take(&mut batch)).is_err()
+                {
+                    return Ok(());
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.blocking_send(batch);
+            }
+            Ok(())
+        })
+    };
+    let mut writer = Writer::begin(pool, project_id, pseudonymizer.clone()).await?;
+    while let Some(batch) = batches.recv().await {
+        writer.write(&batch).await?;
+        progress(Progress {
+            rows: writer.counts.total(),
+            bytes_read: bytes_read.load(Ordering::Relaxed),
+            bytes_total,
+        });
+    }
+    // A reading failure part way must not commit a partial file.
+    reader.await.map_err(internal)??;
+    let counts = writer.commit().await?;
+    Ok(Outcome {
+        counts,
+        ..Outcome::default()
+    })
+}
+
+/// Opens a file (gunzipping it when it starts with the gzip magic) and reads its records.
+fn records(
+    path: &Path,
+    format: Format,
+    options: &Options,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<Box<dyn Iterator<Item = std::io::Result<Parsed>>>> {
+    let file = std::fs::File::open(path)
+        .map_err(|error| Error::Invalid(format!("{}: cannot open: {error}", path.display())))?;
+    let counted = CountingReader {
+        inner: file,
+        count: bytes_read.unwrap_or_default(),
+    };
+    let mut buffered = BufReader::with_capacity(1 << 20, counted);
+    let gzipped = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn BufRead> = match gzipped {
+        true => Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
+        false => Box::new(buffered),
+    };
+    let shown = path.display();
+    Ok(match format {
+        Format::JsonLines => Box::new(jsonl::records(reader)),
+        Format::Hl7 => Box::new(hl7::records(reader)),
+        Format::Csv => Box::new(
+            csv::records(reader, &options.mapping)
+                .map_err(|error| Error::Invalid(format!("{shown}:{error}")))?,
+        ),
+    })
+}
+
+/// Counts the bytes read, for progress.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.count.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
+    }
+}

@@ -1,0 +1,117 @@
+//! CSV with a header row. Columns are matched to report fields by name (the defaults are the field
+//! names themselves); a mapping renames the hospital's columns, e.g. `report_text=REPORT_BODY`.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use super::{Parsed, FIELDS, REQUIRED_FIELDS};
+use crate::reports::NewReport;
+use crate::{Error, Result};
+
+/// Which column holds which field, from the header and the mapping (field → column name).
+struct Columns {
+    index_of: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    fn from_header(
+        header: &csv::StringRecord,
+        mapping: &HashMap<String, String>,
+    ) -> std::result::Result<Columns, String> {
+        let column_to_field: HashMap<String, &'static str> = FIELDS
+            .iter()
+            .map(|field| {
+                (
+                    mapping
+                        .get(*field)
+                        .cloned()
+                        .unwrap_or_else(|| field.to_string())
+                        .to_lowercase(),
+                    *field,
+                )
+            })
+            .collect();
+        let mut index_of = HashMap::new();
+        for (index, name) in header.iter().enumerate() {
+            let name = name.trim().trim_start_matches('\u{feff}');
+            let field = column_to_field.get(&name.to_lowercase()).ok_or_else(|| {
+                format!("unknown column {name:?}: map it to a field (e.g. --map report_text={name}) or remove it")
+            })?;
+            index_of.insert(*field, index);
+        }
+        let missing: Vec<_> = REQUIRED_FIELDS
+            .iter()
+            .filter(|field| !index_of.contains_key(*field))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing column(s) {missing:?}: map them with --map FIELD=COLUMN"
+            ));
+        }
+        Ok(Columns { index_of })
+    }
+
+    fn get(&self, record: &csv::StringRecord, field: &str) -> String {
+        self.index_of
+            .get(field)
+            .and_then(|index| record.get(*index))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn report(&self, record: &csv::StringRecord) -> NewReport {
+        let image_uri = self.get(record, "image_uri");
+        NewReport {
+            accession: self.get(record, "accession"),
+            patient_id: self.get(record, "patient_id"),
+            study_date: self.get(record, "study_date"),
+            exam_code: self.get(record, "exam_code"),
+            modality: self.get(record, "modality"),
+            body_part: self.get(record, "body_part"),
+            report_text: self.get(record, "report_text"),
+            image_uri: Some(image_uri).filter(|uri| !uri.trim().is_empty()),
+        }
+    }
+}
+
+/// Reads reports from CSV. A header that names an unknown column, or lacks a required one, fails
+/// the whole file (at line 1).
+pub fn records(
+    reader: impl Read,
+    mapping: &HashMap<String, String>,
+) -> Result<impl Iterator<Item = std::io::Result<Parsed>>> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let header = csv
+        .headers()
+        .map_err(|error| Error::Invalid(format!("line 1: cannot read the header: {error}")))?
+        .clone();
+    let columns = Columns::from_header(&header, mapping)
+        .map_err(|reason| Error::Invalid(format!("line 1: {reason}")))?;
+    let width = header.len();
+    Ok(csv.into_records().map(move |record| {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map_or(0, |position| position.line());
+                return Ok(Parsed {
+                    line,
+                    result: Err(format!("unreadable row: {error}")),
+                    raw: String::new(),
+                });
+            }
+        };
+        let line = record.position().map_or(0, |position| position.line());
+        let raw = record.iter().collect::<Vec<_>>().join(",");
+        let result = match record.len() == width {
+            true => Ok(columns.report(&record)),
+            false => Err(format!(
+                "row has {} columns, the header {width}",
+                record.len()
+            )),
+        };
+        Ok(Parsed { line, result, raw })
+    }))
+}

@@ -12,6 +12,7 @@ pub mod import;
 pub mod projects;
 pub mod pseudonym;
 pub mod reports;
+pub mod search;
 pub mod throttle;
 pub mod tokens;
 

@@ -36,6 +36,8 @@ pub enum Command {
     /// Manage projects (one per IRB protocol) and their members
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Import reports (CSV, JSON lines, HL7 ORU^R01; gzipped too) into a project
+    Import(ImportArgs),
     /// Write a synthetic corpus of radiology reports as JSON lines
     GenCorpus(GenCorpusArgs),
     /// Read the audit log
@@ -165,6 +167,24 @@ pub enum MemberRole {
     Fellow,
     Affiliate,
     Scientist,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The project's name
+    pub project: String,
+    /// Files to import, each all or nothing
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Import the valid records and write the invalid ones to FILE.rejected.txt
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// csv, jsonl or hl7, when the file names do not tell
+    #[arg(long)]
+    pub format: Option<String>,
+    /// CSV column for a field, where the export names it differently (repeatable): report_text=REPORT_BODY
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub mappings: Vec<String>,
 }
 
 #[derive(Debug, Args)]

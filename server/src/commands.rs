@@ -2,6 +2,7 @@
 
 mod audit;
 mod corpus;
+mod import;
 mod projects;
 mod serve;
 mod tokens;
@@ -22,6 +23,10 @@ pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
         Command::GenCorpus(args) => corpus::run(&args),
+        Command::Import(args) => {
+            let (pool, config) = install(&cli.global).await?;
+            import::run(&pool, &config, args).await
+        }
         Command::User(command) => users::run(&install(&cli.global).await?.0, command).await,
         Command::Audit(command) => audit::run(&install(&cli.global).await?.0, command).await,
         Command::Token(command) => tokens::run(&install(&cli.global).await?.0, command).await,

@@ -1,0 +1,499 @@
+//! Full-text search over a project's reports: one Tantivy index per project, derived from the
+//! database and rebuilt from it whenever in doubt.
+//!
+//! The index records, in its commit payload, the project's report revision it has caught up to;
+//! `catch_up` indexes the reports written since, so an import whose index commit never happened (a
+//! crash between the two commits) is repaired at the next start. An index that cannot be opened is
+//! deleted and rebuilt. Only the text is indexed (with positions, for phrases); snippets are cut
+//! from the texts in the database, which keeps the index small.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::projects::index_dir;
+use crate::{Error, Result};
+
+/// Memory the index writer may use before it flushes a segment (split over its threads).
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// Reports read from the database per indexing step.
+const CATCH_UP_BATCH: i64 = 5_000;
+
+struct Fields {
+    report_id: Field,
+    text: Field,
+    exam_code: Field,
+    modality: Field,
+    body_part: Field,
+    /// The study date as the number YYYYMMDD, for range filters.
+    study_day: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let fields = Fields {
+        report_id: builder.add_u64_field("report_id", INDEXED | STORED | FAST),
+        text: builder.add_text_field("text", TEXT),
+        exam_code: builder.add_text_field("exam_code", STRING),
+        modality: builder.add_text_field("modality", STRING),
+        body_part: builder.add_text_field("body_part", STRING),
+        study_day: builder.add_u64_field("study_day", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// A filter over a project's studies: the saved part of a cohort, and what the search page sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Filter {
+    /// Tantivy query syntax: words (all must match), "quoted phrases", OR, -excluded.
+    pub text: String,
+    /// First and last study day, `YYYY-MM-DD`, inclusive.
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub exam_codes: Vec<String>,
+    pub modalities: Vec<String>,
+    pub body_parts: Vec<String>,
+}
+
+/// One page of matching reports, best first, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hits {
+    pub total: usize,
+    pub report_ids: Vec<i64>,
+}
+
+/// A piece of report text, highlighted where it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Fragment {
+    pub text: String,
+    pub highlighted: bool,
+}
+
+/// The index of one project.
+pub struct ProjectIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+impl ProjectIndex {
+    /// Opens the index in `dir`, or creates an empty one; an index that cannot be opened is removed
+    /// and created anew (the database still has every report).
+    fn open(dir: &Path) -> Result<ProjectIndex> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            Ok(_)
+            | Err(tantivy::TantivyError::OpenDirectoryError(_))
+            | Err(tantivy::TantivyError::OpenReadError(_))
+            | Err(tantivy::TantivyError::DataCorruption(_))
+            | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
+                tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it from the database");
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema).map_err(index_error)?
+            }
+            Err(error) => return Err(index_error(error)),
+        };
+        let writer = index.writer(WRITER_MEMORY).map_err(|error| match error {
+            tantivy::TantivyError::LockFailure(..) => Error::Invalid(format!(
+                "the search index {} is in use by another Sieve process (is the server running?)",
+                dir.display()
+            )),
+            other => index_error(other),
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_error)?;
+        Ok(ProjectIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    /// Returns the report revision the index has caught up to.
+    pub fn revision(&self) -> Result<i64> {
+        let metas = self.index.load_metas().map_err(index_error)?;
+        Ok(metas
+            .payload
+            .and_then(|payload| payload.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Returns one page of the reports that match `filter`, best first.
+    pub fn search(&self, filter: &Filter, offset: usize, limit: usize) -> Result<Hits> {
+        let query = self.query(filter)?;
+        let searcher = self.reader.searcher();
+        let collector = (Count, TopDocs::with_limit(limit.max(1)).and_offset(offset));
+        let (total, top) = searcher.search(&query, &collector).map_err(index_error)?;
+        let report_ids = top
+            .into_iter()
+            .filter_map(|(_, address)| {
+                let document: TantivyDocument = searcher.doc(address).ok()?;
+                document
+                    .get_first(self.fields.report_id)
+                    .and_then(|value| value.as_u64())
+                    .map(|id| id as i64)
+            })
+            .collect();
+        Ok(Hits { total, report_ids })
+    }
+
+    /// Returns how many reports match `filter`.
+    pub fn count(&self, filter: &Filter) -> Result<usize> {
+        let query = self.query(filter)?;
+        self.reader
+            .searcher()
+            .search(&query, &Count)
+            .map_err(index_error)
+    }
+
+    /// Cuts the text into fragments, the words `filter.text` matched highlighted; `max_chars`
+    /// bounds a snippet's length (`None`: the whole text).
+    pub fn highlight(
+        &self,
+        filter: &Filter,
+        text: &str,
+        max_chars: Option<usize>,
+    ) -> Result<Vec<Fragment>> {
+        let Some(query) = self.text_query(&filter.text)? else {
+            let end = max_chars.map_or(text.len(), |max| floor_char_boundary(text, max));
+            return Ok(vec![Fragment {
+                text: text[..end].to_string(),
+                highlighted: false,
+            }]);
+        };
+        let searcher = self.reader.searcher();
+        let mut generator =
+            SnippetGenerator::create(&searcher, &*query, self.fields.text).map_err(index_error)?;
+        generator.set_max_num_chars(max_chars.unwrap_or(text.len().max(1)));
+        let snippet = generator.snippet(text);
+        let (fragment, source) = match max_chars {
+            Some(_) if !snippet.fragment().is_empty() => (
+                snippet.fragment().to_string(),
+                snippet.highlighted().to_vec(),
+            ),
+            // No match inside the text (e.g. a filter-only search): show its beginning.
+            Some(max) => (
+                text[..floor_char_boundary(text, max)].to_string(),
+                Vec::new(),
+            ),
+            // The whole text: the snippet spans first to last word, so its ranges are moved back
+            // into the full text, punctuation and trailing lines included.
+            None => {
+                let offset = text.find(snippet.fragment()).unwrap_or(0);
+                let ranges = snippet
+                    .highlighted()
+                    .iter()
+                    .map(|range| range.start + offset..range.end + offset)
+                    .collect();
+                (text.to_string(), ranges)
+            }
+        };
+        Ok(fragments(&fragment, &source))
+    }
+
+    fn text_query(&self, text: &str) -> Result<Option<Box<dyn Query>>> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        parser.set_conjunction_by_default();
+        let query = parser
+            .parse_query(text)
+            .map_err(|error| Error::Invalid(format!("query: {error}")))?;
+        Ok(Some(query))
+    }
+
+    fn query(&self, filter: &Filter) -> Result<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(text) = self.text_query(&filter.text)? {
+            clauses.push((Occur::Must, text));
+        }
+        for (field, values) in [
+            (self.fields.exam_code, &filter.exam_codes),
+            (self.fields.modality, &filter.modalities),
+            (self.fields.body_part, &filter.body_parts),
+        ] {
+            if let Some(any_of) = any_of(field, values) {
+                clauses.push((Occur::Must, any_of));
+            }
+        }
+        let day = |date: &Option<String>, name: &str| -> Result<Bound<Term>> {
+            match date.as_deref().filter(|date| !date.is_empty()) {
+                None => Ok(Bound::Unbounded),
+                Some(date) => Ok(Bound::Included(Term::from_field_u64(
+                    self.fields.study_day,
+                    study_day(date).ok_or_else(|| {
+                        Error::Invalid(format!("{name}: {date:?} is not a date (use YYYY-MM-DD)"))
+                    })?,
+                ))),
+            }
+        };
+        let (from, to) = (day(&filter.date_from, "from")?, day(&filter.date_to, "to")?);
+        if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(from, to))));
+        }
+        Ok(match clauses.is_empty() {
+            true => Box::new(AllQuery),
+            false => Box::new(BooleanQuery::new(clauses)),
+        })
+    }
+}
+
+fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
+    let terms: Vec<(Occur, Box<dyn Query>)> = values
+        .iter()
+        .map(|value| value.trim().to_uppercase())
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            let term = TermQuery::new(
+                Term::from_field_text(field, &value),
+                IndexRecordOption::Basic,
+            );
+            (Occur::Should, Box::new(term) as Box<dyn Query>)
+        })
+        .collect();
+    (!terms.is_empty()).then(|| Box::new(BooleanQuery::new(terms)) as Box<dyn Query>)
+}
+
+/// Reads `YYYY-MM-DD` as the number YYYYMMDD.
+fn study_day(date: &str) -> Option<u64> {
+    let digits: String = date.chars().filter(|c| *c != '-').collect();
+    (digits.len() == 8).then(|| digits.parse().ok()).flatten()
+}
+
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+fn fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment> {
+    let mut out = Vec::new();
+    let mut position = 0;
+    for range in highlighted {
+        if range.start > position {
+            out.push(Fragment {
+                text: text[position..range.start].to_string(),
+                highlighted: false,
+            });
+        }
+        out.push(Fragment {
+            text: text[range.clone()].to_string(),
+            highlighted: true,
+        });
+        position = range.end;
+    }
+    if position < text.len() {
+        out.push(Fragment {
+            text: text[position..].to_string(),
+            highlighted: false,
+        });
+    }
+    out
+}
+
+fn index_error(error: tantivy::TantivyError) -> Error {
+    Error::Internal(format!("search index: {error}"))
+}
+
+/// The indexes of an install, opened on first use and kept open (one writer each).
+pub struct Indexes {
+    root: PathBuf,
+    open: Mutex<HashMap<i64, Arc<ProjectIndex>>>,
+}
+
+impl Indexes {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Indexes {
+            root: root.into(),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Returns a project's index, opening (or creating) it.
+    pub fn get(&self, project_id: i64) -> Result<Arc<ProjectIndex>> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(index) = open.get(&project_id) {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(ProjectIndex::open(&index_dir(&self.root, project_id))?);
+        open.insert(project_id, index.clone());
+        Ok(index)
+    }
+
+    /// Forgets a project's index (after it was purged), releasing its writer.
+    pub fn forget(&self, project_id: i64) {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&project_id);
+    }
+
+    /// Indexes the reports written since the index's revision and commits; returns how many.
+    /// `progress` gets (indexed so far, to index in all).
+    pub async fn catch_up(
+        &self,
+        pool: &SqlitePool,
+        project_id: i64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
+        let index = self.get(project_id)?;
+        let indexed_revision = index.revision()?;
+        let target = sqlx::query_scalar!(
+            "SELECT report_revision FROM projects WHERE id = ?",
+            project_id
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
+        if target <= indexed_revision {
+            return Ok(0);
+        }
+        let to_index = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "count!: i64" FROM reports WHERE project_id = ? AND revision > ?"#,
+            project_id,
+            indexed_revision
+        )
+        .fetch_one(pool)
+        .await? as u64;
+        let mut done = 0u64;
+        let mut after_id = 0i64;
+        loop {
+            let rows = sqlx::query!(
+                r#"SELECT id AS "id!", report_text, exam_code, modality, body_part, study_date FROM reports
+                   WHERE project_id = ? AND revision > ? AND revision <= ? AND id > ? ORDER BY id LIMIT ?"#,
+                project_id,
+                indexed_revision,
+                target,
+                after_id,
+                CATCH_UP_BATCH
+            )
+            .fetch_all(pool)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after_id = last.id;
+            let documents: Vec<Row> = rows
+                .into_iter()
+                .map(|r| Row {
+                    id: r.id,
+                    text: r.report_text,
+                    exam_code: r.exam_code,
+                    modality: r.modality,
+                    body_part: r.body_part,
+                    study_date: r.study_date,
+                })
+                .collect();
+            done += documents.len() as u64;
+            let index = index.clone();
+            tokio::task::spawn_blocking(move || index.add(documents))
+                .await
+                .map_err(join_error)??;
+            progress(done, to_index);
+        }
+        let index_for_commit = index.clone();
+        tokio::task::spawn_blocking(move || index_for_commit.commit(target))
+            .await
+            .map_err(join_error)??;
+        Ok(done)
+    }
+
+    /// Throws a project's index away and indexes every report again.
+    pub async fn rebuild(
+        &self,
+        pool: &SqlitePool,
+        project_id: i64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
+        let index = self.get(project_id)?;
+        let cleared = index.clone();
+        tokio::task::spawn_blocking(move || cleared.clear())
+            .await
+            .map_err(join_error)??;
+        self.catch_up(pool, project_id, progress).await
+    }
+}
+
+fn join_error(error: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("indexing task failed: {error}"))
+}
+
+/// A report as indexed.
+struct Row {
+    id: i64,
+    text: String,
+    exam_code: String,
+    modality: String,
+    body_part: String,
+    study_date: String,
+}
+
+impl ProjectIndex {
+    /// Adds (or replaces) reports; they become searchable at the next commit.
+    fn add(&self, rows: Vec<Row>) -> Result<()> {
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let f = &self.fields;
+        for row in rows {
+            writer.delete_term(Term::from_field_u64(f.report_id, row.id as u64));
+            let mut document = TantivyDocument::new();
+            document.add_u64(f.report_id, row.id as u64);
+            document.add_text(f.text, &row.text);
+            document.add_text(f.exam_code, row.exam_code.to_uppercase());
+            document.add_text(f.modality, row.modality.to_uppercase());
+            document.add_text(f.body_part, row.body_part.to_uppercase());
+            document.add_u64(f.study_day, study_day(&row.study_date).unwrap_or(0));
+            writer.add_document(document).map_err(index_error)?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was added, recording the revision now indexed, and makes it searchable.
+    fn commit(&self, revision: i64) -> Result<()> {
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut prepared = writer.prepare_commit().map_err(index_error)?;
+        prepared.set_payload(&revision.to_string());
+        prepared.commit().map_err(index_error)?;
+        drop(writer);
+        self.reader.reload().map_err(index_error)
+    }
+
+    /// Deletes every document and resets the revision to 0.
+    fn clear(&self) -> Result<()> {
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        writer.delete_all_documents().map_err(index_error)?;
+        drop(writer);
+        self.commit(0)
+    }
+}

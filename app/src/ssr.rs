@@ -11,6 +11,8 @@ use sieve_core::access::{Caller, Capability};
 use sieve_core::audit::{self, Action, NewEvent};
 use sieve_core::auth::User;
 use sieve_core::projects::Membership;
+use sieve_core::pseudonym::Pseudonymizer;
+use sieve_core::search::Indexes;
 use sieve_core::throttle::AddressThrottle;
 use sqlx::SqlitePool;
 use tower_sessions::Session;
@@ -39,6 +41,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-ins per network address.
     pub throttle: Arc<AddressThrottle>,
+    /// The search indexes, one per project.
+    pub indexes: Arc<Indexes>,
+    /// Turns patient identifiers into pseudonyms on import.
+    pub pseudonymizer: Pseudonymizer,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -285,6 +285,16 @@ pub fn index_dir(index_root: &Path, project_id: i64) -> std::path::PathBuf {
     index_root.join(format!("project-{project_id}"))
 }
 
+/// Returns the ids of the projects that are not closed.
+pub async fn open_ids(pool: &SqlitePool) -> Result<Vec<i64>> {
+    let ids = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM projects WHERE closed_at IS NULL ORDER BY id"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(ids)
+}
+
 /// Returns the project with this id, or `NotFound`.
 pub async fn find(pool: &SqlitePool, id: i64) -> Result<Project> {
     sqlx::query_as!(

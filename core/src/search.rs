@@ -94,19 +94,9 @@ impl ProjectIndex {
     fn open(dir: &Path) -> Result<ProjectIndex> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
-        let index = match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == schema => index,
-            Ok(_)
-            | Err(tantivy::TantivyError::OpenDirectoryError(_))
-            | Err(tantivy::TantivyError::OpenReadError(_))
-            | Err(tantivy::TantivyError::DataCorruption(_))
-            | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
-                tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it from the database");
-                std::fs::remove_dir_all(dir)?;
-                std::fs::create_dir_all(dir)?;
-                Index::create_in_dir(dir, schema).map_err(index_error)?
-            }
-            Err(error) => return Err(index_error(error)),
+        let index = match dir.join("meta.json").exists() {
+            false => Index::create_in_dir(dir, schema).map_err(index_error)?,
+            true => Self::open_or_replace(dir, schema)?,
         };
         let writer = index.writer(WRITER_MEMORY).map_err(|error| match error {
             tantivy::TantivyError::LockFailure(..) => Error::Invalid(format!(
@@ -126,6 +116,24 @@ impl ProjectIndex {
             writer: Mutex::new(writer),
             fields,
         })
+    }
+
+    fn open_or_replace(dir: &Path, schema: Schema) -> Result<Index> {
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            Ok(_)
+            | Err(tantivy::TantivyError::OpenDirectoryError(_))
+            | Err(tantivy::TantivyError::OpenReadError(_))
+            | Err(tantivy::TantivyError::DataCorruption(_))
+            | Err(tantivy::TantivyError::IncompatibleIndex(_)) => {
+                tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it from the database");
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema).map_err(index_error)?
+            }
+            Err(error) => return Err(index_error(error)),
+        };
+        Ok(index)
     }
 
     /// Returns the report revision the index has caught up to.

@@ -38,6 +38,11 @@ pub enum Command {
     Project(ProjectCommand),
     /// Import reports (CSV, JSON lines, HL7 ORU^R01; gzipped too) into a project
     Import(ImportArgs),
+    /// Rebuild a project's search index from the database (stop the server first)
+    Reindex {
+        /// The project's name
+        project: String,
+    },
     /// Write a synthetic corpus of radiology reports as JSON lines
     GenCorpus(GenCorpusArgs),
     /// Read the audit log

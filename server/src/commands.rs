@@ -27,6 +27,10 @@ pub async fn run(cli: Cli) -> Outcome {
             let (pool, config) = install(&cli.global).await?;
             import::run(&pool, &config, args).await
         }
+        Command::Reindex { project } => {
+            let (pool, config) = install(&cli.global).await?;
+            import::reindex(&pool, &config, &project).await
+        }
         Command::User(command) => users::run(&install(&cli.global).await?.0, command).await,
         Command::Audit(command) => audit::run(&install(&cli.global).await?.0, command).await,
         Command::Token(command) => tokens::run(&install(&cli.global).await?.0, command).await,

@@ -7,5 +7,6 @@ pub mod config;
 pub mod csrf;
 pub mod guard;
 pub mod health;
+pub mod indexer;
 pub mod router;
 pub mod security;

@@ -27,7 +27,7 @@ fn fail(message: &str) -> ExitCode {
 /// Logs to stderr, `info` by default; `RUST_LOG` overrides. Log lines carry no report text.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tantivy=warn")
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)

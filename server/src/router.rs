@@ -10,6 +10,8 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sieve_app::ssr::{AppState, Settings};
 use sieve_app::{shell, App};
+use sieve_core::pseudonym::Pseudonymizer;
+use sieve_core::search::Indexes;
 use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
@@ -25,23 +27,25 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const SESSION_COOKIE: &str = "sieve_session";
 
 /// Builds the state shared by every handler and server function.
-pub fn state(pool: SqlitePool, config: &Config) -> AppState {
+pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> {
     let leptos_options = LeptosOptions::builder()
         .output_name("sieve")
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    AppState {
+    Ok(AppState {
         pool,
         leptos_options,
         throttle: Arc::new(sieve_core::throttle::AddressThrottle::new()),
+        indexes: Arc::new(Indexes::new(config.index_dir())),
+        pseudonymizer: Pseudonymizer::load_or_create(&config.data_dir)?,
         settings: Arc::new(Settings {
             data_dir: config.data_dir.clone(),
             index_dir: config.index_dir(),
             absolute_session_seconds: config.session_absolute_hours * 3600,
         }),
-    }
+    })
 }
 
 /// Prepares the session store in the database (sessions survive a restart) and its cookie settings:

@@ -234,7 +234,7 @@ async fn install() -> Install {
     };
     std::fs::create_dir_all(config.index_dir()).unwrap();
     let sessions = router::sessions(&pool, &config).await.unwrap();
-    let app = router::app(router::state(pool, &config), sessions);
+    let app = router::app(router::state(pool, &config).unwrap(), sessions);
     Install {
         _dir: dir,
         app,

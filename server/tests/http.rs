@@ -64,7 +64,7 @@ impl Install {
         let config = self.config();
         std::fs::create_dir_all(config.index_dir()).unwrap();
         let sessions = router::sessions(&self.pool, &config).await.unwrap();
-        router::app(router::state(self.pool.clone(), &config), sessions)
+        router::app(router::state(self.pool.clone(), &config).unwrap(), sessions)
     }
 }
 

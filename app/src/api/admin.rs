@@ -219,6 +219,8 @@ pub async fn close_project(id: i64, confirmation: String) -> Result<u64, AppErro
         async {
             let (state, admin) = crate::ssr::require_admin().await?;
             let index_root = state.settings.index_dir.clone();
+            // The index's writer must let go of its files before they are removed.
+            state.indexes.forget(id);
             let purged = sieve_core::projects::close(
                 &state.pool,
                 &index_root,

@@ -7,6 +7,7 @@ use std::time::Instant;
 use sieve_core::import::{import_file, Options, Progress};
 use sieve_core::projects;
 use sieve_core::pseudonym::Pseudonymizer;
+use sieve_core::search::Indexes;
 use sqlx::SqlitePool;
 
 use super::Outcome;
@@ -54,6 +55,45 @@ pub async fn run(pool: &SqlitePool, config: &Config, args: ImportArgs) -> Outcom
             );
         }
     }
+    index(pool, config, project.id, false).await
+}
+
+/// `sieve reindex`: rebuilds a project's index from the database.
+pub async fn reindex(pool: &SqlitePool, config: &Config, project: &str) -> Outcome {
+    let project = projects::find_by_name(pool, project).await?;
+    index(pool, config, project.id, true).await
+}
+
+/// Brings the project's index up to date (or rebuilds it), unless the running server holds it,
+/// in which case the server indexes the new reports within seconds.
+async fn index(pool: &SqlitePool, config: &Config, project_id: i64, rebuild: bool) -> Outcome {
+    let indexes = Indexes::new(config.index_dir());
+    if let Err(error) = indexes.get(project_id) {
+        if !rebuild {
+            println!("not indexed now: {error}; the running server indexes the new reports within seconds");
+            return Ok(());
+        }
+        return Err(error.into());
+    }
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let show = move |done: u64, total: u64| {
+        if terminal {
+            eprint!("\r  indexed {done} of {total} reports   ");
+        }
+    };
+    let indexed = match rebuild {
+        true => indexes.rebuild(pool, project_id, show).await?,
+        false => indexes.catch_up(pool, project_id, show).await?,
+    };
+    if terminal && indexed > 0 {
+        eprintln!();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "indexed {indexed} reports in {seconds:.1} s ({:.0} reports/s)",
+        indexed as f64 / seconds.max(0.001)
+    );
     Ok(())
 }
 

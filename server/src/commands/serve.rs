@@ -6,7 +6,7 @@ use sieve_core::demo;
 
 use super::{open, Outcome};
 use crate::config::Config;
-use crate::router;
+use crate::{indexer, router};
 
 pub async fn run(config: Config) -> Outcome {
     let pool = open(&config).await?;
@@ -27,7 +27,9 @@ pub async fn run(config: Config) -> Outcome {
         tracing::warn!(site_root = %config.site_root.display(), "browser bundle missing: pages will not become interactive (build it with scripts/build.sh)");
     }
     let sessions = router::sessions(&pool, &config).await?;
-    let app = router::app(router::state(pool, &config), sessions);
+    let state = router::state(pool, &config)?;
+    indexer::start(state.clone());
+    let app = router::app(state, sessions);
     print_banner(&config, demo.as_ref());
     axum::serve(
         listener,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod memberships;
 pub mod projects;
+pub mod search;
 pub mod session;
 pub mod tokens;
 pub mod users;

@@ -8,7 +8,8 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::Layout;
 use crate::pages::{
     admin::AdminPage, admin_project::AdminProjectPage, audit::AuditPage, not_found::NotFound,
-    project::ProjectPage, projects::ProjectsPage, sign_in::SignInPage, tokens::TokensPage,
+    project::ProjectPage, projects::ProjectsPage, report::ReportPage, search::SearchPage,
+    sign_in::SignInPage, tokens::TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -47,6 +48,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/search") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/reports/:report") view=ReportPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/projects/:id") view=AdminProjectPage ssr=SsrMode::Async />

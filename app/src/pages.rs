@@ -6,5 +6,7 @@ pub mod audit;
 pub mod not_found;
 pub mod project;
 pub mod projects;
+pub mod report;
+pub mod search;
 pub mod sign_in;
 pub mod tokens;

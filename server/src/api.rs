@@ -5,6 +5,7 @@
 mod caller;
 mod error;
 mod projects;
+mod studies;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use caller::{ApiCaller, ProjectId};
+pub use caller::{ApiCaller, ApiQuery, ProjectId, StudyId};
 pub use error::ApiError;
 
 #[derive(OpenApi)]
@@ -44,6 +45,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(projects::me))
         .routes(routes!(projects::list_projects))
         .routes(routes!(projects::get_project))
+        .routes(routes!(studies::list_studies))
+        .routes(routes!(studies::get_study))
         .split_for_parts()
 }
 

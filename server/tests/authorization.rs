@@ -107,6 +107,8 @@ const TABLE: &[Row] = &[
     page("/login", "/login", EVERYONE),
     page("/", "/", SIGNED_IN_PAGE),
     page("/projects/{id}", "/projects/{project}", MEMBER_PAGE),
+    page("/projects/{id}/search", "/projects/{project}/search?q=pneumothorax", MEMBER_PAGE),
+    page("/projects/{id}/reports/{report}", "/projects/{project}/reports/{report}", MEMBER_PAGE),
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
     page("/admin/audit", "/admin/audit", ADMIN_PAGE),
@@ -125,6 +127,8 @@ const TABLE: &[Row] = &[
     server_fn("/api/me", "", SIGNED_IN_CALL),
     server_fn("/api/my_projects", "", SIGNED_IN_CALL),
     server_fn("/api/project", "id={project}", MEMBER_CALL),
+    server_fn("/api/search_reports", "project={project}&form[q]=pneumothorax&form[from]=&form[to]=&form[exam]=&form[modality]=&page=0", MEMBER_CALL),
+    server_fn("/api/open_report", "project={project}&report={report}&form[q]=&form[from]=&form[to]=&form[exam]=&form[modality]=", MEMBER_CALL),
     server_fn("/api/tokens", "", SIGNED_IN_CALL),
     server_fn(
         "/api/create_token",
@@ -185,6 +189,8 @@ const TABLE: &[Row] = &[
         "/api/v1/projects/{project}",
         MEMBER_CALL,
     ),
+    rest("/api/v1/projects/{id}/studies", "/api/v1/projects/{project}/studies?q=pneumothorax", MEMBER_CALL),
+    rest("/api/v1/projects/{id}/studies/{study}", "/api/v1/projects/{project}/studies/{report}", MEMBER_CALL),
     rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
     rest("/healthz", "/healthz", EVERYONE),
 ];
@@ -193,6 +199,7 @@ struct Install {
     _dir: TempDir,
     app: Router,
     project_id: i64,
+    report_id: i64,
 }
 
 async fn install() -> Install {
@@ -223,6 +230,15 @@ async fn install() -> Install {
     projects::add_member(&pool, "Stroke", "outsider", ProjectRole::Fellow, None)
         .await
         .unwrap();
+    let corpus: Vec<_> = sieve_core::corpus::generate(3, 30).collect();
+    let pseudonymizer = sieve_core::pseudonym::Pseudonymizer::load_or_create(dir.path()).unwrap();
+    sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
+        .await
+        .unwrap();
+    let report_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM reports")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
@@ -234,11 +250,14 @@ async fn install() -> Install {
     };
     std::fs::create_dir_all(config.index_dir()).unwrap();
     let sessions = router::sessions(&pool, &config).await.unwrap();
-    let app = router::app(router::state(pool, &config).unwrap(), sessions);
+    let state = router::state(pool, &config).unwrap();
+    sieve_server::indexer::catch_up_all(&state).await;
+    let app = router::app(state, sessions);
     Install {
         _dir: dir,
         app,
         project_id: project.id,
+        report_id,
     }
 }
 
@@ -323,12 +342,17 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
                 None => None,
             };
             let project = install.project_id.to_string();
-            let path = row.path.replace("{project}", &project);
+            let report = install.report_id.to_string();
+            let path = row
+                .path
+                .replace("{project}", &project)
+                .replace("{report}", &report);
             let request = match row.method {
                 Method::POST => {
                     let body = row
                         .body
                         .replace("{project}", &project)
+                        .replace("{report}", &report)
                         .replace("{caller}", &format!("{caller:?}"));
                     post(&path, body, cookie.as_deref())
                 }
@@ -340,17 +364,15 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
                     request.body(Body::empty()).unwrap()
                 }
             };
-            let status = install
-                .app
-                .clone()
-                .oneshot(request)
-                .await
-                .unwrap()
-                .status()
-                .as_u16();
+            let response = install.app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
             if status != row.expect[column] {
+                let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                    .await
+                    .unwrap();
+                let body: String = String::from_utf8_lossy(&body).chars().take(200).collect();
                 mismatches.push(format!(
-                    "{} {} as {caller:?}: {status}, expected {}",
+                    "{} {} as {caller:?}: {status}, expected {} ({body})",
                     row.method, row.path, row.expect[column]
                 ));
             }

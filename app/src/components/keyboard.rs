@@ -54,7 +54,7 @@ pub fn KeyboardShortcuts() -> impl IntoView {
     }
 }
 
-fn typing_in_a_field(event: &ev::KeyboardEvent) -> bool {
+pub fn typing_in_a_field(event: &ev::KeyboardEvent) -> bool {
     let Some(target) = event.target() else {
         return false;
     };

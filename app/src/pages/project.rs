@@ -36,7 +36,10 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><dt>"Reports"</dt><dd data-testid="report-count">{thousands(project.report_count)}</dd></div>
                         <div><dt>"Protocol ends"</dt><dd>{project.irb_expires_on.unwrap_or_else(|| "not set".into())}</dd></div>
                     </dl>
-                    {project.restriction.map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
+                    {project.restriction.clone().map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
+                    {project.restriction.is_none().then(|| view! {
+                        <p class="actions"><a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a></p>
+                    })}
                 }
                 .into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),

@@ -74,7 +74,22 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// The `{id}` of a project in an API path, with a JSON error when it is not a number.
+/// Reads a whole-number parameter of an API path, with a JSON error when it is not one.
+async fn path_number(parts: &mut Parts, state: &AppState, name: &str) -> Result<i64, ApiError> {
+    let axum::extract::Path(params) = axum::extract::Path::<
+        std::collections::HashMap<String, String>,
+    >::from_request_parts(parts, state)
+    .await
+    .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let value = params
+        .get(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))?;
+    value
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("{name} {value:?} is not a whole number")))
+}
+
+/// The `{id}` of a project in an API path.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectId(pub i64);
 
@@ -85,12 +100,35 @@ impl FromRequestParts<AppState> for ProjectId {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(id) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-        id.parse()
-            .map(ProjectId)
-            .map_err(|_| ApiError::BadRequest(format!("project id {id:?} is not a whole number")))
+        path_number(parts, state, "id").await.map(ProjectId)
+    }
+}
+
+/// The `{study}` of a study in an API path.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyId(pub i64);
+
+impl FromRequestParts<AppState> for StudyId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        path_number(parts, state, "study").await.map(StudyId)
+    }
+}
+
+/// Query parameters, with a JSON error naming the one that is wrong.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|query| ApiQuery(query.0))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }

@@ -1,0 +1,213 @@
+//! Searching a project's reports and reading one, for its members.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What the search form asks: the query and the filters, as typed (lists comma-separated).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchForm {
+    pub q: String,
+    pub from: String,
+    pub to: String,
+    pub exam: String,
+    pub modality: String,
+}
+
+/// A piece of report text, highlighted where the query matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fragment {
+    pub text: String,
+    pub highlighted: bool,
+}
+
+/// One result in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultRow {
+    pub report_id: i64,
+    /// Where the result sits in the whole list, for the viewer's previous and next.
+    pub position: usize,
+    pub accession: String,
+    pub study_date: String,
+    pub exam_code: String,
+    pub modality: String,
+    pub snippet: Vec<Fragment>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub project_name: String,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub rows: Vec<ResultRow>,
+}
+
+/// A report in the viewer, with its neighbours in the result list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub project_name: String,
+    pub report_id: i64,
+    pub accession: String,
+    pub patient_ref: String,
+    pub study_date: String,
+    pub exam_code: String,
+    pub modality: String,
+    pub body_part: String,
+    pub image_uri: Option<String>,
+    pub text: Vec<Fragment>,
+    pub position: Option<usize>,
+    pub total: Option<usize>,
+    /// (report id, position) of the previous and next results.
+    pub previous: Option<(i64, usize)>,
+    pub next: Option<(i64, usize)>,
+}
+
+/// Results per page.
+pub const PAGE_SIZE: usize = 20;
+
+#[cfg(feature = "ssr")]
+impl SearchForm {
+    fn filter(&self) -> sieve_core::search::Filter {
+        let list = |text: &str| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let day = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        sieve_core::search::Filter {
+            text: self.q.clone(),
+            date_from: day(&self.from),
+            date_to: day(&self.to),
+            exam_codes: list(&self.exam),
+            modalities: list(&self.modality),
+            body_parts: Vec::new(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn fragments(fragments: Vec<sieve_core::search::Fragment>) -> Vec<Fragment> {
+    fragments
+        .into_iter()
+        .map(|f| Fragment {
+            text: f.text,
+            highlighted: f.highlighted,
+        })
+        .collect()
+}
+
+/// Searches a project's reports (members who may read reports).
+#[server(endpoint = "search_reports")]
+pub async fn search_reports(
+    project: i64,
+    form: SearchForm,
+    page: usize,
+) -> Result<SearchResults, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, user, membership) =
+                crate::ssr::require_project(project, Capability::ReadReports).await?;
+            let offset = page * PAGE_SIZE;
+            let found = sieve_core::search::search_reports(
+                &state.pool,
+                &state.indexes,
+                project,
+                &form.filter(),
+                offset,
+                PAGE_SIZE,
+                &user.name,
+            )
+            .await?;
+            let rows = found
+                .results
+                .into_iter()
+                .enumerate()
+                .map(|(index, (report, snippet))| ResultRow {
+                    report_id: report.id,
+                    position: offset + index,
+                    accession: report.accession,
+                    study_date: report.study_date,
+                    exam_code: report.exam_code,
+                    modality: report.modality,
+                    snippet: fragments(snippet),
+                })
+                .collect();
+            Ok(SearchResults {
+                project_name: membership.project.name,
+                total: found.total,
+                page,
+                pages: found.total.div_ceil(PAGE_SIZE),
+                rows,
+            })
+        }
+        .await,
+    )
+}
+
+/// Returns a report for the viewer; with a `position` in the results of `form`, also its neighbours.
+#[server(endpoint = "open_report")]
+pub async fn open_report(
+    project: i64,
+    report: i64,
+    form: SearchForm,
+    position: Option<usize>,
+) -> Result<ReportView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, user, membership) =
+                crate::ssr::require_project(project, Capability::ReadReports).await?;
+            let filter = form.filter();
+            let (found, text) = sieve_core::search::view_report(
+                &state.pool,
+                &state.indexes,
+                project,
+                report,
+                &filter,
+                &user.name,
+            )
+            .await?;
+            let index = state.indexes.get(project)?;
+            let neighbour = |at: usize| {
+                index
+                    .search(&filter, at, 1)
+                    .ok()
+                    .and_then(|hits| hits.report_ids.first().map(|id| (*id, at)))
+            };
+            let total = match position {
+                Some(_) => Some(index.count(&filter)?),
+                None => None,
+            };
+            let previous = position
+                .filter(|at| *at > 0)
+                .and_then(|at| neighbour(at - 1));
+            let next = position
+                .zip(total)
+                .filter(|(at, total)| at + 1 < *total)
+                .and_then(|(at, _)| neighbour(at + 1));
+            Ok(ReportView {
+                project_name: membership.project.name,
+                report_id: found.id,
+                accession: found.accession,
+                patient_ref: found.patient_ref,
+                study_date: found.study_date,
+                exam_code: found.exam_code,
+                modality: found.modality,
+                body_part: found.body_part,
+                image_uri: found.image_uri,
+                text: fragments(text),
+                position,
+                total,
+                previous,
+                next,
+            })
+        }
+        .await,
+    )
+}

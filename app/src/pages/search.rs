@@ -1,0 +1,180 @@
+//! `/projects/:id/search`: the project's reports, searched by phrase and filtered by date, exam and
+//! modality, with the matched words highlighted. The query lives in the address, so a search can be
+//! bookmarked and the viewer can step through its results.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
+
+use crate::api::search::{search_reports, Fragment, ResultRow, SearchForm, SearchResults};
+use crate::components::error_box::ErrorBox;
+use crate::pages::project::thousands;
+
+/// Reads the search form from the address's query.
+pub fn form_from(query: &ParamsMap) -> SearchForm {
+    let get = |name: &str| query.get(name).unwrap_or_default();
+    SearchForm {
+        q: get("q"),
+        from: get("from"),
+        to: get("to"),
+        exam: get("exam"),
+        modality: get("modality"),
+    }
+}
+
+/// Writes the search form (and any extra pairs) as a query string.
+pub fn query_string(form: &SearchForm, extra: &[(&'static str, String)]) -> String {
+    let mut params = ParamsMap::new();
+    for (name, value) in [
+        ("q", &form.q),
+        ("from", &form.from),
+        ("to", &form.to),
+        ("exam", &form.exam),
+        ("modality", &form.modality),
+    ] {
+        if !value.is_empty() {
+            params.insert(name, value.clone());
+        }
+    }
+    for (name, value) in extra {
+        params.insert(*name, value.clone());
+    }
+    params.to_query_string()
+}
+
+/// Shows text with its highlighted parts marked.
+#[component]
+pub fn Highlighted(fragments: Vec<Fragment>) -> impl IntoView {
+    fragments
+        .into_iter()
+        .map(|fragment| match fragment.highlighted {
+            true => view! { <mark>{fragment.text}</mark> }.into_any(),
+            false => fragment.text.into_any(),
+        })
+        .collect_view()
+}
+
+/// The search form and one page of results.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let project = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let form = move || form_from(&query.read());
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|page| page.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let results = Resource::new(
+        move || (project(), form(), page()),
+        |(project, form, page)| search_reports(project, form, page),
+    );
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    let handle = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() == "/" && !crate::components::keyboard::typing_in_a_field(&event) {
+            event.prevent_default();
+            if let Some(input) = search_box.get() {
+                let _ = input.focus();
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    let content = move || {
+        Suspend::new(async move {
+            match results.await {
+                Ok(results) => {
+                    view! { <Results results project=project() form=form() /> }.into_any()
+                }
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        <Title text="Search reports" />
+        <p class="breadcrumbs"><a href=move || format!("/projects/{}", project())>"Project"</a> " / "</p>
+        <h1>"Search reports"</h1>
+        <Form method="GET" action="">
+            <div class="search-bar">
+                <label for="q" class="visually-hidden">"Words or \"phrases\""</label>
+                <input id="q" name="q" type="search" node_ref=search_box value=move || form().q
+                    placeholder="Words or \"exact phrases\" — e.g. \"no pneumothorax\"   (press / to search)" autofocus />
+                <button type="submit" class="button-primary button-inline">"Search"</button>
+            </div>
+            <div class="form-row filters">
+                <div class="field"><label for="from">"Studies from"</label><input id="from" name="from" type="date" value=move || form().from /></div>
+                <div class="field"><label for="to">"to"</label><input id="to" name="to" type="date" value=move || form().to /></div>
+                <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" value=move || form().exam placeholder="e.g. XRCHEST2V, CTHEADWO" /></div>
+                <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" value=move || form().modality placeholder="e.g. CR, CT" /></div>
+            </div>
+        </Form>
+        <Suspense fallback=|| view! { <p class="muted">"Searching…"</p> }>{content}</Suspense>
+    }
+}
+
+#[component]
+fn Results(results: SearchResults, project: i64, form: SearchForm) -> impl IntoView {
+    if results.total == 0 {
+        return view! {
+            <div class="empty-state">
+                <h2>"No report matches"</h2>
+                <p>"Try fewer words, a shorter phrase, or wider filters. Phrases match whole words: \"effusion\" does not match \"effusions\"; write effusion* for both."</p>
+            </div>
+        }
+        .into_any();
+    }
+    let page_link = {
+        let form = form.clone();
+        move |page: usize| {
+            format!(
+                "/projects/{project}/search{}",
+                query_string(&form, &[("page", page.to_string())])
+            )
+        }
+    };
+    let previous = (results.page > 0)
+        .then(|| view! { <a href=page_link(results.page - 1)>"← Previous page"</a> });
+    let next = (results.page + 1 < results.pages)
+        .then(|| view! { <a href=page_link(results.page + 1)>"Next page →"</a> });
+    let rows = results
+        .rows
+        .into_iter()
+        .map(|row| view! { <ResultItem row project form=form.clone() /> })
+        .collect_view();
+    view! {
+        <p class="muted" role="status" data-testid="result-count">
+            {format!("{} reports match", thousands(results.total as i64))} " · page " {results.page + 1} " of " {results.pages.max(1)}
+        </p>
+        <ol class="results">{rows}</ol>
+        <nav class="pager" aria-label="Result pages">{previous} {next}</nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn ResultItem(row: ResultRow, project: i64, form: SearchForm) -> impl IntoView {
+    let href = format!(
+        "/projects/{project}/reports/{}{}",
+        row.report_id,
+        query_string(&form, &[("pos", row.position.to_string())])
+    );
+    view! {
+        <li class="result">
+            <a class="result-title" href=href>
+                {row.accession} " · " {row.study_date} " · " {row.exam_code} " · " {row.modality}
+            </a>
+            <p class="snippet"><Highlighted fragments=row.snippet /></p>
+        </li>
+    }
+}

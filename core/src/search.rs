@@ -149,8 +149,20 @@ impl ProjectIndex {
     pub fn search(&self, filter: &Filter, offset: usize, limit: usize) -> Result<Hits> {
         let query = self.query(filter)?;
         let searcher = self.reader.searcher();
-        let collector = (Count, TopDocs::with_limit(limit.max(1)).and_offset(offset));
-        let (total, top) = searcher.search(&query, &collector).map_err(index_error)?;
+        let total = searcher.search(&query, &Count).map_err(index_error)?;
+        // Past the end there is nothing to rank (and a huge offset must not size the top-k heap).
+        if offset >= total {
+            return Ok(Hits {
+                total,
+                report_ids: Vec::new(),
+            });
+        }
+        let top = searcher
+            .search(
+                &query,
+                &TopDocs::with_limit(limit.max(1)).and_offset(offset),
+            )
+            .map_err(index_error)?;
         let report_ids = top
             .into_iter()
             .filter_map(|(_, address)| {

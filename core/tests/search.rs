@@ -277,3 +277,19 @@ async fn a_corrupt_index_is_rebuilt_from_the_database() {
         40
     );
 }
+
+#[tokio::test]
+async fn a_page_far_past_the_end_is_empty() {
+    let f = fixture(10).await;
+    let indexes = f.indexes();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    let hits = indexes
+        .get(f.project)
+        .unwrap()
+        .search(&Filter::default(), usize::MAX / 2, 50)
+        .unwrap();
+    assert_eq!((hits.total, hits.report_ids.len()), (10, 0));
+}

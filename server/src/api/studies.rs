@@ -14,12 +14,14 @@ use super::{ApiCaller, ApiError, ApiQuery, ProjectId, StudyId};
 
 /// Studies per page.
 pub const PER_PAGE: usize = 50;
+/// The deepest page served: narrow the query rather than paging through millions of studies.
+pub const MAX_PAGE: u32 = 100_000;
 
 /// The search and its filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StudiesQuery {
-    /// Words and "phrases" (Tantivy query syntax).
+    /// Words and "phrases" in Tantivy query syntax; a query that does not parse is answered 400.
     pub q: Option<String>,
     /// First study day, YYYY-MM-DD.
     pub from: Option<String>,
@@ -30,7 +32,7 @@ pub struct StudiesQuery {
     /// Modalities, comma-separated.
     pub modality: Option<String>,
     /// Page number, from 0.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 100000)]
     pub page: Option<u32>,
 }
 
@@ -114,6 +116,11 @@ pub async fn list_studies(
         body_parts: Vec::new(),
     };
     let page = query.page.unwrap_or(0);
+    if page > MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "page: {page} is past the last page this API serves ({MAX_PAGE})"
+        )));
+    }
     let offset = (page as usize).saturating_mul(PER_PAGE);
     let found = search::search_reports(
         &state.pool,

@@ -136,6 +136,23 @@ impl ProjectIndex {
         Ok(index)
     }
 
+    /// Returns the highest report id in the index, if it holds any report.
+    fn highest_report_id(&self) -> Result<Option<i64>> {
+        let searcher = self.reader.searcher();
+        let mut highest = None;
+        for segment in searcher.segment_readers() {
+            if segment.num_docs() == 0 {
+                continue;
+            }
+            let ids = segment
+                .fast_fields()
+                .u64("report_id")
+                .map_err(index_error)?;
+            highest = highest.max(Some(ids.max_value() as i64));
+        }
+        Ok(highest)
+    }
+
     /// Returns the report revision the index has caught up to.
     pub fn revision(&self) -> Result<i64> {
         let metas = self.index.load_metas().map_err(index_error)?;
@@ -400,6 +417,8 @@ impl Indexes {
         )
         .fetch_one(pool)
         .await? as u64;
+        // Reports above the highest id already indexed are new: no earlier version to delete.
+        let highest_indexed = index.highest_report_id()?;
         let mut done = 0u64;
         let mut after_id = 0i64;
         loop {
@@ -429,7 +448,7 @@ impl Indexes {
                 .collect();
             done += documents.len() as u64;
             let index = index.clone();
-            tokio::task::spawn_blocking(move || index.add(documents))
+            tokio::task::spawn_blocking(move || index.add(documents, highest_indexed))
                 .await
                 .map_err(join_error)??;
             progress(done, to_index);
@@ -473,14 +492,18 @@ struct Row {
 
 impl ProjectIndex {
     /// Adds (or replaces) reports; they become searchable at the next commit.
-    fn add(&self, rows: Vec<Row>) -> Result<()> {
+    /// Reports up to `highest_indexed` may have an earlier version in the index, which is deleted
+    /// first; for the others a delete would only queue up memory until the commit.
+    fn add(&self, rows: Vec<Row>, highest_indexed: Option<i64>) -> Result<()> {
         let writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let f = &self.fields;
         for row in rows {
-            writer.delete_term(Term::from_field_u64(f.report_id, row.id as u64));
+            if highest_indexed.is_some_and(|highest| row.id <= highest) {
+                writer.delete_term(Term::from_field_u64(f.report_id, row.id as u64));
+            }
             let mut document = TantivyDocument::new();
             document.add_u64(f.report_id, row.id as u64);
             document.add_text(f.text, &row.text);

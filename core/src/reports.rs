@@ -293,13 +293,24 @@ pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<
 
 /// Returns the reports with these ids (of one project), in the order of `ids`.
 pub async fn find_many(pool: &SqlitePool, project_id: i64, ids: &[i64]) -> Result<Vec<Report>> {
-    let mut reports = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Ok(report) = find(pool, project_id, *id).await {
-            reports.push(report);
-        }
-    }
-    Ok(reports)
+    // One statement for the whole page; CROSS JOIN keeps SQLite looking reports up by id.
+    let wanted = serde_json::to_string(ids).map_err(|error| Error::Internal(error.to_string()))?;
+    let found = sqlx::query_as!(
+        Report,
+        r#"SELECT r.id AS "id!", r.project_id, r.accession, r.patient_ref, r.study_date, r.exam_code, r.modality,
+                  r.body_part, r.report_text, r.image_uri
+           FROM json_each(?) AS wanted CROSS JOIN reports r ON r.id = wanted.value
+           WHERE r.project_id = ?"#,
+        wanted,
+        project_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_id: std::collections::HashMap<i64, Report> = found
+        .into_iter()
+        .map(|report| (report.id, report))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 #[cfg(test)]

@@ -27,6 +27,15 @@ use crate::{Error, Result};
 
 /// Memory the index writer may use before it flushes a segment (split over its threads).
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// Threads a search may use (one per segment), and so the segments a bulk indexing is merged into.
+fn search_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get())
+        .min(4)
+}
+
+/// After indexing this many reports at once, the segments are merged (see `merge_segments`).
+const MERGE_AFTER: u64 = 50_000;
 /// Reports read from the database per indexing step.
 const CATCH_UP_BATCH: i64 = 5_000;
 
@@ -94,7 +103,7 @@ impl ProjectIndex {
     fn open(dir: &Path) -> Result<ProjectIndex> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
-        let index = match dir.join("meta.json").exists() {
+        let mut index = match dir.join("meta.json").exists() {
             false => Index::create_in_dir(dir, schema).map_err(index_error)?,
             true => Self::open_or_replace(dir, schema)?,
         };
@@ -105,6 +114,9 @@ impl ProjectIndex {
             )),
             other => index_error(other),
         })?;
+        index
+            .set_multithread_executor(search_threads())
+            .map_err(index_error)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -166,30 +178,31 @@ impl ProjectIndex {
     pub fn search(&self, filter: &Filter, offset: usize, limit: usize) -> Result<Hits> {
         let query = self.query(filter)?;
         let searcher = self.reader.searcher();
-        let total = searcher.search(&query, &Count).map_err(index_error)?;
-        // Past the end there is nothing to rank (and a huge offset must not size the top-k heap).
-        if offset >= total {
-            return Ok(Hits {
-                total,
-                report_ids: Vec::new(),
-            });
+        // An offset past the last document can only give an empty page: clamped, it cannot size
+        // the top-k heap beyond the index (a huge page number once aborted the process).
+        let offset = offset.min(searcher.num_docs() as usize);
+        let collector = (Count, TopDocs::with_limit(limit.max(1)).and_offset(offset));
+        let (total, top) = searcher.search(&query, &collector).map_err(index_error)?;
+        // Ids come from the fast field (a column read), not from the stored documents.
+        let mut columns = HashMap::new();
+        let mut report_ids = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    let segment = searcher.segment_reader(address.segment_ord);
+                    entry.insert(
+                        segment
+                            .fast_fields()
+                            .u64("report_id")
+                            .map_err(index_error)?,
+                    )
+                }
+            };
+            if let Some(id) = column.first(address.doc_id) {
+                report_ids.push(id as i64);
+            }
         }
-        let top = searcher
-            .search(
-                &query,
-                &TopDocs::with_limit(limit.max(1)).and_offset(offset),
-            )
-            .map_err(index_error)?;
-        let report_ids = top
-            .into_iter()
-            .filter_map(|(_, address)| {
-                let document: TantivyDocument = searcher.doc(address).ok()?;
-                document
-                    .get_first(self.fields.report_id)
-                    .and_then(|value| value.as_u64())
-                    .map(|id| id as i64)
-            })
-            .collect();
         Ok(Hits { total, report_ids })
     }
 
@@ -454,9 +467,16 @@ impl Indexes {
             progress(done, to_index);
         }
         let index_for_commit = index.clone();
-        tokio::task::spawn_blocking(move || index_for_commit.commit(target))
-            .await
-            .map_err(join_error)??;
+        let bulk = done >= MERGE_AFTER;
+        tokio::task::spawn_blocking(move || {
+            index_for_commit.commit(target)?;
+            match bulk {
+                true => index_for_commit.merge_segments(),
+                false => Ok(()),
+            }
+        })
+        .await
+        .map_err(join_error)??;
         Ok(done)
     }
 
@@ -525,6 +545,46 @@ impl ProjectIndex {
         let mut prepared = writer.prepare_commit().map_err(index_error)?;
         prepared.set_payload(&revision.to_string());
         prepared.commit().map_err(index_error)?;
+        drop(writer);
+        self.reader.reload().map_err(index_error)
+    }
+
+    /// Merges the segments a bulk indexing leaves into one per core, of about equal size: searches
+    /// then run one thread per segment, and a phrase over a million reports takes half the time.
+    fn merge_segments(&self) -> Result<()> {
+        let mut metas = self.index.searchable_segment_metas().map_err(index_error)?;
+        let parts = search_threads();
+        if metas.len() <= parts {
+            return Ok(());
+        }
+        metas.sort_by_key(|meta| std::cmp::Reverse(meta.num_docs()));
+        let mut bins: Vec<(u32, Vec<tantivy::index::SegmentId>)> = vec![(0, Vec::new()); parts];
+        for meta in metas {
+            let lightest = bins
+                .iter_mut()
+                .min_by_key(|(docs, _)| *docs)
+                .expect("at least one part");
+            lightest.0 += meta.num_docs();
+            lightest.1.push(meta.id());
+        }
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let merges: Vec<_> = bins
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(_, ids)| writer.merge(ids))
+            .collect();
+        drop(writer);
+        for merge in merges {
+            merge.wait().map_err(index_error)?;
+        }
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        writer.garbage_collect_files().wait().map_err(index_error)?;
         drop(writer);
         self.reader.reload().map_err(index_error)
     }

@@ -45,6 +45,14 @@ pub enum Command {
     },
     /// Write a synthetic corpus of radiology reports as JSON lines
     GenCorpus(GenCorpusArgs),
+    /// Measure the search page's latency on a project (for benchmarks)
+    BenchSearch {
+        /// The project's name
+        project: String,
+        /// How many times to run the set of searches
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
+    },
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -1,6 +1,7 @@
 //! What each command of the command line does.
 
 mod audit;
+mod bench;
 mod corpus;
 mod import;
 mod projects;
@@ -26,6 +27,10 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Import(args) => {
             let (pool, config) = install(&cli.global).await?;
             import::run(&pool, &config, args).await
+        }
+        Command::BenchSearch { project, rounds } => {
+            let (pool, config) = install(&cli.global).await?;
+            bench::search(&pool, &config, &project, rounds).await
         }
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;

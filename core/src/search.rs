@@ -16,9 +16,7 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, FAST, INDEXED, STRING, TEXT};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -52,7 +50,7 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let fields = Fields {
-        report_id: builder.add_u64_field("report_id", INDEXED | STORED | FAST),
+        report_id: builder.add_u64_field("report_id", INDEXED | FAST),
         text: builder.add_text_field("text", TEXT),
         exam_code: builder.add_text_field("exam_code", STRING),
         modality: builder.add_text_field("modality", STRING),
@@ -580,7 +578,7 @@ impl ProjectIndex {
         for merge in merges {
             merge.wait().map_err(index_error)?;
         }
-        let mut writer = self
+        let writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());

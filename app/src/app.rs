@@ -7,9 +7,9 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, admin_project::AdminProjectPage, audit::AuditPage, not_found::NotFound,
-    project::ProjectPage, projects::ProjectsPage, report::ReportPage, search::SearchPage,
-    sign_in::SignInPage, tokens::TokensPage,
+    admin::AdminPage, admin_project::AdminProjectPage, audit::AuditPage, import::ImportPage,
+    not_found::NotFound, project::ProjectPage, projects::ProjectsPage, report::ReportPage,
+    search::SearchPage, sign_in::SignInPage, tokens::TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/search") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/reports/:report") view=ReportPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />

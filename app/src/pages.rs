@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_project;
 pub mod audit;
+pub mod import;
 pub mod not_found;
 pub mod project;
 pub mod projects;

@@ -4,12 +4,14 @@
 
 mod caller;
 mod error;
+mod imports;
 mod projects;
 mod studies;
 
 use axum::routing::get;
 use axum::{Json, Router};
 use sieve_app::ssr::AppState;
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -39,9 +41,14 @@ impl Modify for BearerToken {
     }
 }
 
-/// Returns the API's routes and the OpenAPI document that describes exactly them.
+/// Returns the API's routes and the OpenAPI document that describes exactly them. Uploads get
+/// their own body limit; every other route the small one.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(imports::import_reports))
+        .layer(RequestBodyLimitLayer::new(imports::MAX_UPLOAD_BYTES));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
         .routes(routes!(projects::me))
         .routes(routes!(projects::list_projects))
         .routes(routes!(projects::get_project))

@@ -21,7 +21,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::config::Config;
 use crate::{api, csrf, guard, health, security};
 
-/// The largest request body accepted (imports will get their own, larger limit).
+/// The largest request body accepted, but for uploads of reports (see `api::imports`).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "sieve_session";
@@ -70,11 +70,14 @@ pub async fn sessions(
 pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let pages = Router::new()
         .route("/healthz", get(health::healthz))
-        .merge(api::router())
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    Router::new()
+        .merge(api::router())
+        .merge(pages)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::require_sign_in,
@@ -82,6 +85,5 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Route
         .layer(middleware::from_fn(csrf::require_same_origin))
         .layer(sessions)
         .layer(security::headers())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -108,6 +108,7 @@ const TABLE: &[Row] = &[
     page("/", "/", SIGNED_IN_PAGE),
     page("/projects/{id}", "/projects/{project}", MEMBER_PAGE),
     page("/projects/{id}/search", "/projects/{project}/search?q=pneumothorax", MEMBER_PAGE),
+    page("/projects/{id}/import", "/projects/{project}/import", MEMBER_PAGE),
     page("/projects/{id}/reports/{report}", "/projects/{project}/reports/{report}", MEMBER_PAGE),
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
@@ -191,6 +192,14 @@ const TABLE: &[Row] = &[
     ),
     rest("/api/v1/projects/{id}/studies", "/api/v1/projects/{project}/studies?q=pneumothorax", MEMBER_CALL),
     rest("/api/v1/projects/{id}/studies/{study}", "/api/v1/projects/{project}/studies/{report}", MEMBER_CALL),
+    // An empty upload: fellows import nothing successfully; no one else gets that far.
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/imports",
+        path: "/api/v1/projects/{project}/imports?filename=empty.jsonl",
+        body: "",
+        expect: [401, 403, 403, 200, 404, 404],
+    },
     rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
     rest("/healthz", "/healthz", EVERYONE),
 ];
@@ -296,8 +305,19 @@ fn application_routes() -> BTreeSet<String> {
     let rest = document
         .paths
         .paths
-        .keys()
-        .map(|path| format!("GET {path}"))
+        .iter()
+        .flat_map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            methods
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(move |(method, _)| format!("{method} {path}"))
+        })
         .collect::<Vec<_>>();
     let infrastructure = [
         "GET /api/v1/openapi.json".to_string(),

@@ -26,7 +26,9 @@ pub fn ProjectPage() -> impl IntoView {
     let content = move || {
         Suspend::new(async move {
             match details.await {
-                Ok(project) => view! {
+                Ok(project) => {
+                    let is_fellow = project.role == "fellow";
+                    view! {
                     <Title text=project.name.clone() />
                     <p class="breadcrumbs"><a href="/">"Projects"</a> " / "</p>
                     <h1>{project.name}</h1>
@@ -38,10 +40,16 @@ pub fn ProjectPage() -> impl IntoView {
                     </dl>
                     {project.restriction.clone().map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
                     {project.restriction.is_none().then(|| view! {
-                        <p class="actions"><a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a></p>
+                        <p class="actions">
+                            <a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a>
+                            {is_fellow.then(|| view! {
+                                " " <a class="button-quiet" href=format!("/projects/{}/import", project.id)>"Import reports"</a>
+                            })}
+                        </p>
                     })}
+                    }
+                    .into_any()
                 }
-                .into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
         })

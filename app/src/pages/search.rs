@@ -154,7 +154,10 @@ fn Results(results: SearchResults, project: i64, form: SearchForm) -> impl IntoV
         .collect_view();
     view! {
         <p class="muted" role="status" data-testid="result-count">
-            {format!("{} reports match", thousands(results.total as i64))} " · page " {results.page + 1} " of " {results.pages.max(1)}
+            {match results.total {
+                1 => "1 report matches".to_string(),
+                total => format!("{} reports match", thousands(total as i64)),
+            }} " · page " {results.page + 1} " of " {results.pages.max(1)}
         </p>
         <ol class="results">{rows}</ol>
         <nav class="pager" aria-label="Result pages">{previous} {next}</nav>

@@ -1,0 +1,47 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+const DEMO_PROJECT = "Demo: chest radiographs and head CT";
+
+function report(accession: string, text: string, date = "2024-05-06") {
+  return JSON.stringify({
+    accession, patient_id: `MRN-${accession}`, study_date: date, exam_code: "XRCHEST2V", modality: "CR",
+    body_part: "CHEST", report_text: text,
+  });
+}
+
+test("a fellow imports a file through the page, then finds and opens its report", async ({ page }) => {
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  await expect(page.getByRole("heading", { name: "Import reports" })).toBeVisible();
+
+  const stamp = Date.now();
+  const lines = [
+    report(`E2E-${stamp}-1`, "FINDINGS: Zebra stripe artifact over the left hemithorax. No pneumothorax."),
+    report(`E2E-${stamp}-2`, "FINDINGS: Clear lungs. IMPRESSION: No acute process."),
+  ];
+  await page.getByLabel("File").setInputFiles({ name: "export.jsonl", mimeType: "application/json", buffer: Buffer.from(lines.join("\n") + "\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status")).toContainText("Imported: 2 new, 0 updated, 0 unchanged");
+
+  await page.getByRole("link", { name: "Search the reports" }).click();
+  await page.getByRole("searchbox").fill('"zebra stripe artifact"');
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByTestId("result-count")).toContainText("1 report matches");
+  await page.locator(".result-title").first().click();
+  await expect(page.getByRole("heading", { name: `Report E2E-${stamp}-1` })).toBeVisible();
+  await expect(page.getByRole("article", { name: "Report text" })).toContainText("Zebra stripe artifact");
+});
+
+test("an invalid file is refused with its line-numbered errors and imports nothing", async ({ page }) => {
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  const lines = [report("E2E-BAD-1", "Fine report."), report("E2E-BAD-2", "Bad date.", "31/12/2024")];
+  await page.getByLabel("File").setInputFiles({ name: "bad.jsonl", mimeType: "application/json", buffer: Buffer.from(lines.join("\n")) });
+  await page.getByRole("button", { name: "Import" }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("bad.jsonl was not imported: 1 invalid record(s); nothing was written");
+  await expect(alert).toContainText('bad.jsonl:2: study_date: "31/12/2024" is not a date');
+});

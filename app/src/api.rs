@@ -1,6 +1,7 @@
 //! Server functions, by feature, with the view types they return.
 
 pub mod admin;
+pub mod cohorts;
 pub mod memberships;
 pub mod projects;
 pub mod search;

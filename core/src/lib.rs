@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod cohorts;
 pub mod corpus;
 pub mod db;
 pub mod demo;

@@ -293,3 +293,78 @@ async fn a_page_far_past_the_end_is_empty() {
         .unwrap();
     assert_eq!((hits.total, hits.report_ids.len()), (10, 0));
 }
+
+#[tokio::test]
+async fn a_cohort_keeps_its_filter_and_shows_a_live_count() {
+    use sieve_core::cohorts;
+    let f = fixture(200).await;
+    let indexes = f.indexes();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    let filter = Filter {
+        text: "\"pleural effusion\"".into(),
+        modalities: vec!["CR".into(), "DX".into()],
+        ..Filter::default()
+    };
+    cohorts::save(
+        &f.pool,
+        &indexes,
+        f.project,
+        "Chest effusions",
+        &filter,
+        "fiona",
+    )
+    .await
+    .unwrap();
+    let again = cohorts::save(
+        &f.pool,
+        &indexes,
+        f.project,
+        "Chest effusions",
+        &filter,
+        "fiona",
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(again, Error::AlreadyExists(_)));
+    let unparsable = Filter {
+        text: "\"open".into(),
+        ..Filter::default()
+    };
+    assert!(matches!(
+        cohorts::save(&f.pool, &indexes, f.project, "Bad", &unparsable, "fiona").await,
+        Err(Error::Invalid(_))
+    ));
+
+    let listed = cohorts::list(&f.pool, &indexes, f.project).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].cohort.filter, filter);
+    let before = listed[0].count;
+    assert_eq!(
+        before,
+        indexes.get(f.project).unwrap().count(&filter).unwrap()
+    );
+
+    let more: Vec<_> = corpus::generate(77, 100).collect();
+    reports::store_batch(&f.pool, f.project, &Pseudonymizer::with_key([1; 32]), &more)
+        .await
+        .unwrap();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    assert!(
+        cohorts::list(&f.pool, &indexes, f.project).await.unwrap()[0].count > before,
+        "the count is live"
+    );
+
+    cohorts::delete(&f.pool, f.project, listed[0].cohort.id, "fiona")
+        .await
+        .unwrap();
+    assert!(cohorts::list(&f.pool, &indexes, f.project)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -18,7 +18,7 @@ test("a fellow imports a file through the page, then finds and opens its report"
 
   const stamp = Date.now();
   const lines = [
-    report(`E2E-${stamp}-1`, "FINDINGS: Zebra stripe artifact over the left hemithorax. No pneumothorax."),
+    report(`E2E-${stamp}-1`, `FINDINGS: Zebra stripe artifact z${stamp} over the left hemithorax. No pneumothorax.`),
     report(`E2E-${stamp}-2`, "FINDINGS: Clear lungs. IMPRESSION: No acute process."),
   ];
   await page.getByLabel("File").setInputFiles({ name: "export.jsonl", mimeType: "application/json", buffer: Buffer.from(lines.join("\n") + "\n") });
@@ -26,7 +26,7 @@ test("a fellow imports a file through the page, then finds and opens its report"
   await expect(page.getByRole("status")).toContainText("Imported: 2 new, 0 updated, 0 unchanged");
 
   await page.getByRole("link", { name: "Search the reports" }).click();
-  await page.getByRole("searchbox").fill('"zebra stripe artifact"');
+  await page.getByRole("searchbox").fill(`"zebra stripe artifact z${stamp}"`);
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByTestId("result-count")).toContainText("1 report matches");
   await page.locator(".result-title").first().click();

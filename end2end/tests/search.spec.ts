@@ -45,3 +45,25 @@ test("filters narrow the results, and a search with no match says what to try", 
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByRole("heading", { name: "No report matches" })).toBeVisible();
 });
+
+test("a fellow saves a search as a cohort and finds it, counted, on the project page", async ({ page }) => {
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Search reports" }).click();
+  await page.getByRole("searchbox").fill('"pleural effusion"');
+  await page.getByLabel("Modalities").fill("CR, DX");
+  await page.getByRole("button", { name: "Search" }).click();
+  const count = (await page.getByTestId("result-count").innerText()).split(" ")[0];
+
+  const name = `Effusions ${Date.now()}`;
+  await page.getByLabel("Cohort name").fill(name);
+  await page.getByRole("button", { name: "Save cohort" }).click();
+  await expect(page.getByText("Cohort saved")).toBeVisible();
+
+  await page.getByRole("link", { name: "Project", exact: true }).click();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row.getByRole("cell").nth(1)).toHaveText(count);
+  await row.getByRole("link", { name }).click();
+  await expect(page.getByRole("searchbox")).toHaveValue('"pleural effusion"');
+  await expect(page.getByTestId("result-count")).toContainText(`${count} reports match`);
+});

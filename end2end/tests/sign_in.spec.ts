@@ -29,11 +29,13 @@ test("the demo fellow signs in, sees the demo project with its reports, and sign
   await signIn(page, "fellow");
   const card = page.getByRole("listitem").filter({ hasText: DEMO_PROJECT });
   await expect(card).toContainText("fellow");
-  await expect(card).toContainText("400 reports");
+  // 400 demo reports, and any a browser test imported before this one.
+  const reports = (await card.innerText()).match(/([\d,]+) reports/)?.[1];
+  expect(Number(reports?.replace(/,/g, ""))).toBeGreaterThanOrEqual(400);
 
   await card.getByRole("link", { name: DEMO_PROJECT }).click();
   await expect(page.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
-  await expect(page.getByTestId("report-count")).toHaveText("400");
+  await expect(page.getByTestId("report-count")).toHaveText(reports!);
   await expect(page.getByText("DEMO-2026-001")).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out" }).click();

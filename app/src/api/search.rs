@@ -70,7 +70,8 @@ pub const PAGE_SIZE: usize = 20;
 
 #[cfg(feature = "ssr")]
 impl SearchForm {
-    fn filter(&self) -> sieve_core::search::Filter {
+    /// The search as the domain's filter.
+    pub fn filter(&self) -> sieve_core::search::Filter {
         let list = |text: &str| {
             text.split(',')
                 .map(str::trim)

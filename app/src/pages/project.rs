@@ -47,6 +47,7 @@ pub fn ProjectPage() -> impl IntoView {
                             })}
                         </p>
                     })}
+                    <Cohorts project=project.id />
                     }
                     .into_any()
                 }
@@ -84,5 +85,53 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(-4200), "-4,200");
+    }
+}
+
+/// The project's cohorts with their live counts, each opening its search.
+#[component]
+fn Cohorts(project: i64) -> impl IntoView {
+    use crate::api::cohorts::{cohorts, DeleteCohort};
+    use crate::pages::search::query_string;
+    let delete = ServerAction::<DeleteCohort>::new();
+    let list = Resource::new(move || delete.version().get(), move |_| cohorts(project));
+    let rows = move || {
+        Suspend::new(async move {
+            match list.await {
+                Ok(rows) if rows.is_empty() => view! { <p class="muted">"No cohorts yet: save a search as a cohort from the search page."</p> }.into_any(),
+                Ok(rows) => view! {
+                    <table>
+                        <thead><tr><th>"Cohort"</th><th class="number">"Studies"</th><th></th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|row| {
+                                let href = format!("/projects/{project}/search{}", query_string(&row.form, &[]));
+                                let label = format!("Delete cohort {}", row.name);
+                                view! {
+                                    <tr>
+                                        <td><a href=href>{row.name}</a></td>
+                                        <td class="number">{thousands(row.count as i64)}</td>
+                                        <td>
+                                            <ActionForm action=delete>
+                                                <input type="hidden" name="project" value=project.to_string() />
+                                                <input type="hidden" name="id" value=row.id.to_string() />
+                                                <button type="submit" class="button-quiet button-danger" aria-label=label>"Delete"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        <section aria-labelledby="cohorts-title">
+            <h2 id="cohorts-title">"Cohorts"</h2>
+            <Suspense fallback=|| ()>{rows}</Suspense>
+        </section>
     }
 }

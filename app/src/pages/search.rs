@@ -8,6 +8,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 
+use crate::api::cohorts::SaveCohort;
 use crate::api::search::{search_reports, Fragment, ResultRow, SearchForm, SearchResults};
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
@@ -120,6 +121,43 @@ pub fn SearchPage() -> impl IntoView {
             </div>
         </Form>
         <Suspense fallback=|| view! { <p class="muted">"Searching…"</p> }>{content}</Suspense>
+        <SaveAsCohort project=Signal::derive(project) form=Signal::derive(form) />
+    }
+}
+
+/// Saves the search as a named cohort of the project (fellows).
+#[component]
+fn SaveAsCohort(project: Signal<i64>, form: Signal<SearchForm>) -> impl IntoView {
+    let save = ServerAction::<SaveCohort>::new();
+    let name = RwSignal::new(String::new());
+    let outcome = move || {
+        match save.value().get() {
+        Some(Ok(_)) => Some(view! { <p class="notice" role="status">"Cohort saved: it is listed on the project's page with its live count."</p> }.into_any()),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    }
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        save.dispatch(SaveCohort {
+            project: project.get_untracked(),
+            name: name.get_untracked(),
+            form: form.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="cohort-title">
+            <h2 id="cohort-title">"Save this search as a cohort"</h2>
+            <form on:submit=submit class="form-row inline-form">
+                <div class="field">
+                    <label for="cohort-name">"Cohort name"</label>
+                    <input id="cohort-name" required maxlength="100" placeholder="e.g. Chest radiographs 2018–2022"
+                        prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event)) />
+                </div>
+                <button type="submit" class="button-quiet">"Save cohort"</button>
+            </form>
+            {outcome}
+        </section>
     }
 }
 

@@ -1,0 +1,161 @@
+//! Cohorts: saved, named filters over a project's studies (dates, exam codes, modalities, body
+//! parts and a full-text query), shown with their live count. Questions and rules apply to a cohort.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::audit::{self, Action, NewEvent};
+use crate::error::is_unique_violation;
+use crate::search::{Filter, Indexes};
+use crate::{Error, Result};
+
+/// A saved cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cohort {
+    pub id: i64,
+    pub name: String,
+    pub filter: Filter,
+    pub created_by: Option<String>,
+}
+
+/// A cohort with how many studies it holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CohortCount {
+    pub cohort: Cohort,
+    pub count: usize,
+}
+
+fn join(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Saves a filter under a name (unique in the project). The filter is checked against the index
+/// first, so a cohort whose query does not parse is never saved.
+pub async fn save(
+    pool: &SqlitePool,
+    indexes: &Indexes,
+    project_id: i64,
+    name: &str,
+    filter: &Filter,
+    actor: &str,
+) -> Result<Cohort> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(Error::Invalid(
+            "name: give the cohort a name of 1 to 100 characters".into(),
+        ));
+    }
+    indexes.get(project_id)?.count(filter)?;
+    let (exam_codes, modalities, body_parts) = (
+        join(&filter.exam_codes),
+        join(&filter.modalities),
+        join(&filter.body_parts),
+    );
+    let mut transaction = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO cohorts (project_id, name, query, date_from, date_to, exam_codes, modalities, body_parts, created_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS "id!""#,
+        project_id,
+        name,
+        filter.text,
+        filter.date_from,
+        filter.date_to,
+        exam_codes,
+        modalities,
+        body_parts,
+        actor
+    )
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(|error| match is_unique_violation(&error) {
+        true => Error::AlreadyExists(format!("cohort {name:?}")),
+        false => error.into(),
+    })?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(project_id),
+        object: Some(format!("cohort:{name}")),
+        detail: Some(format!("{filter:?}")),
+    };
+    audit::record(&mut *transaction, Action::CohortSaved, event).await?;
+    transaction.commit().await?;
+    Ok(Cohort {
+        id,
+        name: name.to_string(),
+        filter: filter.clone(),
+        created_by: Some(actor.to_string()),
+    })
+}
+
+/// Returns a project's cohorts by name, each with its live count.
+pub async fn list(
+    pool: &SqlitePool,
+    indexes: &Indexes,
+    project_id: i64,
+) -> Result<Vec<CohortCount>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", name, query, date_from, date_to, exam_codes, modalities, body_parts, created_by
+           FROM cohorts WHERE project_id = ? ORDER BY name"#,
+        project_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let index = indexes.get(project_id)?;
+    rows.into_iter()
+        .map(|row| {
+            let filter = Filter {
+                text: row.query,
+                date_from: row.date_from,
+                date_to: row.date_to,
+                exam_codes: split(&row.exam_codes),
+                modalities: split(&row.modalities),
+                body_parts: split(&row.body_parts),
+            };
+            let count = index.count(&filter)?;
+            Ok(CohortCount {
+                cohort: Cohort {
+                    id: row.id,
+                    name: row.name,
+                    filter,
+                    created_by: row.created_by,
+                },
+                count,
+            })
+        })
+        .collect()
+}
+
+/// Deletes one of a project's cohorts.
+pub async fn delete(pool: &SqlitePool, project_id: i64, cohort_id: i64, actor: &str) -> Result<()> {
+    let mut transaction = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "DELETE FROM cohorts WHERE id = ? AND project_id = ? RETURNING name",
+        cohort_id,
+        project_id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("cohort {cohort_id}")))?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(project_id),
+        object: Some(format!("cohort:{name}")),
+        detail: None,
+    };
+    audit::record(&mut *transaction, Action::CohortDeleted, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}

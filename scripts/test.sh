@@ -24,7 +24,8 @@ say "checking the compile-time SQL descriptions (.sqlx/)"
 bash scripts/sqlx-prepare.sh --check
 
 say "unit and integration tests (cargo test)"
-cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
+# A hung test must fail the run, not hold it until CI's limit.
+timeout 1200 cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
 
 build_all
 

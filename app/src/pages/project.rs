@@ -47,7 +47,6 @@ pub fn ProjectPage() -> impl IntoView {
                             })}
                         </p>
                     })}
-                    <Cohorts project=project.id />
                     }
                     .into_any()
                 }
@@ -55,7 +54,12 @@ pub fn ProjectPage() -> impl IntoView {
             }
         })
     };
-    view! { <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense> }
+    // The cohorts load beside the project, not inside it: a resource created while another
+    // resolves can keep an asynchronous server render waiting.
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense>
+        {move || id().map(|project| view! { <Cohorts project /> })}
+    }
 }
 
 /// Formats a count with thousands separators (12,345), as people read counts.
@@ -98,8 +102,13 @@ fn Cohorts(project: i64) -> impl IntoView {
     let rows = move || {
         Suspend::new(async move {
             match list.await {
-                Ok(rows) if rows.is_empty() => view! { <p class="muted">"No cohorts yet: save a search as a cohort from the search page."</p> }.into_any(),
+                Ok(rows) if rows.is_empty() => view! {
+                    <h2 id="cohorts-title">"Cohorts"</h2>
+                    <p class="muted">"No cohorts yet: save a search as a cohort from the search page."</p>
+                }
+                .into_any(),
                 Ok(rows) => view! {
+                    <h2 id="cohorts-title">"Cohorts"</h2>
                     <table>
                         <thead><tr><th>"Cohort"</th><th class="number">"Studies"</th><th></th></tr></thead>
                         <tbody>
@@ -124,13 +133,13 @@ fn Cohorts(project: i64) -> impl IntoView {
                     </table>
                 }
                 .into_any(),
-                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                // The project itself already says why it cannot be shown.
+                Err(_) => ().into_any(),
             }
         })
     };
     view! {
         <section aria-labelledby="cohorts-title">
-            <h2 id="cohorts-title">"Cohorts"</h2>
             <Suspense fallback=|| ()>{rows}</Suspense>
         </section>
     }

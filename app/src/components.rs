@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod audit_table;
 pub mod error_box;
 pub mod keyboard;
 pub mod layout;

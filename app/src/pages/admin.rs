@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::admin::{admin_overview, SiteOverview};
 use crate::api::memberships::CreateProject;
 use crate::api::users::{CreateUser, DisableUser, NewPassword, ResetPassword};
+use crate::components::audit_table::AuditEvents;
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::pages::project::thousands;
@@ -142,17 +143,6 @@ fn Overview(
             .and_then(Result::err)
             .map(|error| view! { <ErrorBox error /> })
     };
-    let events = overview.recent_events.into_iter().map(|event| {
-        view! {
-            <tr>
-                <td class="nowrap">{event.at}</td>
-                <td>{event.actor}</td>
-                <td><code>{event.action}</code></td>
-                <td>{event.object}</td>
-                <td>{event.detail}</td>
-            </tr>
-        }
-    });
     view! {
         <section aria-labelledby="users-title">
             <h2 id="users-title">"Users"</h2>
@@ -195,10 +185,7 @@ fn Overview(
         <section aria-labelledby="audit-title">
             <h2 id="audit-title">"Latest audit events"</h2>
             <p><a href="/admin/audit">"Search the whole audit log"</a></p>
-            <table>
-                <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
-                <tbody>{events.collect_view()}</tbody>
-            </table>
+            <AuditEvents rows=overview.recent_events />
         </section>
     }
 }

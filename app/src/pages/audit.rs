@@ -6,6 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::admin::{audit_events, AuditLogPage};
+use crate::components::audit_table::AuditEvents;
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
@@ -69,23 +70,9 @@ fn AuditTable(page: AuditLogPage) -> impl IntoView {
     let previous = (page.page > 0).then(|| view! { <a href=link_to(page.page - 1)>"← Newer"</a> });
     let next = (page.page + 1 < page.pages)
         .then(|| view! { <a href=link_to(page.page + 1)>"Older →"</a> });
-    let rows = page.rows.into_iter().map(|event| {
-        view! {
-            <tr>
-                <td class="nowrap">{event.at}</td>
-                <td>{event.actor}</td>
-                <td><code>{event.action}</code></td>
-                <td>{event.object}</td>
-                <td>{event.detail}</td>
-            </tr>
-        }
-    });
     view! {
         <p class="muted" role="status">{thousands(page.total)} " events · page " {page.page + 1} " of " {page.pages.max(1)}</p>
-        <table>
-            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
-            <tbody>{rows.collect_view()}</tbody>
-        </table>
+        <AuditEvents rows=page.rows />
         <nav class="pager" aria-label="Pages">{previous} {next}</nav>
     }
 }

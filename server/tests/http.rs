@@ -475,3 +475,28 @@ async fn refusals_and_views_are_audited() {
     assert!(has("fiona", "project_viewed"), "{events:?}");
     assert!(has("fiona", "sign_in"), "{events:?}");
 }
+
+#[tokio::test]
+async fn an_upload_with_the_session_cookie_from_another_site_is_refused() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let cookie = signed_in(&app, "fiona").await;
+    let forged = Request::post(format!(
+        "/api/v1/projects/{}/imports?filename=x.jsonl",
+        install.project_id
+    ))
+    .header(header::HOST, "localhost")
+    .header(header::ORIGIN, "https://evil.example")
+    .header(header::COOKIE, &cookie)
+    .body(Body::from("{}"))
+    .unwrap();
+    let (status, _, _) = send(&app, forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let anonymous = Request::post(format!(
+        "/api/v1/projects/{}/imports?filename=x.jsonl",
+        install.project_id
+    ))
+    .body(Body::from("{}"))
+    .unwrap();
+    assert_eq!(send(&app, anonymous).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -57,7 +57,7 @@ pub struct Rejection {
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
     responses(
         (status = 200, body = ImportSummary),
-        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 400, description = "A malformed parameter, or a file the import cannot read", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Only fellows import, while the protocol is in force", body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -80,7 +80,8 @@ pub async fn import_reports(
             .as_deref()
             .filter(|f| !f.is_empty())
             .map(str::parse)
-            .transpose()?,
+            .transpose()
+            .map_err(|error: sieve_core::Error| ApiError::BadRequest(error.to_string()))?,
         skip_invalid: query.skip_invalid.unwrap_or(false),
         mapping: Default::default(),
     };
@@ -125,6 +126,12 @@ pub async fn import_reports(
                 }),
             )
                 .into_response());
+        }
+        // A file the import cannot read (unknown format, unreadable header) is a bad request.
+        Err(sieve_core::Error::Invalid(message)) => {
+            return Err(ApiError::BadRequest(
+                message.replace(&path.display().to_string(), &name),
+            ));
         }
         Err(error) => return Err(error.into()),
     };

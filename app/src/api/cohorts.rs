@@ -39,6 +39,7 @@ pub async fn cohorts(project: i64) -> Result<Vec<CohortRow>, AppError> {
                             to: filter.date_to.unwrap_or_default(),
                             exam: filter.exam_codes.join(", "),
                             modality: filter.modalities.join(", "),
+                            body_part: filter.body_parts.join(", "),
                         },
                     }
                 })

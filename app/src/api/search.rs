@@ -7,12 +7,14 @@ use crate::error::AppError;
 
 /// What the search form asks: the query and the filters, as typed (lists comma-separated).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SearchForm {
     pub q: String,
     pub from: String,
     pub to: String,
     pub exam: String,
     pub modality: String,
+    pub body_part: String,
 }
 
 /// A piece of report text, highlighted where the query matched.
@@ -86,7 +88,7 @@ impl SearchForm {
             date_to: day(&self.to),
             exam_codes: list(&self.exam),
             modalities: list(&self.modality),
-            body_parts: Vec::new(),
+            body_parts: list(&self.body_part),
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn form_from(query: &ParamsMap) -> SearchForm {
         to: get("to"),
         exam: get("exam"),
         modality: get("modality"),
+        body_part: get("body_part"),
     }
 }
 
@@ -34,6 +35,7 @@ pub fn query_string(form: &SearchForm, extra: &[(&'static str, String)]) -> Stri
         ("to", &form.to),
         ("exam", &form.exam),
         ("modality", &form.modality),
+        ("body_part", &form.body_part),
     ] {
         if !value.is_empty() {
             params.insert(name, value.clone());
@@ -118,6 +120,7 @@ pub fn SearchPage() -> impl IntoView {
                 <div class="field"><label for="to">"to"</label><input id="to" name="to" type="date" value=move || form().to /></div>
                 <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" value=move || form().exam placeholder="e.g. XRCHEST2V, CTHEADWO" /></div>
                 <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" value=move || form().modality placeholder="e.g. CR, CT" /></div>
+                <div class="field"><label for="body_part">"Body parts"</label><input id="body_part" name="body_part" value=move || form().body_part placeholder="e.g. CHEST" /></div>
             </div>
         </Form>
         <Suspense fallback=|| view! { <p class="muted">"Searching…"</p> }>{content}</Suspense>

@@ -31,6 +31,8 @@ pub struct StudiesQuery {
     pub exam_code: Option<String>,
     /// Modalities, comma-separated.
     pub modality: Option<String>,
+    /// Body parts, comma-separated.
+    pub body_part: Option<String>,
     /// Page number, from 0.
     #[param(minimum = 0, maximum = 100000)]
     pub page: Option<u32>,
@@ -113,7 +115,7 @@ pub async fn list_studies(
         date_to: query.to.clone().filter(|d| !d.is_empty()),
         exam_codes: list(&query.exam_code),
         modalities: list(&query.modality),
-        body_parts: Vec::new(),
+        body_parts: list(&query.body_part),
     };
     let page = query.page.unwrap_or(0);
     if page > MAX_PAGE {

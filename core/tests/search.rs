@@ -117,7 +117,10 @@ async fn filters_narrow_by_exam_and_date() {
         .filter(|r| r.study_date.as_str() >= "2020-01-01" && r.study_date.as_str() <= "2021-12-31")
         .count();
     assert_eq!(index.count(&recent).unwrap(), expected);
-    let heads = Filter { body_parts: vec!["head".into()], ..Filter::default() };
+    let heads = Filter {
+        body_parts: vec!["head".into()],
+        ..Filter::default()
+    };
     let expected = f.reports.iter().filter(|r| r.body_part == "HEAD").count();
     assert_eq!(index.count(&heads).unwrap(), expected);
     let bad = Filter {

@@ -213,49 +213,24 @@ impl ProjectIndex {
             .map_err(index_error)
     }
 
-    /// Cuts the text into fragments, the words `filter.text` matched highlighted; `max_chars`
-    /// bounds a snippet's length (`None`: the whole text).
-    pub fn highlight(
-        &self,
-        filter: &Filter,
-        text: &str,
-        max_chars: Option<usize>,
-    ) -> Result<Vec<Fragment>> {
-        let Some(query) = self.text_query(&filter.text)? else {
-            let end = max_chars.map_or(text.len(), |max| floor_char_boundary(text, max));
-            return Ok(vec![Fragment {
-                text: text[..end].to_string(),
-                highlighted: false,
-            }]);
-        };
-        let searcher = self.reader.searcher();
-        let mut generator =
-            SnippetGenerator::create(&searcher, &*query, self.fields.text).map_err(index_error)?;
-        generator.set_max_num_chars(max_chars.unwrap_or(text.len().max(1)));
-        let snippet = generator.snippet(text);
-        let (fragment, source) = match max_chars {
-            Some(_) if !snippet.fragment().is_empty() => (
-                snippet.fragment().to_string(),
-                snippet.highlighted().to_vec(),
-            ),
-            // No match inside the text (e.g. a filter-only search): show its beginning.
-            Some(max) => (
-                text[..floor_char_boundary(text, max)].to_string(),
-                Vec::new(),
-            ),
-            // The whole text: the snippet spans first to last word, so its ranges are moved back
-            // into the full text, punctuation and trailing lines included.
-            None => {
-                let offset = text.find(snippet.fragment()).unwrap_or(0);
-                let ranges = snippet
-                    .highlighted()
-                    .iter()
-                    .map(|range| range.start + offset..range.end + offset)
-                    .collect();
-                (text.to_string(), ranges)
+    /// Returns what cuts texts into fragments with the words of `filter.text` highlighted, built
+    /// once for a page of results (parsing the query and weighing its terms is not free).
+    /// `max_chars` bounds a snippet's length; `None` keeps the whole text.
+    pub fn highlighter(&self, filter: &Filter, max_chars: Option<usize>) -> Result<Highlighter> {
+        let generator = match self.text_query(&filter.text)? {
+            None => None,
+            Some(query) => {
+                let searcher = self.reader.searcher();
+                let mut generator = SnippetGenerator::create(&searcher, &*query, self.fields.text)
+                    .map_err(index_error)?;
+                generator.set_max_num_chars(max_chars.unwrap_or(usize::MAX));
+                Some(generator)
             }
         };
-        Ok(fragments(&fragment, &source))
+        Ok(Highlighter {
+            generator,
+            max_chars,
+        })
     }
 
     fn text_query(&self, text: &str) -> Result<Option<Box<dyn Query>>> {
@@ -363,6 +338,44 @@ fn fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment
 
 fn index_error(error: tantivy::TantivyError) -> Error {
     Error::Internal(format!("search index: {error}"))
+}
+
+/// Highlights the words a search matched (see `ProjectIndex::highlighter`).
+pub struct Highlighter {
+    /// `None` when the search has no words (a filter-only search).
+    generator: Option<SnippetGenerator>,
+    max_chars: Option<usize>,
+}
+
+impl Highlighter {
+    /// Cuts a text into fragments, the matched words highlighted.
+    pub fn fragments(&self, text: &str) -> Vec<Fragment> {
+        let beginning = |max: usize| {
+            vec![Fragment {
+                text: text[..floor_char_boundary(text, max)].to_string(),
+                highlighted: false,
+            }]
+        };
+        let Some(generator) = &self.generator else {
+            return beginning(self.max_chars.unwrap_or(text.len()));
+        };
+        let snippet = generator.snippet(text);
+        match self.max_chars {
+            Some(max) if snippet.fragment().is_empty() => beginning(max),
+            Some(_) => fragments(snippet.fragment(), snippet.highlighted()),
+            // The whole text: the snippet spans first to last word, so its ranges are moved back
+            // into the full text, punctuation and trailing lines included.
+            None => {
+                let offset = text.find(snippet.fragment()).unwrap_or(0);
+                let ranges: Vec<_> = snippet
+                    .highlighted()
+                    .iter()
+                    .map(|range| range.start + offset..range.end + offset)
+                    .collect();
+                fragments(text, &ranges)
+            }
+        }
+    }
 }
 
 /// The indexes of an install, opened on first use and kept open (one writer each).
@@ -628,11 +641,14 @@ pub async fn search_reports(
             .map_err(join_error)??
     };
     let reports = crate::reports::find_many(pool, project_id, &hits.report_ids).await?;
-    let mut results = Vec::with_capacity(reports.len());
-    for report in reports {
-        let fragments = index.highlight(filter, &report.report_text, Some(SNIPPET_CHARS))?;
-        results.push((report, fragments));
-    }
+    let highlighter = index.highlighter(filter, Some(SNIPPET_CHARS))?;
+    let results: Vec<_> = reports
+        .into_iter()
+        .map(|report| {
+            let fragments = highlighter.fragments(&report.report_text);
+            (report, fragments)
+        })
+        .collect();
     let event = crate::audit::NewEvent {
         actor: Some(actor),
         project_id: Some(project_id),
@@ -663,7 +679,8 @@ pub async fn view_report(
     let report = crate::reports::find(pool, project_id, report_id).await?;
     let fragments = indexes
         .get(project_id)?
-        .highlight(filter, &report.report_text, None)?;
+        .highlighter(filter, None)?
+        .fragments(&report.report_text);
     let event = crate::audit::NewEvent {
         actor: Some(actor),
         project_id: Some(project_id),

@@ -145,8 +145,9 @@ async fn snippets_highlight_the_matched_words() {
         .await
         .unwrap();
     let fragments = index
-        .highlight(&filter, &report.report_text, Some(200))
-        .unwrap();
+        .highlighter(&filter, Some(200))
+        .unwrap()
+        .fragments(&report.report_text);
     let highlighted: Vec<_> = fragments
         .iter()
         .filter(|f| f.highlighted)
@@ -156,10 +157,24 @@ async fn snippets_highlight_the_matched_words() {
         !highlighted.is_empty() && highlighted.iter().all(|word| word == "pneumothorax"),
         "{fragments:?}"
     );
-    let whole = index.highlight(&filter, &report.report_text, None).unwrap();
+    let whole = index
+        .highlighter(&filter, None)
+        .unwrap()
+        .fragments(&report.report_text);
     assert_eq!(
         whole.iter().map(|f| f.text.as_str()).collect::<String>(),
         report.report_text
+    );
+    // A search without words (filters only) shows the text's beginning, unmarked.
+    let plain = index
+        .highlighter(&Filter::default(), Some(40))
+        .unwrap()
+        .fragments(&report.report_text);
+    assert_eq!(plain.len(), 1);
+    assert!(
+        !plain[0].highlighted
+            && report.report_text.starts_with(&plain[0].text)
+            && plain[0].text.len() <= 40
     );
 }
 

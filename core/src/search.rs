@@ -80,6 +80,14 @@ pub struct Hits {
     pub report_ids: Vec<i64>,
 }
 
+/// A result's place among the others: how many there are, and the reports before and after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Neighbours {
+    pub total: usize,
+    pub previous: Option<i64>,
+    pub next: Option<i64>,
+}
+
 /// A piece of report text, highlighted where it matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Fragment {
@@ -202,6 +210,21 @@ impl ProjectIndex {
             }
         }
         Ok(Hits { total, report_ids })
+    }
+
+    /// Returns how many reports match `filter` and the reports just before and after `position`
+    /// in its results, with one search.
+    pub fn neighbours(&self, filter: &Filter, position: usize) -> Result<Neighbours> {
+        let hits = self.search(filter, position.saturating_sub(1), 3)?;
+        let (previous, next_at) = match position {
+            0 => (None, 1),
+            _ => (hits.report_ids.first().copied(), 2),
+        };
+        Ok(Neighbours {
+            total: hits.total,
+            previous,
+            next: hits.report_ids.get(next_at).copied(),
+        })
     }
 
     /// Returns how many reports match `filter`.

@@ -389,3 +389,25 @@ async fn a_cohort_keeps_its_filter_and_shows_a_live_count() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_result_knows_its_neighbours() {
+    let f = fixture(30).await;
+    let indexes = f.indexes();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    let index = indexes.get(f.project).unwrap();
+    let filter = text("pneumothorax");
+    let all = index.search(&filter, 0, 100).unwrap().report_ids;
+    let first = index.neighbours(&filter, 0).unwrap();
+    assert_eq!(
+        (first.total, first.previous, first.next),
+        (all.len(), None, Some(all[1]))
+    );
+    let second = index.neighbours(&filter, 1).unwrap();
+    assert_eq!((second.previous, second.next), (Some(all[0]), Some(all[2])));
+    let last = index.neighbours(&filter, all.len() - 1).unwrap();
+    assert_eq!((last.previous, last.next), (Some(all[all.len() - 2]), None));
+}

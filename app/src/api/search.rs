@@ -176,24 +176,19 @@ pub async fn open_report(
                 &user.name,
             )
             .await?;
-            let index = state.indexes.get(project)?;
-            let neighbour = |at: usize| {
-                index
-                    .search(&filter, at, 1)
-                    .ok()
-                    .and_then(|hits| hits.report_ids.first().map(|id| (*id, at)))
-            };
-            let total = match position {
-                Some(_) => Some(index.count(&filter)?),
+            let around = match position {
+                Some(at) => Some(state.indexes.get(project)?.neighbours(&filter, at)?),
                 None => None,
             };
-            let previous = position
-                .filter(|at| *at > 0)
-                .and_then(|at| neighbour(at - 1));
-            let next = position
-                .zip(total)
-                .filter(|(at, total)| at + 1 < *total)
-                .and_then(|(at, _)| neighbour(at + 1));
+            let total = around.as_ref().map(|around| around.total);
+            let previous = around
+                .as_ref()
+                .and_then(|around| around.previous)
+                .zip(position.map(|at| at.saturating_sub(1)));
+            let next = around
+                .as_ref()
+                .and_then(|around| around.next)
+                .zip(position.map(|at| at + 1));
             Ok(ReportView {
                 project_name: membership.project.name,
                 report_id: found.id,

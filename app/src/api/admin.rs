@@ -151,7 +151,6 @@ pub struct ProjectAdmin {
     pub irb_protocol: String,
     pub irb_expires_on: Option<String>,
     pub closed: bool,
-    pub member_count: i64,
     pub report_count: i64,
     pub members: Vec<crate::api::memberships::MemberRow>,
     /// Every user's name, for the add-member form.
@@ -164,9 +163,8 @@ pub async fn admin_project(id: i64) -> Result<ProjectAdmin, AppError> {
     crate::ssr::respond(
         async {
             let (state, _) = crate::ssr::require_admin().await?;
-            let overview = sieve_core::projects::overview(&state.pool).await?;
-            let found = overview.into_iter().find(|p| p.project.id == id);
-            let found = found.ok_or_else(|| AppError::NotFound("Project".into()))?;
+            let project = sieve_core::projects::find(&state.pool, id).await?;
+            let report_count = sieve_core::reports::count(&state.pool, id).await?;
             let members = sieve_core::projects::members(&state.pool, id).await?;
             let all_users = sieve_core::auth::list_users(&state.pool).await?;
             Ok(ProjectAdmin {
@@ -184,12 +182,11 @@ pub async fn admin_project(id: i64) -> Result<ProjectAdmin, AppError> {
                     .map(|u| u.name)
                     .collect(),
                 id,
-                closed: found.project.is_closed(),
-                name: found.project.name,
-                irb_protocol: found.project.irb_protocol,
-                irb_expires_on: found.project.irb_expires_on,
-                member_count: found.member_count,
-                report_count: found.report_count,
+                closed: project.is_closed(),
+                name: project.name,
+                irb_protocol: project.irb_protocol,
+                irb_expires_on: project.irb_expires_on,
+                report_count,
             })
         }
         .await,

@@ -123,6 +123,7 @@ fn Members(
     remove: ServerAction<RemoveMember>,
 ) -> impl IntoView {
     let id = project.id.to_string();
+    let member_count = project.members.len() as i64;
     let rows = project.members.into_iter().map(|member| {
         let label = format!("Remove {}", member.user);
         let id = id.clone();
@@ -156,7 +157,7 @@ fn Members(
         <h1>{project.name.clone()}</h1>
         <dl class="facts">
             <div><dt>"IRB protocol"</dt><dd>{project.irb_protocol}</dd></div>
-            <div><dt>"Members"</dt><dd>{thousands(project.member_count)}</dd></div>
+            <div><dt>"Members"</dt><dd>{thousands(member_count)}</dd></div>
             <div><dt>"Reports"</dt><dd>{thousands(project.report_count)}</dd></div>
             <div><dt>"Status"</dt><dd>{if project.closed { "closed" } else { "open" }}</dd></div>
         </dl>

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::error::is_unique_violation;
-use crate::search::{Filter, Indexes};
+use crate::search::{Filter, Indexes, TypedFilter};
 use crate::{Error, Result};
 
 /// A saved cohort.
@@ -32,14 +32,6 @@ fn join(values: &[String]) -> String {
         .filter(|value| !value.is_empty())
         .collect::<Vec<_>>()
         .join(",")
-}
-
-fn split(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Saves a filter under a name (unique in the project). The filter is checked against the index
@@ -116,14 +108,15 @@ pub async fn list(
     let index = indexes.get(project_id)?;
     rows.into_iter()
         .map(|row| {
-            let filter = Filter {
-                text: row.query,
-                date_from: row.date_from,
-                date_to: row.date_to,
-                exam_codes: split(&row.exam_codes),
-                modalities: split(&row.modalities),
-                body_parts: split(&row.body_parts),
-            };
+            let filter: Filter = TypedFilter {
+                text: &row.query,
+                date_from: row.date_from.as_deref().unwrap_or_default(),
+                date_to: row.date_to.as_deref().unwrap_or_default(),
+                exam_codes: &row.exam_codes,
+                modalities: &row.modalities,
+                body_parts: &row.body_parts,
+            }
+            .into();
             let count = index.count(&filter)?;
             Ok(CohortCount {
                 cohort: Cohort {

@@ -73,6 +73,38 @@ pub struct Filter {
     pub body_parts: Vec<String>,
 }
 
+/// A filter as a person types it: lists comma-separated, an empty field meaning "any".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypedFilter<'a> {
+    pub text: &'a str,
+    pub date_from: &'a str,
+    pub date_to: &'a str,
+    pub exam_codes: &'a str,
+    pub modalities: &'a str,
+    pub body_parts: &'a str,
+}
+
+impl From<TypedFilter<'_>> for Filter {
+    fn from(typed: TypedFilter<'_>) -> Filter {
+        let list = |text: &str| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let day = |text: &str| Some(text.trim().to_string()).filter(|day| !day.is_empty());
+        Filter {
+            text: typed.text.to_string(),
+            date_from: day(typed.date_from),
+            date_to: day(typed.date_to),
+            exam_codes: list(typed.exam_codes),
+            modalities: list(typed.modalities),
+            body_parts: list(typed.body_parts),
+        }
+    }
+}
+
 /// One page of matching reports, best first, and how many match in all.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hits {

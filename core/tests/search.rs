@@ -411,3 +411,19 @@ async fn a_result_knows_its_neighbours() {
     let last = index.neighbours(&filter, all.len() - 1).unwrap();
     assert_eq!((last.previous, last.next), (Some(all[all.len() - 2]), None));
 }
+
+#[test]
+fn a_typed_filter_reads_lists_and_treats_empty_fields_as_any() {
+    let typed = sieve_core::search::TypedFilter {
+        text: "effusion",
+        date_from: " ",
+        date_to: "2024-12-31",
+        exam_codes: " XRCHEST2V, ,CTHEADWO ",
+        ..Default::default()
+    };
+    let filter = Filter::from(typed);
+    assert_eq!(filter.date_from, None);
+    assert_eq!(filter.date_to.as_deref(), Some("2024-12-31"));
+    assert_eq!(filter.exam_codes, ["XRCHEST2V", "CTHEADWO"]);
+    assert!(filter.modalities.is_empty() && filter.body_parts.is_empty());
+}

@@ -74,22 +74,15 @@ pub const PAGE_SIZE: usize = 20;
 impl SearchForm {
     /// The search as the domain's filter.
     pub fn filter(&self) -> sieve_core::search::Filter {
-        let list = |text: &str| {
-            text.split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
-        let day = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-        sieve_core::search::Filter {
-            text: self.q.clone(),
-            date_from: day(&self.from),
-            date_to: day(&self.to),
-            exam_codes: list(&self.exam),
-            modalities: list(&self.modality),
-            body_parts: list(&self.body_part),
+        sieve_core::search::TypedFilter {
+            text: &self.q,
+            date_from: &self.from,
+            date_to: &self.to,
+            exam_codes: &self.exam,
+            modalities: &self.modality,
+            body_parts: &self.body_part,
         }
+        .into()
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sieve_app::ssr::AppState;
 use sieve_core::access::Capability;
 use sieve_core::reports::Report;
-use sieve_core::search::{self, Filter};
+use sieve_core::search::{self, Filter, TypedFilter};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
@@ -100,23 +100,15 @@ pub async fn list_studies(
     caller
         .authorize(&state, project_id, Capability::ReadReports)
         .await?;
-    let list = |text: &Option<String>| {
-        text.as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let filter = Filter {
-        text: query.q.clone().unwrap_or_default(),
-        date_from: query.from.clone().filter(|d| !d.is_empty()),
-        date_to: query.to.clone().filter(|d| !d.is_empty()),
-        exam_codes: list(&query.exam_code),
-        modalities: list(&query.modality),
-        body_parts: list(&query.body_part),
-    };
+    let filter: Filter = TypedFilter {
+        text: typed(&query.q),
+        date_from: typed(&query.from),
+        date_to: typed(&query.to),
+        exam_codes: typed(&query.exam_code),
+        modalities: typed(&query.modality),
+        body_parts: typed(&query.body_part),
+    }
+    .into();
     let page = query.page.unwrap_or(0);
     if page > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(
@@ -184,6 +176,11 @@ pub async fn get_study(
     .await?;
     let text = report.report_text.clone();
     Ok(Json(study(report, Some(text), None)))
+}
+
+/// A query parameter as typed, absent meaning empty.
+fn typed(field: &Option<String>) -> &str {
+    field.as_deref().unwrap_or_default()
 }
 
 /// A malformed query or date is the caller's to fix: 400.

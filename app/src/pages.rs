@@ -11,3 +11,16 @@ pub mod report;
 pub mod search;
 pub mod sign_in;
 pub mod tokens;
+
+/// Returns a reader of a whole-number parameter of the current route (`:id`, `:report`), `None`
+/// when it is not a number (such an address names nothing).
+pub fn route_number(name: &'static str) -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        use leptos::prelude::Read;
+        params
+            .read()
+            .get(name)
+            .and_then(|value| value.parse::<i64>().ok())
+    }
+}

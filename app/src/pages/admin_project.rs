@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{admin_project, CloseProject, ProjectAdmin, SetIrbExpiry};
 use crate::api::memberships::{AddMember, RemoveMember};
@@ -12,13 +11,7 @@ use crate::pages::project::thousands;
 /// Shows the project and the two lifecycle forms.
 #[component]
 pub fn AdminProjectPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
+    let id = crate::pages::route_number("id");
     let set_expiry = ServerAction::<SetIrbExpiry>::new();
     let close = ServerAction::<CloseProject>::new();
     let add = ServerAction::<AddMember>::new();

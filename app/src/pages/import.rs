@@ -4,7 +4,6 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::projects::project;
 use crate::components::error_box::ErrorBox;
@@ -34,14 +33,8 @@ enum Phase {
 /// The upload form and its outcome.
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id_param = crate::pages::route_number("id");
+    let id = move || id_param().unwrap_or(0);
     let details = Resource::new(id, project);
     let file = NodeRef::<Input>::new();
     let skip_invalid = NodeRef::<Input>::new();

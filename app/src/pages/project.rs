@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::projects::project;
 use crate::components::error_box::ErrorBox;
@@ -10,13 +9,7 @@ use crate::components::error_box::ErrorBox;
 /// Shows the project's protocol, its reports and the viewer's role.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
+    let id = crate::pages::route_number("id");
     let details = Resource::new(id, |id| async move {
         match id {
             Some(id) => project(id).await,

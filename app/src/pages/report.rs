@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::search::{open_report, ReportView};
 use crate::components::error_box::ErrorBox;
@@ -12,16 +12,10 @@ use crate::pages::search::{form_from, query_string, Highlighted};
 /// The report viewer.
 #[component]
 pub fn ReportPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let number = move |name: &str| {
-        params
-            .read()
-            .get(name)
-            .and_then(|value| value.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
-    let project = move || number("id");
+    let project_param = crate::pages::route_number("id");
+    let report_param = crate::pages::route_number("report");
+    let project = move || project_param().unwrap_or(0);
     let form = move || form_from(&query.read());
     let position = move || {
         query
@@ -30,7 +24,7 @@ pub fn ReportPage() -> impl IntoView {
             .and_then(|pos| pos.parse::<usize>().ok())
     };
     let report = Resource::new(
-        move || (project(), number("report"), form(), position()),
+        move || (project(), report_param().unwrap_or(0), form(), position()),
         |(project, report, form, position)| open_report(project, report, form, position),
     );
     let links = StoredValue::new((None::<String>, None::<String>, String::new()));

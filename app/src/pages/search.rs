@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::cohorts::SaveCohort;
@@ -62,15 +62,9 @@ pub fn Highlighted(fragments: Vec<Fragment>) -> impl IntoView {
 /// The search form and one page of results.
 #[component]
 pub fn SearchPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let project = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let project_param = crate::pages::route_number("id");
+    let project = move || project_param().unwrap_or(0);
     let form = move || form_from(&query.read());
     let page = move || {
         query

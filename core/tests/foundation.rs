@@ -266,3 +266,50 @@ async fn a_corrupt_database_file_gets_a_clear_error() {
     let error = db::open(&path).await.unwrap_err();
     assert!(error.to_string().contains("is not a database"), "{error}");
 }
+
+#[tokio::test]
+async fn an_address_trying_many_names_is_slowed_down_and_others_are_not() {
+    use sieve_core::throttle::{AddressThrottle, MAX_FAILURES};
+    let (_dir, pool) = fresh_database().await;
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
+        .await
+        .unwrap();
+    let throttle = AddressThrottle::new();
+    // A different name each time: the per-name lockout never triggers, the address one does.
+    for attempt in 0..MAX_FAILURES {
+        let name = format!("guess{attempt}");
+        let outcome = auth::sign_in_from(&pool, &throttle, &name, "password!!", "10.9.9.9", 100)
+            .await
+            .unwrap();
+        assert_eq!(outcome, SignIn::Rejected);
+    }
+    let blocked = auth::sign_in_from(
+        &pool,
+        &throttle,
+        "maria",
+        "correct horse battery",
+        "10.9.9.9",
+        101,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(blocked, SignIn::LockedOut { .. }), "{blocked:?}");
+    let elsewhere = auth::sign_in_from(
+        &pool,
+        &throttle,
+        "maria",
+        "correct horse battery",
+        "10.1.1.1",
+        101,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(elsewhere, SignIn::Accepted(_)));
+    let actions: Vec<_> = audit::recent(&pool, 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions[..2], ["sign_in", "sign_in_locked"]);
+}

@@ -84,7 +84,7 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     })
 }
 
-fn credentials_path_text(credentials: &[Credential]) -> String {
+fn credentials_text(credentials: &[Credential]) -> String {
     credentials
         .iter()
         .map(|c| format!("{} {}\n", c.user, c.password))
@@ -98,7 +98,7 @@ fn write_credentials(path: &PathBuf, credentials: &[Credential]) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path)?;
-    file.write_all(credentials_path_text(credentials).as_bytes())?;
+    file.write_all(credentials_text(credentials).as_bytes())?;
     file.sync_all()?;
     Ok(())
 }

@@ -500,3 +500,32 @@ async fn an_upload_with_the_session_cookie_from_another_site_is_refused() {
     .unwrap();
     assert_eq!(send(&app, anonymous).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn after_the_protocol_expires_members_keep_the_project_page_but_not_its_reports() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    projects::set_irb_expiry(&install.pool, install.project_id, Some("2020-12-31"), None)
+        .await
+        .unwrap();
+    let cookie = signed_in(&app, "fiona").await;
+    let (status, _, body) = send(
+        &app,
+        get(&format!("/projects/{}", install.project_id), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("expired after 2020-12-31"),
+        "the page should say why reports are gone"
+    );
+    let search = format!("/projects/{}/search?q=pneumothorax", install.project_id);
+    assert_eq!(
+        send(&app, get(&search, Some(&cookie))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let api = format!("/api/v1/projects/{}/studies", install.project_id);
+    let (status, _, body) = send(&app, get(&api, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("expired"), "{body}");
+}

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod labeling;
 pub mod projects;
 pub mod pseudonym;
 pub mod reports;

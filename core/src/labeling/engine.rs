@@ -1,0 +1,429 @@
+//! Soft labels from phrase rules, one report at a time: the engine of the offline labeler and of
+//! the server's checks of section scopes and negation (so both give the same answer).
+//!
+//! A study's soft label for a question is the label of the highest-priority enabled rule that
+//! matches it; when none does, the study is unlabeled.
+
+use serde::{Deserialize, Serialize};
+
+use super::negation::{CueSet, Cues, FoundCues, Status};
+use super::phrase::{Phrase, PhraseSet};
+use super::text::{Reading, NO_SECTION};
+
+/// What a rule does with a mention's negation status.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Negation {
+    /// Any mention counts, whatever its status (the paper's behaviour).
+    #[default]
+    Any,
+    /// Only affirmed mentions count.
+    AffirmedOnly,
+    /// Affirmed mentions give the rule's label; negated or uncertain ones the label given here
+    /// (`None`: they do not count).
+    Route {
+        negated: Option<String>,
+        uncertain: Option<String>,
+    },
+}
+
+impl Negation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Negation::Any => "any",
+            Negation::AffirmedOnly => "affirmed",
+            Negation::Route { .. } => "route",
+        }
+    }
+
+    /// The label a mention of `status` gives under this mode, for a rule labeling `label`.
+    pub fn label_for<'a>(&'a self, label: &'a str, status: Status) -> Option<&'a str> {
+        match (self, status) {
+            (_, Status::Affirmed) | (Negation::Any, _) => Some(label),
+            (Negation::AffirmedOnly, _) => None,
+            (Negation::Route { negated, .. }, Status::Negated) => negated.as_deref(),
+            (Negation::Route { uncertain, .. }, Status::Uncertain) => uncertain.as_deref(),
+        }
+    }
+
+    /// Whether matching needs to know each mention's status (and so the report's sentences).
+    pub fn reads_status(&self) -> bool {
+        *self != Negation::Any
+    }
+}
+
+/// One phrase rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Rule {
+    pub phrase: String,
+    pub label: String,
+    #[serde(default)]
+    pub negation: Negation,
+    /// Section headers the rule looks in; empty: the whole report.
+    #[serde(default)]
+    pub sections: Vec<String>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl Rule {
+    /// The labels this rule can give, its own first.
+    pub fn labels(&self) -> Vec<&str> {
+        let mut labels = vec![self.label.as_str()];
+        if let Negation::Route { negated, uncertain } = &self.negation {
+            labels.extend(negated.as_deref());
+            labels.extend(uncertain.as_deref());
+        }
+        labels
+    }
+
+    /// Whether the server must read the reports themselves to apply it (the index alone cannot).
+    pub fn needs_text(&self) -> bool {
+        self.negation.reads_status() || !self.sections.is_empty()
+    }
+}
+
+/// A question and its rules in priority order, highest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+impl Question {
+    /// Checks that every rule's labels are the question's; the error names the rule.
+    pub fn check(&self) -> Result<(), String> {
+        for (rank, rule) in self.rules.iter().enumerate() {
+            for label in rule.labels() {
+                if !self.labels.iter().any(|known| known == label) {
+                    return Err(format!(
+                        "rule {} ({:?}): unknown label {label:?} (the question's labels: {})",
+                        rank + 1,
+                        rule.phrase,
+                        self.labels.join(", ")
+                    ));
+                }
+            }
+            Phrase::parse(&rule.phrase).map_err(|error| format!("rule {}: {error}", rank + 1))?;
+        }
+        Ok(())
+    }
+}
+
+/// A project's text settings: its cue lists and section headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TextSettings {
+    pub cues: Cues,
+    pub section_headers: Vec<String>,
+}
+
+impl Default for TextSettings {
+    fn default() -> TextSettings {
+        let headers = [
+            "EXAMINATION",
+            "CLINICAL HISTORY",
+            "HISTORY",
+            "INDICATION",
+            "TECHNIQUE",
+            "COMPARISON",
+            "FINDINGS",
+            "IMPRESSION",
+            "CONCLUSION",
+        ];
+        TextSettings {
+            cues: Cues::default(),
+            section_headers: headers.iter().map(|h| h.to_string()).collect(),
+        }
+    }
+}
+
+/// The soft label one question got in one report, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome<'a> {
+    pub label: &'a str,
+    /// The rule's rank in the question's priority order (0 = highest).
+    pub rule: usize,
+    /// Byte range of the matched phrase in the report.
+    pub span: (usize, usize),
+    pub status: Status,
+}
+
+struct CompiledRule {
+    question: usize,
+    rank: usize,
+    rule: Rule,
+    /// Section header indices; empty: anywhere.
+    sections: Vec<u16>,
+}
+
+/// Rules ready to label report texts.
+pub struct Labeler {
+    questions: Vec<Question>,
+    rules: Vec<CompiledRule>,
+    phrases: PhraseSet,
+    cues: CueSet,
+    headers: Vec<String>,
+}
+
+impl Labeler {
+    /// Compiles `questions` (their enabled rules) under `settings`; the error names what is wrong.
+    pub fn new(questions: Vec<Question>, settings: &TextSettings) -> Result<Labeler, String> {
+        let cues = CueSet::new(&settings.cues)?;
+        let mut labeler = Labeler {
+            questions: Vec::new(),
+            rules: Vec::new(),
+            phrases: PhraseSet::default(),
+            cues,
+            headers: settings.section_headers.clone(),
+        };
+        for (number, question) in questions.into_iter().enumerate() {
+            question
+                .check()
+                .map_err(|error| format!("question {:?}: {error}", question.name))?;
+            for (rank, rule) in question.rules.iter().enumerate() {
+                if !rule.enabled {
+                    continue;
+                }
+                let sections = labeler.section_numbers(&rule.sections)?;
+                labeler.phrases.add(Phrase::parse(&rule.phrase)?);
+                labeler.rules.push(CompiledRule {
+                    question: number,
+                    rank,
+                    rule: rule.clone(),
+                    sections,
+                });
+            }
+            labeler.questions.push(question);
+        }
+        Ok(labeler)
+    }
+
+    fn section_numbers(&self, names: &[String]) -> Result<Vec<u16>, String> {
+        names
+            .iter()
+            .map(|name| {
+                self.headers
+                    .iter()
+                    .position(|header| header.eq_ignore_ascii_case(name.trim()))
+                    .map(|index| index as u16)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown section {name:?} (the project's sections: {})",
+                            self.headers.join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
+    }
+
+    /// Labels one report: for each question, its outcome, or `None` when no rule matches.
+    pub fn label(&self, text: &str) -> Vec<Option<Outcome<'_>>> {
+        let reading = Reading::new(text, &self.headers);
+        // Mentions of each compiled rule, in text order.
+        let mut mentions: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        self.phrases.find(&reading, |found| {
+            mentions[found.phrase].push((found.first, found.end));
+        });
+        let mut cues: Option<FoundCues> = None;
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; self.questions.len()];
+        for (compiled, mentions) in self.rules.iter().zip(&mentions) {
+            if outcomes[compiled.question].is_some() || mentions.is_empty() {
+                continue;
+            }
+            let cues = cues.get_or_insert_with(|| self.cues.find(&reading));
+            outcomes[compiled.question] = self.outcome(compiled, mentions, &reading, cues);
+        }
+        outcomes
+    }
+
+    /// The rule's outcome from its mentions: the first that counts, an affirmed one preferred.
+    fn outcome<'a>(
+        &'a self,
+        compiled: &'a CompiledRule,
+        mentions: &[(usize, usize)],
+        reading: &Reading,
+        cues: &FoundCues,
+    ) -> Option<Outcome<'a>> {
+        let in_scope = |&&(first, _): &&(usize, usize)| {
+            let section = reading.words[first].section;
+            compiled.sections.is_empty()
+                || (section != NO_SECTION && compiled.sections.contains(&section))
+        };
+        let mut best: Option<Outcome> = None;
+        for &(first, end) in mentions.iter().filter(in_scope) {
+            let status = cues.status(reading, first, end);
+            let Some(label) = compiled
+                .rule
+                .negation
+                .label_for(&compiled.rule.label, status)
+            else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|b| status > b.status) {
+                best = Some(Outcome {
+                    label,
+                    rule: compiled.rank,
+                    span: (reading.words[first].start, reading.words[end - 1].end),
+                    status,
+                });
+            }
+            if status == Status::Affirmed {
+                break;
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(phrase: &str, label: &str) -> Rule {
+        Rule {
+            phrase: phrase.into(),
+            label: label.into(),
+            negation: Negation::Any,
+            sections: vec![],
+            enabled: true,
+        }
+    }
+
+    fn question(rules: Vec<Rule>) -> Question {
+        Question {
+            name: "Pneumothorax".into(),
+            labels: vec!["present".into(), "absent".into(), "uncertain".into()],
+            rules,
+        }
+    }
+
+    fn label_of(rules: Vec<Rule>, text: &str) -> Option<(String, usize, Status)> {
+        let labeler = Labeler::new(vec![question(rules)], &TextSettings::default()).unwrap();
+        labeler.label(text)[0]
+            .as_ref()
+            .map(|o| (o.label.to_string(), o.rule, o.status))
+    }
+
+    #[test]
+    fn the_highest_priority_matching_rule_gives_the_label() {
+        let rules = vec![
+            rule("no pneumothorax", "absent"),
+            rule("pneumothorax", "present"),
+        ];
+        assert_eq!(
+            label_of(rules.clone(), "There is no pneumothorax."),
+            Some(("absent".into(), 0, Status::Affirmed))
+        );
+        assert_eq!(
+            label_of(rules.clone(), "Large pneumothorax."),
+            Some(("present".into(), 1, Status::Affirmed))
+        );
+        assert_eq!(label_of(rules, "Clear lungs."), None);
+        // Reversed, the general rule takes everything first.
+        let reversed = vec![
+            rule("pneumothorax", "present"),
+            rule("no pneumothorax", "absent"),
+        ];
+        assert_eq!(
+            label_of(reversed, "There is no pneumothorax.").map(|o| o.0),
+            Some("present".into())
+        );
+    }
+
+    #[test]
+    fn disabled_rules_do_not_match() {
+        let mut first = rule("pneumothorax", "present");
+        first.enabled = false;
+        let rules = vec![first, rule("pneumo*", "uncertain")];
+        assert_eq!(
+            label_of(rules, "pneumothorax").map(|o| (o.0, o.1)),
+            Some(("uncertain".into(), 1))
+        );
+    }
+
+    #[test]
+    fn affirmed_only_ignores_negated_and_uncertain_mentions() {
+        let mut affirmed = rule("pneumothorax", "present");
+        affirmed.negation = Negation::AffirmedOnly;
+        assert_eq!(label_of(vec![affirmed.clone()], "No pneumothorax."), None);
+        assert_eq!(
+            label_of(vec![affirmed.clone()], "Possible pneumothorax."),
+            None
+        );
+        assert_eq!(
+            label_of(vec![affirmed], "No effusion. Small pneumothorax.").map(|o| o.0),
+            Some("present".into())
+        );
+    }
+
+    #[test]
+    fn route_gives_a_label_per_status_preferring_an_affirmed_mention() {
+        let mut routed = rule("pneumothorax", "present");
+        routed.negation = Negation::Route {
+            negated: Some("absent".into()),
+            uncertain: Some("uncertain".into()),
+        };
+        let label = |text| label_of(vec![routed.clone()], text).map(|o| o.0);
+        assert_eq!(label("No pneumothorax."), Some("absent".into()));
+        assert_eq!(
+            label("Pneumothorax cannot be excluded."),
+            Some("uncertain".into())
+        );
+        assert_eq!(
+            label("No pneumothorax on the left. Right pneumothorax."),
+            Some("present".into())
+        );
+    }
+
+    #[test]
+    fn section_scope_looks_only_in_the_named_sections() {
+        let mut scoped = rule("pneumothorax", "present");
+        scoped.sections = vec!["impression".into()];
+        let text = "INDICATION: ?pneumothorax\nIMPRESSION:\nClear lungs.";
+        assert_eq!(label_of(vec![scoped.clone()], text), None);
+        let text = "INDICATION: trauma\nIMPRESSION:\nSmall pneumothorax.";
+        assert_eq!(
+            label_of(vec![scoped], text).map(|o| o.0),
+            Some("present".into())
+        );
+    }
+
+    #[test]
+    fn unknown_labels_and_sections_are_refused_by_name() {
+        let error = Labeler::new(
+            vec![question(vec![rule("pneumothorax", "maybe")])],
+            &TextSettings::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(error.contains("unknown label \"maybe\""), "{error}");
+        let mut scoped = rule("pneumothorax", "present");
+        scoped.sections = vec!["SUMMARY".into()];
+        let error = Labeler::new(vec![question(vec![scoped])], &TextSettings::default())
+            .err()
+            .unwrap();
+        assert!(error.contains("unknown section \"SUMMARY\""), "{error}");
+    }
+
+    #[test]
+    fn the_span_is_the_matched_phrase_in_the_original_text() {
+        let labeler = Labeler::new(
+            vec![question(vec![rule("pleural effusion", "present")])],
+            &TextSettings::default(),
+        )
+        .unwrap();
+        let text = "Small Pleural\nEffusion.";
+        let outcome = labeler.label(text)[0].clone().unwrap();
+        assert_eq!(&text[outcome.span.0..outcome.span.1], "Pleural\nEffusion");
+    }
+}

@@ -1,0 +1,185 @@
+//! Phrases as a fellow writes them, and finding many of them in a text at once.
+//!
+//! A phrase is a sequence of words matched contiguously within one sentence, never inside a longer
+//! word: `effusion` does not match "effusions". A trailing `*` makes the last word a prefix
+//! (`effusion*` matches both).
+
+use std::collections::HashMap;
+
+use super::text::{Reading, MAX_WORD};
+
+/// A parsed phrase: its words, lower-cased, the last one a prefix when `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phrase {
+    pub words: Vec<String>,
+    pub prefix: bool,
+}
+
+impl Phrase {
+    /// Parses a phrase as written; the error says what is wrong with it.
+    pub fn parse(written: &str) -> Result<Phrase, String> {
+        let trimmed = written.trim();
+        let (body, prefix) = match trimmed.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (trimmed, false),
+        };
+        if body.contains('*') {
+            return Err(format!("{written:?}: a wildcard * may only end a phrase"));
+        }
+        if prefix && body.ends_with(char::is_whitespace) {
+            return Err(format!(
+                "{written:?}: the wildcard * must follow a word without a space"
+            ));
+        }
+        let reading = Reading::new(body, &[]);
+        if reading.words.is_empty() {
+            return Err(format!("{written:?}: a phrase needs at least one word"));
+        }
+        if reading.words.last().is_some_and(|w| w.sentence > 0) {
+            return Err(format!(
+                "{written:?}: a phrase cannot span sentences (it matches within one)"
+            ));
+        }
+        let words: Vec<String> = (0..reading.words.len())
+            .map(|i| reading.norm(i).to_string())
+            .collect();
+        if let Some(long) = words.iter().find(|w| w.len() > MAX_WORD) {
+            return Err(format!(
+                "{written:?}: the word {:?}… is longer than {MAX_WORD} bytes",
+                &long[..20]
+            ));
+        }
+        Ok(Phrase { words, prefix })
+    }
+
+    /// Whether the phrase's words start at word `at` of `reading` (within one sentence).
+    fn matches_at(&self, reading: &Reading, at: usize) -> bool {
+        let last = self.words.len() - 1;
+        let Some(end) = reading.words.get(at + last) else {
+            return false;
+        };
+        if end.sentence != reading.words[at].sentence {
+            return false;
+        }
+        self.words.iter().enumerate().all(|(offset, word)| {
+            let found = reading.norm(at + offset);
+            match self.prefix && offset == last {
+                true => found.starts_with(word.as_str()),
+                false => found == word,
+            }
+        })
+    }
+}
+
+/// Where a phrase was found: words `first..end` of a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub phrase: usize,
+    pub first: usize,
+    pub end: usize,
+}
+
+/// Many phrases, found in one pass over a text's words.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseSet {
+    phrases: Vec<Phrase>,
+    /// Phrases by their first word, except those that are a single prefix.
+    by_first_word: HashMap<String, Vec<usize>>,
+    /// Phrases of one prefix word, which any word may match.
+    single_prefixes: Vec<usize>,
+}
+
+impl PhraseSet {
+    /// Adds a phrase and returns its number in the set.
+    pub fn add(&mut self, phrase: Phrase) -> usize {
+        let number = self.phrases.len();
+        match phrase.prefix && phrase.words.len() == 1 {
+            true => self.single_prefixes.push(number),
+            false => self
+                .by_first_word
+                .entry(phrase.words[0].clone())
+                .or_default()
+                .push(number),
+        }
+        self.phrases.push(phrase);
+        number
+    }
+
+    /// Calls `found` for every occurrence of every phrase, in text order.
+    pub fn find(&self, reading: &Reading, mut found: impl FnMut(Occurrence)) {
+        for at in 0..reading.words.len() {
+            let word = reading.norm(at);
+            let candidates = self.by_first_word.get(word).into_iter().flatten();
+            for &number in candidates.chain(&self.single_prefixes) {
+                let phrase = &self.phrases[number];
+                if phrase.matches_at(reading, at) {
+                    found(Occurrence {
+                        phrase: number,
+                        first: at,
+                        end: at + phrase.words.len(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(phrase: &str, text: &str) -> Vec<(usize, usize)> {
+        let mut set = PhraseSet::default();
+        set.add(Phrase::parse(phrase).unwrap());
+        let reading = Reading::new(text, &[]);
+        let mut spans = Vec::new();
+        set.find(&reading, |o| {
+            spans.push((reading.words[o.first].start, reading.words[o.end - 1].end))
+        });
+        spans
+    }
+
+    #[test]
+    fn a_phrase_matches_whole_words_regardless_of_case_punctuation_and_line_breaks() {
+        assert_eq!(
+            found("pleural effusion", "Small PLEURAL\n effusion."),
+            [(6, 23)]
+        );
+        assert_eq!(found("effusion", "effusions noted"), []);
+        assert_eq!(found("effusion", "pericardial-effusion"), [(12, 20)]);
+        assert_eq!(found("left sided", "left-sided"), [(0, 10)]);
+    }
+
+    #[test]
+    fn a_trailing_wildcard_matches_longer_words() {
+        assert_eq!(found("effusion*", "effusions noted"), [(0, 9)]);
+        assert_eq!(found("pleural eff*", "pleural effusions"), [(0, 17)]);
+        assert_eq!(found("pleural eff*", "pleural thickening"), []);
+    }
+
+    #[test]
+    fn numbers_keep_their_decimal_point() {
+        assert_eq!(found("3.5 cm", "a 3.5 cm nodule"), [(2, 8)]);
+        assert_eq!(found("5 cm", "a 3.5 cm nodule"), []);
+    }
+
+    #[test]
+    fn phrases_do_not_match_across_sentences() {
+        assert_eq!(found("no pneumothorax", "No. Pneumothorax"), []);
+        assert_eq!(found("no pneumothorax", "no\npneumothorax"), [(0, 15)]);
+    }
+
+    #[test]
+    fn bad_phrases_are_refused_with_the_reason() {
+        assert!(Phrase::parse("  ")
+            .unwrap_err()
+            .contains("at least one word"));
+        assert!(Phrase::parse("eff*usion").unwrap_err().contains("wildcard"));
+        assert!(Phrase::parse("no. effusion")
+            .unwrap_err()
+            .contains("span sentences"));
+        assert!(Phrase::parse("effusion *")
+            .unwrap_err()
+            .contains("wildcard"));
+    }
+}

@@ -30,6 +30,9 @@ pub enum Action {
     TokenCreated,
     TokenRevoked,
     AccessDenied,
+    QuestionCreated,
+    RulesChanged,
+    TextSettingsChanged,
 }
 
 impl Action {
@@ -57,6 +60,9 @@ impl Action {
             Action::TokenCreated => "token_created",
             Action::TokenRevoked => "token_revoked",
             Action::AccessDenied => "access_denied",
+            Action::QuestionCreated => "question_created",
+            Action::RulesChanged => "rules_changed",
+            Action::TextSettingsChanged => "text_settings_changed",
         }
     }
 }

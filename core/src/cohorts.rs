@@ -131,6 +131,27 @@ pub async fn list(
         .collect()
 }
 
+/// Returns the filter of one of a project's cohorts.
+pub async fn filter(pool: &SqlitePool, project_id: i64, cohort_id: i64) -> Result<Filter> {
+    let row = sqlx::query!(
+        "SELECT query, date_from, date_to, exam_codes, modalities, body_parts FROM cohorts WHERE id = ? AND project_id = ?",
+        cohort_id,
+        project_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("cohort {cohort_id}")))?;
+    Ok(TypedFilter {
+        text: &row.query,
+        date_from: row.date_from.as_deref().unwrap_or_default(),
+        date_to: row.date_to.as_deref().unwrap_or_default(),
+        exam_codes: &row.exam_codes,
+        modalities: &row.modalities,
+        body_parts: &row.body_parts,
+    }
+    .into())
+}
+
 /// Deletes one of a project's cohorts.
 pub async fn delete(pool: &SqlitePool, project_id: i64, cohort_id: i64, actor: &str) -> Result<()> {
     let mut transaction = pool.begin().await?;

@@ -13,8 +13,10 @@ pub mod import;
 pub mod labeling;
 pub mod projects;
 pub mod pseudonym;
+pub mod questions;
 pub mod reports;
 pub mod search;
+pub mod soft_labels;
 pub mod throttle;
 pub mod tokens;
 

@@ -313,6 +313,24 @@ pub async fn find_many(pool: &SqlitePool, project_id: i64, ids: &[i64]) -> Resul
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+/// Returns the texts of the reports with these ids (of one project), by id.
+pub async fn texts(pool: &SqlitePool, project_id: i64, ids: &[u32]) -> Result<Vec<(u32, String)>> {
+    let wanted = serde_json::to_string(ids).map_err(|error| Error::Internal(error.to_string()))?;
+    let rows = sqlx::query!(
+        r#"SELECT r.id AS "id!", r.report_text
+           FROM json_each(?) AS wanted CROSS JOIN reports r ON r.id = wanted.value
+           WHERE r.project_id = ?"#,
+        wanted,
+        project_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id as u32, row.report_text))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,14 +12,21 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use roaring::RoaringBitmap;
 use serde::Serialize;
 use sqlx::SqlitePool;
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, FAST, INDEXED, STRING, TEXT};
+use tantivy::query::{PhrasePrefixQuery, PhraseQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
+};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use crate::labeling::phrase::Phrase;
+use crate::labeling::text::{SieveTokenizer, TOKENIZER};
 use crate::projects::index_dir;
 use crate::{Error, Result};
 
@@ -51,7 +58,14 @@ fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let fields = Fields {
         report_id: builder.add_u64_field("report_id", INDEXED | FAST),
-        text: builder.add_text_field("text", TEXT),
+        text: builder.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         exam_code: builder.add_text_field("exam_code", STRING),
         modality: builder.add_text_field("modality", STRING),
         body_part: builder.add_text_field("body_part", STRING),
@@ -152,6 +166,7 @@ impl ProjectIndex {
             )),
             other => index_error(other),
         })?;
+        index.tokenizers().register(TOKENIZER, SieveTokenizer);
         index
             .set_multithread_executor(search_threads())
             .map_err(index_error)?;
@@ -268,6 +283,36 @@ impl ProjectIndex {
             .map_err(index_error)
     }
 
+    /// Returns the reports that match `filter`, as a set of report ids.
+    pub fn matching(&self, filter: &Filter) -> Result<RoaringBitmap> {
+        let query = self.query(filter)?;
+        self.collect_ids(&*query)
+    }
+
+    /// Returns the reports in which `phrase` occurs (its words in a row, within a sentence).
+    pub fn phrase_matches(&self, phrase: &Phrase) -> Result<RoaringBitmap> {
+        let term = |word: &String| Term::from_field_text(self.fields.text, word);
+        let terms: Vec<Term> = phrase.words.iter().map(term).collect();
+        let query: Box<dyn Query> = match (phrase.prefix, terms.len()) {
+            (false, 1) => Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic)),
+            (false, _) => Box::new(PhraseQuery::new(terms)),
+            (true, _) => {
+                let mut query = PhrasePrefixQuery::new(terms);
+                // Every word the prefix stands for, as the offline labeler would match it.
+                query.set_max_expansions(MAX_PREFIX_EXPANSIONS);
+                Box::new(query)
+            }
+        };
+        self.collect_ids(&*query)
+    }
+
+    fn collect_ids(&self, query: &dyn Query) -> Result<RoaringBitmap> {
+        self.reader
+            .searcher()
+            .search(query, &ReportIds)
+            .map_err(index_error)
+    }
+
     /// Returns what cuts texts into fragments with the words of `filter.text` highlighted, built
     /// once for a page of results (parsing the query and weighing its terms is not free).
     /// `max_chars` bounds a snippet's length; `None` keeps the whole text.
@@ -350,6 +395,57 @@ fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
         })
         .collect();
     (!terms.is_empty()).then(|| Box::new(BooleanQuery::new(terms)) as Box<dyn Query>)
+}
+
+/// How many indexed words a trailing wildcard may stand for.
+const MAX_PREFIX_EXPANSIONS: u32 = 1_000_000;
+
+/// Collects the report ids of matching documents (from the fast field), without scoring.
+struct ReportIds;
+
+struct SegmentReportIds {
+    ids: tantivy::columnar::Column<u64>,
+    found: RoaringBitmap,
+}
+
+impl Collector for ReportIds {
+    type Fruit = RoaringBitmap;
+    type Child = SegmentReportIds;
+
+    fn for_segment(
+        &self,
+        _segment: tantivy::SegmentOrdinal,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<SegmentReportIds> {
+        Ok(SegmentReportIds {
+            ids: reader.fast_fields().u64("report_id")?,
+            found: RoaringBitmap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<RoaringBitmap>) -> tantivy::Result<RoaringBitmap> {
+        Ok(fruits
+            .into_iter()
+            .fold(RoaringBitmap::new(), |all, f| all | f))
+    }
+}
+
+impl SegmentCollector for SegmentReportIds {
+    type Fruit = RoaringBitmap;
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
+        if let Some(id) = self.ids.first(doc) {
+            self.found.insert(id as u32);
+        }
+    }
+
+    fn harvest(self) -> RoaringBitmap {
+        self.found
+    }
 }
 
 /// Reads `YYYY-MM-DD` as the number YYYYMMDD.

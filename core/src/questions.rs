@@ -1,0 +1,462 @@
+//! A project's questions and their phrase rules, kept as immutable versions: every change writes
+//! the whole rule set anew, so any two versions can be compared and nothing is ever overwritten.
+//! Also each project's text settings (cue lists and section headers).
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::audit::{self, Action, NewEvent};
+use crate::error::is_unique_violation;
+use crate::labeling::{Question as Spec, Rule, TextSettings};
+use crate::{Error, Result};
+
+/// Labels a question may have, at most.
+pub const MAX_LABELS: usize = 9;
+
+/// A question as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
+    pub cohort_id: Option<i64>,
+}
+
+/// A rule with the id that names it across versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRule {
+    pub id: u32,
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+/// One version of a question's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSet {
+    pub version: i64,
+    /// In priority order, highest first.
+    pub rules: Vec<StoredRule>,
+}
+
+impl RuleSet {
+    /// The question with these rules, for the engine.
+    pub fn spec(&self, question: &Question) -> Spec {
+        Spec {
+            name: question.name.clone(),
+            labels: question.labels.clone(),
+            rules: self.rules.iter().map(|r| r.rule.clone()).collect(),
+        }
+    }
+}
+
+/// A version in a question's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub version: i64,
+    pub change: String,
+    pub actor: Option<String>,
+    pub created_at: i64,
+    pub rules: usize,
+}
+
+/// A change to a question's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// Adds a rule at `at` (0 = highest priority; `None` or past the end: lowest).
+    Add {
+        rule: Rule,
+        at: Option<usize>,
+    },
+    /// Replaces a rule's content, keeping its place.
+    Edit {
+        id: u32,
+        rule: Rule,
+    },
+    /// Moves a rule to position `to` (0 = highest priority).
+    Move {
+        id: u32,
+        to: usize,
+    },
+    Delete {
+        id: u32,
+    },
+    /// Replaces all rules (a rules file was imported).
+    ReplaceAll {
+        rules: Vec<Rule>,
+        source: String,
+    },
+}
+
+fn quoted(rule: &Rule) -> String {
+    format!("“{}” → {}", rule.phrase.trim(), rule.label)
+}
+
+impl Change {
+    /// Applies the change to a rule list; returns what it did, in words.
+    fn apply(&self, rules: &mut Vec<StoredRule>) -> Result<String> {
+        let find = |rules: &[StoredRule], id: u32| {
+            rules
+                .iter()
+                .position(|r| r.id == id)
+                .ok_or_else(|| Error::NotFound(format!("rule {id} (it may have been deleted)")))
+        };
+        let next_id = || rules.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+        Ok(match self {
+            Change::Add { rule, at } => {
+                let at = at.unwrap_or(rules.len()).min(rules.len());
+                let id = next_id();
+                rules.insert(
+                    at,
+                    StoredRule {
+                        id,
+                        rule: rule.clone(),
+                    },
+                );
+                format!("added {} at priority {}", quoted(rule), at + 1)
+            }
+            Change::Edit { id, rule } => {
+                let at = find(rules, *id)?;
+                let before = std::mem::replace(&mut rules[at].rule, rule.clone());
+                match (before.enabled, rule.enabled) {
+                    (true, false) if before.phrase == rule.phrase => {
+                        format!("disabled {}", quoted(rule))
+                    }
+                    (false, true) if before.phrase == rule.phrase => {
+                        format!("enabled {}", quoted(rule))
+                    }
+                    _ => format!("edited {} (was {})", quoted(rule), quoted(&before)),
+                }
+            }
+            Change::Move { id, to } => {
+                let from = find(rules, *id)?;
+                let moved = rules.remove(from);
+                let to = (*to).min(rules.len());
+                let words = format!(
+                    "moved {} from priority {} to {}",
+                    quoted(&moved.rule),
+                    from + 1,
+                    to + 1
+                );
+                rules.insert(to, moved);
+                words
+            }
+            Change::Delete { id } => {
+                let at = find(rules, *id)?;
+                let removed = rules.remove(at);
+                format!("deleted {}", quoted(&removed.rule))
+            }
+            Change::ReplaceAll { rules: new, source } => {
+                *rules = new
+                    .iter()
+                    .enumerate()
+                    .map(|(index, rule)| StoredRule {
+                        id: index as u32 + 1,
+                        rule: rule.clone(),
+                    })
+                    .collect();
+                format!("imported {} rules from {source}", new.len())
+            }
+        })
+    }
+}
+
+fn check_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    match name.is_empty() || name.chars().count() > 100 {
+        true => Err(Error::Invalid(
+            "name: give the question a name of 1 to 100 characters".into(),
+        )),
+        false => Ok(name),
+    }
+}
+
+/// Reads a typed list of labels ("present, absent, uncertain").
+pub fn parse_labels(typed: &str) -> Result<Vec<String>> {
+    let mut labels: Vec<String> = Vec::new();
+    for label in typed.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+        if labels.iter().any(|known| known.eq_ignore_ascii_case(label)) {
+            return Err(Error::Invalid(format!("labels: {label:?} is listed twice")));
+        }
+        if label.chars().count() > 40 {
+            return Err(Error::Invalid(format!(
+                "labels: {label:?} is longer than 40 characters"
+            )));
+        }
+        labels.push(label.to_string());
+    }
+    match labels.len() {
+        0 => Err(Error::Invalid(
+            "labels: give at least one label, separated by commas".into(),
+        )),
+        n if n > MAX_LABELS => Err(Error::Invalid(format!(
+            "labels: at most {MAX_LABELS} labels (one per answer key 1–9); {n} given"
+        ))),
+        _ => Ok(labels),
+    }
+}
+
+/// Creates a question with no rules (version 0).
+pub async fn create(
+    pool: &SqlitePool,
+    project_id: i64,
+    name: &str,
+    labels: &[String],
+    cohort_id: Option<i64>,
+    actor: Option<&str>,
+) -> Result<Question> {
+    let name = check_name(name)?;
+    let labels_json = serde_json::to_string(labels).expect("labels serialise");
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    if let Some(cohort) = cohort_id {
+        sqlx::query_scalar!(
+            "SELECT id FROM cohorts WHERE id = ? AND project_id = ?",
+            cohort,
+            project_id
+        )
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or_else(|| Error::Invalid(format!("cohort: no cohort {cohort} in this project")))?;
+    }
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO questions (project_id, name, labels, cohort_id, created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?) RETURNING id AS "id!""#,
+        project_id,
+        name,
+        labels_json,
+        cohort_id,
+        actor,
+        now
+    )
+    .fetch_one(&mut *transaction)
+    .await
+    .map_err(|error| match is_unique_violation(&error) {
+        true => Error::AlreadyExists(format!("question {name:?}")),
+        false => error.into(),
+    })?;
+    sqlx::query!(
+        "INSERT INTO rule_versions (question_id, version, rules, change, actor, created_at) VALUES (?, 0, '[]', 'created the question', ?, ?)",
+        id,
+        actor,
+        now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(project_id),
+        object: Some(format!("question:{name}")),
+        detail: Some(format!("labels: {}", labels.join(", "))),
+    };
+    audit::record(&mut *transaction, Action::QuestionCreated, event).await?;
+    transaction.commit().await?;
+    Ok(Question {
+        id,
+        project_id,
+        name: name.to_string(),
+        labels: labels.to_vec(),
+        cohort_id,
+    })
+}
+
+/// Returns a project's questions by name.
+pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", name, labels, cohort_id FROM questions WHERE project_id = ? ORDER BY name"#,
+        project_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Question {
+                id: row.id,
+                project_id,
+                name: row.name,
+                labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
+                cohort_id: row.cohort_id,
+            })
+        })
+        .collect()
+}
+
+fn stored_json(error: serde_json::Error) -> Error {
+    Error::Internal(format!("stored JSON does not read back: {error}"))
+}
+
+/// Returns one question of a project.
+pub async fn get(pool: &SqlitePool, project_id: i64, question_id: i64) -> Result<Question> {
+    let row = sqlx::query!(
+        r#"SELECT name, labels, cohort_id FROM questions WHERE id = ? AND project_id = ?"#,
+        question_id,
+        project_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("question {question_id}")))?;
+    Ok(Question {
+        id: question_id,
+        project_id,
+        name: row.name,
+        labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
+        cohort_id: row.cohort_id,
+    })
+}
+
+/// Returns a version of a question's rules (`None`: the latest).
+pub async fn rules(pool: &SqlitePool, question_id: i64, version: Option<i64>) -> Result<RuleSet> {
+    let row = sqlx::query!(
+        r#"SELECT version, rules FROM rule_versions WHERE question_id = ? AND (? IS NULL OR version = ?)
+           ORDER BY version DESC LIMIT 1"#,
+        question_id,
+        version,
+        version
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("version {} of the rules", version.unwrap_or(0))))?;
+    Ok(RuleSet {
+        version: row.version,
+        rules: serde_json::from_str(&row.rules).map_err(stored_json)?,
+    })
+}
+
+/// Returns a question's versions, newest first.
+pub async fn versions(pool: &SqlitePool, question_id: i64) -> Result<Vec<Version>> {
+    let rows = sqlx::query!(
+        r#"SELECT version, change, actor, created_at, json_array_length(rules) AS "rules!: i64"
+           FROM rule_versions WHERE question_id = ? ORDER BY version DESC"#,
+        question_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Version {
+            version: row.version,
+            change: row.change,
+            actor: row.actor,
+            created_at: row.created_at,
+            rules: row.rules as usize,
+        })
+        .collect())
+}
+
+/// Applies a change to a question's latest rules and writes them as a new version; returns it.
+///
+/// The rules are checked against the question's labels and the project's sections first, so an
+/// invalid rule changes nothing. When another change wrote the same version number first, this one
+/// is applied again on top of it: concurrent changes never lose one another.
+pub async fn change(
+    pool: &SqlitePool,
+    question: &Question,
+    change: &Change,
+    actor: Option<&str>,
+) -> Result<RuleSet> {
+    let settings = text_settings(pool, question.project_id).await?;
+    for _attempt in 0..20 {
+        let mut current = rules(pool, question.id, None).await?;
+        let words = change.apply(&mut current.rules)?;
+        crate::labeling::Labeler::new(vec![current.spec(question)], &settings)
+            .map_err(Error::Invalid)?;
+        current.version += 1;
+        match write_version(pool, question, &current, &words, actor).await {
+            Ok(()) => return Ok(current),
+            Err(Error::Database(error)) if is_unique_violation(&error) || is_busy(&error) => {
+                continue
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(Error::Internal(
+        "the rules are changing too fast to save this change; try again".into(),
+    ))
+}
+
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.message().contains("locked") || db.message().contains("busy"))
+}
+
+async fn write_version(
+    pool: &SqlitePool,
+    question: &Question,
+    set: &RuleSet,
+    words: &str,
+    actor: Option<&str>,
+) -> Result<()> {
+    let rules = serde_json::to_string(&set.rules).expect("rules serialise");
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO rule_versions (question_id, version, rules, change, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        question.id,
+        set.version,
+        rules,
+        words,
+        actor,
+        now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("question:{}", question.name)),
+        detail: Some(format!("version {}: {words}", set.version)),
+    };
+    audit::record(&mut *transaction, Action::RulesChanged, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Returns a project's text settings (the defaults until a fellow changes them).
+pub async fn text_settings(pool: &SqlitePool, project_id: i64) -> Result<TextSettings> {
+    let stored = sqlx::query_scalar!(
+        "SELECT settings FROM text_settings WHERE project_id = ?",
+        project_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    match stored {
+        None => Ok(TextSettings::default()),
+        Some(json) => serde_json::from_str(&json).map_err(stored_json),
+    }
+}
+
+/// Saves a project's text settings, after checking that every cue reads and that every rule of
+/// every question still finds its sections.
+pub async fn save_text_settings(
+    pool: &SqlitePool,
+    project_id: i64,
+    settings: &TextSettings,
+    actor: Option<&str>,
+) -> Result<()> {
+    let mut specs = Vec::new();
+    for question in list(pool, project_id).await? {
+        specs.push(rules(pool, question.id, None).await?.spec(&question));
+    }
+    crate::labeling::Labeler::new(specs, settings).map_err(Error::Invalid)?;
+    let json = serde_json::to_string(settings).expect("settings serialise");
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO text_settings (project_id, settings, updated_by, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (project_id) DO UPDATE SET settings = excluded.settings, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        project_id,
+        json,
+        actor,
+        now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(project_id),
+        object: Some("text-settings".into()),
+        detail: None,
+    };
+    audit::record(&mut *transaction, Action::TextSettingsChanged, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! The soft labels of a project's questions, computed from the search index.
+//!
+//! Each rule's matches (a bitmap of report ids per label) are computed once and kept in a
+//! [`MatchCache`] keyed by what decides them — the phrase, negation mode, sections and labels, the
+//! project's text settings when the rule reads them, and the index revision — so a reorder, an
+//! enable/disable or a deletion only redoes the bitmap algebra of [`crate::labeling::soft`].
+//! A rule that reads negation or sections takes its candidates from the index and reads only their
+//! texts, with the same engine as the offline labeler.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use roaring::RoaringBitmap;
+use sqlx::SqlitePool;
+
+use crate::labeling::phrase::Phrase;
+use crate::labeling::soft::{self, Resolution, RuleMatches};
+use crate::labeling::{Labeler, Question as Spec, Rule, TextSettings};
+use crate::questions::{self, Question, RuleSet};
+use crate::search::{Filter, Indexes, ProjectIndex};
+use crate::{Error, Result};
+
+/// Entries the cache holds before it starts afresh (each is a few bitmaps).
+const CACHE_ENTRIES: usize = 20_000;
+/// Texts read from the database per step when checking candidates.
+const TEXT_BATCH: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    project_id: i64,
+    revision: i64,
+    /// The rule without its enabled flag, as JSON, plus the settings when it reads them.
+    rule: String,
+}
+
+/// Rule matches and cohorts computed so far, shared by every request.
+#[derive(Default)]
+pub struct MatchCache {
+    rules: Mutex<HashMap<Key, Arc<RuleMatches>>>,
+    cohorts: Mutex<HashMap<Key, Arc<RoaringBitmap>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn rule_key(project_id: i64, revision: i64, rule: &Rule, settings: &TextSettings) -> Key {
+    let mut rule = rule.clone();
+    rule.enabled = true;
+    let mut text = serde_json::to_string(&rule).expect("rules serialise");
+    if rule.needs_text() {
+        text.push_str(&serde_json::to_string(settings).expect("settings serialise"));
+    }
+    Key {
+        project_id,
+        revision,
+        rule: text,
+    }
+}
+
+/// The soft labels of one version of a question's rules, with the figures behind them.
+pub struct Labels {
+    pub question: Question,
+    pub rules: RuleSet,
+    pub cohort: Arc<RoaringBitmap>,
+    pub matches: Vec<Arc<RuleMatches>>,
+    pub resolution: Resolution,
+}
+
+/// Everything a computation needs.
+pub struct Context<'a> {
+    pub pool: &'a SqlitePool,
+    pub indexes: &'a Indexes,
+    pub cache: &'a MatchCache,
+}
+
+impl Context<'_> {
+    /// Resolves the soft labels of `rules` (a version of the question's rules, or a draft).
+    pub async fn labels(&self, question: &Question, rules: RuleSet) -> Result<Labels> {
+        let settings = questions::text_settings(self.pool, question.project_id).await?;
+        let index = self.indexes.get(question.project_id)?;
+        let revision = index.revision()?;
+        let cohort = self.cohort(question, &index, revision).await?;
+        let list: Vec<Rule> = rules.rules.iter().map(|r| r.rule.clone()).collect();
+        let matches = self
+            .rule_matches(question.project_id, &index, revision, &list, &settings)
+            .await?;
+        let enabled: Vec<(bool, &RuleMatches)> = list
+            .iter()
+            .zip(&matches)
+            .map(|(rule, matches)| (rule.enabled, &**matches))
+            .collect();
+        let resolution = soft::resolve(&cohort, &enabled);
+        Ok(Labels {
+            question: question.clone(),
+            rules,
+            cohort,
+            matches,
+            resolution,
+        })
+    }
+
+    /// The latest soft labels of a question.
+    pub async fn current(&self, question: &Question) -> Result<Labels> {
+        let rules = questions::rules(self.pool, question.id, None).await?;
+        self.labels(question, rules).await
+    }
+
+    async fn cohort(
+        &self,
+        question: &Question,
+        index: &Arc<ProjectIndex>,
+        revision: i64,
+    ) -> Result<Arc<RoaringBitmap>> {
+        let filter = match question.cohort_id {
+            None => Filter::default(),
+            Some(id) => crate::cohorts::filter(self.pool, question.project_id, id).await?,
+        };
+        let key = Key {
+            project_id: question.project_id,
+            revision,
+            rule: serde_json::to_string(&filter).expect("filters serialise"),
+        };
+        if let Some(found) = lock(&self.cache.cohorts).get(&key) {
+            return Ok(found.clone());
+        }
+        let index = index.clone();
+        let studies = tokio::task::spawn_blocking(move || index.matching(&filter))
+            .await
+            .map_err(join_error)??;
+        let studies = Arc::new(studies);
+        let mut cohorts = lock(&self.cache.cohorts);
+        if cohorts.len() > CACHE_ENTRIES {
+            cohorts.clear();
+        }
+        cohorts.insert(key, studies.clone());
+        Ok(studies)
+    }
+
+    async fn rule_matches(
+        &self,
+        project_id: i64,
+        index: &Arc<ProjectIndex>,
+        revision: i64,
+        rules: &[Rule],
+        settings: &TextSettings,
+    ) -> Result<Vec<Arc<RuleMatches>>> {
+        let keys: Vec<Key> = rules
+            .iter()
+            .map(|rule| rule_key(project_id, revision, rule, settings))
+            .collect();
+        let mut found: Vec<Option<Arc<RuleMatches>>> = {
+            let cache = lock(&self.cache.rules);
+            keys.iter().map(|key| cache.get(key).cloned()).collect()
+        };
+        let missing: Vec<usize> = (0..rules.len()).filter(|&i| found[i].is_none()).collect();
+        if !missing.is_empty() {
+            let to_compute: Vec<Rule> = missing.iter().map(|&i| rules[i].clone()).collect();
+            let computed = self
+                .compute(project_id, index, &to_compute, settings)
+                .await?;
+            let mut cache = lock(&self.cache.rules);
+            if cache.len() + computed.len() > CACHE_ENTRIES {
+                cache.clear();
+            }
+            for (&i, matches) in missing.iter().zip(computed) {
+                let matches = Arc::new(matches);
+                cache.insert(keys[i].clone(), matches.clone());
+                found[i] = Some(matches);
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|m| m.expect("every rule computed"))
+            .collect())
+    }
+
+    /// Computes rules' matches: candidates from the index; texts read only for the rules whose
+    /// negation mode or sections need them.
+    async fn compute(
+        &self,
+        project_id: i64,
+        index: &Arc<ProjectIndex>,
+        rules: &[Rule],
+        settings: &TextSettings,
+    ) -> Result<Vec<RuleMatches>> {
+        let candidates = {
+            let (index, rules) = (index.clone(), rules.to_vec());
+            tokio::task::spawn_blocking(move || -> Result<Vec<RoaringBitmap>> {
+                rules
+                    .iter()
+                    .map(|rule| {
+                        let phrase = Phrase::parse(&rule.phrase).map_err(Error::Invalid)?;
+                        index.phrase_matches(&phrase)
+                    })
+                    .collect()
+            })
+            .await
+            .map_err(join_error)??
+        };
+        let mut out: Vec<RuleMatches> = rules
+            .iter()
+            .zip(&candidates)
+            .map(|(rule, candidates)| RuleMatches {
+                by_label: vec![(rule.label.clone(), candidates.clone())],
+            })
+            .collect();
+        let reading: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].needs_text())
+            .collect();
+        if reading.is_empty() {
+            return Ok(out);
+        }
+        // One single-rule question per rule to check, so each gets its own outcome.
+        let specs: Vec<Spec> = reading
+            .iter()
+            .map(|&i| {
+                let mut rule = rules[i].clone();
+                rule.enabled = true;
+                Spec {
+                    name: i.to_string(),
+                    labels: rule.labels().into_iter().map(str::to_string).collect(),
+                    rules: vec![rule],
+                }
+            })
+            .collect();
+        let labeler = Arc::new(Labeler::new(specs, settings).map_err(Error::Invalid)?);
+        let checked: Vec<RoaringBitmap> = reading.iter().map(|&i| candidates[i].clone()).collect();
+        let union = checked.iter().fold(RoaringBitmap::new(), |all, c| all | c);
+        let mut by_label: Vec<HashMap<String, RoaringBitmap>> = vec![HashMap::new(); reading.len()];
+        let ids: Vec<u32> = union.iter().collect();
+        for batch in ids.chunks(TEXT_BATCH) {
+            let texts = crate::reports::texts(self.pool, project_id, batch).await?;
+            let (labeler, checked) = (labeler.clone(), checked.clone());
+            let outcomes = tokio::task::spawn_blocking(move || {
+                let mut outcomes = Vec::new();
+                for (id, text) in &texts {
+                    for (slot, outcome) in labeler.label(text).into_iter().enumerate() {
+                        if let Some(outcome) = outcome.filter(|_| checked[slot].contains(*id)) {
+                            outcomes.push((slot, outcome.label.to_string(), *id));
+                        }
+                    }
+                }
+                outcomes
+            })
+            .await
+            .map_err(join_error)?;
+            for (slot, label, id) in outcomes {
+                by_label[slot].entry(label).or_default().insert(id);
+            }
+        }
+        for (slot, &i) in reading.iter().enumerate() {
+            let mut labels: Vec<(String, RoaringBitmap)> =
+                std::mem::take(&mut by_label[slot]).into_iter().collect();
+            labels.sort_by(|a, b| a.0.cmp(&b.0));
+            out[i] = RuleMatches { by_label: labels };
+        }
+        Ok(out)
+    }
+}
+
+fn join_error(error: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("a labeling task failed: {error}"))
+}

@@ -1,0 +1,290 @@
+//! Questions, phrase rules and soft labels through a real SQLite database and a real Tantivy index:
+//! the server's labels must equal the offline engine's, rule for rule and study for study.
+
+use std::sync::Arc;
+
+use sieve_core::labeling::soft;
+use sieve_core::labeling::{Labeler, Negation, Rule, TextSettings};
+use sieve_core::pseudonym::Pseudonymizer;
+use sieve_core::questions::{self, Change};
+use sieve_core::reports::{self, NewReport};
+use sieve_core::search::Indexes;
+use sieve_core::soft_labels::{Context, MatchCache};
+use sieve_core::{corpus, db, projects, Error};
+use tempfile::TempDir;
+
+struct Fixture {
+    _dir: TempDir,
+    pool: sqlx::SqlitePool,
+    indexes: Indexes,
+    cache: MatchCache,
+    project: i64,
+    reports: Vec<NewReport>,
+}
+
+async fn fixture(count: u64) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+    let project = projects::create(&pool, "P", "IRB-1", None)
+        .await
+        .unwrap()
+        .id;
+    let reports: Vec<_> = corpus::generate(5, count).collect();
+    reports::store_batch(&pool, project, &Pseudonymizer::with_key([1; 32]), &reports)
+        .await
+        .unwrap();
+    let indexes = Indexes::new(dir.path().join("index"));
+    indexes.catch_up(&pool, project, |_, _| {}).await.unwrap();
+    Fixture {
+        _dir: dir,
+        pool,
+        indexes,
+        cache: MatchCache::default(),
+        project,
+        reports,
+    }
+}
+
+impl Fixture {
+    fn context(&self) -> Context<'_> {
+        Context {
+            pool: &self.pool,
+            indexes: &self.indexes,
+            cache: &self.cache,
+        }
+    }
+
+    async fn question(&self) -> questions::Question {
+        let labels = questions::parse_labels("present, absent, uncertain").unwrap();
+        questions::create(
+            &self.pool,
+            self.project,
+            "Pneumothorax",
+            &labels,
+            None,
+            Some("fellow"),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+fn rule(phrase: &str, label: &str, negation: Negation) -> Rule {
+    Rule {
+        phrase: phrase.into(),
+        label: label.into(),
+        negation,
+        sections: vec![],
+        enabled: true,
+    }
+}
+
+fn route() -> Negation {
+    Negation::Route {
+        negated: Some("absent".into()),
+        uncertain: Some("uncertain".into()),
+    }
+}
+
+#[tokio::test]
+async fn server_labels_equal_the_offline_engine_for_every_study() {
+    let f = fixture(600).await;
+    let question = f.question().await;
+    let mut scoped = rule("effusion*", "present", Negation::AffirmedOnly);
+    scoped.sections = vec!["IMPRESSION".into()];
+    for rule in [
+        rule("no pneumothorax", "absent", Negation::Any),
+        rule("pneumothorax", "present", route()),
+        rule("pleural line", "uncertain", Negation::Any),
+        scoped,
+    ] {
+        let change = Change::Add { rule, at: None };
+        questions::change(&f.pool, &question, &change, Some("fellow"))
+            .await
+            .unwrap();
+    }
+    let labels = f.context().current(&question).await.unwrap();
+    let labeler =
+        Labeler::new(vec![labels.rules.spec(&question)], &TextSettings::default()).unwrap();
+    let stored = reports::find_many(&f.pool, f.project, &(1..=600).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), f.reports.len());
+    let mut labeled = 0;
+    for report in &stored {
+        let offline = labeler.label(&report.report_text)[0]
+            .as_ref()
+            .map(|o| o.label);
+        let server = labels
+            .resolution
+            .labels
+            .iter()
+            .find(|(_, studies)| studies.contains(report.id as u32))
+            .map(|(label, _)| label.as_str());
+        assert_eq!(
+            server, offline,
+            "report {}:\n{}",
+            report.id, report.report_text
+        );
+        labeled += offline.is_some() as usize;
+    }
+    // The corpus speaks of pneumothorax often enough for every label to appear.
+    assert!(labeled > 100, "{labeled}");
+    for label in ["present", "absent", "uncertain"] {
+        assert!(!labels.resolution.labels[label].is_empty(), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn reordering_flips_studies_and_versions_compare() {
+    let f = fixture(300).await;
+    let question = f.question().await;
+    for rule in [
+        rule("no pneumothorax", "absent", Negation::Any),
+        rule("pneumothorax", "present", Negation::Any),
+    ] {
+        let change = Change::Add { rule, at: None };
+        questions::change(&f.pool, &question, &change, Some("fellow"))
+            .await
+            .unwrap();
+    }
+    let before = f.context().current(&question).await.unwrap();
+    let absent = before.resolution.labels["absent"].len();
+    assert!(absent > 0);
+    let general = before.rules.rules[1].id;
+    let moved = questions::change(
+        &f.pool,
+        &question,
+        &Change::Move { id: general, to: 0 },
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.version, 3);
+    let after = f.context().current(&question).await.unwrap();
+    assert!(after.resolution.labels["absent"].is_empty());
+    let flips = soft::flips(&before.resolution, &after.resolution, 3);
+    assert_eq!(flips.len(), 1);
+    assert_eq!(flips[0].from.as_deref(), Some("absent"));
+    assert_eq!(flips[0].to.as_deref(), Some("present"));
+    assert_eq!(flips[0].count, absent);
+    let versions = questions::versions(&f.pool, question.id).await.unwrap();
+    assert_eq!(versions.len(), 4);
+    assert!(versions[0]
+        .change
+        .starts_with("moved “pneumothorax” → present from priority 2 to 1"));
+    // An old version still reads back as it was.
+    let old = questions::rules(&f.pool, question.id, Some(2))
+        .await
+        .unwrap();
+    assert_eq!(old.rules[0].rule.phrase, "no pneumothorax");
+}
+
+#[tokio::test]
+async fn an_invalid_rule_changes_nothing() {
+    let f = fixture(10).await;
+    let question = f.question().await;
+    for (bad, expected) in [
+        (
+            rule("pneumothorax", "maybe", Negation::Any),
+            "unknown label",
+        ),
+        (rule("eff*usion", "present", Negation::Any), "wildcard"),
+    ] {
+        let change = Change::Add {
+            rule: bad,
+            at: None,
+        };
+        let error = questions::change(&f.pool, &question, &change, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Invalid(m) if m.contains(expected)),
+            "{error}"
+        );
+    }
+    let mut scoped = rule("pneumothorax", "present", Negation::Any);
+    scoped.sections = vec!["SUMMARY".into()];
+    let change = Change::Add {
+        rule: scoped,
+        at: None,
+    };
+    assert!(questions::change(&f.pool, &question, &change, None)
+        .await
+        .is_err());
+    assert_eq!(
+        questions::versions(&f.pool, question.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_edits_by_two_fellows_never_lose_a_rule() {
+    let f = Arc::new(fixture(5).await);
+    let question = f.question().await;
+    let mut tasks = Vec::new();
+    for fellow in 0..2 {
+        for n in 0..15 {
+            let (f, question) = (f.clone(), question.clone());
+            tasks.push(tokio::spawn(async move {
+                let phrase = format!("finding {fellow} {n}");
+                let change = Change::Add {
+                    rule: rule(&phrase, "present", Negation::Any),
+                    at: Some(0),
+                };
+                questions::change(
+                    &f.pool,
+                    &question,
+                    &change,
+                    Some(&format!("fellow{fellow}")),
+                )
+                .await
+                .unwrap();
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rules = questions::rules(&f.pool, question.id, None).await.unwrap();
+    assert_eq!(rules.rules.len(), 30);
+    assert_eq!(rules.version, 30);
+    let mut ids: Vec<u32> = rules.rules.iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "rule ids are unique");
+}
+
+#[tokio::test]
+async fn disabling_a_rule_hands_its_studies_to_the_rules_below() {
+    let f = fixture(300).await;
+    let question = f.question().await;
+    for rule in [
+        rule("no pneumothorax", "absent", Negation::Any),
+        rule("pneumothorax", "present", Negation::Any),
+    ] {
+        let change = Change::Add { rule, at: None };
+        questions::change(&f.pool, &question, &change, None)
+            .await
+            .unwrap();
+    }
+    let before = f.context().current(&question).await.unwrap();
+    let mut first = before.rules.rules[0].clone();
+    first.rule.enabled = false;
+    let change = Change::Edit {
+        id: first.id,
+        rule: first.rule,
+    };
+    questions::change(&f.pool, &question, &change, None)
+        .await
+        .unwrap();
+    let after = f.context().current(&question).await.unwrap();
+    assert_eq!(after.resolution.stats[0].effective, 0);
+    assert_eq!(
+        after.resolution.labels["present"].len(),
+        before.resolution.labels["present"].len() + before.resolution.labels["absent"].len()
+    );
+}

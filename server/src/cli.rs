@@ -45,6 +45,8 @@ pub enum Command {
     },
     /// Write a synthetic corpus of radiology reports as JSON lines
     GenCorpus(GenCorpusArgs),
+    /// Apply rule files to a file of reports, without a server or database (same engine as the server)
+    Label(LabelArgs),
     /// Measure the search page's latency on a project (for benchmarks)
     BenchSearch {
         /// The project's name
@@ -211,4 +213,20 @@ pub struct GenCorpusArgs {
     /// Output file (JSON lines); `-` for standard output
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// A question's rules, CSV or YAML (repeat for several questions); a CSV file's name is its question
+    #[arg(long, required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Reports as JSON lines (each with `report_text` or `text`, and `accession` or `id`)
+    #[arg(long)]
+    pub reports: PathBuf,
+    /// Where to write one JSON line per report and question
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Cue lists and section headers (YAML, as the project's text settings page shows them) [default: Sieve's]
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod corpus;
 mod import;
+mod label;
 mod projects;
 mod serve;
 mod tokens;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
         Command::GenCorpus(args) => corpus::run(&args),
+        Command::Label(args) => label::run(&args),
         Command::Import(args) => {
             let (pool, config) = install(&cli.global).await?;
             import::run(&pool, &config, args).await

@@ -229,19 +229,22 @@ impl Labeler {
     /// Labels one report: for each question, its outcome, or `None` when no rule matches.
     pub fn label(&self, text: &str) -> Vec<Option<Outcome<'_>>> {
         let reading = Reading::new(text, &self.headers);
-        // Mentions of each compiled rule, in text order.
-        let mut mentions: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        // Mentions as (compiled rule, first word, end word), grouped by rule in priority order.
+        let mut mentions: Vec<(usize, usize, usize)> = Vec::new();
         self.phrases.find(&reading, |found| {
-            mentions[found.phrase].push((found.first, found.end));
+            mentions.push((found.phrase, found.first, found.end));
         });
+        mentions.sort_unstable();
         let mut cues: Option<FoundCues> = None;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; self.questions.len()];
-        for (compiled, mentions) in self.rules.iter().zip(&mentions) {
-            if outcomes[compiled.question].is_some() || mentions.is_empty() {
+        for group in mentions.chunk_by(|a, b| a.0 == b.0) {
+            let compiled = &self.rules[group[0].0];
+            if outcomes[compiled.question].is_some() {
                 continue;
             }
+            let spans: Vec<(usize, usize)> = group.iter().map(|&(_, f, e)| (f, e)).collect();
             let cues = cues.get_or_insert_with(|| self.cues.find(&reading));
-            outcomes[compiled.question] = self.outcome(compiled, mentions, &reading, cues);
+            outcomes[compiled.question] = self.outcome(compiled, &spans, &reading, cues);
         }
         outcomes
     }

@@ -4,7 +4,7 @@
 //! word: `effusion` does not match "effusions". A trailing `*` makes the last word a prefix
 //! (`effusion*` matches both).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::text::{Reading, MAX_WORD};
 
@@ -80,45 +80,106 @@ pub struct Occurrence {
 }
 
 /// Many phrases, found in one pass over a text's words.
+///
+/// Phrases are filed by their first word and then by the head (first three letters) of their second,
+/// so a common first word ("no", "possible") does not make every word try hundreds of phrases; a
+/// phrase that is one prefix word is filed by its head.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseSet {
     phrases: Vec<Phrase>,
-    /// Phrases by their first word, except those that are a single prefix.
-    by_first_word: HashMap<String, Vec<usize>>,
-    /// Phrases of one prefix word, which any word may match.
-    single_prefixes: Vec<usize>,
+    by_first_word: HashMap<String, Group>,
+    /// Phrases of one prefix word (of at least [`HEAD`] letters), by its head.
+    prefixes_by_head: HashMap<String, Vec<usize>>,
+    /// Phrases of one prefix word shorter than that, which any word may match.
+    short_prefixes: Vec<usize>,
+}
+
+/// Phrases that begin with the same word.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    /// The phrase that is just this word, if any (possibly more than one with the same text).
+    alone: Vec<usize>,
+    /// Longer phrases, by the head of their second word.
+    by_second_head: HashMap<String, Vec<usize>>,
+    /// Longer phrases whose second word is a prefix shorter than a head.
+    short_second: Vec<usize>,
+}
+
+/// Letters of a word that file it.
+const HEAD: usize = 3;
+
+fn head(word: &str) -> &str {
+    match word.char_indices().nth(HEAD) {
+        Some((at, _)) => &word[..at],
+        None => word,
+    }
 }
 
 impl PhraseSet {
     /// Adds a phrase and returns its number in the set.
     pub fn add(&mut self, phrase: Phrase) -> usize {
         let number = self.phrases.len();
-        match phrase.prefix && phrase.words.len() == 1 {
-            true => self.single_prefixes.push(number),
-            false => self
-                .by_first_word
-                .entry(phrase.words[0].clone())
+        let is_short = |word: &str| word.chars().count() < HEAD;
+        let (first, second) = (&phrase.words[0], phrase.words.get(1));
+        let last_is_prefix = |index: usize| phrase.prefix && index == phrase.words.len() - 1;
+        match second {
+            None if phrase.prefix && is_short(first) => self.short_prefixes.push(number),
+            None if phrase.prefix => self
+                .prefixes_by_head
+                .entry(head(first).to_string())
                 .or_default()
                 .push(number),
+            None => self
+                .by_first_word
+                .entry(first.clone())
+                .or_default()
+                .alone
+                .push(number),
+            Some(second) => {
+                let group = self.by_first_word.entry(first.clone()).or_default();
+                match last_is_prefix(1) && is_short(second) {
+                    true => group.short_second.push(number),
+                    false => group
+                        .by_second_head
+                        .entry(head(second).to_string())
+                        .or_default()
+                        .push(number),
+                }
+            }
         }
         self.phrases.push(phrase);
         number
     }
 
-    /// Calls `found` for every occurrence of every phrase, in text order.
+    /// Calls `found` for every occurrence of every phrase.
     pub fn find(&self, reading: &Reading, mut found: impl FnMut(Occurrence)) {
+        let mut check = |number: usize, at: usize| {
+            let phrase = &self.phrases[number];
+            if phrase.matches_at(reading, at) {
+                found(Occurrence {
+                    phrase: number,
+                    first: at,
+                    end: at + phrase.words.len(),
+                });
+            }
+        };
         for at in 0..reading.words.len() {
             let word = reading.norm(at);
-            let candidates = self.by_first_word.get(word).into_iter().flatten();
-            for &number in candidates.chain(&self.single_prefixes) {
-                let phrase = &self.phrases[number];
-                if phrase.matches_at(reading, at) {
-                    found(Occurrence {
-                        phrase: number,
-                        first: at,
-                        end: at + phrase.words.len(),
-                    });
+            if let Some(group) = self.by_first_word.get(word) {
+                for &number in &group.alone {
+                    check(number, at);
                 }
+                if at + 1 < reading.words.len() {
+                    let next = head(reading.norm(at + 1));
+                    let longer = group.by_second_head.get(next).into_iter().flatten();
+                    for &number in longer.chain(&group.short_second) {
+                        check(number, at);
+                    }
+                }
+            }
+            let prefixes = self.prefixes_by_head.get(head(word)).into_iter().flatten();
+            for &number in prefixes.chain(&self.short_prefixes) {
+                check(number, at);
             }
         }
     }
@@ -127,6 +188,43 @@ impl PhraseSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrases_filed_together_are_all_found() {
+        let mut set = PhraseSet::default();
+        for phrase in [
+            "no",
+            "no effusion",
+            "no eff*",
+            "no e*",
+            "no pleural effusion",
+            "ef*",
+            "effusion*",
+            "eff*",
+        ] {
+            set.add(Phrase::parse(phrase).unwrap());
+        }
+        let reading = Reading::new("No effusions. No pleural effusion.", &[]);
+        let mut found = Vec::new();
+        set.find(&reading, |o| found.push((o.phrase, o.first)));
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (0, 0),
+                (0, 2),
+                (2, 0),
+                (3, 0),
+                (4, 2),
+                (5, 1),
+                (5, 4),
+                (6, 1),
+                (6, 4),
+                (7, 1),
+                (7, 4)
+            ]
+        );
+    }
 
     fn found(phrase: &str, text: &str) -> Vec<(usize, usize)> {
         let mut set = PhraseSet::default();

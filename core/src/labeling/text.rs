@@ -104,7 +104,10 @@ impl Reader<'_> {
                 if self.word_start.is_none() {
                     self.begin_word(at);
                 }
-                self.reading.normalized.extend(c.to_lowercase());
+                match c.is_ascii() {
+                    true => self.reading.normalized.push(c.to_ascii_lowercase()),
+                    false => self.reading.normalized.extend(c.to_lowercase()),
+                }
                 continue;
             }
             let in_number = self.word_start.is_some()

@@ -4,3 +4,4 @@ pub mod audit_table;
 pub mod error_box;
 pub mod keyboard;
 pub mod layout;
+pub mod upload;

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Sieve's user interface: pages and components rendered on the server and hydrated in the browser,
 //! and the server functions they call. Server functions stay thin: they authorise the session,
 //! call `sieve-core` and map its errors; no rule of the domain lives here.

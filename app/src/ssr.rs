@@ -45,6 +45,19 @@ pub struct AppState {
     pub indexes: Arc<Indexes>,
     /// Turns patient identifiers into pseudonyms on import.
     pub pseudonymizer: Pseudonymizer,
+    /// Phrase-rule matches computed so far (see `sieve_core::soft_labels`).
+    pub matches: Arc<sieve_core::soft_labels::MatchCache>,
+}
+
+impl AppState {
+    /// What soft labels are computed with.
+    pub fn labeling(&self) -> sieve_core::soft_labels::Context<'_> {
+        sieve_core::soft_labels::Context {
+            pool: &self.pool,
+            indexes: &self.indexes,
+            cache: &self.matches,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

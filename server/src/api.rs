@@ -6,6 +6,7 @@ mod caller;
 mod error;
 mod imports;
 mod projects;
+mod rules;
 mod studies;
 
 use axum::routing::get;
@@ -49,6 +50,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(RequestBodyLimitLayer::new(imports::MAX_UPLOAD_BYTES));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(rules::export_rules, rules::import_rules))
+                .layer(RequestBodyLimitLayer::new(rules::MAX_RULES_BYTES)),
+        )
         .routes(routes!(projects::me))
         .routes(routes!(projects::list_projects))
         .routes(routes!(projects::get_project))

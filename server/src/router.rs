@@ -39,6 +39,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
         leptos_options,
         throttle: Arc::new(sieve_core::throttle::AddressThrottle::new()),
         indexes: Arc::new(Indexes::new(config.index_dir())),
+        matches: Arc::default(),
         pseudonymizer: Pseudonymizer::load_or_create(&config.data_dir)?,
         settings: Arc::new(Settings {
             data_dir: config.data_dir.clone(),

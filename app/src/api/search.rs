@@ -50,6 +50,7 @@ pub struct SearchResults {
 /// A report in the viewer, with its neighbours in the result list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportView {
+    pub project_id: i64,
     pub project_name: String,
     pub report_id: i64,
     pub accession: String,
@@ -65,6 +66,8 @@ pub struct ReportView {
     /// (report id, position) of the previous and next results.
     pub previous: Option<(i64, usize)>,
     pub next: Option<(i64, usize)>,
+    /// Whether the viewer may turn selected text into phrase rules.
+    pub writes_rules: bool,
 }
 
 /// Results per page.
@@ -183,6 +186,7 @@ pub async fn open_report(
                 .and_then(|around| around.next)
                 .zip(position.map(|at| at + 1));
             Ok(ReportView {
+                project_id: project,
                 project_name: membership.project.name,
                 report_id: found.id,
                 accession: found.accession,
@@ -197,6 +201,7 @@ pub async fn open_report(
                 total,
                 previous,
                 next,
+                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
             })
         }
         .await,

@@ -36,6 +36,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <p class="actions">
                             <a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a>
                             {is_fellow.then(|| view! {
+                                " " <a class="button-quiet" href=format!("/projects/{}/questions", project.id)>"Questions and rules"</a>
                                 " " <a class="button-quiet" href=format!("/projects/{}/import", project.id)>"Import reports"</a>
                             })}
                         </p>

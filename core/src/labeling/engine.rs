@@ -162,6 +162,26 @@ struct CompiledRule {
     sections: Vec<u16>,
 }
 
+impl CompiledRule {
+    /// Whether a mention starting at word `first` lies in the rule's sections.
+    fn in_scope(&self, reading: &Reading, first: usize) -> bool {
+        let section = reading.words[first].section;
+        self.sections.is_empty() || (section != NO_SECTION && self.sections.contains(&section))
+    }
+}
+
+/// A rule's phrase found in a report (see [`Labeler::mentions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Mention {
+    pub question: usize,
+    /// The rule's rank in its question's priority order.
+    pub rule: usize,
+    pub span: (usize, usize),
+    pub status: Status,
+    /// Whether the mention gives a label under the rule's negation mode.
+    pub counts: bool,
+}
+
 /// Rules ready to label report texts.
 pub struct Labeler {
     questions: Vec<Question>,
@@ -249,6 +269,37 @@ impl Labeler {
         outcomes
     }
 
+    /// Every mention of an enabled rule in `text` within the rule's sections, in text order: what
+    /// a person checking the rule sees highlighted.
+    pub fn mentions(&self, text: &str) -> Vec<Mention> {
+        let reading = Reading::new(text, &self.headers);
+        let cues = self.cues.find(&reading);
+        let mut mentions = Vec::new();
+        self.phrases.find(&reading, |found| {
+            let compiled = &self.rules[found.phrase];
+            if !compiled.in_scope(&reading, found.first) {
+                return;
+            }
+            let status = cues.status(&reading, found.first, found.end);
+            mentions.push(Mention {
+                question: compiled.question,
+                rule: compiled.rank,
+                span: (
+                    reading.words[found.first].start,
+                    reading.words[found.end - 1].end,
+                ),
+                status,
+                counts: compiled
+                    .rule
+                    .negation
+                    .label_for(&compiled.rule.label, status)
+                    .is_some(),
+            });
+        });
+        mentions.sort_by_key(|m| m.span);
+        mentions
+    }
+
     /// The rule's outcome from its mentions: the first that counts, an affirmed one preferred.
     fn outcome<'a>(
         &'a self,
@@ -257,13 +308,11 @@ impl Labeler {
         reading: &Reading,
         cues: &FoundCues,
     ) -> Option<Outcome<'a>> {
-        let in_scope = |&&(first, _): &&(usize, usize)| {
-            let section = reading.words[first].section;
-            compiled.sections.is_empty()
-                || (section != NO_SECTION && compiled.sections.contains(&section))
-        };
         let mut best: Option<Outcome> = None;
-        for &(first, end) in mentions.iter().filter(in_scope) {
+        let in_scope = mentions
+            .iter()
+            .filter(|&&(first, _)| compiled.in_scope(reading, first));
+        for &(first, end) in in_scope {
             let status = cues.status(reading, first, end);
             let Some(label) = compiled
                 .rule

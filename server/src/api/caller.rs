@@ -75,7 +75,11 @@ impl FromRequestParts<AppState> for ApiCaller {
 }
 
 /// Reads a whole-number parameter of an API path, with a JSON error when it is not one.
-async fn path_number(parts: &mut Parts, state: &AppState, name: &str) -> Result<i64, ApiError> {
+pub(super) async fn path_number(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+) -> Result<i64, ApiError> {
     let axum::extract::Path(params) = axum::extract::Path::<
         std::collections::HashMap<String, String>,
     >::from_request_parts(parts, state)

@@ -1,0 +1,170 @@
+//! `/projects/:id/questions`: a project's questions with their coverage, a form for a new one, and
+//! the project's cue lists and section headers (fellows).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::rules::{questions, CreateQuestion, QuestionRow, SaveTextSettings, SettingsForm};
+use crate::components::error_box::ErrorBox;
+use crate::pages::project::thousands;
+
+#[component]
+pub fn QuestionsPage() -> impl IntoView {
+    let id = crate::pages::route_number("id");
+    let project = move || id().unwrap_or(0);
+    let create = ServerAction::<CreateQuestion>::new();
+    let save = ServerAction::<SaveTextSettings>::new();
+    let view_data = Resource::new(
+        move || (project(), create.version().get(), save.version().get()),
+        |(project, _, _)| questions(project),
+    );
+    let content = move || {
+        Suspend::new(async move {
+            match view_data.await {
+                Ok(data) => {
+                    let project = project();
+                    let cohorts = data.cohorts.clone();
+                    view! {
+                        <QuestionList project rows=data.questions />
+                        <NewQuestion project cohorts create />
+                        <Settings project form=data.settings save />
+                    }
+                    .into_any()
+                }
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        <Title text="Questions" />
+        <p class="breadcrumbs"><a href=move || format!("/projects/{}", project())>"← Project"</a></p>
+        <h1>"Questions"</h1>
+        <p class="muted">"Each question gives every study a soft label from phrase rules, the highest-priority matching rule first."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading the questions…"</p> }>{content}</Suspense>
+    }
+}
+
+#[component]
+fn QuestionList(project: i64, rows: Vec<QuestionRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! {
+            <p class="empty" data-testid="no-questions">"No questions yet. Add one below, e.g. “Pneumothorax” with the labels present, absent, uncertain."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <table data-testid="questions">
+            <thead><tr>
+                <th>"Question"</th><th>"Labels"</th><th>"Cohort"</th>
+                <th class="number">"Rules"</th><th class="number">"Labeled"</th><th>"Coverage"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let share = match row.total {
+                        0 => 0.0,
+                        total => row.labeled as f64 * 100.0 / total as f64,
+                    };
+                    view! {
+                        <tr>
+                            <td><a href=format!("/projects/{project}/questions/{}", row.id)>{row.name}</a></td>
+                            <td>{row.labels.join(", ")}</td>
+                            <td>{row.cohort.unwrap_or_else(|| "All studies".into())}</td>
+                            <td class="number">{row.rules}</td>
+                            <td class="number">{format!("{} of {}", thousands(row.labeled as i64), thousands(row.total as i64))}</td>
+                            <td><span class="meter" role="img" aria-label=format!("{share:.0}% labeled")><span style=format!("width: {share:.1}%")></span></span></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewQuestion(
+    project: i64,
+    cohorts: Vec<(i64, String)>,
+    create: ServerAction<CreateQuestion>,
+) -> impl IntoView {
+    let error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+    };
+    view! {
+        <section aria-labelledby="new-question">
+            <h2 id="new-question">"New question"</h2>
+            <ActionForm action=create>
+                <input type="hidden" name="project" value=project.to_string() />
+                <div class="form-row">
+                    <div class="field">
+                        <label for="question-name">"Question"</label>
+                        <input id="question-name" name="name" required placeholder="Pneumothorax" />
+                    </div>
+                    <div class="field">
+                        <label for="question-labels">"Labels, comma-separated"</label>
+                        <input id="question-labels" name="labels" required value="present, absent, uncertain" />
+                    </div>
+                    <div class="field">
+                        <label for="question-cohort">"Applies to"</label>
+                        <select id="question-cohort" name="cohort">
+                            <option value="">"All studies"</option>
+                            {cohorts.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="button-primary button-inline">"Add question"</button>
+                </div>
+                {error}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Settings(
+    project: i64,
+    form: SettingsForm,
+    save: ServerAction<SaveTextSettings>,
+) -> impl IntoView {
+    let outcome = move || match save.value().get() {
+        Some(Ok(())) => Some(
+            view! { <p class="notice" role="status">"Saved. Soft labels now use these lists."</p> }
+                .into_any(),
+        ),
+        Some(Err(error)) => {
+            Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any())
+        }
+        None => None,
+    };
+    let area = |name: &'static str, title: &'static str, value: String| {
+        view! {
+            <div class="field">
+                <label for=format!("cues-{name}")>{title}</label>
+                <textarea id=format!("cues-{name}") name=format!("form[{name}]") rows="6">{value}</textarea>
+            </div>
+        }
+    };
+    view! {
+        <section aria-labelledby="text-settings">
+            <h2 id="text-settings">"Negation cues and sections"</h2>
+            <p class="muted">"One cue per line. Pre-cues reach forward, post-cues backward, to the sentence end or a termination cue; pseudo-cues (“no change”) are not cues. Rules with a negation mode or sections use these."</p>
+            <ActionForm action=save>
+                <input type="hidden" name="project" value=project.to_string() />
+                <div class="cue-grid">
+                    {area("pre_negation", "Pre-negation", form.pre_negation)}
+                    {area("post_negation", "Post-negation", form.post_negation)}
+                    {area("pre_uncertainty", "Pre-uncertainty", form.pre_uncertainty)}
+                    {area("post_uncertainty", "Post-uncertainty", form.post_uncertainty)}
+                    {area("pseudo", "Pseudo-cues", form.pseudo)}
+                    {area("termination", "Termination", form.termination)}
+                    {area("section_headers", "Section headers", form.section_headers)}
+                </div>
+                <button type="submit" class="button-quiet">"Save cues and sections"</button>
+                {outcome}
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,210 @@
+//! `/api/v1/projects/{id}/questions/{question}/rules`: a question's rules as a CSV or YAML file —
+//! downloaded (every member), or uploaded to replace them as a new version (fellows). The
+//! prioritization screen's export links and import button use these too.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sieve_app::ssr::AppState;
+use sieve_core::access::Capability;
+use sieve_core::labeling::file::{self, Format};
+use sieve_core::questions::{self, Change};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::ErrorBody;
+use super::imports::Rejection;
+use super::{ApiCaller, ApiError, ApiQuery, ProjectId};
+
+/// The largest rules file accepted (the most axum reads into memory by default).
+pub const MAX_RULES_BYTES: usize = 2 * 1024 * 1024;
+
+/// The `{question}` of a question in an API path.
+#[derive(Debug, Clone, Copy)]
+pub struct QuestionId(pub i64);
+
+impl axum::extract::FromRequestParts<AppState> for QuestionId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        super::caller::path_number(parts, state, "question")
+            .await
+            .map(QuestionId)
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// csv (default) or yaml.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The file's name: its extension (.csv, .yaml, .yml) tells the format.
+    pub filename: String,
+}
+
+/// What an import of rules did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesImported {
+    pub message: String,
+    pub version: i64,
+    pub rules: usize,
+}
+
+/// Downloads a question's current rules as CSV or YAML (every member).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/questions/{question}/rules", tag = "rules",
+    params(("id" = i64, Path, description = "Project id"), ("question" = i64, Path, description = "Question id"), ExportQuery),
+    responses(
+        (status = 200, description = "The rules file", content_type = "text/plain"),
+        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn export_rules(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ProjectId(project_id): ProjectId,
+    QuestionId(question_id): QuestionId,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    caller
+        .authorize(&state, project_id, Capability::ViewAggregates)
+        .await?;
+    let format = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => Format::Csv,
+        "yaml" | "yml" => Format::Yaml,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "format {other:?}: use csv or yaml"
+            )))
+        }
+    };
+    let question = questions::get(&state.pool, project_id, question_id).await?;
+    let rules = questions::rules(&state.pool, question.id, None).await?;
+    let text = file::write(format, &rules.spec(&question));
+    let name: String = question
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{name}-v{}.{}\"",
+        rules.version,
+        format.extension()
+    );
+    let content_type = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Yaml => "application/yaml; charset=utf-8",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// Replaces a question's rules with those of the uploaded file, as a new version (fellows). A
+/// file with any invalid rule changes nothing and is answered 422 with every error and its line.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/questions/{question}/rules", tag = "rules",
+    params(("id" = i64, Path, description = "Project id"), ("question" = i64, Path, description = "Question id"), ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The rules file"),
+    responses(
+        (status = 200, body = RulesImported),
+        (status = 400, description = "A malformed parameter, or a name without .csv/.yaml", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only fellows change rules", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Invalid rules: nothing was changed", body = Rejection),
+    ))]
+pub async fn import_rules(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ProjectId(project_id): ProjectId,
+    QuestionId(question_id): QuestionId,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller
+        .authorize(&state, project_id, Capability::ManageRules)
+        .await?;
+    let question = questions::get(&state.pool, project_id, question_id).await?;
+    let name = query
+        .filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let format = Format::of_path(&name).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "filename {name:?}: a rules file ends in .csv, .yaml or .yml"
+        ))
+    })?;
+    let rejected = |errors: Vec<String>| {
+        let total = errors.len() as u64;
+        let error = format!("{name} was not imported: {total} error(s); the rules are unchanged");
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(Rejection {
+                error,
+                errors,
+                total,
+            }),
+        )
+            .into_response()
+    };
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return Ok(rejected(vec![format!("{name}: not UTF-8 text")]));
+    };
+    let read = match file::read(format, &text, Some(&question.labels)) {
+        Ok(read) => read,
+        Err(errors) => {
+            let errors = errors
+                .iter()
+                .map(|e| format!("{name}:{}: {}", e.line, e.message))
+                .collect();
+            return Ok(rejected(errors));
+        }
+    };
+    let change = Change::ReplaceAll {
+        rules: read.rules,
+        source: name.clone(),
+    };
+    let set =
+        match questions::change(&state.pool, &question, &change, Some(&caller.user.name)).await {
+            Ok(set) => set,
+            Err(sieve_core::Error::Invalid(message)) => {
+                return Ok(rejected(vec![format!("{name}: {message}")]))
+            }
+            Err(other) => return Err(other.into()),
+        };
+    let message = format!(
+        "Imported {} rules from {name} as version {}.",
+        set.rules.len(),
+        set.version
+    );
+    Ok(Json(RulesImported {
+        message,
+        version: set.version,
+        rules: set.rules.len(),
+    })
+    .into_response())
+}

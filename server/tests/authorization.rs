@@ -101,6 +101,12 @@ const ADMIN_PAGE: [u16; 6] = [303, 403, 403, 403, 200, 403];
 const SIGNED_IN_CALL: [u16; 6] = [401, 200, 200, 200, 200, 200];
 const MEMBER_CALL: [u16; 6] = [401, 200, 200, 200, 404, 404];
 const ADMIN_CALL: [u16; 6] = [401, 403, 403, 403, 200, 403];
+const FELLOW_PAGE: [u16; 6] = [303, 403, 403, 200, 404, 404];
+const FELLOW_CALL: [u16; 6] = [401, 403, 403, 200, 404, 404];
+/// Fellows pass authorisation and are told the rule does not exist.
+const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
+/// The rule form, filled in; `{caller}` keeps each caller's phrase apart.
+const RULE: &str = "rule[phrase]=matrix+{caller}&rule[label]=present&rule[negation]=any&rule[negated]=&rule[uncertain]=&rule[sections]=&rule[enabled]=true";
 
 const TABLE: &[Row] = &[
     // Pages.
@@ -110,6 +116,8 @@ const TABLE: &[Row] = &[
     page("/projects/{id}/search", "/projects/{project}/search?q=pneumothorax", MEMBER_PAGE),
     page("/projects/{id}/import", "/projects/{project}/import", MEMBER_PAGE),
     page("/projects/{id}/reports/{report}", "/projects/{project}/reports/{report}", MEMBER_PAGE),
+    page("/projects/{id}/questions", "/projects/{project}/questions", FELLOW_PAGE),
+    page("/projects/{id}/questions/{question}", "/projects/{project}/questions/{question}", FELLOW_PAGE),
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
     page("/admin/audit", "/admin/audit", ADMIN_PAGE),
@@ -133,6 +141,18 @@ const TABLE: &[Row] = &[
     server_fn("/api/cohorts", "project={project}", MEMBER_CALL),
     server_fn("/api/save_cohort", "project={project}&name=C+{caller}&form[q]=pneumothorax&form[from]=&form[to]=&form[exam]=&form[modality]=", [401, 403, 403, 200, 404, 404]),
     server_fn("/api/delete_cohort", "project={project}&id=999999", [401, 403, 403, 404, 404, 404]),
+    server_fn("/api/questions", "project={project}", FELLOW_CALL),
+    server_fn("/api/create_question", "project={project}&name=Q+{caller}&labels=present,absent", FELLOW_CALL),
+    server_fn("/api/save_text_settings", "project={project}&form[pre_negation]=no&form[post_negation]=&form[pre_uncertainty]=possible&form[post_uncertainty]=&form[pseudo]=&form[termination]=but&form[section_headers]=IMPRESSION", FELLOW_CALL),
+    server_fn("/api/rule_board", "project={project}&question={question}", FELLOW_CALL),
+    server_fn("/api/add_rule", "project={project}&question={question}&{rule}", FELLOW_CALL),
+    server_fn("/api/edit_rule", "project={project}&question={question}&id=999999&{rule}", FELLOW_MISSING),
+    server_fn("/api/move_rule", "project={project}&question={question}&id=999999&to=0", FELLOW_MISSING),
+    server_fn("/api/delete_rule", "project={project}&question={question}&id=999999", FELLOW_MISSING),
+    server_fn("/api/preview_rule", "project={project}&question={question}&{rule}", FELLOW_CALL),
+    server_fn("/api/rule_reports", "project={project}&question={question}&id=1&all=true&page=0", FELLOW_CALL),
+    server_fn("/api/rule_versions", "project={project}&question={question}", FELLOW_CALL),
+    server_fn("/api/compare_versions", "project={project}&question={question}&from=0&to=1", FELLOW_CALL),
     server_fn("/api/tokens", "", SIGNED_IN_CALL),
     server_fn(
         "/api/create_token",
@@ -203,6 +223,15 @@ const TABLE: &[Row] = &[
         body: "",
         expect: [401, 403, 403, 200, 404, 404],
     },
+    rest("/api/v1/projects/{id}/questions/{question}/rules", "/api/v1/projects/{project}/questions/{question}/rules?format=yaml", MEMBER_CALL),
+    // A name without .csv or .yaml: fellows pass authorisation and are told what to send; no change.
+    Row {
+        method: Method::PUT,
+        route: "/api/v1/projects/{id}/questions/{question}/rules",
+        path: "/api/v1/projects/{project}/questions/{question}/rules?filename=rules.txt",
+        body: "",
+        expect: [401, 403, 403, 400, 404, 404],
+    },
     rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
     rest("/healthz", "/healthz", EVERYONE),
 ];
@@ -212,6 +241,7 @@ struct Install {
     app: Router,
     project_id: i64,
     report_id: i64,
+    question_id: i64,
 }
 
 async fn install() -> Install {
@@ -251,6 +281,22 @@ async fn install() -> Install {
         .fetch_one(&pool)
         .await
         .unwrap();
+    let labels = vec!["present".to_string(), "absent".to_string()];
+    let question =
+        sieve_core::questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
+            .await
+            .unwrap();
+    let rule = sieve_core::labeling::Rule {
+        phrase: "pneumothorax".into(),
+        label: "present".into(),
+        negation: Default::default(),
+        sections: vec![],
+        enabled: true,
+    };
+    let add = sieve_core::questions::Change::Add { rule, at: None };
+    sieve_core::questions::change(&pool, &question, &add, None)
+        .await
+        .unwrap();
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
@@ -270,6 +316,7 @@ async fn install() -> Install {
         app,
         project_id: project.id,
         report_id,
+        question_id: question.id,
     }
 }
 
@@ -366,18 +413,25 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
             };
             let project = install.project_id.to_string();
             let report = install.report_id.to_string();
-            let path = row
-                .path
-                .replace("{project}", &project)
-                .replace("{report}", &report);
+            let question = install.question_id.to_string();
+            let fill = |text: &str| {
+                text.replace("{rule}", RULE)
+                    .replace("{project}", &project)
+                    .replace("{report}", &report)
+                    .replace("{question}", &question)
+                    .replace("{caller}", &format!("{caller:?}"))
+            };
+            let path = fill(row.path);
             let request = match row.method {
-                Method::POST => {
-                    let body = row
-                        .body
-                        .replace("{project}", &project)
-                        .replace("{report}", &report)
-                        .replace("{caller}", &format!("{caller:?}"));
-                    post(&path, body, cookie.as_deref())
+                Method::POST => post(&path, fill(row.body), cookie.as_deref()),
+                Method::PUT => {
+                    let mut request = Request::put(&path)
+                        .header(header::HOST, "localhost")
+                        .header(header::ORIGIN, "http://localhost");
+                    if let Some(cookie) = &cookie {
+                        request = request.header(header::COOKIE, cookie);
+                    }
+                    request.body(Body::from(fill(row.body))).unwrap()
                 }
                 _ => {
                     let mut request = Request::get(&path).header(header::ACCEPT, "text/html");

@@ -1,0 +1,112 @@
+import { expect, Page, test } from "@playwright/test";
+import { gotoHydrated, signIn } from "./helpers";
+
+const DEMO_PROJECT = "Demo: chest radiographs and head CT";
+
+/** Selects the first occurrence of `words` in the report text, as a person would with the mouse. */
+async function selectInReport(page: Page, words: string) {
+  const article = page.getByRole("article", { name: "Report text" });
+  await article.evaluate((element, wanted) => {
+    // The words may span several text nodes (the search highlights each word).
+    const nodes: Text[] = [];
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node as Text);
+    const text = nodes.map((n) => n.data).join("");
+    const start = text.toLowerCase().indexOf(wanted);
+    if (start < 0) throw new Error(`"${wanted}" is not in the report`);
+    const place = (offset: number): [Text, number] => {
+      for (const node of nodes) {
+        if (offset <= node.data.length) return [node, offset];
+        offset -= node.data.length;
+      }
+      throw new Error("offset past the text");
+    };
+    const range = document.createRange();
+    range.setStart(...place(start));
+    range.setEnd(...place(start + wanted.length));
+    const selection = window.getSelection()!;
+    selection.removeAllRanges();
+    selection.addRange(range);
+    element.dispatchEvent(new MouseEvent("mouseup", { bubbles: true }));
+  }, words);
+}
+
+function ruleRow(page: Page, phrase: string) {
+  return page.locator(`tr[data-rule="${phrase}"]`);
+}
+
+test("a fellow adds a phrase from a report, drags it above another and sees the counts change", async ({ page }) => {
+  const question = `Pneumothorax ${Date.now()}`;
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Questions and rules" }).click();
+  await expect(page.getByRole("heading", { name: "Questions", exact: true })).toBeVisible();
+  await page.getByLabel("Question", { exact: true }).fill(question);
+  await page.getByRole("button", { name: "Add question" }).click();
+  await page.getByRole("link", { name: question }).click();
+  await expect(page.getByRole("heading", { name: question })).toBeVisible();
+  await expect(page.getByText("No rules yet")).toBeVisible();
+  const rulesUrl = page.url();
+
+  // A general rule first, typed.
+  await page.getByLabel("Phrase", { exact: true }).fill("pneumothorax");
+  await page.getByLabel("Label", { exact: true }).selectOption("present");
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await expect(ruleRow(page, "pneumothorax")).toBeVisible();
+  const present = Number((await page.locator('[data-label="present"]').innerText()).replace(/,/g, ""));
+  expect(present).toBeGreaterThan(0);
+  await expect(page.locator('[data-label="absent"]')).toHaveText("0");
+
+  // A more specific phrase, selected in a report, added below it.
+  await gotoHydrated(page, page.url().replace(/\/questions\/\d+$/, '/search?q=%22no+pneumothorax%22'));
+  await page.locator(".result").first().getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "Add as phrase" })).toBeVisible();
+  await selectInReport(page, "no pneumothorax");
+  await expect(page.getByLabel("Phrase", { exact: true })).toHaveValue(/no pneumothorax/i);
+  await page.getByLabel("Phrase", { exact: true }).fill("no pneumothorax");
+  await page.getByLabel("Question", { exact: true }).selectOption({ label: question });
+  await page.getByLabel("Label", { exact: true }).selectOption("absent");
+  await page.getByLabel("Highest priority").uncheck();
+  await page.getByRole("button", { name: "Add as phrase" }).click();
+  await expect(page.getByRole("status")).toContainText("Added “no pneumothorax” → absent");
+
+  // Below the general rule it labels nothing: every study it matches is taken already.
+  await gotoHydrated(page, rulesUrl);
+  await expect(ruleRow(page, "no pneumothorax").getByTestId("effective")).toHaveText("0");
+  await expect(page.locator('[data-label="absent"]')).toHaveText("0");
+
+  // Dragged above, it takes its studies: absent grows, present shrinks by as much.
+  await ruleRow(page, "no pneumothorax").dragTo(ruleRow(page, "pneumothorax"));
+  await expect(page.locator("table.rules tbody tr").first()).toHaveAttribute("data-rule", "no pneumothorax");
+  await expect(page.locator('[data-label="absent"]')).not.toHaveText("0");
+  const absent = Number((await page.locator('[data-label="absent"]').innerText()).replace(/,/g, ""));
+  await expect(page.locator('[data-label="present"]')).toHaveText(String(present - absent));
+  await expect(ruleRow(page, "no pneumothorax").getByTestId("effective")).toHaveText(String(absent));
+
+  // The rule's reports show the phrase highlighted.
+  await ruleRow(page, "no pneumothorax").getByRole("button", { name: "no pneumothorax" }).click();
+  await expect(page.getByTestId("rule-reports").locator("mark").first()).toHaveText(/no pneumothorax/i);
+
+  // Delete, then undo with the keyboard: the rule and its counts come back.
+  await ruleRow(page, "no pneumothorax").getByRole("button", { name: "Delete" }).click();
+  await expect(ruleRow(page, "no pneumothorax")).toHaveCount(0);
+  await expect(page.locator('[data-label="absent"]')).toHaveText("0");
+  await page.keyboard.press("Control+z");
+  await expect(ruleRow(page, "no pneumothorax")).toBeVisible();
+  await expect(page.locator('[data-label="absent"]')).toHaveText(String(absent));
+
+  // The move is a version: comparing it with the one before lists the studies that flipped.
+  await page.getByLabel("From").selectOption("2");
+  await page.getByLabel("To").selectOption("3");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByTestId("flips")).toContainText("present");
+  await expect(page.getByTestId("flips")).toContainText(String(absent));
+});
+
+test("an affiliate cannot open the rules of a question", async ({ page }) => {
+  await signIn(page, "affiliate");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await expect(page.getByRole("link", { name: "Questions and rules" })).toHaveCount(0);
+  await gotoHydrated(page, page.url() + "/questions");
+  await expect(page.getByRole("alert")).toContainText(/managing phrase rules needs the fellow role/i);
+});

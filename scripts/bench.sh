@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks on a synthetic corpus (default 1,000,000 reports): import + index throughput and peak
-# memory (`sieve import`), then the search page's latency (`sieve bench-search`). Release build.
+# memory (`sieve import`), the search page's latency (`sieve bench-search`), then phrase rules: the
+# offline labeler against a Python regex loop (`sieve label`) and soft labels (`sieve bench-labels`).
+# Release build.
 # Usage: bash scripts/bench.sh [REPORTS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -19,3 +21,13 @@ say "import + index of $reports reports ($(du -h "$corpus" | cut -f1))"
   "$sieve" --data-dir "$work/data" import Bench "$corpus"
 say "search page latency"
 "$sieve" --data-dir "$work/data" bench-search Bench --rounds 20 2>/dev/null
+say "phrase rules: offline labeler vs a Python regular-expression loop, and soft labels on the server"
+rules="$work/rules"
+python3 scripts/bench_rules.py make "$ROOT/../shared/data/phrase_rules/chexpert_phrases.csv" "$rules"
+rule_args=()
+for file in "$rules"/*.csv; do rule_args+=(--rules "$file"); done
+"$sieve" label "${rule_args[@]}" --reports "$corpus" --out "$work/labels.jsonl"
+# The Python loop is about 400 times slower: it runs on the first 20,000 reports only.
+head -n 20000 "$corpus" > "$work/corpus-20k.jsonl"
+python3 scripts/bench_rules.py regex "$rules" "$work/corpus-20k.jsonl"
+"$sieve" --data-dir "$work/data" bench-labels Bench "${rule_args[@]}" --changes 40 2>/dev/null

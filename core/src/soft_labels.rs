@@ -23,7 +23,7 @@ use crate::{Error, Result};
 /// Entries the cache holds before it starts afresh (each is a few bitmaps).
 const CACHE_ENTRIES: usize = 20_000;
 /// Texts read from the database per step when checking candidates.
-const TEXT_BATCH: usize = 2_000;
+const TEXT_BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -189,13 +189,19 @@ impl Context<'_> {
         let candidates = {
             let (index, rules) = (index.clone(), rules.to_vec());
             tokio::task::spawn_blocking(move || -> Result<Vec<RoaringBitmap>> {
-                rules
-                    .iter()
-                    .map(|rule| {
-                        let phrase = Phrase::parse(&rule.phrase).map_err(Error::Invalid)?;
-                        index.phrase_matches(&phrase)
-                    })
-                    .collect()
+                let parts = on_all_cores(&rules, |part| -> Result<Vec<RoaringBitmap>> {
+                    part.iter()
+                        .map(|rule| {
+                            let phrase = Phrase::parse(&rule.phrase).map_err(Error::Invalid)?;
+                            index.phrase_matches(&phrase)
+                        })
+                        .collect()
+                });
+                let mut all = Vec::with_capacity(rules.len());
+                for part in parts {
+                    all.extend(part?);
+                }
+                Ok(all)
             })
             .await
             .map_err(join_error)??
@@ -227,7 +233,8 @@ impl Context<'_> {
             })
             .collect();
         let labeler = Arc::new(Labeler::new(specs, settings).map_err(Error::Invalid)?);
-        let checked: Vec<RoaringBitmap> = reading.iter().map(|&i| candidates[i].clone()).collect();
+        let checked: Arc<Vec<RoaringBitmap>> =
+            Arc::new(reading.iter().map(|&i| candidates[i].clone()).collect());
         let union = checked.iter().fold(RoaringBitmap::new(), |all, c| all | c);
         let mut by_label: Vec<HashMap<String, RoaringBitmap>> = vec![HashMap::new(); reading.len()];
         let ids: Vec<u32> = union.iter().collect();
@@ -235,15 +242,18 @@ impl Context<'_> {
             let texts = crate::reports::texts(self.pool, project_id, batch).await?;
             let (labeler, checked) = (labeler.clone(), checked.clone());
             let outcomes = tokio::task::spawn_blocking(move || {
-                let mut outcomes = Vec::new();
-                for (id, text) in &texts {
-                    for (slot, outcome) in labeler.label(text).into_iter().enumerate() {
-                        if let Some(outcome) = outcome.filter(|_| checked[slot].contains(*id)) {
-                            outcomes.push((slot, outcome.label.to_string(), *id));
+                on_all_cores(&texts, |part| {
+                    let mut outcomes = Vec::new();
+                    for (id, text) in part {
+                        for (slot, outcome) in labeler.label(text).into_iter().enumerate() {
+                            if let Some(outcome) = outcome.filter(|_| checked[slot].contains(*id)) {
+                                outcomes.push((slot, outcome.label.to_string(), *id));
+                            }
                         }
                     }
-                }
-                outcomes
+                    outcomes
+                })
+                .concat()
             })
             .await
             .map_err(join_error)?;
@@ -381,6 +391,23 @@ impl Context<'_> {
                 .collect(),
         })
     }
+}
+
+/// Runs `work` on parts of `items`, one part per core, and returns their results in order.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let size = items.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let running: Vec<_> = items
+            .chunks(size)
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().expect("a labeling thread panicked"))
+            .collect()
+    })
 }
 
 fn join_error(error: tokio::task::JoinError) -> Error {

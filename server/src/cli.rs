@@ -55,6 +55,17 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         rounds: u32,
     },
+    /// Measure soft labels on a project (for benchmarks): from scratch, and after one-rule changes
+    BenchLabels {
+        /// The project's name
+        project: String,
+        /// Rule files (one question each), loaded into the project's questions of the same names
+        #[arg(long, required = true)]
+        rules: Vec<PathBuf>,
+        /// How many one-rule changes to time
+        #[arg(long, default_value_t = 40)]
+        changes: u32,
+    },
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),

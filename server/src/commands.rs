@@ -34,6 +34,14 @@ pub async fn run(cli: Cli) -> Outcome {
             let (pool, config) = install(&cli.global).await?;
             bench::search(&pool, &config, &project, rounds).await
         }
+        Command::BenchLabels {
+            project,
+            rules,
+            changes,
+        } => {
+            let (pool, config) = install(&cli.global).await?;
+            bench::labels(&pool, &config, &project, &rules, changes).await
+        }
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;
             import::reindex(&pool, &config, &project).await

@@ -75,3 +75,106 @@ pub async fn search(pool: &SqlitePool, config: &Config, project: &str, rounds: u
     );
     Ok(())
 }
+
+/// Loads rule files as questions of `project`, then times their soft labels: all of them from
+/// scratch (an empty cache: every phrase queried, negation rules checked on their candidates), and
+/// one-rule changes (a move, a disable, an enable) each written as a version and recomputed.
+pub async fn labels(
+    pool: &SqlitePool,
+    config: &Config,
+    project: &str,
+    files: &[std::path::PathBuf],
+    changes: u32,
+) -> Outcome {
+    use sieve_core::questions::{self, Change};
+    use sieve_core::soft_labels::{Context, MatchCache};
+
+    let project = projects::find_by_name(pool, project).await?;
+    let indexes = Indexes::new(config.index_dir());
+    let mut loaded = Vec::new();
+    let existing = questions::list(pool, project.id).await?;
+    for path in files {
+        let spec = super::label::question(path)?;
+        let question = match existing.iter().find(|q| q.name == spec.name) {
+            Some(found) => found.clone(),
+            None => {
+                let question =
+                    questions::create(pool, project.id, &spec.name, &spec.labels, None, None)
+                        .await?;
+                let replace = Change::ReplaceAll {
+                    rules: spec.rules.clone(),
+                    source: path.display().to_string(),
+                };
+                questions::change(pool, &question, &replace, None).await?;
+                question
+            }
+        };
+        loaded.push(question);
+    }
+    let cache = MatchCache::default();
+    let context = Context {
+        pool,
+        indexes: &indexes,
+        cache: &cache,
+    };
+    let (mut rules, mut reading) = (0, 0);
+    let started = Instant::now();
+    for question in &loaded {
+        let labels = context.current(question).await?;
+        rules += labels.rules.rules.len();
+        reading += labels
+            .rules
+            .rules
+            .iter()
+            .filter(|r| r.rule.needs_text())
+            .count();
+    }
+    let scratch = started.elapsed().as_secs_f64();
+    println!(
+        "soft labels from scratch: {} questions, {rules} rules ({reading} reading negation), {:.2} s",
+        loaded.len(),
+        scratch
+    );
+    let mut latencies = Vec::new();
+    for round in 0..changes {
+        let question = &loaded[round as usize % loaded.len()];
+        let current = questions::rules(pool, question.id, None).await?;
+        let count = current.rules.len();
+        if count < 2 {
+            continue;
+        }
+        let target = &current.rules[(round as usize * 7) % count];
+        let change = match round % 3 {
+            0 => Change::Move {
+                id: target.id,
+                to: (round as usize * 13) % count,
+            },
+            _ => {
+                let mut rule = target.rule.clone();
+                rule.enabled = !rule.enabled;
+                Change::Edit {
+                    id: target.id,
+                    rule,
+                }
+            }
+        };
+        let started = Instant::now();
+        questions::change(pool, question, &change, Some("benchmark")).await?;
+        let labels = context.current(question).await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(labels.resolution.labeled.len());
+    }
+    latencies.sort_by(f64::total_cmp);
+    if let (Some(first), Some(last)) = (latencies.first(), latencies.last()) {
+        let at = |share: f64| {
+            latencies[((latencies.len() as f64 * share).ceil() as usize).saturating_sub(1)]
+        };
+        println!(
+            "one-rule change (write a version + recompute the question): {} changes, min {first:.1} ms, p50 {:.1} ms, p95 {:.1} ms, max {last:.1} ms",
+            latencies.len(),
+            at(0.50),
+            at(0.95)
+        );
+    }
+    Ok(())
+}

@@ -87,7 +87,7 @@ fn read(path: &Path) -> Result<String, String> {
 }
 
 /// Reads one question's rule file; errors name the file and line.
-fn question(path: &Path) -> Result<Question, String> {
+pub fn question(path: &Path) -> Result<Question, String> {
     let name = path.display().to_string();
     let format = Format::of_path(&name)
         .ok_or_else(|| format!("{name}: a rules file ends in .csv, .yaml or .yml"))?;

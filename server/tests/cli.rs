@@ -321,3 +321,76 @@ fn a_token_is_created_from_the_command_line_and_shown_once() {
     );
     assert_one_line_error(&refused, "validity");
 }
+
+#[test]
+fn the_offline_labeler_labels_a_report_file_and_refuses_a_bad_rule_file_by_line() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let rules = dir.join("Pneumothorax.csv");
+    std::fs::write(
+        &rules,
+        "phrase,label,negation,negated_label,uncertain_label\npneumothorax,present,route,absent,uncertain\n",
+    )
+    .unwrap();
+    let reports = dir.join("reports.jsonl");
+    std::fs::write(
+        &reports,
+        concat!(
+            r#"{"accession":"A1","report_text":"FINDINGS: No pneumothorax."}"#,
+            "\n",
+            r#"{"accession":"A2","report_text":"Small left Pneumothorax."}"#,
+            "\n",
+            r#"{"accession":"A3","report_text":"Clear lungs."}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("labels.jsonl");
+    let path = |p: &std::path::Path| p.display().to_string();
+    let args = [
+        "label",
+        "--rules",
+        &path(&rules),
+        "--reports",
+        &path(&reports),
+        "--out",
+        &path(&out),
+    ];
+    let output = sieve(&dir.join("unused"), &args, "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["label"], "absent");
+    assert_eq!(lines[0]["status"], "negated");
+    assert_eq!(lines[0]["matched"], "pneumothorax");
+    assert_eq!(lines[1]["label"], "present");
+    assert_eq!(lines[1]["span"], serde_json::json!([11, 23]));
+    assert_eq!(lines[1]["question"], "Pneumothorax");
+    assert!(lines[2]["label"].is_null());
+
+    std::fs::write(
+        &rules,
+        "phrase,label\npneumothorax,present\neff*usion,present\n",
+    )
+    .unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let output = sieve(&dir.join("unused"), &args, "");
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("Pneumothorax.csv:3: phrase:"), "{stderr}");
+    assert!(!out.exists(), "no output is left behind");
+
+    std::fs::write(&rules, "phrase,label\npneumothorax,present\n").unwrap();
+    std::fs::write(
+        &reports,
+        "{\"accession\":\"A1\",\"report_text\":\"ok\"}\nnot json\n",
+    )
+    .unwrap();
+    let output = sieve(&dir.join("unused"), &args, "");
+    assert_one_line_error(&output, "reports.jsonl:2: not a report as JSON");
+    assert!(!out.exists(), "no partial output is left behind");
+}

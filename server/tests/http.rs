@@ -529,3 +529,81 @@ async fn after_the_protocol_expires_members_keep_the_project_page_but_not_its_re
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("expired"), "{body}");
 }
+
+fn put_rules(
+    project: i64,
+    question: i64,
+    filename: &str,
+    cookie: &str,
+    body: &str,
+) -> Request<Body> {
+    Request::put(format!(
+        "/api/v1/projects/{project}/questions/{question}/rules?filename={filename}"
+    ))
+    .header(header::HOST, "localhost")
+    .header(header::ORIGIN, "http://localhost")
+    .header(header::COOKIE, cookie)
+    .body(Body::from(body.to_string()))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn rule_files_round_trip_and_an_invalid_file_changes_nothing() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let labels = vec!["present".to_string(), "absent".to_string()];
+    let question = sieve_core::questions::create(
+        &install.pool,
+        install.project_id,
+        "Pneumothorax",
+        &labels,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let cookie = signed_in(&app, "fiona").await;
+    let yaml = "question: Pneumothorax\nrules:\n  - phrase: no pneumothorax\n    label: absent\n  - phrase: pneumothorax\n    label: present\n    negation: affirmed\n";
+    let (status, _, body) = send(
+        &app,
+        put_rules(install.project_id, question.id, "p.yaml", &cookie, yaml),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("Imported 2 rules from p.yaml as version 1"),
+        "{body}"
+    );
+
+    let bad = "phrase,label\nno pneumothorax,absent\nedema,maybe\neff*usion,present\n";
+    let (status, _, body) = send(
+        &app,
+        put_rules(install.project_id, question.id, "bad.csv", &cookie, bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("bad.csv:3: label: unknown label \\\"maybe\\\""),
+        "{body}"
+    );
+    assert!(body.contains("bad.csv:4: phrase:"), "{body}");
+    let current = sieve_core::questions::rules(&install.pool, question.id, None)
+        .await
+        .unwrap();
+    assert_eq!(current.version, 1, "the invalid file wrote no version");
+
+    let path = format!(
+        "/api/v1/projects/{}/questions/{}/rules?format=csv",
+        install.project_id, question.id
+    );
+    let (status, headers, csv) = send(&app, get(&path, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("pneumothorax-v1.csv"));
+    assert_eq!(
+        csv,
+        "priority,phrase,label,negation,negated_label,uncertain_label,sections,enabled\n1,no pneumothorax,absent,any,,,,true\n2,pneumothorax,present,affirmed,,,,true\n"
+    );
+}

@@ -64,7 +64,10 @@ pub struct RulesImported {
 #[utoipa::path(get, path = "/api/v1/projects/{id}/questions/{question}/rules", tag = "rules",
     params(("id" = i64, Path, description = "Project id"), ("question" = i64, Path, description = "Question id"), ExportQuery),
     responses(
-        (status = 200, description = "The rules file", content_type = "text/plain"),
+        (status = 200, description = "The rules file", content(
+            (String = "text/csv"),
+            (String = "application/yaml"),
+        )),
         (status = 400, description = "A malformed parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),

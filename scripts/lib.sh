@@ -90,6 +90,22 @@ PY
 
 # Schemathesis (from PyPI) in a virtual environment under the cache, for fuzzing the REST API.
 SCHEMATHESIS_VERSION=4.32.5
+# Reference implementations the agreement measures are checked against (scripts/agreement_reference.py).
+AGREEMENT_REFERENCES="scikit-learn==1.5.2 statsmodels==0.14.4 krippendorff==0.8.1 irrCAC==0.4.4"
+
+ensure_agreement_references() {
+  local venv="$SIEVE_CACHE/refvenv"
+  if ! "$venv/bin/python" -c "import sklearn, statsmodels, krippendorff, irrCAC" 2>/dev/null \
+    || [[ "$(cat "$venv/installed" 2>/dev/null)" != "$AGREEMENT_REFERENCES" ]]; then
+    say "installing the agreement reference implementations into $venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # the list is one package per word
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $AGREEMENT_REFERENCES
+    echo "$AGREEMENT_REFERENCES" >"$venv/installed"
+  fi
+  REFERENCE_PYTHON="$venv/bin/python"
+}
+
 ensure_schemathesis() {
   local venv="$SIEVE_CACHE/venv"
   if [[ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]]; then

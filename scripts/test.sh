@@ -12,6 +12,7 @@ trap 'rm -rf "$scratch"' EXIT
 ensure_build_tools
 ensure_browser_tools
 ensure_schemathesis
+ensure_agreement_references
 
 say "checking formatting (cargo fmt)"
 cargo fmt --all --check
@@ -28,6 +29,9 @@ say "unit and integration tests (cargo test)"
 timeout 1200 cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
 
 build_all
+
+say "agreement measures against reference implementations (scikit-learn, statsmodels, krippendorff, irrCAC)"
+"$REFERENCE_PYTHON" scripts/agreement_reference.py "$SIEVE_BIN" | tee "$scratch/agreement.log"
 
 say "browser tests (Playwright, Chromium)"
 port="$(free_port)"
@@ -55,7 +59,8 @@ token="$("$SIEVE_BIN" token create fellow --name schemathesis --days 1 --data-di
 # API answers that with 400 by design, and the OpenAPI document says so.)
 
 # One closing line for every suite together, in the plain form CI reads.
-passed=$(cat "$scratch/cargo-test.log" "$scratch/playwright.log" \
-  | sed -nE 's/^test result: ok\. ([0-9]+) passed.*/\1/p; s/^ *([0-9]+) passed \(.*/\1/p' | awk '{ total += $1 } END { print total }')
+passed=$(cat "$scratch/cargo-test.log" "$scratch/playwright.log" "$scratch/agreement.log" \
+  | sed -nE 's/^test result: ok\. ([0-9]+) passed.*/\1/p; s/^ *([0-9]+) passed \(.*/\1/p; s/^agreement vs reference implementations: ([0-9]+) values compared, 0 mismatches$/\1/p' \
+  | awk '{ total += $1 } END { print total }')
 say "all test suites passed in $((SECONDS - started)) s"
 echo "tests: $passed passed, 0 failed"

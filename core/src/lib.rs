@@ -2,6 +2,7 @@
 //! whatever the front end. Nothing here knows about HTTP or HTML.
 
 pub mod access;
+pub mod agreement;
 pub mod audit;
 pub mod auth;
 pub mod cohorts;

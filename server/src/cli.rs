@@ -47,6 +47,14 @@ pub enum Command {
     GenCorpus(GenCorpusArgs),
     /// Apply rule files to a file of reports, without a server or database (same engine as the server)
     Label(LabelArgs),
+    /// Inter-rater agreement of annotations from any tool: a CSV file with columns item, rater, label
+    Agreement {
+        /// The annotations (an empty label is a missing answer)
+        file: PathBuf,
+        /// Print JSON (full precision) instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure the search page's latency on a project (for benchmarks)
     BenchSearch {
         /// The project's name

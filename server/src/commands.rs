@@ -1,5 +1,6 @@
 //! What each command of the command line does.
 
+mod agreement;
 mod audit;
 mod bench;
 mod corpus;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
         Command::GenCorpus(args) => corpus::run(&args),
         Command::Label(args) => label::run(&args),
+        Command::Agreement { file, json } => agreement::run(&file, json),
         Command::Import(args) => {
             let (pool, config) = install(&cli.global).await?;
             import::run(&pool, &config, args).await

@@ -394,3 +394,36 @@ fn the_offline_labeler_labels_a_report_file_and_refuses_a_bad_rule_file_by_line(
     assert_one_line_error(&output, "reports.jsonl:2: not a report as JSON");
     assert!(!out.exists(), "no partial output is left behind");
 }
+
+#[test]
+fn agreement_of_annotations_from_any_tool_is_printed_as_a_table_or_json() {
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("annotations.csv");
+    std::fs::write(
+        &file,
+        "item,rater,label\n1,a,yes\n1,b,yes\n2,a,yes\n2,b,yes\n3,a,no\n3,b,no\n4,a,yes\n4,b,no\n5,a,\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let output = sieve(&root.path().join("unused"), &["agreement", &path], "");
+    let table = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        table.contains("4 items, 2 raters, 8 ratings; labels: yes, no"),
+        "{table}"
+    );
+    assert!(table.contains("Cohen's kappa"), "{table}");
+    assert!(table.contains("a – b"), "{table}");
+    let output = sieve(
+        &root.path().join("unused"),
+        &["agreement", &path, "--json"],
+        "",
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["pairs"][0]["cohen_kappa"]["value"], 0.5);
+    assert_eq!(json["pairs"][0]["cohen_kappa"]["items"], 4);
+
+    std::fs::write(&file, "item,rater,label\n1,a,yes\n1,a,no\n").unwrap();
+    let output = sieve(&root.path().join("unused"), &["agreement", &path], "");
+    assert_one_line_error(&output, "annotations.csv:3: a rated 1 twice");
+}

@@ -33,6 +33,11 @@ pub enum Action {
     QuestionCreated,
     RulesChanged,
     TextSettingsChanged,
+    QueueBuilt,
+    StudyLabeled,
+    AnswerUndone,
+    GoldSet,
+    Adjudicated,
 }
 
 impl Action {
@@ -63,6 +68,11 @@ impl Action {
             Action::QuestionCreated => "question_created",
             Action::RulesChanged => "rules_changed",
             Action::TextSettingsChanged => "text_settings_changed",
+            Action::QueueBuilt => "queue_built",
+            Action::StudyLabeled => "study_labeled",
+            Action::AnswerUndone => "answer_undone",
+            Action::GoldSet => "gold_set",
+            Action::Adjudicated => "adjudicated",
         }
     }
 }

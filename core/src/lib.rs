@@ -15,6 +15,7 @@ pub mod labeling;
 pub mod projects;
 pub mod pseudonym;
 pub mod questions;
+pub mod queue;
 pub mod reports;
 pub mod search;
 pub mod soft_labels;

@@ -1,0 +1,973 @@
+//! The confirmation queue: affiliates confirm or correct soft labels one study at a time; the
+//! fellow keeps a gold set, reads agreement and settles disagreements.
+//!
+//! A queue is built from a question's current soft labels: one task per labeled study, needing one
+//! answer, or `k` for the overlap share. Tasks keep `open`, the answers still to hand out
+//! (needed − answers − active claims), so serving a study is one indexed look-up. Every write of
+//! the queue runs in one transaction whose first statement writes: SQLite serializes them, so two
+//! affiliates never both take the last open slot of a study. Claims expire: their slot reopens.
+//! Every answer is committed before the next study is served.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::agreement::{Agreement, Ratings};
+use crate::audit::{self, Action, NewEvent};
+use crate::questions::Question;
+use crate::soft_labels::Context;
+use crate::{Error, Result};
+
+/// How a question's queue is filled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Share of the queued studies answered by `overlap_raters` different affiliates.
+    pub overlap_share: f64,
+    pub overlap_raters: i64,
+    /// Share of served studies that are gold items.
+    pub gold_rate: f64,
+    /// Seconds before an unanswered study goes back to the queue.
+    pub claim_seconds: i64,
+    /// Soft labels whose studies are queued; empty: every labeled study.
+    pub labels: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            overlap_share: 0.2,
+            overlap_raters: 2,
+            gold_rate: 0.1,
+            claim_seconds: 600,
+            labels: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    fn check(&self, question: &Question) -> Result<()> {
+        let fail = |message: String| Err(Error::Invalid(message));
+        if !(0.0..=1.0).contains(&self.overlap_share) {
+            return fail("overlap: give a share between 0 and 1 (e.g. 0.2)".into());
+        }
+        if !(2..=9).contains(&self.overlap_raters) {
+            return fail("overlap raters: between 2 and 9".into());
+        }
+        if !(0.0..=0.5).contains(&self.gold_rate) {
+            return fail("gold rate: a share between 0 and 0.5".into());
+        }
+        if self.claim_seconds < 10 {
+            return fail("claim timeout: at least 10 seconds".into());
+        }
+        if let Some(unknown) = self.labels.iter().find(|l| !question.labels.contains(l)) {
+            return fail(format!(
+                "labels: {unknown:?} is not a label of the question ({})",
+                question.labels.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Returns a question's queue settings (the defaults until a fellow saves some).
+pub async fn settings(pool: &SqlitePool, question_id: i64) -> Result<Settings> {
+    let row = sqlx::query!(
+        "SELECT overlap_share, overlap_raters, gold_rate, claim_seconds, labels FROM queue_settings WHERE question_id = ?",
+        question_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row {
+        None => Settings::default(),
+        Some(row) => Settings {
+            overlap_share: row.overlap_share,
+            overlap_raters: row.overlap_raters,
+            gold_rate: row.gold_rate,
+            claim_seconds: row.claim_seconds,
+            labels: serde_json::from_str(&row.labels).unwrap_or_default(),
+        },
+    })
+}
+
+/// What building a queue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Built {
+    pub queued: u64,
+    pub overlapped: u64,
+}
+
+/// Whether a study is among the overlap share: a fixed hash, so rebuilding keeps the choice.
+fn overlapped(question_id: i64, report_id: i64, share: f64) -> bool {
+    (mix(question_id as u64, report_id as u64) % 1_000_000) as f64 / 1_000_000.0 < share
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b.wrapping_add(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Saves the settings and (re)builds the queue from the question's current soft labels. Answers
+/// are kept; studies no longer labeled leave the queue.
+pub async fn build(
+    labeling: &Context<'_>,
+    question: &Question,
+    settings: &Settings,
+    actor: Option<&str>,
+) -> Result<Built> {
+    settings.check(question)?;
+    let labels = labeling.current(question).await?;
+    let mut tasks = Vec::new();
+    let mut built = Built {
+        queued: 0,
+        overlapped: 0,
+    };
+    for (rank, (stored, effective)) in labels
+        .rules
+        .rules
+        .iter()
+        .zip(&labels.resolution.effective)
+        .enumerate()
+    {
+        for (label, studies) in &labels.matches[rank].by_label {
+            if !settings.labels.is_empty() && !settings.labels.contains(label) {
+                continue;
+            }
+            for report in (studies & effective).iter() {
+                let report = i64::from(report);
+                let needed = match overlapped(question.id, report, settings.overlap_share) {
+                    true => settings.overlap_raters,
+                    false => 1,
+                };
+                built.queued += 1;
+                built.overlapped += u64::from(needed > 1);
+                tasks.push((report, needed, rank, &stored.rule.phrase, label));
+            }
+        }
+    }
+    let tasks = serde_json::to_string(&tasks).expect("tasks serialise");
+    let chosen = serde_json::to_string(&settings.labels).expect("labels serialise");
+    let now = crate::now();
+    let mut transaction = pool_of(labeling).begin().await?;
+    sqlx::query!(
+        "INSERT INTO queue_settings (question_id, overlap_share, overlap_raters, gold_rate, claim_seconds, labels, updated_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (question_id) DO UPDATE SET overlap_share = excluded.overlap_share, overlap_raters = excluded.overlap_raters,
+           gold_rate = excluded.gold_rate, claim_seconds = excluded.claim_seconds, labels = excluded.labels,
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        question.id,
+        settings.overlap_share,
+        settings.overlap_raters,
+        settings.gold_rate,
+        settings.claim_seconds,
+        chosen,
+        actor,
+        now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    sqlx::query!("DELETE FROM tasks WHERE question_id = ?", question.id)
+        .execute(&mut *transaction)
+        .await?;
+    // Open slots start as needed − answers given − claims held.
+    sqlx::query!(
+        r#"INSERT INTO tasks (question_id, report_id, needed, rule_rank, rule_phrase, soft_label, open)
+           SELECT ?1, t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4,
+                  MAX(0, (t.value ->> 1)
+                    - (SELECT COUNT(*) FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.value ->> 0)
+                    - (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.report_id = t.value ->> 0))
+           FROM json_each(?2) AS t"#,
+        question.id,
+        tasks
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("question:{}", question.name)),
+        detail: Some(format!(
+            "queue built: {} studies, {} overlapped",
+            built.queued, built.overlapped
+        )),
+    };
+    audit::record(&mut *transaction, Action::QueueBuilt, event).await?;
+    transaction.commit().await?;
+    Ok(built)
+}
+
+fn pool_of<'a>(labeling: &Context<'a>) -> &'a SqlitePool {
+    labeling.pool
+}
+
+/// A study served to an affiliate: the report and the soft label to pre-select.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Served {
+    pub report_id: i64,
+    pub soft_label: Option<String>,
+    pub rule_phrase: Option<String>,
+}
+
+/// Whether the `n`-th study (from 0) served to a user is a gold item: one per window of
+/// 1/rate studies, at a place in the window that depends on the user and the window.
+fn gold_due(user_id: i64, question_id: i64, n: i64, rate: f64) -> bool {
+    if rate <= 0.0 {
+        return false;
+    }
+    let period = (1.0 / rate).round().max(1.0) as i64;
+    let window = n / period;
+    let place =
+        (mix(mix(user_id as u64, question_id as u64), window as u64) % period as u64) as i64;
+    n % period == place
+}
+
+type Tx = Transaction<'static, Sqlite>;
+
+/// Returns the study a user should label next (the one they hold, if any), claiming it; `None`
+/// when the queue has nothing left for them.
+pub async fn next(
+    pool: &SqlitePool,
+    question: &Question,
+    user_id: i64,
+    actor: &str,
+) -> Result<Option<Served>> {
+    let settings = settings(pool, question.id).await?;
+    let mut transaction = pool.begin().await?;
+    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
+    transaction.commit().await?;
+    Ok(served)
+}
+
+async fn next_in(
+    transaction: &mut Tx,
+    question: &Question,
+    settings: &Settings,
+    user_id: i64,
+    actor: &str,
+) -> Result<Option<Served>> {
+    let now = crate::now();
+    // Expired claims give their slots back (the first statement writes: the queue is ours).
+    sqlx::query!(
+        "UPDATE tasks SET open = open + 1 WHERE question_id = ?1 AND report_id IN
+           (SELECT report_id FROM claims WHERE question_id = ?1 AND expires_at <= ?2 AND is_gold = 0)",
+        question.id,
+        now
+    )
+    .execute(&mut **transaction)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM claims WHERE question_id = ? AND expires_at <= ?",
+        question.id,
+        now
+    )
+    .execute(&mut **transaction)
+    .await?;
+    let held = sqlx::query_scalar!(
+        "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
+        question.id,
+        user_id
+    )
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let report_id = match held {
+        Some(report) => Some(report),
+        None => claim_new(transaction, question, settings, user_id, now).await?,
+    };
+    let Some(report_id) = report_id else {
+        return Ok(None);
+    };
+    let shown = sqlx::query!(
+        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!("queue of question {}", question.name)),
+    };
+    audit::record(&mut **transaction, Action::ReportViewed, event).await?;
+    Ok(Some(Served {
+        report_id,
+        soft_label: shown.as_ref().map(|s| s.soft_label.clone()),
+        rule_phrase: shown.map(|s| s.rule_phrase),
+    }))
+}
+
+/// Claims a gold item when one is due, else the first open study of the earliest rule group.
+async fn claim_new(
+    transaction: &mut Tx,
+    question: &Question,
+    settings: &Settings,
+    user_id: i64,
+    now: i64,
+) -> Result<Option<i64>> {
+    let served = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
+        question.id,
+        user_id
+    )
+    .fetch_one(&mut **transaction)
+    .await?;
+    let expires = now + settings.claim_seconds;
+    if gold_due(user_id, question.id, served, settings.gold_rate) {
+        let gold = sqlx::query_scalar!(
+            "SELECT g.report_id FROM gold g WHERE g.question_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = g.report_id AND a.user_id = ?2)
+               AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = g.report_id AND s.user_id = ?2)
+             ORDER BY (g.report_id * 2654435761 + ?2) % 4294967291 LIMIT 1",
+            question.id,
+            user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        if let Some(report) = gold {
+            sqlx::query!(
+                "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 1, ?, ?)",
+                question.id, report, user_id, now, expires
+            )
+            .execute(&mut **transaction)
+            .await?;
+            return Ok(Some(report));
+        }
+    }
+    let report = sqlx::query_scalar!(
+        "SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
+           AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
+           AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
+           AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
+         ORDER BY t.rule_rank, t.report_id LIMIT 1",
+        question.id,
+        user_id
+    )
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let Some(report) = report else {
+        return Ok(None);
+    };
+    sqlx::query!(
+        "UPDATE tasks SET open = open - 1 WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report
+    )
+    .execute(&mut **transaction)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)",
+        question.id, report, user_id, now, expires
+    )
+    .execute(&mut **transaction)
+    .await?;
+    Ok(Some(report))
+}
+
+/// Records a user's answer for a study (replacing an earlier one of theirs), then serves the next
+/// study, in one transaction: the answer is committed before the next study is shown.
+pub async fn answer_and_next(
+    pool: &SqlitePool,
+    question: &Question,
+    user_id: i64,
+    actor: &str,
+    report_id: i64,
+    label: &str,
+    seconds: f64,
+) -> Result<Option<Served>> {
+    if !question.labels.iter().any(|known| known == label) {
+        return Err(Error::Invalid(format!(
+            "label: {label:?} is not a label of {} ({})",
+            question.name,
+            question.labels.join(", ")
+        )));
+    }
+    let settings = settings(pool, question.id).await?;
+    let now = crate::now();
+    let seconds = seconds.clamp(0.0, 24.0 * 3600.0);
+    let mut transaction = pool.begin().await?;
+    let claimed = sqlx::query_scalar!(
+        "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING is_gold",
+        question.id,
+        report_id,
+        user_id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let task = sqlx::query!(
+        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let is_gold = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM gold WHERE question_id = ? AND report_id = ?"#,
+        question.id,
+        report_id
+    )
+    .fetch_one(&mut *transaction)
+    .await?
+        > 0;
+    if claimed.is_none() && task.is_none() && !is_gold {
+        return Err(Error::NotFound(format!(
+            "study {report_id} in the queue of {}",
+            question.name
+        )));
+    }
+    if claimed.is_none() && !is_gold {
+        // The claim had expired: take a slot if one is still open (never below zero), unless
+        // this is a second answer of the same user (another tab), which replaces the first.
+        sqlx::query!(
+            "UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = ?2 AND open > 0
+               AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3)",
+            question.id,
+            report_id,
+            user_id
+        )
+        .execute(&mut *transaction)
+        .await?;
+    }
+    let (soft_label, rule_phrase) =
+        task.map_or((None, None), |t| (Some(t.soft_label), Some(t.rule_phrase)));
+    sqlx::query!(
+        "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (question_id, report_id, user_id) DO UPDATE SET label = excluded.label, seconds = excluded.seconds,
+           answered_at = excluded.answered_at",
+        question.id,
+        report_id,
+        user_id,
+        label,
+        soft_label,
+        rule_phrase,
+        is_gold,
+        seconds,
+        now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!("{}: {label}", question.name)),
+    };
+    audit::record(&mut *transaction, Action::StudyLabeled, event).await?;
+    let next = next_in(&mut transaction, question, &settings, user_id, actor).await?;
+    transaction.commit().await?;
+    Ok(next)
+}
+
+/// Takes back a user's last answer and serves that study again (releasing the study they hold);
+/// `None` when they have no answer to take back.
+pub async fn undo(
+    pool: &SqlitePool,
+    question: &Question,
+    user_id: i64,
+    actor: &str,
+) -> Result<Option<Served>> {
+    let settings = settings(pool, question.id).await?;
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    let last = sqlx::query!(
+        "DELETE FROM answers WHERE id = (SELECT id FROM answers WHERE question_id = ? AND user_id = ?
+           ORDER BY answered_at DESC, id DESC LIMIT 1) RETURNING report_id, is_gold, label",
+        question.id,
+        user_id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let Some(last) = last else {
+        return Ok(None);
+    };
+    release_claims(&mut transaction, question.id, user_id).await?;
+    // The answer's slot becomes the user's claim again: the task's open count does not change.
+    let expires = now + settings.claim_seconds;
+    sqlx::query!(
+        "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        question.id,
+        last.report_id,
+        user_id,
+        last.is_gold,
+        now,
+        expires
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{}", last.report_id)),
+        detail: Some(format!("{}: took back {}", question.name, last.label)),
+    };
+    audit::record(&mut *transaction, Action::AnswerUndone, event).await?;
+    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
+    transaction.commit().await?;
+    Ok(served)
+}
+
+/// Gives back every study a user holds in a question's queue.
+async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<()> {
+    sqlx::query!(
+        "UPDATE tasks SET open = open + 1 WHERE question_id = ?1 AND report_id IN
+           (SELECT report_id FROM claims WHERE question_id = ?1 AND user_id = ?2 AND is_gold = 0)",
+        question_id,
+        user_id
+    )
+    .execute(&mut **transaction)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM claims WHERE question_id = ? AND user_id = ?",
+        question_id,
+        user_id
+    )
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+/// Skips the study a user holds (it is not served to them again) and serves the next.
+pub async fn skip(
+    pool: &SqlitePool,
+    question: &Question,
+    user_id: i64,
+    actor: &str,
+    report_id: i64,
+) -> Result<Option<Served>> {
+    let settings = settings(pool, question.id).await?;
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
+        question.id,
+        report_id,
+        user_id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    release_claims(&mut transaction, question.id, user_id).await?;
+    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
+    transaction.commit().await?;
+    Ok(served)
+}
+
+/// A user's progress in a question's queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done_today: i64,
+    pub done: i64,
+    /// Answers still to hand out in the whole queue.
+    pub left: i64,
+    /// Mean seconds per study today.
+    pub seconds_per_study: Option<f64>,
+}
+
+pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Result<Progress> {
+    let day_start = crate::now() - crate::now().rem_euclid(86_400);
+    let mine = sqlx::query!(
+        r#"SELECT COUNT(*) AS "done!: i64",
+                  SUM(answered_at >= ?3) AS "today: i64",
+                  AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64"
+           FROM answers WHERE question_id = ?1 AND user_id = ?2"#,
+        question_id,
+        user_id,
+        day_start
+    )
+    .fetch_one(pool)
+    .await?;
+    let left = sqlx::query_scalar!(
+        r#"SELECT COALESCE(SUM(open), 0) AS "left!: i64" FROM tasks WHERE question_id = ?"#,
+        question_id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Progress {
+        done_today: mine.today.unwrap_or(0),
+        done: mine.done,
+        left,
+        seconds_per_study: mine.seconds,
+    })
+}
+
+/// Marks a study's true label for the gold set (`None` removes it).
+pub async fn set_gold(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+    label: Option<&str>,
+    actor: Option<&str>,
+) -> Result<()> {
+    if let Some(label) = label.filter(|l| !question.labels.iter().any(|k| k == l)) {
+        return Err(Error::Invalid(format!(
+            "label: {label:?} is not a label of {}",
+            question.name
+        )));
+    }
+    crate::reports::find(pool, question.project_id, report_id).await?;
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    match label {
+        Some(label) => sqlx::query!(
+            "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at",
+            question.id, report_id, label, actor, now
+        )
+        .execute(&mut *transaction)
+        .await?,
+        None => sqlx::query!(
+            "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
+            question.id,
+            report_id
+        )
+        .execute(&mut *transaction)
+        .await?,
+    };
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!(
+            "{} gold: {}",
+            question.name,
+            label.unwrap_or("removed")
+        )),
+    };
+    audit::record(&mut *transaction, Action::GoldSet, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Settles a study's label (a fellow's decision on a disagreement).
+pub async fn adjudicate(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+    label: &str,
+    actor: Option<&str>,
+) -> Result<()> {
+    if !question.labels.iter().any(|k| k == label) {
+        return Err(Error::Invalid(format!(
+            "label: {label:?} is not a label of {}",
+            question.name
+        )));
+    }
+    crate::reports::find(pool, question.project_id, report_id).await?;
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO adjudications (question_id, report_id, label, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+        question.id, report_id, label, actor, now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!("{} adjudicated: {label}", question.name)),
+    };
+    audit::record(&mut *transaction, Action::Adjudicated, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Where a study's final label comes from, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Adjudicated,
+    Agreed,
+    Confirmed,
+    /// Affiliates disagree and no fellow has decided: the soft label stands, marked so.
+    Disputed,
+    Soft,
+}
+
+/// A study's final label for a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Final {
+    pub label: String,
+    pub source: Source,
+    /// Share of the answers that agree with the final label (`None` without answers).
+    pub agreement: Option<f64>,
+}
+
+/// Resolves a final label: adjudicated > agreed confirmations > single confirmation > soft label.
+pub fn final_label(
+    soft: Option<&str>,
+    answers: &[&str],
+    adjudicated: Option<&str>,
+) -> Option<Final> {
+    let share = |label: &str| {
+        (!answers.is_empty())
+            .then(|| answers.iter().filter(|a| **a == label).count() as f64 / answers.len() as f64)
+    };
+    let make = |label: &str, source| Final {
+        label: label.to_string(),
+        source,
+        agreement: share(label),
+    };
+    if let Some(label) = adjudicated {
+        return Some(make(label, Source::Adjudicated));
+    }
+    match answers {
+        [] => soft.map(|label| make(label, Source::Soft)),
+        [one] => Some(make(one, Source::Confirmed)),
+        [first, rest @ ..] if rest.iter().all(|a| a == first) => Some(make(first, Source::Agreed)),
+        _ => soft.map(|label| make(label, Source::Disputed)),
+    }
+}
+
+/// How one affiliate did on the gold set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldScore {
+    pub answered: u64,
+    pub correct: u64,
+    pub accuracy: Option<f64>,
+    /// Per true label: the share of its gold items answered with it.
+    pub recall: Vec<(String, Option<f64>)>,
+    /// `confusion[true][answered]`, in the question's label order.
+    pub confusion: Vec<Vec<u64>>,
+}
+
+/// One affiliate on the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaterRow {
+    pub name: String,
+    pub answers: u64,
+    pub mean_seconds: Option<f64>,
+    pub gold: GoldScore,
+}
+
+/// How often confirmations agree with the soft label a rule gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulePrecision {
+    pub phrase: String,
+    pub answers: u64,
+    pub agreeing: u64,
+    pub precision: Option<f64>,
+}
+
+/// A study the affiliates disagree on, with their answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub report_id: i64,
+    pub soft_label: Option<String>,
+    pub answers: Vec<(String, String)>,
+}
+
+/// The fellow's dashboard of one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    pub settings: Settings,
+    pub tasks: i64,
+    pub completed: i64,
+    pub answers: i64,
+    pub gold_items: i64,
+    pub agreement: Agreement,
+    pub raters: Vec<RaterRow>,
+    pub rules: Vec<RulePrecision>,
+    pub disagreements: Vec<Disagreement>,
+    /// Final labels of the answered studies by source.
+    pub finals: Vec<(Source, u64)>,
+}
+
+/// Computes the dashboard of a question.
+pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
+    let settings = settings(pool, question.id).await?;
+    let counts = sqlx::query!(
+        r#"SELECT COUNT(*) AS "tasks!: i64",
+                  SUM((SELECT COUNT(*) FROM answers a WHERE a.question_id = t.question_id AND a.report_id = t.report_id) >= t.needed) AS "completed: i64"
+           FROM tasks t WHERE t.question_id = ?"#,
+        question.id
+    )
+    .fetch_one(pool)
+    .await?;
+    let answers = sqlx::query!(
+        r#"SELECT a.report_id, u.name AS "name!", a.label, a.soft_label, a.rule_phrase, a.is_gold, a.seconds, g.label AS "gold?: String"
+           FROM answers a JOIN users u ON u.id = a.user_id
+           LEFT JOIN gold g ON g.question_id = a.question_id AND g.report_id = a.report_id
+           WHERE a.question_id = ? ORDER BY a.report_id, u.name"#,
+        question.id
+    )
+    .fetch_all(pool)
+    .await?;
+    let adjudicated: std::collections::HashMap<i64, String> = sqlx::query!(
+        "SELECT report_id, label FROM adjudications WHERE question_id = ?",
+        question.id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.report_id, row.label))
+    .collect();
+    let gold_items = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM gold WHERE question_id = ?"#,
+        question.id
+    )
+    .fetch_one(pool)
+    .await?;
+
+    let mut ratings = Ratings::default();
+    let mut raters: std::collections::BTreeMap<String, (u64, f64, Vec<(String, String)>)> =
+        Default::default();
+    let mut rules: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut studies: std::collections::BTreeMap<i64, (Option<String>, Vec<(String, String)>)> =
+        Default::default();
+    for row in &answers {
+        let rater = raters.entry(row.name.clone()).or_default();
+        rater.0 += 1;
+        rater.1 += row.seconds;
+        if let Some(gold) = &row.gold {
+            rater.2.push((gold.clone(), row.label.clone()));
+            continue;
+        }
+        ratings
+            .add(&row.report_id.to_string(), &row.name, &row.label)
+            .map_err(Error::Internal)?;
+        if let (Some(phrase), Some(soft)) = (&row.rule_phrase, &row.soft_label) {
+            let rule = rules.entry(phrase.clone()).or_default();
+            rule.0 += 1;
+            rule.1 += u64::from(soft == &row.label);
+        }
+        let study = studies.entry(row.report_id).or_default();
+        study.0 = row.soft_label.clone();
+        study.1.push((row.name.clone(), row.label.clone()));
+    }
+    let mut finals: std::collections::BTreeMap<Source, u64> = Default::default();
+    let mut disagreements = Vec::new();
+    for (&report_id, (soft, given)) in &studies {
+        let labels: Vec<&str> = given.iter().map(|(_, l)| l.as_str()).collect();
+        let decided = adjudicated.get(&report_id).map(String::as_str);
+        if let Some(final_label) = final_label(soft.as_deref(), &labels, decided) {
+            *finals.entry(final_label.source).or_default() += 1;
+        }
+        if decided.is_none() && labels.iter().any(|l| *l != labels[0]) {
+            disagreements.push(Disagreement {
+                report_id,
+                soft_label: soft.clone(),
+                answers: given.clone(),
+            });
+        }
+    }
+    Ok(Review {
+        settings,
+        tasks: counts.tasks,
+        completed: counts.completed.unwrap_or(0),
+        answers: answers.len() as i64,
+        gold_items,
+        agreement: ratings.agreement(),
+        raters: raters
+            .into_iter()
+            .map(|(name, (count, seconds, gold))| RaterRow {
+                name,
+                answers: count,
+                mean_seconds: (count > 0).then(|| seconds / count as f64),
+                gold: gold_score(&question.labels, &gold),
+            })
+            .collect(),
+        rules: rules
+            .into_iter()
+            .map(|(phrase, (count, agreeing))| RulePrecision {
+                phrase,
+                answers: count,
+                agreeing,
+                precision: (count > 0).then(|| agreeing as f64 / count as f64),
+            })
+            .collect(),
+        disagreements,
+        finals: finals.into_iter().collect(),
+    })
+}
+
+/// Scores (true label, answer) pairs against the question's labels.
+fn gold_score(labels: &[String], pairs: &[(String, String)]) -> GoldScore {
+    let index = |label: &str| labels.iter().position(|l| l == label);
+    let mut confusion = vec![vec![0u64; labels.len()]; labels.len()];
+    for (truth, given) in pairs {
+        if let (Some(t), Some(g)) = (index(truth), index(given)) {
+            confusion[t][g] += 1;
+        }
+    }
+    let correct: u64 = (0..labels.len()).map(|i| confusion[i][i]).sum();
+    let answered = pairs.len() as u64;
+    GoldScore {
+        answered,
+        correct,
+        accuracy: (answered > 0).then(|| correct as f64 / answered as f64),
+        recall: labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let row: u64 = confusion[i].iter().sum();
+                (
+                    label.clone(),
+                    (row > 0).then(|| confusion[i][i] as f64 / row as f64),
+                )
+            })
+            .collect(),
+        confusion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_labels_follow_the_order_of_trust() {
+        let soft = Some("present");
+        assert_eq!(final_label(soft, &[], None).unwrap().source, Source::Soft);
+        let one = final_label(soft, &["absent"], None).unwrap();
+        assert_eq!(
+            (one.label.as_str(), one.source),
+            ("absent", Source::Confirmed)
+        );
+        let agreed = final_label(soft, &["absent", "absent"], None).unwrap();
+        assert_eq!(
+            (agreed.source, agreed.agreement),
+            (Source::Agreed, Some(1.0))
+        );
+        let disputed = final_label(soft, &["absent", "present"], None).unwrap();
+        assert_eq!(
+            (disputed.label.as_str(), disputed.source),
+            ("present", Source::Disputed)
+        );
+        let decided = final_label(soft, &["absent", "present"], Some("absent")).unwrap();
+        assert_eq!(
+            (decided.source, decided.agreement),
+            (Source::Adjudicated, Some(0.5))
+        );
+        assert_eq!(final_label(None, &[], None), None);
+    }
+
+    #[test]
+    fn gold_items_come_once_per_window_at_the_set_rate() {
+        for user in 1..20 {
+            let served: Vec<bool> = (0..1000).map(|n| gold_due(user, 7, n, 0.1)).collect();
+            assert_eq!(served.iter().filter(|g| **g).count(), 100);
+            for window in served.chunks(10) {
+                assert_eq!(window.iter().filter(|g| **g).count(), 1);
+            }
+        }
+        assert!((0..100).all(|n| !gold_due(1, 1, n, 0.0)));
+    }
+
+    #[test]
+    fn gold_scores_count_accuracy_recall_and_confusion() {
+        let labels = vec!["present".to_string(), "absent".to_string()];
+        let pairs = [
+            ("present", "present"),
+            ("present", "absent"),
+            ("absent", "absent"),
+            ("absent", "absent"),
+        ]
+        .map(|(t, g)| (t.to_string(), g.to_string()));
+        let score = gold_score(&labels, &pairs);
+        assert_eq!(score.accuracy, Some(0.75));
+        assert_eq!(score.recall[0], ("present".into(), Some(0.5)));
+        assert_eq!(score.recall[1], ("absent".into(), Some(1.0)));
+        assert_eq!(score.confusion, vec![vec![1, 1], vec![0, 2]]);
+    }
+}

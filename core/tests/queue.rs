@@ -1,0 +1,318 @@
+//! The confirmation queue against a real SQLite file and a real index: assignment under
+//! concurrency, claim expiry, undo, gold interleaving and the dashboard's counts.
+
+use std::sync::Arc;
+
+use sieve_core::auth;
+use sieve_core::labeling::{Negation, Rule};
+use sieve_core::pseudonym::Pseudonymizer;
+use sieve_core::questions::{self, Change, Question};
+use sieve_core::queue::{self, Settings};
+use sieve_core::search::Indexes;
+use sieve_core::soft_labels::{Context, MatchCache};
+use sieve_core::{corpus, db, projects, reports};
+use tempfile::TempDir;
+
+struct Fixture {
+    _dir: TempDir,
+    pool: sqlx::SqlitePool,
+    indexes: Indexes,
+    cache: MatchCache,
+    question: Question,
+    users: Vec<i64>,
+}
+
+async fn fixture(reports_count: u64, users: usize, settings: Settings) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+    let project = projects::create(&pool, "P", "IRB-1", None).await.unwrap();
+    let corpus: Vec<_> = corpus::generate(9, reports_count).collect();
+    reports::store_batch(
+        &pool,
+        project.id,
+        &Pseudonymizer::with_key([2; 32]),
+        &corpus,
+    )
+    .await
+    .unwrap();
+    let indexes = Indexes::new(dir.path().join("index"));
+    indexes
+        .catch_up(&pool, project.id, |_, _| {})
+        .await
+        .unwrap();
+    let labels = questions::parse_labels("present, absent, uncertain").unwrap();
+    let question = questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
+        .await
+        .unwrap();
+    for (phrase, label) in [("no pneumothorax", "absent"), ("pneumothorax", "present")] {
+        let rule = Rule {
+            phrase: phrase.into(),
+            label: label.into(),
+            negation: Negation::Any,
+            sections: vec![],
+            enabled: true,
+        };
+        let add = Change::Add { rule, at: None };
+        questions::change(&pool, &question, &add, None)
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    for n in 0..users {
+        let user = auth::create_user(
+            &pool,
+            &format!("aff{n}"),
+            "a long test password",
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+        ids.push(user.id);
+    }
+    let fixture = Fixture {
+        _dir: dir,
+        pool,
+        indexes,
+        cache: MatchCache::default(),
+        question,
+        users: ids,
+    };
+    let context = Context {
+        pool: &fixture.pool,
+        indexes: &fixture.indexes,
+        cache: &fixture.cache,
+    };
+    queue::build(&context, &fixture.question, &settings, Some("fellow"))
+        .await
+        .unwrap();
+    fixture
+}
+
+async fn count(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
+    let settings = Settings {
+        overlap_share: 0.3,
+        overlap_raters: 3,
+        gold_rate: 0.0,
+        ..Settings::default()
+    };
+    let f = Arc::new(fixture(400, 6, settings).await);
+    let tasks = count(&f.pool, "SELECT COUNT(*) FROM tasks").await;
+    let needed = count(&f.pool, "SELECT SUM(needed) FROM tasks").await;
+    assert!(tasks > 50, "{tasks} studies queued");
+    let mut workers = Vec::new();
+    for (n, &user) in f.users.iter().enumerate() {
+        for _ in 0..3 {
+            // Three browser tabs per affiliate, all answering at once.
+            let f = f.clone();
+            workers.push(tokio::spawn(async move {
+                let name = format!("aff{n}");
+                let mut served = queue::next(&f.pool, &f.question, user, &name)
+                    .await
+                    .unwrap();
+                while let Some(study) = served {
+                    let label = study.soft_label.clone().unwrap();
+                    served = match queue::answer_and_next(
+                        &f.pool,
+                        &f.question,
+                        user,
+                        &name,
+                        study.report_id,
+                        &label,
+                        2.0,
+                    )
+                    .await
+                    {
+                        Ok(next) => next,
+                        // Another tab of the same user answered it first: ask again.
+                        Err(error) => panic!("{error}"),
+                    };
+                }
+            }));
+        }
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, needed);
+    let overfilled = count(
+        &f.pool,
+        "SELECT COUNT(*) FROM tasks t WHERE (SELECT COUNT(*) FROM answers a WHERE a.report_id = t.report_id) != t.needed",
+    )
+    .await;
+    assert_eq!(
+        overfilled, 0,
+        "every study has exactly the answers it needs"
+    );
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM claims").await, 0);
+    assert_eq!(count(&f.pool, "SELECT SUM(open) FROM tasks").await, 0);
+}
+
+#[tokio::test]
+async fn an_expired_claim_goes_to_the_next_affiliate() {
+    let settings = Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.0,
+        claim_seconds: 60,
+        ..Settings::default()
+    };
+    let f = fixture(60, 2, settings).await;
+    let (a, b) = (f.users[0], f.users[1]);
+    let first = queue::next(&f.pool, &f.question, a, "aff0")
+        .await
+        .unwrap()
+        .unwrap();
+    // Before expiry, the other affiliate gets a different study.
+    let other = queue::next(&f.pool, &f.question, b, "aff1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(other.report_id, first.report_id);
+    // The same affiliate asking again gets the study they hold.
+    let again = queue::next(&f.pool, &f.question, a, "aff0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.report_id, first.report_id);
+    sqlx::query("UPDATE claims SET expires_at = 0 WHERE user_id = ?")
+        .bind(a)
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let label = other.soft_label.clone().unwrap();
+    let next = queue::answer_and_next(
+        &f.pool,
+        &f.question,
+        b,
+        "aff1",
+        other.report_id,
+        &label,
+        1.0,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        next.report_id, first.report_id,
+        "the expired study is served again"
+    );
+}
+
+#[tokio::test]
+async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
+    let settings = Settings {
+        gold_rate: 0.0,
+        ..Settings::default()
+    };
+    let f = fixture(60, 1, settings).await;
+    let user = f.users[0];
+    let first = queue::next(&f.pool, &f.question, user, "aff0")
+        .await
+        .unwrap()
+        .unwrap();
+    let second = queue::answer_and_next(
+        &f.pool,
+        &f.question,
+        user,
+        "aff0",
+        first.report_id,
+        "absent",
+        3.0,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_ne!(second.report_id, first.report_id);
+    let back = queue::undo(&f.pool, &f.question, user, "aff0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.report_id, first.report_id);
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
+    // The study served after the answer went back to the queue.
+    let open = count(
+        &f.pool,
+        &format!(
+            "SELECT open FROM tasks WHERE report_id = {}",
+            second.report_id
+        ),
+    )
+    .await;
+    assert!(open > 0);
+    let bad = queue::answer_and_next(
+        &f.pool,
+        &f.question,
+        user,
+        "aff0",
+        back.report_id,
+        "maybe",
+        1.0,
+    )
+    .await;
+    assert!(bad
+        .unwrap_err()
+        .to_string()
+        .contains("\"maybe\" is not a label"));
+}
+
+#[tokio::test]
+async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
+    let settings = Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.1,
+        ..Settings::default()
+    };
+    let f = fixture(400, 1, settings).await;
+    let gold: Vec<i64> =
+        sqlx::query_scalar("SELECT report_id FROM tasks ORDER BY report_id LIMIT 15")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    for &report in &gold {
+        queue::set_gold(
+            &f.pool,
+            &f.question,
+            report,
+            Some("present"),
+            Some("fellow"),
+        )
+        .await
+        .unwrap();
+    }
+    let user = f.users[0];
+    let mut served = queue::next(&f.pool, &f.question, user, "aff0")
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let study = served.unwrap();
+        served = queue::answer_and_next(
+            &f.pool,
+            &f.question,
+            user,
+            "aff0",
+            study.report_id,
+            "absent",
+            1.0,
+        )
+        .await
+        .unwrap();
+    }
+    let gold_answers = count(&f.pool, "SELECT COUNT(*) FROM answers WHERE is_gold = 1").await;
+    assert_eq!(gold_answers, 10, "one gold item in every ten studies");
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    assert_eq!(review.answers, 100);
+    assert_eq!(review.gold_items, 15);
+    let rater = &review.raters[0];
+    assert_eq!(rater.gold.answered, 10);
+    assert_eq!(
+        rater.gold.accuracy,
+        Some(0.0),
+        "every gold item is present, answered absent"
+    );
+    assert_eq!(rater.gold.confusion[0][1], 10);
+}

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod cohorts;
 pub mod memberships;
 pub mod projects;
+pub mod queue;
 pub mod rules;
 pub mod search;
 pub mod session;

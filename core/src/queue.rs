@@ -365,7 +365,8 @@ async fn claim_new(
 }
 
 /// Records a user's answer for a study (replacing an earlier one of theirs), then serves the next
-/// study, in one transaction: the answer is committed before the next study is shown.
+/// study, in one transaction: the answer is committed before the next study is shown. The time
+/// spent is measured from when the study was served; `seconds` stands in when no claim is held.
 pub async fn answer_and_next(
     pool: &SqlitePool,
     question: &Question,
@@ -384,16 +385,17 @@ pub async fn answer_and_next(
     }
     let settings = settings(pool, question.id).await?;
     let now = crate::now();
-    let seconds = seconds.clamp(0.0, 24.0 * 3600.0);
     let mut transaction = pool.begin().await?;
     let claimed = sqlx::query_scalar!(
-        "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING is_gold",
+        "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING claimed_at",
         question.id,
         report_id,
         user_id
     )
     .fetch_optional(&mut *transaction)
     .await?;
+    // Time on the study: from when it was served, as the server saw it.
+    let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
     let task = sqlx::query!(
         "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
         question.id,
@@ -430,6 +432,7 @@ pub async fn answer_and_next(
     }
     let (soft_label, rule_phrase) =
         task.map_or((None, None), |t| (Some(t.soft_label), Some(t.rule_phrase)));
+    let seconds_spent = seconds.clamp(0.0, 24.0 * 3600.0);
     sqlx::query!(
         "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -442,7 +445,7 @@ pub async fn answer_and_next(
         soft_label,
         rule_phrase,
         is_gold,
-        seconds,
+        seconds_spent,
         now
     )
     .execute(&mut *transaction)
@@ -537,6 +540,19 @@ pub async fn skip(
 ) -> Result<Option<Served>> {
     let settings = settings(pool, question.id).await?;
     let mut transaction = pool.begin().await?;
+    let held = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ?"#,
+        question.id,
+        report_id,
+        user_id
+    )
+    .fetch_one(&mut *transaction)
+    .await?;
+    if held == 0 {
+        return Err(Error::NotFound(format!(
+            "study {report_id} among the studies you hold (it may have expired)"
+        )));
+    }
     sqlx::query!(
         "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
         question.id,

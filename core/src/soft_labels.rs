@@ -410,6 +410,30 @@ fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) 
     })
 }
 
+/// The mentions of a question's rule (by phrase, in its current rules) in a report's text, to
+/// highlight what gave the soft label; none when the rule is gone.
+pub async fn mentions_of(
+    pool: &SqlitePool,
+    question: &Question,
+    phrase: &str,
+    text: &str,
+) -> Result<Vec<crate::labeling::engine::Mention>> {
+    let rules = questions::rules(pool, question.id, None).await?;
+    let Some(stored) = rules.rules.iter().find(|r| r.rule.phrase == phrase) else {
+        return Ok(Vec::new());
+    };
+    let mut rule = stored.rule.clone();
+    rule.enabled = true;
+    let spec = Spec {
+        name: question.name.clone(),
+        labels: question.labels.clone(),
+        rules: vec![rule],
+    };
+    let settings = questions::text_settings(pool, question.project_id).await?;
+    let labeler = Labeler::new(vec![spec], &settings).map_err(Error::Invalid)?;
+    Ok(labeler.mentions(text))
+}
+
 fn join_error(error: tokio::task::JoinError) -> Error {
     Error::Internal(format!("a labeling task failed: {error}"))
 }

@@ -102,6 +102,10 @@ const SIGNED_IN_CALL: [u16; 6] = [401, 200, 200, 200, 200, 200];
 const MEMBER_CALL: [u16; 6] = [401, 200, 200, 200, 404, 404];
 const ADMIN_CALL: [u16; 6] = [401, 403, 403, 403, 200, 403];
 const FELLOW_PAGE: [u16; 6] = [303, 403, 403, 200, 404, 404];
+const ANNOTATOR_PAGE: [u16; 6] = [303, 200, 403, 200, 404, 404];
+const ANNOTATOR_CALL: [u16; 6] = [401, 200, 403, 200, 404, 404];
+/// Annotators pass authorisation and are told the study is not theirs.
+const ANNOTATOR_MISSING: [u16; 6] = [401, 404, 403, 404, 404, 404];
 const FELLOW_CALL: [u16; 6] = [401, 403, 403, 200, 404, 404];
 /// Fellows pass authorisation and are told the rule does not exist.
 const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
@@ -118,6 +122,8 @@ const TABLE: &[Row] = &[
     page("/projects/{id}/reports/{report}", "/projects/{project}/reports/{report}", MEMBER_PAGE),
     page("/projects/{id}/questions", "/projects/{project}/questions", FELLOW_PAGE),
     page("/projects/{id}/questions/{question}", "/projects/{project}/questions/{question}", FELLOW_PAGE),
+    page("/projects/{id}/questions/{question}/review", "/projects/{project}/questions/{question}/review", FELLOW_PAGE),
+    page("/projects/{id}/label/{question}", "/projects/{project}/label/{question}", ANNOTATOR_PAGE),
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
     page("/admin/audit", "/admin/audit", ADMIN_PAGE),
@@ -153,6 +159,15 @@ const TABLE: &[Row] = &[
     server_fn("/api/rule_reports", "project={project}&question={question}&id=1&all=true&page=0", FELLOW_CALL),
     server_fn("/api/rule_versions", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/compare_versions", "project={project}&question={question}&from=0&to=1", FELLOW_CALL),
+    server_fn("/api/build_queue", "project={project}&question={question}&form[overlap_percent]=20&form[overlap_raters]=2&form[gold_percent]=10&form[claim_minutes]=10&form[labels]=", FELLOW_CALL),
+    server_fn("/api/my_queues", "project={project}", ANNOTATOR_CALL),
+    server_fn("/api/queue_study", "project={project}&question={question}", ANNOTATOR_CALL),
+    server_fn("/api/answer_study", "project={project}&question={question}&report=999999&label=present", ANNOTATOR_MISSING),
+    server_fn("/api/undo_answer", "project={project}&question={question}", ANNOTATOR_CALL),
+    server_fn("/api/skip_study", "project={project}&question={question}&report=999999", ANNOTATOR_MISSING),
+    server_fn("/api/queue_review", "project={project}&question={question}", FELLOW_CALL),
+    server_fn("/api/set_gold", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
+    server_fn("/api/adjudicate", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/tokens", "", SIGNED_IN_CALL),
     server_fn(
         "/api/create_token",

@@ -536,7 +536,10 @@ pub async fn rule_reports(
 /// Cuts a text into pieces, the mentions marked with their status (and "ignored" when the rule's
 /// negation mode does not count them).
 #[cfg(feature = "ssr")]
-fn marked(text: &str, mentions: &[sieve_core::labeling::engine::Mention]) -> Vec<Marked> {
+pub(crate) fn marked(
+    text: &str,
+    mentions: &[sieve_core::labeling::engine::Mention],
+) -> Vec<Marked> {
     let mut out = Vec::new();
     let mut at = 0;
     for mention in mentions {

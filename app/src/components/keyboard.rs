@@ -10,6 +10,10 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("g then p", "Go to your projects"),
     ("g then t", "Go to your API tokens"),
     ("g then a", "Go to administration (admins)"),
+    ("1–9", "Queue: choose a label"),
+    ("Enter", "Queue: confirm the chosen label"),
+    ("Backspace or u", "Queue: take back the last answer"),
+    ("s", "Queue: skip the study"),
     ("Esc", "Close this list"),
 ];
 

@@ -122,6 +122,7 @@ fn BoardView(first: Board, screen: Screen) -> impl IntoView {
                 " / " <a href=format!("/projects/{}/questions", screen.project)>"Questions"</a> " /"
             </p>
             <h1>{b.question.name.clone()}</h1>
+            <p><a class="button-quiet" href=format!("/projects/{}/questions/{}/review", screen.project, screen.question)>"Queue and agreement"</a></p>
             <p class="muted" data-testid="board-meta">
                 {format!("Labels: {} · version {} · {} rules · computed in {:.0} ms",
                     b.question.labels.join(", "), b.version, b.rules.len(), b.elapsed_ms)}

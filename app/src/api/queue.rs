@@ -1,0 +1,501 @@
+//! The confirmation queue (affiliates and fellows answer; fellows build it, keep the gold set,
+//! read the dashboard and adjudicate). An affiliate only ever receives their own study and
+//! progress: never gold labels nor other affiliates' answers.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::api::rules::Marked;
+use crate::error::AppError;
+
+/// A question with a queue, as a member's project page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub question_id: i64,
+    pub name: String,
+    pub done_today: i64,
+    pub left: i64,
+}
+
+/// Where an affiliate stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressView {
+    pub done_today: i64,
+    pub done: i64,
+    pub left: i64,
+    pub seconds_per_study: Option<f64>,
+}
+
+/// One study to answer, or none left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyView {
+    pub project_name: String,
+    pub question: String,
+    pub labels: Vec<String>,
+    pub study: Option<Study>,
+    pub progress: ProgressView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Study {
+    pub report_id: i64,
+    pub accession: String,
+    pub study_date: String,
+    pub exam_code: String,
+    pub fragments: Vec<Marked>,
+    /// The soft label, pre-selected.
+    pub soft_label: Option<String>,
+    pub rule_phrase: Option<String>,
+}
+
+/// The queue's settings as the fellow's form edits them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueForm {
+    /// Percent of studies labeled by several affiliates.
+    pub overlap_percent: f64,
+    pub overlap_raters: i64,
+    pub gold_percent: f64,
+    pub claim_minutes: i64,
+    /// Soft labels to queue, comma-separated; empty: all.
+    pub labels: String,
+}
+
+/// A measure with the items it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureView {
+    pub name: String,
+    pub value: Option<f64>,
+    pub items: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaterView {
+    pub name: String,
+    pub answers: u64,
+    pub mean_seconds: Option<f64>,
+    pub gold_answered: u64,
+    pub gold_accuracy: Option<f64>,
+    pub recall: Vec<(String, Option<f64>)>,
+    pub confusion: Vec<Vec<u64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisagreementView {
+    pub report_id: i64,
+    pub accession: String,
+    pub soft_label: Option<String>,
+    pub answers: Vec<(String, String)>,
+}
+
+/// The fellow's dashboard of a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewView {
+    pub project_name: String,
+    pub question: String,
+    pub labels: Vec<String>,
+    pub form: QueueForm,
+    pub tasks: i64,
+    pub completed: i64,
+    pub answers: i64,
+    pub gold_items: i64,
+    pub measures: Vec<MeasureView>,
+    /// (rater a, rater b, items, Cohen's kappa, percent agreement).
+    pub pairs: Vec<(String, String, usize, Option<f64>, Option<f64>)>,
+    pub raters: Vec<RaterView>,
+    /// (phrase, answers, agreeing, precision).
+    pub rules: Vec<(String, u64, u64, Option<f64>)>,
+    pub disagreements: Vec<DisagreementView>,
+    pub finals: Vec<(String, u64)>,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use sieve_core::access::Capability;
+    use sieve_core::questions::{self, Question};
+    use sieve_core::queue::{self, Served};
+
+    use super::*;
+    use crate::ssr::AppState;
+
+    pub struct Caller {
+        pub state: AppState,
+        pub user_id: i64,
+        pub user: String,
+        pub project_name: String,
+        pub question: Question,
+    }
+
+    pub async fn caller(
+        project: i64,
+        question: i64,
+        capability: Capability,
+    ) -> Result<Caller, AppError> {
+        let (state, user, membership) = crate::ssr::require_project(project, capability).await?;
+        let question = questions::get(&state.pool, project, question).await?;
+        Ok(Caller {
+            state,
+            user_id: user.id,
+            user: user.name,
+            project_name: membership.project.name,
+            question,
+        })
+    }
+
+    /// The view of a served study (or of an empty queue) with the caller's progress.
+    pub async fn study_view(
+        caller: &Caller,
+        served: Option<Served>,
+    ) -> Result<StudyView, AppError> {
+        let pool = &caller.state.pool;
+        let study = match served {
+            None => None,
+            Some(served) => {
+                let report =
+                    sieve_core::reports::find(pool, caller.question.project_id, served.report_id)
+                        .await?;
+                let mentions = match &served.rule_phrase {
+                    Some(phrase) => {
+                        sieve_core::soft_labels::mentions_of(
+                            pool,
+                            &caller.question,
+                            phrase,
+                            &report.report_text,
+                        )
+                        .await?
+                    }
+                    None => Vec::new(),
+                };
+                Some(Study {
+                    report_id: report.id,
+                    accession: report.accession,
+                    study_date: report.study_date,
+                    exam_code: report.exam_code,
+                    fragments: crate::api::rules::marked(&report.report_text, &mentions),
+                    soft_label: served.soft_label,
+                    rule_phrase: served.rule_phrase,
+                })
+            }
+        };
+        let progress = queue::progress(pool, caller.question.id, caller.user_id).await?;
+        Ok(StudyView {
+            project_name: caller.project_name.clone(),
+            question: caller.question.name.clone(),
+            labels: caller.question.labels.clone(),
+            study,
+            progress: ProgressView {
+                done_today: progress.done_today,
+                done: progress.done,
+                left: progress.left,
+                seconds_per_study: progress.seconds_per_study,
+            },
+        })
+    }
+}
+
+/// The questions of a project that have a queue, with the caller's progress (fellows and affiliates).
+#[server(endpoint = "my_queues")]
+pub async fn my_queues(project: i64) -> Result<Vec<QueueRow>, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, user, _) =
+                crate::ssr::require_project(project, Capability::Annotate).await?;
+            let mut rows = Vec::new();
+            for question in sieve_core::questions::list(&state.pool, project).await? {
+                let progress =
+                    sieve_core::queue::progress(&state.pool, question.id, user.id).await?;
+                if progress.left > 0 || progress.done > 0 {
+                    rows.push(QueueRow {
+                        question_id: question.id,
+                        name: question.name,
+                        done_today: progress.done_today,
+                        left: progress.left,
+                    });
+                }
+            }
+            Ok(rows)
+        }
+        .await,
+    )
+}
+
+/// The study the caller should answer next (claimed for them).
+#[server(endpoint = "queue_study")]
+pub async fn queue_study(project: i64, question: i64) -> Result<StudyView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::Annotate).await?;
+            let served = sieve_core::queue::next(
+                &caller.state.pool,
+                &caller.question,
+                caller.user_id,
+                &caller.user,
+            )
+            .await?;
+            server::study_view(&caller, served).await
+        }
+        .await,
+    )
+}
+
+/// Records the caller's answer and returns the next study.
+#[server(endpoint = "answer_study")]
+pub async fn answer_study(
+    project: i64,
+    question: i64,
+    report: i64,
+    label: String,
+) -> Result<StudyView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::Annotate).await?;
+            let served = sieve_core::queue::answer_and_next(
+                &caller.state.pool,
+                &caller.question,
+                caller.user_id,
+                &caller.user,
+                report,
+                &label,
+                0.0,
+            )
+            .await?;
+            server::study_view(&caller, served).await
+        }
+        .await,
+    )
+}
+
+/// Takes back the caller's last answer and returns that study again.
+#[server(endpoint = "undo_answer")]
+pub async fn undo_answer(project: i64, question: i64) -> Result<StudyView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::Annotate).await?;
+            let pool = &caller.state.pool;
+            let served =
+                match sieve_core::queue::undo(pool, &caller.question, caller.user_id, &caller.user)
+                    .await?
+                {
+                    Some(served) => Some(served),
+                    None => {
+                        sieve_core::queue::next(
+                            pool,
+                            &caller.question,
+                            caller.user_id,
+                            &caller.user,
+                        )
+                        .await?
+                    }
+                };
+            server::study_view(&caller, served).await
+        }
+        .await,
+    )
+}
+
+/// Skips the caller's study and returns the next.
+#[server(endpoint = "skip_study")]
+pub async fn skip_study(project: i64, question: i64, report: i64) -> Result<StudyView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::Annotate).await?;
+            let served = sieve_core::queue::skip(
+                &caller.state.pool,
+                &caller.question,
+                caller.user_id,
+                &caller.user,
+                report,
+            )
+            .await?;
+            server::study_view(&caller, served).await
+        }
+        .await,
+    )
+}
+
+/// The fellow's dashboard of a question's queue.
+#[server(endpoint = "queue_review")]
+pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::ManageRules).await?;
+            let pool = &caller.state.pool;
+            let review = sieve_core::queue::review(pool, &caller.question).await?;
+            let ids: Vec<i64> = review.disagreements.iter().map(|d| d.report_id).collect();
+            let accessions: std::collections::HashMap<i64, String> =
+                sieve_core::reports::find_many(pool, project, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id, r.accession))
+                    .collect();
+            let a = &review.agreement;
+            let measure = |name: &str, m: &sieve_core::agreement::Measure| MeasureView {
+                name: name.to_string(),
+                value: m.value,
+                items: m.items,
+            };
+            let settings = &review.settings;
+            Ok(ReviewView {
+                project_name: caller.project_name.clone(),
+                question: caller.question.name.clone(),
+                labels: caller.question.labels.clone(),
+                form: QueueForm {
+                    overlap_percent: settings.overlap_share * 100.0,
+                    overlap_raters: settings.overlap_raters,
+                    gold_percent: settings.gold_rate * 100.0,
+                    claim_minutes: settings.claim_seconds / 60,
+                    labels: settings.labels.join(", "),
+                },
+                tasks: review.tasks,
+                completed: review.completed,
+                answers: review.answers,
+                gold_items: review.gold_items,
+                measures: vec![
+                    measure("Percent agreement", &a.percent_agreement),
+                    measure("Fleiss' kappa", &a.fleiss_kappa),
+                    measure("Krippendorff's alpha", &a.krippendorff_alpha),
+                    measure("Gwet's AC1", &a.gwet_ac1),
+                ],
+                pairs: a
+                    .pairs
+                    .iter()
+                    .map(|p| {
+                        let (kappa, agree) = (p.cohen_kappa.value, p.percent_agreement.value);
+                        (p.a.clone(), p.b.clone(), p.cohen_kappa.items, kappa, agree)
+                    })
+                    .collect(),
+                raters: review
+                    .raters
+                    .iter()
+                    .map(|r| RaterView {
+                        name: r.name.clone(),
+                        answers: r.answers,
+                        mean_seconds: r.mean_seconds,
+                        gold_answered: r.gold.answered,
+                        gold_accuracy: r.gold.accuracy,
+                        recall: r.gold.recall.clone(),
+                        confusion: r.gold.confusion.clone(),
+                    })
+                    .collect(),
+                rules: review
+                    .rules
+                    .iter()
+                    .map(|r| (r.phrase.clone(), r.answers, r.agreeing, r.precision))
+                    .collect(),
+                disagreements: review
+                    .disagreements
+                    .into_iter()
+                    .map(|d| DisagreementView {
+                        accession: accessions.get(&d.report_id).cloned().unwrap_or_default(),
+                        report_id: d.report_id,
+                        soft_label: d.soft_label,
+                        answers: d.answers,
+                    })
+                    .collect(),
+                finals: review
+                    .finals
+                    .iter()
+                    .map(|(source, count)| (format!("{source:?}").to_lowercase(), *count))
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Saves the queue settings and (re)builds the queue from the current soft labels; returns
+/// (studies queued, of them overlapped).
+#[server(endpoint = "build_queue")]
+pub async fn build_queue(
+    project: i64,
+    question: i64,
+    form: QueueForm,
+) -> Result<(u64, u64), AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::ManageRules).await?;
+            let labels = form
+                .labels
+                .split(',')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let settings = sieve_core::queue::Settings {
+                overlap_share: form.overlap_percent / 100.0,
+                overlap_raters: form.overlap_raters,
+                gold_rate: form.gold_percent / 100.0,
+                claim_seconds: form.claim_minutes.saturating_mul(60),
+                labels,
+            };
+            let built = sieve_core::queue::build(
+                &caller.state.labeling(),
+                &caller.question,
+                &settings,
+                Some(&caller.user),
+            )
+            .await?;
+            Ok((built.queued, built.overlapped))
+        }
+        .await,
+    )
+}
+
+/// Marks a study's true label in the gold set (an empty label removes it).
+#[server(endpoint = "set_gold")]
+pub async fn set_gold(
+    project: i64,
+    question: i64,
+    report: i64,
+    label: String,
+) -> Result<(), AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::ManageRules).await?;
+            let label = Some(label.trim()).filter(|l| !l.is_empty());
+            sieve_core::queue::set_gold(
+                &caller.state.pool,
+                &caller.question,
+                report,
+                label,
+                Some(&caller.user),
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Settles a disagreement with a label.
+#[server(endpoint = "adjudicate")]
+pub async fn adjudicate(
+    project: i64,
+    question: i64,
+    report: i64,
+    label: String,
+) -> Result<(), AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::ManageRules).await?;
+            sieve_core::queue::adjudicate(
+                &caller.state.pool,
+                &caller.question,
+                report,
+                &label,
+                Some(&caller.user),
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}

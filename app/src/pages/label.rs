@@ -1,0 +1,213 @@
+//! `/projects/:id/label/:question`: the confirmation queue, one study at a time, keyboard first.
+//! The soft label is pre-selected; 1–9 choose a label, Enter confirms, Backspace or U takes back the
+//! last answer, S skips. Each answer is saved before the next study appears.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::queue::{answer_study, queue_study, skip_study, undo_answer, StudyView};
+use crate::components::error_box::ErrorBox;
+use crate::error::AppError;
+use crate::pages::project::thousands;
+
+#[derive(Clone, Copy)]
+struct Queue {
+    project: i64,
+    question: i64,
+    view: RwSignal<Option<StudyView>>,
+    selected: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<AppError>>,
+}
+
+impl Queue {
+    fn show(self, view: StudyView) {
+        self.selected
+            .set(view.study.as_ref().and_then(|s| s.soft_label.clone()));
+        self.view.set(Some(view));
+    }
+
+    /// Sends a request unless one is under way, and shows the study it returns.
+    fn send<F>(self, request: F)
+    where
+        F: std::future::Future<Output = Result<StudyView, AppError>> + 'static,
+    {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(view) => {
+                    self.error.set(None);
+                    self.show(view);
+                }
+                Err(error) => self.error.set(Some(error)),
+            }
+            self.busy.set(false);
+        });
+    }
+
+    fn report(self) -> Option<i64> {
+        self.view
+            .get_untracked()
+            .and_then(|v| v.study.map(|s| s.report_id))
+    }
+
+    fn confirm(self) {
+        let (Some(report), Some(label)) = (self.report(), self.selected.get_untracked()) else {
+            return;
+        };
+        self.send(answer_study(self.project, self.question, report, label));
+    }
+
+    fn undo(self) {
+        self.send(undo_answer(self.project, self.question));
+    }
+
+    fn skip(self) {
+        if let Some(report) = self.report() {
+            self.send(skip_study(self.project, self.question, report));
+        }
+    }
+
+    fn choose(self, index: usize) {
+        let labels = self
+            .view
+            .get_untracked()
+            .map(|v| v.labels)
+            .unwrap_or_default();
+        if let Some(label) = labels.get(index) {
+            self.selected.set(Some(label.clone()));
+        }
+    }
+}
+
+#[component]
+pub fn LabelPage() -> impl IntoView {
+    let project = crate::pages::route_number("id");
+    let question = crate::pages::route_number("question");
+    let first = Resource::new(
+        move || (project().unwrap_or(0), question().unwrap_or(0)),
+        |(project, question)| queue_study(project, question),
+    );
+    let content = move || {
+        Suspend::new(async move {
+            match first.await {
+                Ok(view) => {
+                    let queue = Queue {
+                        project: project().unwrap_or(0),
+                        question: question().unwrap_or(0),
+                        view: RwSignal::new(None),
+                        selected: RwSignal::new(None),
+                        busy: RwSignal::new(false),
+                        error: RwSignal::new(None),
+                    };
+                    queue.show(view);
+                    view! { <QueueView queue /> }.into_any()
+                }
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading your next study…"</p> }>{content}</Suspense> }
+}
+
+#[component]
+fn QueueView(queue: Queue) -> impl IntoView {
+    let handle = window_event_listener(leptos::ev::keydown, move |event| {
+        if crate::components::keyboard::typing_in_a_field(&event)
+            || event.ctrl_key()
+            || event.meta_key()
+            || event.alt_key()
+        {
+            return;
+        }
+        let key = event.key();
+        match key.as_str() {
+            "Enter" => queue.confirm(),
+            "Backspace" | "u" | "U" => queue.undo(),
+            "s" | "S" => queue.skip(),
+            digit if digit.len() == 1 && ("1"..="9").contains(&digit) => {
+                queue.choose(digit.parse::<usize>().unwrap_or(1) - 1)
+            }
+            _ => return,
+        }
+        event.prevent_default();
+    });
+    on_cleanup(move || handle.remove());
+    move || {
+        let Some(view) = queue.view.get() else {
+            return ().into_any();
+        };
+        let progress = &view.progress;
+        let pace = progress
+            .seconds_per_study
+            .map(|s| format!(" · {s:.0} s per study today"))
+            .unwrap_or_default();
+        let head = view! {
+            <Title text=format!("{} — queue", view.question) />
+            <p class="breadcrumbs"><a href=format!("/projects/{}", queue.project)>{view.project_name.clone()}</a> " /"</p>
+            <div class="viewer-head">
+                <h1>{view.question.clone()}</h1>
+                <p class="muted" data-testid="queue-progress">
+                    {format!("Done today {} · left in queue {}{pace}", thousands(progress.done_today), thousands(progress.left))}
+                </p>
+            </div>
+        };
+        let error = queue.error.get().map(|error| view! { <ErrorBox error /> });
+        let body = match view.study.clone() {
+            None => view! {
+                <p class="empty" data-testid="queue-empty">"Nothing left to label in this queue. Thank you! "
+                    <a href=format!("/projects/{}", queue.project)>"Back to the project"</a></p>
+                <p><button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Take back my last answer (U)"</button></p>
+            }
+            .into_any(),
+            Some(study) => {
+                let buttons = view
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(index, label)| {
+                        let mine = label.clone();
+                        let pressed = Memo::new(move |_| queue.selected.get().as_deref() == Some(mine.as_str()));
+                        let soft = study.soft_label.as_deref() == Some(label.as_str());
+                        view! {
+                            <button type="button" class="answer" class:chosen=pressed aria-pressed=move || pressed.get().to_string()
+                                on:click=move |_| queue.choose(index)>
+                                <kbd>{index + 1}</kbd> " " {label.clone()}
+                                {soft.then_some(view! { <span class="muted">" (suggested)"</span> })}
+                            </button>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <dl class="facts compact">
+                        <div><dt>"Report"</dt><dd data-testid="queue-accession">{study.accession.clone()}</dd></div>
+                        <div><dt>"Study date"</dt><dd>{study.study_date.clone()}</dd></div>
+                        <div><dt>"Exam"</dt><dd>{study.exam_code.clone()}</dd></div>
+                        <div><dt>"Matched phrase"</dt><dd>{study.rule_phrase.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                    </dl>
+                    <article class="report-text" aria-label="Report text">
+                        {study.fragments.into_iter().map(|fragment| match fragment.mark {
+                            Some(class) => view! { <mark class=class>{fragment.text}</mark> }.into_any(),
+                            None => fragment.text.into_any(),
+                        }).collect_view()}
+                    </article>
+                    <div class="answers" role="group" aria-label="Label">{buttons}</div>
+                    <p class="actions">
+                        <button type="button" class="button-primary button-inline" disabled=move || queue.busy.get()
+                            on:click=move |_| queue.confirm()>"Confirm (Enter)"</button>
+                        " "
+                        <button type="button" class="button-quiet" on:click=move |_| queue.skip()>"Skip (S)"</button>
+                        " "
+                        <button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Undo last (U)"</button>
+                    </p>
+                    <p class="muted">"Keys: 1–" {view.labels.len()} " choose · Enter confirms · Backspace or U takes back the last answer · S skips · ? lists every key."</p>
+                }
+                .into_any()
+            }
+        };
+        view! { {head} {error} {body} }.into_any()
+    }
+}

@@ -1,0 +1,223 @@
+//! `/projects/:id/questions/:question/review`: the fellow's queue dashboard — the queue's settings
+//! and (re)build, progress, agreement (overall and per pair), each affiliate's gold score and pace,
+//! each rule's precision, the gold set, and the disagreements to settle.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::queue::{queue_review, Adjudicate, BuildQueue, ReviewView, SetGold};
+use crate::components::error_box::ErrorBox;
+use crate::pages::project::thousands;
+
+fn share(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
+}
+
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let project = crate::pages::route_number("id");
+    let question = crate::pages::route_number("question");
+    let build = ServerAction::<BuildQueue>::new();
+    let gold = ServerAction::<SetGold>::new();
+    let decide = ServerAction::<Adjudicate>::new();
+    let review = Resource::new(
+        move || {
+            let versions = (
+                build.version().get(),
+                gold.version().get(),
+                decide.version().get(),
+            );
+            (project().unwrap_or(0), question().unwrap_or(0), versions)
+        },
+        |(project, question, _)| queue_review(project, question),
+    );
+    let content = move || {
+        Suspend::new(async move {
+            match review.await {
+                Ok(data) => view! {
+                    <Dashboard data project=project().unwrap_or(0) question=question().unwrap_or(0) rebuild=build gold decide />
+                }
+                .into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading the dashboard…"</p> }>{content}</Suspense> }
+}
+
+#[component]
+fn Dashboard(
+    data: ReviewView,
+    project: i64,
+    question: i64,
+    rebuild: ServerAction<BuildQueue>,
+    gold: ServerAction<SetGold>,
+    decide: ServerAction<Adjudicate>,
+) -> impl IntoView {
+    let build = rebuild;
+    let built = move || {
+        match build.value().get() {
+        Some(Ok((queued, overlapped))) => Some(view! {
+            <p class="notice" role="status">{format!("Queued {} studies ({} labeled by several affiliates).", thousands(queued as i64), thousands(overlapped as i64))}</p>
+        }.into_any()),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    }
+    };
+    let gold_outcome = move || {
+        gold.value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorBox error /> })
+    };
+    let form = data.form.clone();
+    let labels = data.labels.clone();
+    let decisions = data.labels.clone();
+    view! {
+        <Title text=format!("{} — queue dashboard", data.question) />
+        <p class="breadcrumbs">
+            <a href=format!("/projects/{project}")>{data.project_name.clone()}</a> " / "
+            <a href=format!("/projects/{project}/questions/{question}")>{data.question.clone()}</a> " /"
+        </p>
+        <h1>{format!("{}: queue and agreement", data.question)}</h1>
+        <dl class="facts" data-testid="queue-facts">
+            <div><dt>"Studies queued"</dt><dd>{thousands(data.tasks)}</dd></div>
+            <div><dt>"Completed"</dt><dd data-testid="completed">{thousands(data.completed)}</dd></div>
+            <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd></div>
+            <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd></div>
+        </dl>
+        <p><a class="button-quiet" href=format!("/projects/{project}/label/{question}")>"Label this queue yourself"</a></p>
+
+        <section class="panel" aria-labelledby="queue-settings">
+            <h2 id="queue-settings">"Queue"</h2>
+            <ActionForm action=build>
+                <input type="hidden" name="project" value=project.to_string() />
+                <input type="hidden" name="question" value=question.to_string() />
+                <div class="form-row">
+                    <div class="field"><label for="overlap">"Overlap (% of studies)"</label>
+                        <input id="overlap" name="form[overlap_percent]" type="number" min="0" max="100" step="any" value=form.overlap_percent.to_string() /></div>
+                    <div class="field"><label for="raters">"…each labeled by"</label>
+                        <input id="raters" name="form[overlap_raters]" type="number" min="2" max="9" value=form.overlap_raters.to_string() /></div>
+                    <div class="field"><label for="gold-rate">"Gold items (% of served)"</label>
+                        <input id="gold-rate" name="form[gold_percent]" type="number" min="0" max="50" step="any" value=form.gold_percent.to_string() /></div>
+                    <div class="field"><label for="claim">"Claim timeout (minutes)"</label>
+                        <input id="claim" name="form[claim_minutes]" type="number" min="1" value=form.claim_minutes.to_string() /></div>
+                    <div class="field"><label for="queued-labels">"Soft labels to queue (empty: all)"</label>
+                        <input id="queued-labels" name="form[labels]" value=form.labels.clone() placeholder=labels.join(", ") /></div>
+                </div>
+                <button type="submit" class="button-primary button-inline">"Build the queue from the current soft labels"</button>
+            </ActionForm>
+            {built}
+        </section>
+
+        <section aria-labelledby="agreement-title">
+            <h2 id="agreement-title">"Agreement"</h2>
+            <table data-testid="measures">
+                <thead><tr><th>"Measure"</th><th class="number">"Value"</th><th class="number">"Items"</th></tr></thead>
+                <tbody>{data.measures.iter().map(|m| view! {
+                    <tr><td>{m.name.clone()}</td><td class="number">{share(m.value)}</td><td class="number">{m.items}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
+            {(!data.pairs.is_empty()).then(|| view! {
+                <table>
+                    <thead><tr><th>"Affiliates"</th><th class="number">"Items"</th><th class="number">"Agreement"</th><th class="number">"Cohen's kappa"</th></tr></thead>
+                    <tbody>{data.pairs.iter().map(|(a, b, items, kappa, agree)| view! {
+                        <tr><td>{format!("{a} – {b}")}</td><td class="number">{*items}</td><td class="number">{share(*agree)}</td><td class="number">{share(*kappa)}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            })}
+            <p class="muted">{format!("Final labels by source: {}",
+                data.finals.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" · "))}</p>
+        </section>
+
+        <section aria-labelledby="raters-title">
+            <h2 id="raters-title">"Affiliates"</h2>
+            {match data.raters.is_empty() {
+                true => view! { <p class="empty">"No answers yet."</p> }.into_any(),
+                false => view! {
+                    <table data-testid="raters">
+                        <thead><tr><th>"Affiliate"</th><th class="number">"Answers"</th><th class="number">"Seconds per study"</th>
+                            <th class="number">"Gold answered"</th><th class="number">"Gold accuracy"</th><th>"Recall per label"</th></tr></thead>
+                        <tbody>{data.raters.iter().map(|r| view! {
+                            <tr>
+                                <td>{r.name.clone()}</td>
+                                <td class="number" data-testid="rater-answers">{r.answers}</td>
+                                <td class="number">{r.mean_seconds.map_or_else(|| "—".into(), |s| format!("{s:.0}"))}</td>
+                                <td class="number">{r.gold_answered}</td>
+                                <td class="number">{share(r.gold_accuracy)}</td>
+                                <td>{r.recall.iter().map(|(l, v)| format!("{l} {}", share(*v))).collect::<Vec<_>>().join(" · ")}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+
+        <section aria-labelledby="rules-precision">
+            <h2 id="rules-precision">"Rules: how often confirmations agree with their soft label"</h2>
+            {match data.rules.is_empty() {
+                true => view! { <p class="empty">"No confirmations yet."</p> }.into_any(),
+                false => view! {
+                    <table>
+                        <thead><tr><th>"Phrase"</th><th class="number">"Answers"</th><th class="number">"Agreeing"</th><th class="number">"Precision"</th></tr></thead>
+                        <tbody>{data.rules.iter().map(|(phrase, answers, agreeing, precision)| view! {
+                            <tr class:warn=precision.is_some_and(|p| p < 0.8)><td>{phrase.clone()}</td><td class="number">{*answers}</td><td class="number">{*agreeing}</td><td class="number">{share(*precision)}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+
+        <section class="panel" aria-labelledby="gold-title">
+            <h2 id="gold-title">"Gold set"</h2>
+            <p class="muted">"Gold items are served among the others, unmarked, and score each affiliate."</p>
+            <ActionForm action=gold>
+                <input type="hidden" name="project" value=project.to_string() />
+                <input type="hidden" name="question" value=question.to_string() />
+                <div class="form-row">
+                    <div class="field"><label for="gold-report">"Report id"</label><input id="gold-report" name="report" type="number" min="1" required /></div>
+                    <div class="field"><label for="gold-label">"True label"</label>
+                        <select id="gold-label" name="label">
+                            {data.labels.iter().map(|l| view! { <option value=l.clone()>{l.clone()}</option> }).collect_view()}
+                            <option value="">"(remove from the gold set)"</option>
+                        </select></div>
+                    <button type="submit" class="button-quiet">"Save gold label"</button>
+                </div>
+            </ActionForm>
+            {gold_outcome}
+        </section>
+
+        <section aria-labelledby="disagreements-title">
+            <h2 id="disagreements-title">"Disagreements"</h2>
+            {match data.disagreements.is_empty() {
+                true => view! { <p class="empty" data-testid="no-disagreements">"No disagreements to settle."</p> }.into_any(),
+                false => view! {
+                    <table data-testid="disagreements">
+                        <thead><tr><th>"Report"</th><th>"Soft label"</th><th>"Answers"</th><th>"Decide"</th></tr></thead>
+                        <tbody>{data.disagreements.iter().map(|d| {
+                            let report = d.report_id;
+                            let decisions = decisions.clone();
+                            view! {
+                                <tr>
+                                    <td><a href=format!("/projects/{project}/reports/{report}")>{d.accession.clone()}</a></td>
+                                    <td>{d.soft_label.clone().unwrap_or_default()}</td>
+                                    <td>{d.answers.iter().map(|(who, l)| format!("{who}: {l}")).collect::<Vec<_>>().join(" · ")}</td>
+                                    <td class="row-actions">{decisions.into_iter().map(|label| view! {
+                                        <ActionForm action=decide attr:class="inline">
+                                            <input type="hidden" name="project" value=project.to_string() />
+                                            <input type="hidden" name="question" value=question.to_string() />
+                                            <input type="hidden" name="report" value=report.to_string() />
+                                            <input type="hidden" name="label" value=label.clone() />
+                                            <button type="submit" class="button-quiet">{label}</button>
+                                        </ActionForm>
+                                    }).collect_view()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}

@@ -789,6 +789,26 @@ pub struct Review {
     pub finals: Vec<(Source, u64)>,
 }
 
+/// (rater or true label, answered label) pairs.
+type LabelPairs = Vec<(String, String)>;
+
+/// One affiliate's answers, as the dashboard adds them up.
+#[derive(Default)]
+struct RaterTally {
+    answers: u64,
+    seconds: f64,
+    /// (true label, answer) of the gold items they answered.
+    gold: LabelPairs,
+}
+
+/// One study's answers (gold items aside).
+#[derive(Default)]
+struct StudyTally {
+    soft: Option<String>,
+    /// (affiliate, answer).
+    answers: LabelPairs,
+}
+
 /// Computes the dashboard of a question.
 pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     let settings = settings(pool, question.id).await?;
@@ -826,17 +846,15 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     .await?;
 
     let mut ratings = Ratings::default();
-    let mut raters: std::collections::BTreeMap<String, (u64, f64, Vec<(String, String)>)> =
-        Default::default();
+    let mut raters: std::collections::BTreeMap<String, RaterTally> = Default::default();
     let mut rules: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
-    let mut studies: std::collections::BTreeMap<i64, (Option<String>, Vec<(String, String)>)> =
-        Default::default();
+    let mut studies: std::collections::BTreeMap<i64, StudyTally> = Default::default();
     for row in &answers {
         let rater = raters.entry(row.name.clone()).or_default();
-        rater.0 += 1;
-        rater.1 += row.seconds;
+        rater.answers += 1;
+        rater.seconds += row.seconds;
         if let Some(gold) = &row.gold {
-            rater.2.push((gold.clone(), row.label.clone()));
+            rater.gold.push((gold.clone(), row.label.clone()));
             continue;
         }
         ratings
@@ -848,12 +866,19 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
             rule.1 += u64::from(soft == &row.label);
         }
         let study = studies.entry(row.report_id).or_default();
-        study.0 = row.soft_label.clone();
-        study.1.push((row.name.clone(), row.label.clone()));
+        study.soft = row.soft_label.clone();
+        study.answers.push((row.name.clone(), row.label.clone()));
     }
     let mut finals: std::collections::BTreeMap<Source, u64> = Default::default();
     let mut disagreements = Vec::new();
-    for (&report_id, (soft, given)) in &studies {
+    for (
+        &report_id,
+        StudyTally {
+            soft,
+            answers: given,
+        },
+    ) in &studies
+    {
         let labels: Vec<&str> = given.iter().map(|(_, l)| l.as_str()).collect();
         let decided = adjudicated.get(&report_id).map(String::as_str);
         if let Some(final_label) = final_label(soft.as_deref(), &labels, decided) {
@@ -876,11 +901,11 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         agreement: ratings.agreement(),
         raters: raters
             .into_iter()
-            .map(|(name, (count, seconds, gold))| RaterRow {
+            .map(|(name, tally)| RaterRow {
                 name,
-                answers: count,
-                mean_seconds: (count > 0).then(|| seconds / count as f64),
-                gold: gold_score(&question.labels, &gold),
+                answers: tally.answers,
+                mean_seconds: (tally.answers > 0).then(|| tally.seconds / tally.answers as f64),
+                gold: gold_score(&question.labels, &tally.gold),
             })
             .collect(),
         rules: rules

@@ -74,6 +74,18 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         changes: u32,
     },
+    /// Load-test the confirmation queue: simulated affiliates label concurrently against a real server
+    BenchQueue {
+        /// Synthetic reports in the temporary install
+        #[arg(long, default_value_t = 20_000)]
+        reports: u64,
+        /// Affiliates labeling at once
+        #[arg(long, default_value_t = 50)]
+        affiliates: usize,
+        /// How long they label
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -6,6 +6,7 @@ mod bench;
 mod corpus;
 mod import;
 mod label;
+mod load;
 mod projects;
 mod serve;
 mod tokens;
@@ -44,6 +45,11 @@ pub async fn run(cli: Cli) -> Outcome {
             let (pool, config) = install(&cli.global).await?;
             bench::labels(&pool, &config, &project, &rules, changes).await
         }
+        Command::BenchQueue {
+            reports,
+            affiliates,
+            seconds,
+        } => load::run(reports, affiliates, seconds).await,
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;
             import::reindex(&pool, &config, &project).await

@@ -87,6 +87,16 @@ pub struct DisagreementView {
     pub answers: Vec<(String, String)>,
 }
 
+/// Agreement between two affiliates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairView {
+    pub a: String,
+    pub b: String,
+    pub items: usize,
+    pub cohen_kappa: Option<f64>,
+    pub percent_agreement: Option<f64>,
+}
+
 /// The fellow's dashboard of a question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewView {
@@ -99,8 +109,7 @@ pub struct ReviewView {
     pub answers: i64,
     pub gold_items: i64,
     pub measures: Vec<MeasureView>,
-    /// (rater a, rater b, items, Cohen's kappa, percent agreement).
-    pub pairs: Vec<(String, String, usize, Option<f64>, Option<f64>)>,
+    pub pairs: Vec<PairView>,
     pub raters: Vec<RaterView>,
     /// (phrase, answers, agreeing, precision).
     pub rules: Vec<(String, u64, u64, Option<f64>)>,
@@ -364,9 +373,12 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                 pairs: a
                     .pairs
                     .iter()
-                    .map(|p| {
-                        let (kappa, agree) = (p.cohen_kappa.value, p.percent_agreement.value);
-                        (p.a.clone(), p.b.clone(), p.cohen_kappa.items, kappa, agree)
+                    .map(|p| PairView {
+                        a: p.a.clone(),
+                        b: p.b.clone(),
+                        items: p.cohen_kappa.items,
+                        cohen_kappa: p.cohen_kappa.value,
+                        percent_agreement: p.percent_agreement.value,
                     })
                     .collect(),
                 raters: review

@@ -121,8 +121,9 @@ fn Dashboard(
             {(!data.pairs.is_empty()).then(|| view! {
                 <table>
                     <thead><tr><th>"Affiliates"</th><th class="number">"Items"</th><th class="number">"Agreement"</th><th class="number">"Cohen's kappa"</th></tr></thead>
-                    <tbody>{data.pairs.iter().map(|(a, b, items, kappa, agree)| view! {
-                        <tr><td>{format!("{a} – {b}")}</td><td class="number">{*items}</td><td class="number">{share(*agree)}</td><td class="number">{share(*kappa)}</td></tr>
+                    <tbody>{data.pairs.iter().map(|p| view! {
+                        <tr><td>{format!("{} – {}", p.a, p.b)}</td><td class="number">{p.items}</td>
+                            <td class="number">{share(p.percent_agreement)}</td><td class="number">{share(p.cohen_kappa)}</td></tr>
                     }).collect_view()}</tbody>
                 </table>
             })}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks on a synthetic corpus (default 1,000,000 reports): import + index throughput and peak
 # memory (`sieve import`), the search page's latency (`sieve bench-search`), then phrase rules: the
-# offline labeler against a Python regex loop (`sieve label`) and soft labels (`sieve bench-labels`).
+# offline labeler against a Python regex loop (`sieve label`) and soft labels (`sieve bench-labels`),
+# and the confirmation queue under 50 concurrent affiliates (`sieve bench-queue`).
 # Release build.
 # Usage: bash scripts/bench.sh [REPORTS]
 set -euo pipefail
@@ -31,3 +32,5 @@ for file in "$rules"/*.csv; do rule_args+=(--rules "$file"); done
 head -n 20000 "$corpus" > "$work/corpus-20k.jsonl"
 python3 scripts/bench_rules.py regex "$rules" "$work/corpus-20k.jsonl"
 "$sieve" --data-dir "$work/data" bench-labels Bench "${rule_args[@]}" --changes 40 2>/dev/null
+say "confirmation queue: 50 affiliates labeling at once over HTTP"
+"$sieve" bench-queue --reports 20000 --affiliates 50 --seconds 20 2>/dev/null

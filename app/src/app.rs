@@ -7,10 +7,11 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, admin_project::AdminProjectPage, audit::AuditPage, import::ImportPage,
-    label::LabelPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage,
-    questions::QuestionsPage, report::ReportPage, review::ReviewPage, rules::RulesPage,
-    search::SearchPage, sign_in::SignInPage, tokens::TokensPage,
+    adjudicate::AdjudicatePage, admin::AdminPage, admin_project::AdminProjectPage,
+    audit::AuditPage, import::ImportPage, label::LabelPage, not_found::NotFound,
+    project::ProjectPage, projects::ProjectsPage, questions::QuestionsPage, report::ReportPage,
+    review::ReviewPage, rules::RulesPage, search::SearchPage, sign_in::SignInPage,
+    tokens::TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects/:id/questions/:question") view=RulesPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/questions/:question/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/label/:question") view=LabelPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/questions/:question/adjudicate") view=AdjudicatePage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/projects/:id") view=AdminProjectPage ssr=SsrMode::Async />

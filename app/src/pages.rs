@@ -1,5 +1,6 @@
 //! One module per page, named after its route.
 
+pub mod adjudicate;
 pub mod admin;
 pub mod admin_project;
 pub mod audit;

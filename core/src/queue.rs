@@ -688,6 +688,52 @@ pub async fn adjudicate(
     Ok(())
 }
 
+/// One study as the fellow adjudicates it: what the queue showed and every answer given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyAnswers {
+    pub soft_label: Option<String>,
+    pub rule_phrase: Option<String>,
+    /// (affiliate, label), gold items included.
+    pub answers: Vec<(String, String)>,
+    pub adjudicated: Option<String>,
+}
+
+/// Returns a study's answers in a question's queue (for the fellow).
+pub async fn study_answers(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+) -> Result<StudyAnswers> {
+    let task = sqlx::query!(
+        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    let answers = sqlx::query!(
+        r#"SELECT u.name AS "name!", a.label FROM answers a JOIN users u ON u.id = a.user_id
+           WHERE a.question_id = ? AND a.report_id = ? ORDER BY u.name"#,
+        question.id,
+        report_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let adjudicated = sqlx::query_scalar!(
+        "SELECT label FROM adjudications WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(StudyAnswers {
+        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
+        rule_phrase: task.map(|t| t.rule_phrase),
+        answers: answers.into_iter().map(|a| (a.name, a.label)).collect(),
+        adjudicated,
+    })
+}
+
 /// Where a study's final label comes from, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -124,6 +124,7 @@ const TABLE: &[Row] = &[
     page("/projects/{id}/questions/{question}", "/projects/{project}/questions/{question}", FELLOW_PAGE),
     page("/projects/{id}/questions/{question}/review", "/projects/{project}/questions/{question}/review", FELLOW_PAGE),
     page("/projects/{id}/label/{question}", "/projects/{project}/label/{question}", ANNOTATOR_PAGE),
+    page("/projects/{id}/questions/{question}/adjudicate", "/projects/{project}/questions/{question}/adjudicate", FELLOW_PAGE),
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
     page("/admin/audit", "/admin/audit", ADMIN_PAGE),
@@ -167,6 +168,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/skip_study", "project={project}&question={question}&report=999999", ANNOTATOR_MISSING),
     server_fn("/api/queue_review", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/set_gold", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
+    server_fn("/api/dispute", "project={project}&question={question}&report={report}", FELLOW_CALL),
     server_fn("/api/adjudicate", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/tokens", "", SIGNED_IN_CALL),
     server_fn(

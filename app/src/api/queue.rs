@@ -326,6 +326,61 @@ pub async fn skip_study(project: i64, question: i64, report: i64) -> Result<Stud
     )
 }
 
+/// A disagreement as the adjudication viewer shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisputeView {
+    pub report_id: i64,
+    pub accession: String,
+    pub fragments: Vec<Marked>,
+    pub soft_label: Option<String>,
+    pub rule_phrase: Option<String>,
+    pub answers: Vec<(String, String)>,
+    pub adjudicated: Option<String>,
+}
+
+/// One study of the queue with every answer, for the fellow to settle.
+#[server(endpoint = "dispute")]
+pub async fn dispute(project: i64, question: i64, report: i64) -> Result<DisputeView, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let caller = server::caller(project, question, Capability::ManageRules).await?;
+            let pool = &caller.state.pool;
+            let found = sieve_core::reports::find(pool, project, report).await?;
+            let answers = sieve_core::queue::study_answers(pool, &caller.question, report).await?;
+            let mentions = match &answers.rule_phrase {
+                Some(phrase) => {
+                    sieve_core::soft_labels::mentions_of(
+                        pool,
+                        &caller.question,
+                        phrase,
+                        &found.report_text,
+                    )
+                    .await?
+                }
+                None => Vec::new(),
+            };
+            let event = sieve_core::audit::NewEvent {
+                actor: Some(&caller.user),
+                project_id: Some(project),
+                object: Some(format!("report:{report}")),
+                detail: Some(format!("adjudication of {}", caller.question.name)),
+            };
+            sieve_core::audit::record(pool, sieve_core::audit::Action::ReportViewed, event).await?;
+            Ok(DisputeView {
+                report_id: report,
+                accession: found.accession,
+                fragments: crate::api::rules::marked(&found.report_text, &mentions),
+                soft_label: answers.soft_label,
+                rule_phrase: answers.rule_phrase,
+                answers: answers.answers,
+                adjudicated: answers.adjudicated,
+            })
+        }
+        .await,
+    )
+}
+
 /// The fellow's dashboard of a question's queue.
 #[server(endpoint = "queue_review")]
 pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, AppError> {

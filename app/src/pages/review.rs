@@ -190,6 +190,9 @@ fn Dashboard(
 
         <section aria-labelledby="disagreements-title">
             <h2 id="disagreements-title">"Disagreements"</h2>
+            {(!data.disagreements.is_empty()).then(|| view! {
+                <p><a class="button-quiet" href=format!("/projects/{project}/questions/{question}/adjudicate")>"Settle them one by one, by keyboard"</a></p>
+            })}
             {match data.disagreements.is_empty() {
                 true => view! { <p class="empty" data-testid="no-disagreements">"No disagreements to settle."</p> }.into_any(),
                 false => view! {

@@ -1,0 +1,129 @@
+//! `/projects/:id/questions/:question/adjudicate`: the disagreements of a queue, one at a time, with
+//! the same keys as the queue: 1–9 decide, S or → skips, ← goes back.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::queue::{adjudicate, dispute, queue_review};
+use crate::components::error_box::ErrorBox;
+
+#[component]
+pub fn AdjudicatePage() -> impl IntoView {
+    let project = crate::pages::route_number("id");
+    let question = crate::pages::route_number("question");
+    let review = Resource::new(
+        move || (project().unwrap_or(0), question().unwrap_or(0)),
+        |(project, question)| queue_review(project, question),
+    );
+    let content = move || {
+        Suspend::new(async move {
+            match review.await {
+                Ok(data) => {
+                    let ids: Vec<i64> = data.disagreements.iter().map(|d| d.report_id).collect();
+                    view! {
+                        <Title text=format!("{} — adjudication", data.question) />
+                        <p class="breadcrumbs"><a href=format!("/projects/{}/questions/{}/review", project().unwrap_or(0), question().unwrap_or(0))>
+                            "← Queue and agreement"</a></p>
+                        <h1>{format!("{}: disagreements", data.question)}</h1>
+                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) ids labels=data.labels />
+                    }
+                    .into_any()
+                }
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading the disagreements…"</p> }>{content}</Suspense> }
+}
+
+#[component]
+fn Disputes(project: i64, question: i64, ids: Vec<i64>, labels: Vec<String>) -> impl IntoView {
+    let count = ids.len();
+    let ids = StoredValue::new(ids);
+    let at = RwSignal::new(0usize);
+    let decided = RwSignal::new(0usize);
+    let error = RwSignal::new(None);
+    let current = move || ids.with_value(|ids| ids.get(at.get()).copied());
+    let shown = Resource::new(
+        move || (current(), decided.get()),
+        move |(report, _)| async move {
+            match report {
+                Some(report) => dispute(project, question, report).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let labels = StoredValue::new(labels);
+    let decide = move |index: usize| {
+        let (Some(report), Some(label)) = (current(), labels.with_value(|l| l.get(index).cloned()))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match adjudicate(project, question, report, label).await {
+                Ok(()) => {
+                    error.set(None);
+                    decided.update(|n| *n += 1);
+                    at.update(|i| *i += 1);
+                }
+                Err(failure) => error.set(Some(failure)),
+            }
+        });
+    };
+    let handle = window_event_listener(leptos::ev::keydown, move |event| {
+        if crate::components::keyboard::typing_in_a_field(&event)
+            || event.ctrl_key()
+            || event.meta_key()
+        {
+            return;
+        }
+        match event.key().as_str() {
+            "s" | "S" | "ArrowRight" => at.update(|i| *i = (*i + 1).min(count)),
+            "ArrowLeft" => at.update(|i| *i = i.saturating_sub(1)),
+            digit if digit.len() == 1 && ("1"..="9").contains(&digit) => {
+                decide(digit.parse::<usize>().unwrap_or(1) - 1)
+            }
+            _ => return,
+        }
+        event.prevent_default();
+    });
+    on_cleanup(move || handle.remove());
+    let body = move || {
+        Suspend::new(async move {
+            match shown.await {
+                Ok(Some(view)) => {
+                    let answers = view.answers.iter().map(|(who, label)| format!("{who}: {label}")).collect::<Vec<_>>().join(" · ");
+                    view! {
+                        <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {count} · decided this visit: {}", at.get_untracked() + 1, decided.get_untracked())}</p>
+                        <dl class="facts compact">
+                            <div><dt>"Report"</dt><dd>{view.accession.clone()}</dd></div>
+                            <div><dt>"Soft label"</dt><dd>{view.soft_label.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                            <div><dt>"Matched phrase"</dt><dd>{view.rule_phrase.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                            <div><dt>"Answers"</dt><dd data-testid="dispute-answers">{answers}</dd></div>
+                        </dl>
+                        <article class="report-text" aria-label="Report text">
+                            {view.fragments.into_iter().map(|fragment| match fragment.mark {
+                                Some(class) => view! { <mark class=class>{fragment.text}</mark> }.into_any(),
+                                None => fragment.text.into_any(),
+                            }).collect_view()}
+                        </article>
+                        <div class="answers" role="group" aria-label="Decide">
+                            {labels.get_value().into_iter().enumerate().map(|(index, label)| view! {
+                                <button type="button" class="answer" on:click=move |_| decide(index)><kbd>{index + 1}</kbd> " " {label}</button>
+                            }).collect_view()}
+                        </div>
+                        <p class="muted">"Keys: 1–9 decide · S or → skip · ← back."</p>
+                    }
+                    .into_any()
+                }
+                Ok(None) => view! { <p class="empty" data-testid="no-disputes">"No disagreement left to settle."</p> }.into_any(),
+                Err(failure) => view! { <ErrorBox error=failure /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        {move || error.get().map(|error| view! { <ErrorBox error /> })}
+        <Suspense fallback=|| view! { <p class="muted">"Opening the report…"</p> }>{body}</Suspense>
+    }
+    .into_any()
+}

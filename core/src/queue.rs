@@ -246,22 +246,18 @@ async fn next_in(
     actor: &str,
 ) -> Result<Option<Served>> {
     let now = crate::now();
-    // Expired claims give their slots back (the first statement writes: the queue is ours).
-    sqlx::query!(
-        "UPDATE tasks SET open = open + 1 WHERE question_id = ?1 AND report_id IN
-           (SELECT report_id FROM claims WHERE question_id = ?1 AND expires_at <= ?2 AND is_gold = 0)",
+    // Expired claims give their slots back. This first statement writes, so the transaction holds
+    // SQLite's write lock from here on: the queue is ours until commit.
+    let expired = sqlx::query!(
+        "DELETE FROM claims WHERE question_id = ? AND expires_at <= ? RETURNING report_id, is_gold",
         question.id,
         now
     )
-    .execute(&mut **transaction)
+    .fetch_all(&mut **transaction)
     .await?;
-    sqlx::query!(
-        "DELETE FROM claims WHERE question_id = ? AND expires_at <= ?",
-        question.id,
-        now
-    )
-    .execute(&mut **transaction)
-    .await?;
+    for claim in expired.iter().filter(|claim| claim.is_gold == 0) {
+        reopen(transaction, question.id, claim.report_id).await?;
+    }
     let held = sqlx::query_scalar!(
         "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
         question.id,
@@ -512,18 +508,25 @@ pub async fn undo(
 
 /// Gives back every study a user holds in a question's queue.
 async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<()> {
-    sqlx::query!(
-        "UPDATE tasks SET open = open + 1 WHERE question_id = ?1 AND report_id IN
-           (SELECT report_id FROM claims WHERE question_id = ?1 AND user_id = ?2 AND is_gold = 0)",
+    let released = sqlx::query!(
+        "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold",
         question_id,
         user_id
     )
-    .execute(&mut **transaction)
+    .fetch_all(&mut **transaction)
     .await?;
+    for claim in released.iter().filter(|claim| claim.is_gold == 0) {
+        reopen(transaction, question_id, claim.report_id).await?;
+    }
+    Ok(())
+}
+
+/// Gives one slot of a study back to the queue (by primary key: no scan of the queue).
+async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<()> {
     sqlx::query!(
-        "DELETE FROM claims WHERE question_id = ? AND user_id = ?",
+        "UPDATE tasks SET open = open + 1 WHERE question_id = ? AND report_id = ?",
         question_id,
-        user_id
+        report_id
     )
     .execute(&mut **transaction)
     .await?;

@@ -51,3 +51,49 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
   await expect(fellow.getByTestId("answers")).toHaveText("4");
   await expect(fellow.getByTestId("raters").getByRole("row", { name: /affiliate/ }).getByTestId("rater-answers")).toHaveText("4");
 });
+
+test("two answers that differ become a disagreement the fellow settles by keyboard", async ({ browser }) => {
+  const question = `Edema ${Date.now()}`;
+  const fellow = await (await browser.newContext()).newPage();
+  await signIn(fellow, "fellow");
+  await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
+  await fellow.getByRole("link", { name: "Questions and rules" }).click();
+  await fellow.getByLabel("Question", { exact: true }).fill(question);
+  await fellow.getByRole("button", { name: "Add question" }).click();
+  await fellow.getByRole("link", { name: question }).click();
+  await fellow.getByLabel("Phrase", { exact: true }).fill("edema");
+  await fellow.getByRole("button", { name: "Add rule" }).click();
+  await expect(fellow.locator('tr[data-rule="edema"]')).toBeVisible();
+  await fellow.getByRole("link", { name: "Queue and agreement" }).click();
+  const dashboard = fellow.url();
+  await fellow.getByLabel("Overlap (% of studies)").fill("100");
+  await fellow.getByLabel("Gold items (% of served)").fill("0");
+  await fellow.getByRole("button", { name: /Build the queue/ }).click();
+  await expect(fellow.getByRole("status")).toContainText(/Queued \d+ studies/);
+
+  const affiliate = await (await browser.newContext()).newPage();
+  await signIn(affiliate, "affiliate");
+  await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
+  await affiliate.getByRole("link", { name: `Label ${question}` }).click();
+  const study = await affiliate.getByTestId("queue-accession").innerText();
+  await affiliate.keyboard.press("2");
+  await affiliate.keyboard.press("Enter");
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 1");
+
+  // The fellow answers the same study (it needs two answers) with the suggested label.
+  await fellow.getByRole("link", { name: "Label this queue yourself" }).click();
+  await expect(fellow.getByTestId("queue-accession")).toHaveText(study);
+  await fellow.keyboard.press("Enter");
+  await expect(fellow.getByTestId("queue-progress")).toContainText("Done today 1");
+
+  await fellow.goto(dashboard);
+  await expect(fellow.getByTestId("disagreements")).toContainText(study);
+  await fellow.getByRole("link", { name: /Settle them one by one/ }).click();
+  await expect(fellow.getByTestId("dispute-answers")).toContainText("affiliate: absent");
+  await fellow.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await fellow.keyboard.press("2");
+  await expect(fellow.getByTestId("no-disputes")).toBeVisible();
+  await fellow.goto(dashboard);
+  await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
+  await expect(fellow.getByText(/adjudicated 1/)).toBeVisible();
+});

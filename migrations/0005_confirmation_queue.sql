@@ -13,6 +13,8 @@ CREATE TABLE queue_settings (
     claim_seconds   INTEGER NOT NULL DEFAULT 600 CHECK (claim_seconds > 0),
     -- JSON array of the soft labels whose studies are queued; empty: every labeled study.
     labels          TEXT    NOT NULL DEFAULT '[]',
+    -- SUM(tasks.open), kept with it: what the affiliates' progress shows as left in the queue.
+    open_total      INTEGER NOT NULL DEFAULT 0,
     updated_by      TEXT,
     updated_at      INTEGER NOT NULL
 );

@@ -34,3 +34,4 @@ python3 scripts/bench_rules.py regex "$rules" "$work/corpus-20k.jsonl"
 "$sieve" --data-dir "$work/data" bench-labels Bench "${rule_args[@]}" --changes 40 2>/dev/null
 say "confirmation queue: 50 affiliates labeling at once over HTTP"
 "$sieve" bench-queue --reports 20000 --affiliates 50 --seconds 20 2>/dev/null
+"$sieve" bench-queue --reports 20000 --affiliates 50 --seconds 20 --think-ms 200 2>/dev/null

@@ -151,6 +151,10 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
     );
     assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM claims").await, 0);
     assert_eq!(count(&f.pool, "SELECT SUM(open) FROM tasks").await, 0);
+    assert_eq!(
+        count(&f.pool, "SELECT open_total FROM queue_settings").await,
+        0
+    );
 }
 
 #[tokio::test]

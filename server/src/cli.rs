@@ -85,6 +85,9 @@ pub enum Command {
         /// How long they label
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Pause of each affiliate before each answer (0: as fast as the server answers)
+        #[arg(long, default_value_t = 0)]
+        think_ms: u64,
     },
     /// Read the audit log
     #[command(subcommand)]

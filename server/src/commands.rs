@@ -49,7 +49,8 @@ pub async fn run(cli: Cli) -> Outcome {
             reports,
             affiliates,
             seconds,
-        } => load::run(reports, affiliates, seconds).await,
+            think_ms,
+        } => load::run(reports, affiliates, seconds, think_ms).await,
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;
             import::reindex(&pool, &config, &project).await

@@ -18,13 +18,39 @@ pub fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
 }
 
-/// Redirects a request for a page to `/login?next=...` unless its session has a user.
+/// Session key holding when the session was last renewed (unix seconds).
+const TOUCHED_AT_KEY: &str = "touched_at";
+/// A session in use is renewed (its idle timeout restarted) at most this often: saving it on every
+/// request would cost a database write per request.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// Renews a signed-in session's idle timeout when its last renewal is older than a minute.
+async fn touch(session: &Session) {
+    let signed_in = matches!(
+        session.get::<i64>(sieve_app::ssr::USER_ID_KEY).await,
+        Ok(Some(_))
+    );
+    if !signed_in {
+        return;
+    }
+    let now = sieve_core::now();
+    let touched = session.get::<i64>(TOUCHED_AT_KEY).await.ok().flatten();
+    if touched.is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS) {
+        if let Err(error) = session.insert(TOUCHED_AT_KEY, now).await {
+            tracing::warn!(%error, "could not renew a session");
+        }
+    }
+}
+
+/// Redirects a request for a page to `/login?next=...` unless its session has a user; renews the
+/// session of a signed-in user (see `touch`).
 pub async fn require_sign_in(
     State(state): State<AppState>,
     session: Session,
     request: Request,
     next: Next,
 ) -> Response {
+    touch(&session).await;
     if is_public(request.uri().path()) {
         return next.run(request).await;
     }

@@ -64,7 +64,8 @@ pub async fn sessions(
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(idle))
-        .with_always_save(true))
+        // Saved when changed; `guard::touch` renews a session in use once a minute.
+        .with_always_save(false))
 }
 
 /// Builds the whole application.

@@ -84,7 +84,7 @@ impl Client {
 }
 
 /// Builds a temporary install with a queue, serves it, and runs `affiliates` clients for `seconds`.
-pub async fn run(reports: u64, affiliates: usize, seconds: u64) -> Outcome {
+pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -> Outcome {
     let dir = tempfile::tempdir()?;
     let config = Config {
         addr: "127.0.0.1:0".parse()?,
@@ -146,7 +146,7 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64) -> Outcome {
         .await
     });
     println!(
-        "queue: {} studies ({} by two affiliates); {affiliates} affiliates for {seconds} s",
+        "queue: {} studies ({} by two affiliates); {affiliates} affiliates for {seconds} s, {think_ms} ms between answers",
         built.queued, built.overlapped
     );
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -154,7 +154,7 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64) -> Outcome {
     for n in 0..affiliates {
         let (project, question) = (project.id, question.id);
         workers.push(tokio::spawn(async move {
-            affiliate(address, n, project, question, deadline).await
+            affiliate(address, n, project, question, deadline, think_ms).await
         }));
     }
     let started = Instant::now();
@@ -175,7 +175,7 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64) -> Outcome {
     .fetch_one(&pool)
     .await?;
     let overfilled: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tasks t WHERE (SELECT COUNT(*) FROM answers a WHERE a.report_id = t.report_id) > t.needed",
+        "SELECT COUNT(*) FROM tasks t WHERE (SELECT COUNT(*) FROM answers a WHERE a.question_id = t.question_id AND a.report_id = t.report_id) > t.needed",
     )
     .fetch_one(&pool)
     .await?;
@@ -198,6 +198,7 @@ async fn affiliate(
     project: i64,
     question: i64,
     deadline: Instant,
+    think_ms: u64,
 ) -> Result<(Vec<f64>, Vec<f64>, u64), Box<dyn std::error::Error + Send + Sync>> {
     let mut client = Client::connect(address).await?;
     let password = PASSWORD.replace(' ', "+");
@@ -229,6 +230,8 @@ async fn affiliate(
             .as_str()
             .unwrap_or("present")
             .to_string();
+        // Reading the report: a person takes seconds; `think_ms` paces the simulation.
+        tokio::time::sleep(Duration::from_millis(think_ms)).await;
         let started = Instant::now();
         let (status, reply) = client
             .post(

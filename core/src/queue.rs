@@ -305,6 +305,17 @@ async fn next_in(
     }))
 }
 
+/// How many studies a user has answered in a question's queue (what the gold schedule counts).
+async fn answered(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
+        question_id,
+        user_id
+    )
+    .fetch_one(&mut **transaction)
+    .await?)
+}
+
 /// Claims a gold item when one is due, else the first open study of the earliest rule group.
 async fn claim_new(
     transaction: &mut Tx,
@@ -313,15 +324,15 @@ async fn claim_new(
     user_id: i64,
     now: i64,
 ) -> Result<Option<i64>> {
-    let served = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
-        question.id,
-        user_id
-    )
-    .fetch_one(&mut **transaction)
-    .await?;
     let expires = now + settings.claim_seconds;
-    if gold_due(user_id, question.id, served, settings.gold_rate) {
+    if settings.gold_rate > 0.0
+        && gold_due(
+            user_id,
+            question.id,
+            answered(transaction, question.id, user_id).await?,
+            settings.gold_rate,
+        )
+    {
         let gold = sqlx::query_scalar!(
             "SELECT g.report_id FROM gold g WHERE g.question_id = ?1
                AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = g.report_id AND a.user_id = ?2)
@@ -619,7 +630,8 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     let mine = sqlx::query!(
         r#"SELECT COUNT(*) AS "done!: i64",
                   SUM(answered_at >= ?3) AS "today: i64",
-                  AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64"
+                  AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64",
+                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "left: i64"
            FROM answers WHERE question_id = ?1 AND user_id = ?2"#,
         question_id,
         user_id,
@@ -627,13 +639,7 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     )
     .fetch_one(pool)
     .await?;
-    let left = sqlx::query_scalar!(
-        "SELECT open_total FROM queue_settings WHERE question_id = ?",
-        question_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .unwrap_or(0);
+    let left = mine.left.unwrap_or(0);
     Ok(Progress {
         done_today: mine.today.unwrap_or(0),
         done: mine.done,

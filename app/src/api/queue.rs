@@ -17,6 +17,14 @@ pub struct QueueRow {
     pub left: i64,
 }
 
+/// The project page's queue section: nothing for members who do not answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuesView {
+    pub answers: bool,
+    pub fellow: bool,
+    pub rows: Vec<QueueRow>,
+}
+
 /// Where an affiliate stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
@@ -201,28 +209,37 @@ mod server {
     }
 }
 
-/// The questions of a project that have a queue, with the caller's progress (fellows and affiliates).
+/// The questions of a project that have a queue, with the caller's progress; empty for members who
+/// do not answer queues (every member may ask: the project page does).
 #[server(endpoint = "my_queues")]
-pub async fn my_queues(project: i64) -> Result<Vec<QueueRow>, AppError> {
+pub async fn my_queues(project: i64) -> Result<QueuesView, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
-            let (state, user, _) =
-                crate::ssr::require_project(project, Capability::Annotate).await?;
+            let (state, user, membership) =
+                crate::ssr::require_project(project, Capability::ViewAggregates).await?;
+            let answers = Capability::Annotate.roles().contains(&membership.role);
+            let fellow = Capability::ManageRules.roles().contains(&membership.role);
             let mut rows = Vec::new();
-            for question in sieve_core::questions::list(&state.pool, project).await? {
-                let progress =
-                    sieve_core::queue::progress(&state.pool, question.id, user.id).await?;
-                if progress.left > 0 || progress.done > 0 {
-                    rows.push(QueueRow {
-                        question_id: question.id,
-                        name: question.name,
-                        done_today: progress.done_today,
-                        left: progress.left,
-                    });
+            if answers {
+                for question in sieve_core::questions::list(&state.pool, project).await? {
+                    let progress =
+                        sieve_core::queue::progress(&state.pool, question.id, user.id).await?;
+                    if progress.left > 0 || progress.done > 0 {
+                        rows.push(QueueRow {
+                            question_id: question.id,
+                            name: question.name,
+                            done_today: progress.done_today,
+                            left: progress.left,
+                        });
+                    }
                 }
             }
-            Ok(rows)
+            Ok(QueuesView {
+                answers,
+                fellow,
+                rows,
+            })
         }
         .await,
     )

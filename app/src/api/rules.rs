@@ -336,6 +336,40 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
     )
 }
 
+/// A question a phrase selected in a report can be added to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhraseTarget {
+    pub id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
+}
+
+/// The questions the report viewer offers for "add as phrase": those of the project for fellows,
+/// none for other members (who may read reports but not write rules).
+#[server(endpoint = "phrase_targets")]
+pub async fn phrase_targets(project: i64) -> Result<Vec<PhraseTarget>, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, _, membership) =
+                crate::ssr::require_project(project, Capability::ReadReports).await?;
+            if !Capability::ManageRules.roles().contains(&membership.role) {
+                return Ok(Vec::new());
+            }
+            Ok(sieve_core::questions::list(&state.pool, project)
+                .await?
+                .into_iter()
+                .map(|q| PhraseTarget {
+                    id: q.id,
+                    name: q.name,
+                    labels: q.labels,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
 /// Creates a question (fellows); `labels` comma-separated; returns its id.
 #[server(endpoint = "create_question")]
 pub async fn create_question(

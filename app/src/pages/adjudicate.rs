@@ -15,6 +15,32 @@ pub fn AdjudicatePage() -> impl IntoView {
         move || (project().unwrap_or(0), question().unwrap_or(0)),
         |(project, question)| queue_review(project, question),
     );
+    // The shown study's resource lives here, beside the list, not inside its Suspense (a resource
+    // created while another resolves can keep an asynchronous server render waiting).
+    let at = RwSignal::new(0usize);
+    let decided = RwSignal::new(0usize);
+    let current = move || {
+        review
+            .get()
+            .and_then(Result::ok)
+            .and_then(|data| data.disagreements.get(at.get()).map(|d| d.report_id))
+    };
+    let shown = Resource::new(
+        move || {
+            (
+                project().unwrap_or(0),
+                question().unwrap_or(0),
+                current(),
+                decided.get(),
+            )
+        },
+        |(project, question, report, _)| async move {
+            match report {
+                Some(report) => dispute(project, question, report).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     let content = move || {
         Suspend::new(async move {
             match review.await {
@@ -25,7 +51,7 @@ pub fn AdjudicatePage() -> impl IntoView {
                         <p class="breadcrumbs"><a href=format!("/projects/{}/questions/{}/review", project().unwrap_or(0), question().unwrap_or(0))>
                             "← Queue and agreement"</a></p>
                         <h1>{format!("{}: disagreements", data.question)}</h1>
-                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) ids labels=data.labels />
+                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) ids labels=data.labels at decided shown />
                     }
                     .into_any()
                 }
@@ -36,23 +62,22 @@ pub fn AdjudicatePage() -> impl IntoView {
     view! { <Suspense fallback=|| view! { <p class="muted">"Loading the disagreements…"</p> }>{content}</Suspense> }
 }
 
+type Shown = Resource<Result<Option<crate::api::queue::DisputeView>, crate::error::AppError>>;
+
 #[component]
-fn Disputes(project: i64, question: i64, ids: Vec<i64>, labels: Vec<String>) -> impl IntoView {
+fn Disputes(
+    project: i64,
+    question: i64,
+    ids: Vec<i64>,
+    labels: Vec<String>,
+    at: RwSignal<usize>,
+    decided: RwSignal<usize>,
+    shown: Shown,
+) -> impl IntoView {
     let count = ids.len();
     let ids = StoredValue::new(ids);
-    let at = RwSignal::new(0usize);
-    let decided = RwSignal::new(0usize);
     let error = RwSignal::new(None);
-    let current = move || ids.with_value(|ids| ids.get(at.get()).copied());
-    let shown = Resource::new(
-        move || (current(), decided.get()),
-        move |(report, _)| async move {
-            match report {
-                Some(report) => dispute(project, question, report).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let current = move || ids.with_value(|ids| ids.get(at.get_untracked()).copied());
     let labels = StoredValue::new(labels);
     let decide = move |index: usize| {
         let (Some(report), Some(label)) = (current(), labels.with_value(|l| l.get(index).cloned()))

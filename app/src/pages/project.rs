@@ -21,8 +21,7 @@ pub fn ProjectPage() -> impl IntoView {
             match details.await {
                 Ok(project) => {
                     let is_fellow = project.role == "fellow";
-                    let answers = is_fellow || project.role == "affiliate";
-                    let (id, restricted) = (project.id, project.restriction.is_some());
+
                     view! {
                     <Title text=project.name.clone() />
                     <p class="breadcrumbs"><a href="/">"Projects"</a> " / "</p>
@@ -34,7 +33,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><dt>"Protocol ends"</dt><dd>{project.irb_expires_on.unwrap_or_else(|| "not set".into())}</dd></div>
                     </dl>
                     {project.restriction.clone().map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
-                    {(answers && !restricted).then(|| view! { <Queues project=id fellow=is_fellow /> })}
+
                     {project.restriction.is_none().then(|| view! {
                         <p class="actions">
                             <a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a>
@@ -55,29 +54,36 @@ pub fn ProjectPage() -> impl IntoView {
     // resolves can keep an asynchronous server render waiting.
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense>
-        {move || id().map(|project| view! { <Cohorts project /> })}
+        {move || id().map(|project| view! { <Queues project /> <Cohorts project /> })}
     }
 }
 
-/// The queues the member can answer, with their progress.
+/// The queues the member can answer, with their progress (nothing for scientists).
 #[component]
-fn Queues(project: i64, fellow: bool) -> impl IntoView {
+fn Queues(project: i64) -> impl IntoView {
     use crate::api::queue::my_queues;
     let list = Resource::new(move || project, my_queues);
-    let rows = move || {
+    let section = move || {
         Suspend::new(async move {
-            match list.await {
-                Ok(rows) if rows.is_empty() => view! {
+            let Ok(view) = list.await else {
+                return ().into_any();
+            };
+            if !view.answers {
+                return ().into_any();
+            }
+            let fellow = view.fellow;
+            let body = match view.rows.is_empty() {
+                true => view! {
                     <p class="empty">{match fellow {
                         true => "No queue yet: build one from a question's dashboard.",
                         false => "No queue to answer yet: your fellow will build one.",
                     }}</p>
                 }
                 .into_any(),
-                Ok(rows) => view! {
+                false => view! {
                     <table data-testid="queues">
                         <thead><tr><th>"Question"</th><th class="number">"Done today"</th><th class="number">"Left"</th><th></th></tr></thead>
-                        <tbody>{rows.into_iter().map(|row| view! {
+                        <tbody>{view.rows.into_iter().map(|row| view! {
                             <tr>
                                 <td>{row.name.clone()}</td>
                                 <td class="number">{thousands(row.done_today)}</td>
@@ -91,16 +97,17 @@ fn Queues(project: i64, fellow: bool) -> impl IntoView {
                     </table>
                 }
                 .into_any(),
-                Err(_) => ().into_any(),
+            };
+            view! {
+                <section aria-labelledby="queues-title">
+                    <h2 id="queues-title">"Labeling queues"</h2>
+                    {body}
+                </section>
             }
+            .into_any()
         })
     };
-    view! {
-        <section aria-labelledby="queues-title">
-            <h2 id="queues-title">"Labeling queues"</h2>
-            <Suspense fallback=|| ()>{rows}</Suspense>
-        </section>
-    }
+    view! { <Suspense fallback=|| ()>{section}</Suspense> }
 }
 
 /// Formats a count with thousands separators (12,345), as people read counts.

@@ -27,6 +27,9 @@ pub fn ReportPage() -> impl IntoView {
         move || (project(), report_param().unwrap_or(0), form(), position()),
         |(project, report, form, position)| open_report(project, report, form, position),
     );
+    // Loaded beside the report, not inside it (see ProjectPage): the questions a fellow can add a
+    // selected phrase to.
+    let targets = Resource::new(project, crate::api::rules::phrase_targets);
     let links = StoredValue::new((None::<String>, None::<String>, String::new()));
     let navigate = use_navigate();
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
@@ -61,7 +64,7 @@ pub fn ReportPage() -> impl IntoView {
                     let back = format!("/projects/{project}/search{}", query_string(&form, &[]));
                     let (previous, next) = (view.previous.map(link), view.next.map(link));
                     links.set_value((previous.clone(), next.clone(), back.clone()));
-                    view! { <Viewer view back previous next /> }.into_any()
+                    view! { <Viewer view back previous next targets /> }.into_any()
                 }
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
@@ -76,6 +79,7 @@ fn Viewer(
     back: String,
     previous: Option<String>,
     next: Option<String>,
+    targets: Resource<Result<Vec<crate::api::rules::PhraseTarget>, crate::error::AppError>>,
 ) -> impl IntoView {
     let place = view
         .position
@@ -107,7 +111,7 @@ fn Viewer(
         <div class:report-with-panel=view.writes_rules>
             <article class="report-text" aria-label="Report text" on:mouseup=move |_| take_selection(selection)
                 on:keyup=move |_| take_selection(selection)><Highlighted fragments=view.text /></article>
-            {view.writes_rules.then(|| view! { <AddPhrase project selection /> })}
+            {view.writes_rules.then(|| view! { <AddPhrase project selection targets /> })}
         </div>
         <p class="muted">"Keys: ← / k previous · → / j next · Esc back to the results."
             {view.writes_rules.then_some(" Select words in the report to add them as a phrase rule.")}</p>
@@ -135,9 +139,12 @@ fn take_selection(selection: RwSignal<String>) {
 
 /// Adds the selected words as a phrase rule of one of the project's questions (fellows).
 #[component]
-fn AddPhrase(project: i64, selection: RwSignal<String>) -> impl IntoView {
-    use crate::api::rules::{add_rule, preview_rule, questions, RuleForm};
-    let list = Resource::new(move || project, questions);
+fn AddPhrase(
+    project: i64,
+    selection: RwSignal<String>,
+    targets: Resource<Result<Vec<crate::api::rules::PhraseTarget>, crate::error::AppError>>,
+) -> impl IntoView {
+    use crate::api::rules::{add_rule, preview_rule, RuleForm};
     let question = RwSignal::new(None::<i64>);
     let label = RwSignal::new(String::new());
     let at_top = RwSignal::new(true);
@@ -185,16 +192,15 @@ fn AddPhrase(project: i64, selection: RwSignal<String>) -> impl IntoView {
     };
     let body = move || {
         Suspend::new(async move {
-            let Ok(view) = list.await else {
+            let Ok(questions) = targets.await else {
                 return view! { <p class="muted">"The questions could not be loaded."</p> }
                     .into_any();
             };
-            if view.questions.is_empty() {
+            if questions.is_empty() {
                 return view! {
                     <p class="empty">"No questions yet. " <a href=format!("/projects/{project}/questions")>"Create one"</a> " to add phrases to it."</p>
                 }.into_any();
             }
-            let questions = view.questions;
             if question.get_untracked().is_none() {
                 question.set(questions.first().map(|q| q.id));
                 label.set(

@@ -15,6 +15,8 @@ use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::pages::project::thousands;
 
+type VersionsResource = Resource<Result<Vec<crate::api::rules::VersionRow>, AppError>>;
+
 /// What the screen shares between its parts.
 #[derive(Clone, Copy)]
 struct Screen {
@@ -80,6 +82,19 @@ pub fn RulesPage() -> impl IntoView {
         move || (project_param().unwrap_or(0), question_param().unwrap_or(0)),
         |(project, question)| rule_board(project, question),
     );
+    // Created here, not inside the board's Suspense: a resource created while another resolves can
+    // keep an asynchronous server render waiting.
+    let changes = RwSignal::new(0u32);
+    let versions = Resource::new(
+        move || {
+            (
+                project_param().unwrap_or(0),
+                question_param().unwrap_or(0),
+                changes.get(),
+            )
+        },
+        |(project, question, _)| rule_versions(project, question),
+    );
     let content = move || {
         Suspend::new(async move {
             match loaded.await {
@@ -91,9 +106,9 @@ pub fn RulesPage() -> impl IntoView {
                         error: RwSignal::new(None),
                         deleted: RwSignal::new(None),
                         selected: RwSignal::new(None),
-                        changes: RwSignal::new(0),
+                        changes,
                     };
-                    view! { <BoardView first screen /> }.into_any()
+                    view! { <BoardView first screen versions /> }.into_any()
                 }
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
@@ -103,7 +118,7 @@ pub fn RulesPage() -> impl IntoView {
 }
 
 #[component]
-fn BoardView(first: Board, screen: Screen) -> impl IntoView {
+fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl IntoView {
     let board = Memo::new(move |_| screen.latest.get().unwrap_or_else(|| first.clone()));
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
         let undo = (event.ctrl_key() || event.meta_key()) && event.key() == "z";
@@ -143,7 +158,7 @@ fn BoardView(first: Board, screen: Screen) -> impl IntoView {
         <RuleTable board screen />
         {move || screen.selected.get().map(|id| view! { <RuleReports id screen /> })}
         <Files screen />
-        <Versions screen />
+        <Versions screen versions />
     }
     .into_any()
 }
@@ -594,11 +609,7 @@ fn Files(screen: Screen) -> impl IntoView {
 
 /// The versions of the rules, and the studies that flip between two of them.
 #[component]
-fn Versions(screen: Screen) -> impl IntoView {
-    let versions = Resource::new(
-        move || screen.changes.get(),
-        move |_| rule_versions(screen.project, screen.question),
-    );
+fn Versions(screen: Screen, versions: VersionsResource) -> impl IntoView {
     let from = RwSignal::new(None::<i64>);
     let to = RwSignal::new(None::<i64>);
     let flips = RwSignal::new(None::<Result<Vec<FlipRow>, AppError>>);

@@ -19,6 +19,7 @@ pub mod queue;
 pub mod reports;
 pub mod search;
 pub mod soft_labels;
+pub mod split;
 pub mod throttle;
 pub mod tokens;
 

@@ -108,15 +108,12 @@ pub async fn list(
     let index = indexes.get(project_id)?;
     rows.into_iter()
         .map(|row| {
-            let filter: Filter = TypedFilter {
-                text: &row.query,
-                date_from: row.date_from.as_deref().unwrap_or_default(),
-                date_to: row.date_to.as_deref().unwrap_or_default(),
-                exam_codes: &row.exam_codes,
-                modalities: &row.modalities,
-                body_parts: &row.body_parts,
-            }
-            .into();
+            let filter = stored_filter(
+                &row.query,
+                row.date_from.as_deref(),
+                row.date_to.as_deref(),
+                [&row.exam_codes, &row.modalities, &row.body_parts],
+            );
             let count = index.count(&filter)?;
             Ok(CohortCount {
                 cohort: Cohort {
@@ -141,15 +138,30 @@ pub async fn filter(pool: &SqlitePool, project_id: i64, cohort_id: i64) -> Resul
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("cohort {cohort_id}")))?;
-    Ok(TypedFilter {
-        text: &row.query,
-        date_from: row.date_from.as_deref().unwrap_or_default(),
-        date_to: row.date_to.as_deref().unwrap_or_default(),
-        exam_codes: &row.exam_codes,
-        modalities: &row.modalities,
-        body_parts: &row.body_parts,
+    Ok(stored_filter(
+        &row.query,
+        row.date_from.as_deref(),
+        row.date_to.as_deref(),
+        [&row.exam_codes, &row.modalities, &row.body_parts],
+    ))
+}
+
+/// A cohort's filter from its stored columns (lists stored comma-separated, as typed).
+fn stored_filter(
+    query: &str,
+    date_from: Option<&str>,
+    date_to: Option<&str>,
+    [exam_codes, modalities, body_parts]: [&str; 3],
+) -> Filter {
+    TypedFilter {
+        text: query,
+        date_from: date_from.unwrap_or_default(),
+        date_to: date_to.unwrap_or_default(),
+        exam_codes,
+        modalities,
+        body_parts,
     }
-    .into())
+    .into()
 }
 
 /// Deletes one of a project's cohorts.

@@ -23,6 +23,20 @@ pub struct Question {
     pub cohort_id: Option<i64>,
 }
 
+impl Question {
+    /// Checks that `label` is one of the question's labels; the error lists them.
+    pub fn check_label(&self, label: &str) -> Result<()> {
+        match self.labels.iter().any(|known| known == label) {
+            true => Ok(()),
+            false => Err(Error::Invalid(format!(
+                "label: {label:?} is not a label of {} ({})",
+                self.name,
+                self.labels.join(", ")
+            ))),
+        }
+    }
+}
+
 /// A rule with the id that names it across versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredRule {

@@ -148,7 +148,7 @@ pub async fn build(
     let tasks = serde_json::to_string(&tasks).expect("tasks serialise");
     let chosen = serde_json::to_string(&settings.labels).expect("labels serialise");
     let now = crate::now();
-    let mut transaction = pool_of(labeling).begin().await?;
+    let mut transaction = labeling.pool.begin().await?;
     sqlx::query!(
         "INSERT INTO queue_settings (question_id, overlap_share, overlap_raters, gold_rate, claim_seconds, labels, updated_by, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -200,10 +200,6 @@ pub async fn build(
     audit::record(&mut *transaction, Action::QueueBuilt, event).await?;
     transaction.commit().await?;
     Ok(built)
-}
-
-fn pool_of<'a>(labeling: &Context<'a>) -> &'a SqlitePool {
-    labeling.pool
 }
 
 /// A study served to an affiliate: the report and the soft label to pre-select.
@@ -396,13 +392,7 @@ pub async fn answer_and_next(
     label: &str,
     seconds: f64,
 ) -> Result<Option<Served>> {
-    if !question.labels.iter().any(|known| known == label) {
-        return Err(Error::Invalid(format!(
-            "label: {label:?} is not a label of {} ({})",
-            question.name,
-            question.labels.join(", ")
-        )));
-    }
+    question.check_label(label)?;
     let settings = settings(pool, question.id).await?;
     let now = crate::now();
     let _turn = QUEUE_WRITES.lock().await;
@@ -656,11 +646,8 @@ pub async fn set_gold(
     label: Option<&str>,
     actor: Option<&str>,
 ) -> Result<()> {
-    if let Some(label) = label.filter(|l| !question.labels.iter().any(|k| k == l)) {
-        return Err(Error::Invalid(format!(
-            "label: {label:?} is not a label of {}",
-            question.name
-        )));
+    if let Some(label) = label {
+        question.check_label(label)?;
     }
     crate::reports::find(pool, question.project_id, report_id).await?;
     let now = crate::now();
@@ -704,12 +691,7 @@ pub async fn adjudicate(
     label: &str,
     actor: Option<&str>,
 ) -> Result<()> {
-    if !question.labels.iter().any(|k| k == label) {
-        return Err(Error::Invalid(format!(
-            "label: {label:?} is not a label of {}",
-            question.name
-        )));
-    }
+    question.check_label(label)?;
     crate::reports::find(pool, question.project_id, report_id).await?;
     let now = crate::now();
     let mut transaction = pool.begin().await?;

@@ -361,14 +361,7 @@ impl Context<'_> {
         let project_id = labels.question.project_id;
         let reports = crate::reports::find_many(self.pool, project_id, &ids).await?;
         let settings = questions::text_settings(self.pool, project_id).await?;
-        let mut rule = stored.rule.clone();
-        rule.enabled = true;
-        let spec = Spec {
-            name: labels.question.name.clone(),
-            labels: labels.question.labels.clone(),
-            rules: vec![rule],
-        };
-        let labeler = Labeler::new(vec![spec], &settings).map_err(Error::Invalid)?;
+        let labeler = one_rule_labeler(&labels.question, &stored.rule, &settings)?;
         let event = crate::audit::NewEvent {
             actor: Some(actor),
             project_id: Some(project_id),
@@ -422,16 +415,21 @@ pub async fn mentions_of(
     let Some(stored) = rules.rules.iter().find(|r| r.rule.phrase == phrase) else {
         return Ok(Vec::new());
     };
-    let mut rule = stored.rule.clone();
-    rule.enabled = true;
+    let settings = questions::text_settings(pool, question.project_id).await?;
+    Ok(one_rule_labeler(question, &stored.rule, &settings)?.mentions(text))
+}
+
+/// A labeler of one rule (enabled, whatever its state in the list), to show where it matches.
+fn one_rule_labeler(question: &Question, rule: &Rule, settings: &TextSettings) -> Result<Labeler> {
     let spec = Spec {
         name: question.name.clone(),
         labels: question.labels.clone(),
-        rules: vec![rule],
+        rules: vec![Rule {
+            enabled: true,
+            ..rule.clone()
+        }],
     };
-    let settings = questions::text_settings(pool, question.project_id).await?;
-    let labeler = Labeler::new(vec![spec], &settings).map_err(Error::Invalid)?;
-    Ok(labeler.mentions(text))
+    Labeler::new(vec![spec], settings).map_err(Error::Invalid)
 }
 
 fn join_error(error: tokio::task::JoinError) -> Error {

@@ -117,7 +117,7 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
                     .unwrap();
                 while let Some(study) = served {
                     let label = study.soft_label.clone().unwrap();
-                    served = match queue::answer_and_next(
+                    served = queue::answer_and_next(
                         &f.pool,
                         &f.question,
                         user,
@@ -127,11 +127,9 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
                         2.0,
                     )
                     .await
-                    {
-                        Ok(next) => next,
-                        // Another tab of the same user answered it first: ask again.
-                        Err(error) => panic!("{error}"),
-                    };
+                    // Tabs of one affiliate share the study they hold: a second answer replaces
+                    // the first and takes no other slot.
+                    .unwrap();
                 }
             }));
         }
@@ -319,4 +317,46 @@ async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
         "every gold item is present, answered absent"
     );
     assert_eq!(rater.gold.confusion[0][1], 10);
+}
+
+#[tokio::test]
+async fn invalid_queue_settings_are_refused_and_change_nothing() {
+    let f = fixture(60, 1, Settings::default()).await;
+    let before = count(&f.pool, "SELECT COUNT(*) FROM tasks").await;
+    let context = Context {
+        pool: &f.pool,
+        indexes: &f.indexes,
+        cache: &f.cache,
+    };
+    for (settings, expected) in [
+        (
+            Settings {
+                overlap_share: 1.5,
+                ..Settings::default()
+            },
+            "overlap",
+        ),
+        (
+            Settings {
+                labels: vec!["maybe".into()],
+                ..Settings::default()
+            },
+            "\"maybe\" is not a label",
+        ),
+    ] {
+        let error = queue::build(&context, &f.question, &settings, None)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM tasks").await, before);
+    let share: f64 = sqlx::query_scalar("SELECT overlap_share FROM queue_settings")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        share,
+        Settings::default().overlap_share,
+        "the saved settings are kept"
+    );
 }

@@ -1,10 +1,10 @@
-import { expect, test } from "@playwright/test";
+import { Browser, expect, Page, test } from "@playwright/test";
 import { signIn } from "./helpers";
 
 const DEMO_PROJECT = "Demo: chest radiographs and head CT";
 
-test("an affiliate labels five studies with the keyboard, undoes one, and the fellow's dashboard counts them", async ({ browser }) => {
-  const question = `Effusion ${Date.now()}`;
+/** As the fellow: a new question with one rule, and its queue built with `overlap` percent. */
+async function fellowWithQueue(browser: Browser, question: string, phrase: string, overlap: string): Promise<Page> {
   const fellow = await (await browser.newContext()).newPage();
   await signIn(fellow, "fellow");
   await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
@@ -12,20 +12,32 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
   await fellow.getByLabel("Question", { exact: true }).fill(question);
   await fellow.getByRole("button", { name: "Add question" }).click();
   await fellow.getByRole("link", { name: question }).click();
-  await fellow.getByLabel("Phrase", { exact: true }).fill("effusion");
+  await fellow.getByLabel("Phrase", { exact: true }).fill(phrase);
   await fellow.getByLabel("Label", { exact: true }).selectOption("present");
   await fellow.getByRole("button", { name: "Add rule" }).click();
-  await expect(fellow.locator('tr[data-rule="effusion"]')).toBeVisible();
+  await expect(fellow.locator(`tr[data-rule="${phrase}"]`)).toBeVisible();
   await fellow.getByRole("link", { name: "Queue and agreement" }).click();
-  await fellow.getByLabel("Overlap (% of studies)").fill("0");
+  await fellow.getByLabel("Overlap (% of studies)").fill(overlap);
+  await fellow.getByLabel("Gold items (% of served)").fill("0");
   await fellow.getByRole("button", { name: /Build the queue/ }).click();
   await expect(fellow.getByRole("status")).toContainText(/Queued \d+ studies/);
+  return fellow;
+}
 
+/** As the affiliate: the labeling page of `question`. */
+async function affiliateQueue(browser: Browser, question: string): Promise<Page> {
   const affiliate = await (await browser.newContext()).newPage();
   await signIn(affiliate, "affiliate");
   await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
   await affiliate.getByRole("link", { name: `Label ${question}` }).click();
   await expect(affiliate.getByRole("heading", { name: question })).toBeVisible();
+  return affiliate;
+}
+
+test("an affiliate labels five studies with the keyboard, undoes one, and the fellow's dashboard counts them", async ({ browser }) => {
+  const question = `Effusion ${Date.now()}`;
+  const fellow = await fellowWithQueue(browser, question, "effusion", "0");
+  const affiliate = await affiliateQueue(browser, question);
   // The rule's phrase is marked in the report, and its soft label is pre-selected.
   await expect(affiliate.getByRole("article", { name: "Report text" }).locator("mark").first()).toHaveText(/effusion/i);
   await expect(affiliate.getByRole("button", { name: /present/ })).toHaveAttribute("aria-pressed", "true");
@@ -54,27 +66,9 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
 
 test("two answers that differ become a disagreement the fellow settles by keyboard", async ({ browser }) => {
   const question = `Edema ${Date.now()}`;
-  const fellow = await (await browser.newContext()).newPage();
-  await signIn(fellow, "fellow");
-  await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
-  await fellow.getByRole("link", { name: "Questions and rules" }).click();
-  await fellow.getByLabel("Question", { exact: true }).fill(question);
-  await fellow.getByRole("button", { name: "Add question" }).click();
-  await fellow.getByRole("link", { name: question }).click();
-  await fellow.getByLabel("Phrase", { exact: true }).fill("edema");
-  await fellow.getByRole("button", { name: "Add rule" }).click();
-  await expect(fellow.locator('tr[data-rule="edema"]')).toBeVisible();
-  await fellow.getByRole("link", { name: "Queue and agreement" }).click();
+  const fellow = await fellowWithQueue(browser, question, "edema", "100");
   const dashboard = fellow.url();
-  await fellow.getByLabel("Overlap (% of studies)").fill("100");
-  await fellow.getByLabel("Gold items (% of served)").fill("0");
-  await fellow.getByRole("button", { name: /Build the queue/ }).click();
-  await expect(fellow.getByRole("status")).toContainText(/Queued \d+ studies/);
-
-  const affiliate = await (await browser.newContext()).newPage();
-  await signIn(affiliate, "affiliate");
-  await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
-  await affiliate.getByRole("link", { name: `Label ${question}` }).click();
+  const affiliate = await affiliateQueue(browser, question);
   const study = await affiliate.getByTestId("queue-accession").innerText();
   await affiliate.keyboard.press("2");
   await affiliate.keyboard.press("Enter");

@@ -273,32 +273,37 @@ async fn next_in(
     )
     .fetch_optional(&mut **transaction)
     .await?;
-    let report_id = match held {
-        Some(report) => Some(report),
+    let served = match held {
+        Some(report) => Some(shown(transaction, question.id, report).await?),
         None => claim_new(transaction, question, settings, user_id, now).await?,
     };
-    let Some(report_id) = report_id else {
+    let Some(served) = served else {
         return Ok(None);
     };
-    let shown = sqlx::query!(
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{}", served.report_id)),
+        detail: Some(format!("queue of question {}", question.name)),
+    };
+    audit::record(&mut **transaction, Action::ReportViewed, event).await?;
+    Ok(Some(served))
+}
+
+/// A study as served: with the soft label and rule of its task, when it has one (a gold item may not).
+async fn shown(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<Served> {
+    let task = sqlx::query!(
         "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
-        question.id,
+        question_id,
         report_id
     )
     .fetch_optional(&mut **transaction)
     .await?;
-    let event = NewEvent {
-        actor: Some(actor),
-        project_id: Some(question.project_id),
-        object: Some(format!("report:{report_id}")),
-        detail: Some(format!("queue of question {}", question.name)),
-    };
-    audit::record(&mut **transaction, Action::ReportViewed, event).await?;
-    Ok(Some(Served {
+    Ok(Served {
         report_id,
-        soft_label: shown.as_ref().map(|s| s.soft_label.clone()),
-        rule_phrase: shown.map(|s| s.rule_phrase),
-    }))
+        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
+        rule_phrase: task.map(|t| t.rule_phrase),
+    })
 }
 
 /// How many studies a user has answered in a question's queue (what the gold schedule counts).
@@ -319,7 +324,7 @@ async fn claim_new(
     settings: &Settings,
     user_id: i64,
     now: i64,
-) -> Result<Option<i64>> {
+) -> Result<Option<Served>> {
     let expires = now + settings.claim_seconds;
     if settings.gold_rate > 0.0
         && gold_due(
@@ -346,11 +351,12 @@ async fn claim_new(
             )
             .execute(&mut **transaction)
             .await?;
-            return Ok(Some(report));
+            return Ok(Some(shown(transaction, question.id, report).await?));
         }
     }
-    let report = sqlx::query_scalar!(
-        "SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
+    // The task's soft label and rule come with it: no second look-up.
+    let task = sqlx::query!(
+        "SELECT t.report_id, t.soft_label, t.rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
            AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
            AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
            AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
@@ -360,9 +366,10 @@ async fn claim_new(
     )
     .fetch_optional(&mut **transaction)
     .await?;
-    let Some(report) = report else {
+    let Some(task) = task else {
         return Ok(None);
     };
+    let report = task.report_id;
     sqlx::query!(
         "UPDATE tasks SET open = open - 1 WHERE question_id = ? AND report_id = ?",
         question.id,
@@ -377,7 +384,11 @@ async fn claim_new(
     )
     .execute(&mut **transaction)
     .await?;
-    Ok(Some(report))
+    Ok(Some(Served {
+        report_id: report,
+        soft_label: Some(task.soft_label),
+        rule_phrase: Some(task.rule_phrase),
+    }))
 }
 
 /// Records a user's answer for a study (replacing an earlier one of theirs), then serves the next

@@ -46,12 +46,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn rule_key(project_id: i64, revision: i64, rule: &Rule, settings: &TextSettings) -> Key {
+/// The key of a rule's matches; `settings` is the project's text settings as JSON, which only the
+/// rules that read the text depend on.
+fn rule_key(project_id: i64, revision: i64, rule: &Rule, settings: &str) -> Key {
     let mut rule = rule.clone();
     rule.enabled = true;
     let mut text = serde_json::to_string(&rule).expect("rules serialise");
     if rule.needs_text() {
-        text.push_str(&serde_json::to_string(settings).expect("settings serialise"));
+        text.push_str(settings);
     }
     Key {
         project_id,
@@ -147,9 +149,11 @@ impl Context<'_> {
         rules: &[Rule],
         settings: &TextSettings,
     ) -> Result<Vec<Arc<RuleMatches>>> {
+        // Serialised once for every rule of the question.
+        let settings_json = serde_json::to_string(settings).expect("settings serialise");
         let keys: Vec<Key> = rules
             .iter()
-            .map(|rule| rule_key(project_id, revision, rule, settings))
+            .map(|rule| rule_key(project_id, revision, rule, &settings_json))
             .collect();
         let mut found: Vec<Option<Arc<RuleMatches>>> = {
             let cache = lock(&self.cache.rules);

@@ -56,7 +56,7 @@ impl From<sieve_core::Error> for AppError {
         use sieve_core::Error;
         match error {
             Error::NotFound(what) => AppError::NotFound(capitalise(&what)),
-            Error::Invalid(message) => AppError::Invalid(message),
+            Error::Invalid(message) | Error::Unavailable(message) => AppError::Invalid(message),
             Error::Forbidden(message) => AppError::Forbidden(message),
             Error::AlreadyExists(what) => AppError::Invalid(format!("{what} already exists")),
             internal => {

@@ -38,6 +38,11 @@ pub enum Action {
     AnswerUndone,
     GoldSet,
     Adjudicated,
+    LabelSetExported,
+    LabelSetDownloaded,
+    LaunchProfileSaved,
+    JobLaunched,
+    JobCancelled,
 }
 
 impl Action {
@@ -73,6 +78,11 @@ impl Action {
             Action::AnswerUndone => "answer_undone",
             Action::GoldSet => "gold_set",
             Action::Adjudicated => "adjudicated",
+            Action::LabelSetExported => "label_set_exported",
+            Action::LabelSetDownloaded => "label_set_downloaded",
+            Action::LaunchProfileSaved => "launch_profile_saved",
+            Action::JobLaunched => "job_launched",
+            Action::JobCancelled => "job_cancelled",
         }
     }
 }

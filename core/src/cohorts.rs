@@ -146,6 +146,18 @@ pub async fn filter(pool: &SqlitePool, project_id: i64, cohort_id: i64) -> Resul
     ))
 }
 
+/// Returns the name of one of a project's cohorts.
+pub async fn name(pool: &SqlitePool, project_id: i64, cohort_id: i64) -> Result<String> {
+    sqlx::query_scalar!(
+        "SELECT name FROM cohorts WHERE id = ? AND project_id = ?",
+        cohort_id,
+        project_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("cohort {cohort_id}")))
+}
+
 /// A cohort's filter from its stored columns (lists stored comma-separated, as typed).
 fn stored_filter(
     query: &str,

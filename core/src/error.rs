@@ -26,6 +26,9 @@ pub enum Error {
     /// The database file could not be opened or migrated.
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
+    /// A service Sieve depends on (a scheduler) could not be reached or refused; the message says which and why.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -48,6 +51,7 @@ impl Error {
                 | Error::Invalid(_)
                 | Error::AlreadyExists(_)
                 | Error::Rejected { .. }
+                | Error::Unavailable(_)
         )
     }
 }

@@ -84,7 +84,9 @@ impl Context<'_> {
         let settings = questions::text_settings(self.pool, question.project_id).await?;
         let index = self.indexes.get(question.project_id)?;
         let revision = index.revision()?;
-        let cohort = self.cohort(question, &index, revision).await?;
+        let cohort = self
+            .cohort(question.project_id, question.cohort_id, &index, revision)
+            .await?;
         let list: Vec<Rule> = rules.rules.iter().map(|r| r.rule.clone()).collect();
         let matches = self
             .rule_matches(question.project_id, &index, revision, &list, &settings)
@@ -110,18 +112,30 @@ impl Context<'_> {
         self.labels(question, rules).await
     }
 
+    /// The studies of a project's cohort (`None`: every study), as the index has them now.
+    pub async fn studies_in(
+        &self,
+        project_id: i64,
+        cohort_id: Option<i64>,
+    ) -> Result<Arc<RoaringBitmap>> {
+        let index = self.indexes.get(project_id)?;
+        let revision = index.revision()?;
+        self.cohort(project_id, cohort_id, &index, revision).await
+    }
+
     async fn cohort(
         &self,
-        question: &Question,
+        project_id: i64,
+        cohort_id: Option<i64>,
         index: &Arc<ProjectIndex>,
         revision: i64,
     ) -> Result<Arc<RoaringBitmap>> {
-        let filter = match question.cohort_id {
+        let filter = match cohort_id {
             None => Filter::default(),
-            Some(id) => crate::cohorts::filter(self.pool, question.project_id, id).await?,
+            Some(id) => crate::cohorts::filter(self.pool, project_id, id).await?,
         };
         let key = Key {
-            project_id: question.project_id,
+            project_id,
             revision,
             rule: serde_json::to_string(&filter).expect("filters serialise"),
         };

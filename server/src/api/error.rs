@@ -36,6 +36,7 @@ impl ApiError {
             ApiError::Core(Error::Forbidden(_)) => StatusCode::FORBIDDEN,
             ApiError::Core(Error::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Core(Error::AlreadyExists(_)) => StatusCode::CONFLICT,
+            ApiError::Core(Error::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,0 +1,106 @@
+//! The local backend: the job runs as a process on the Sieve host (development, one workstation).
+//!
+//! The process writes its exit code into the job's directory when it ends, so its result is known
+//! even when Sieve was restarted meanwhile; a process that is gone without one is lost.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{shell, Observed, State, Submission};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The command the job runs, e.g. `python3 /opt/sieve/train/baseline.py`; Sieve appends
+    /// `--manifest M --output O` and the launch's arguments.
+    pub command: String,
+}
+
+impl Settings {
+    pub fn check(&self) -> Result<()> {
+        match self.command.trim().is_empty() {
+            true => Err(Error::Invalid("command: say what the job runs".into())),
+            false => Ok(()),
+        }
+    }
+}
+
+const EXIT_CODE: &str = "exit_code";
+const SCRIPT: &str = "job.sh";
+
+/// The name the job's shell runs under, so that a recycled process id is not taken for the job.
+fn marker(job_id: i64) -> String {
+    format!("sieve-job-{job_id}")
+}
+
+pub async fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
+    let script = shell::script(&[], "", &settings.command, submission);
+    std::fs::write(submission.dir.join(SCRIPT), script)?;
+    let runner = format!(
+        "sh {SCRIPT} > {log} 2>&1; echo $? > {EXIT_CODE}.tmp && mv {EXIT_CODE}.tmp {EXIT_CODE}",
+        log = super::LOG
+    );
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(runner)
+        .arg(marker(submission.job_id))
+        .current_dir(&submission.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        // Its own process group: cancelling stops the whole job, and stopping Sieve does not.
+        .process_group(0)
+        .spawn()
+        .map_err(|error| Error::Unavailable(format!("the job could not be started: {error}")))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| Error::Unavailable("the job ended before it started".into()))?;
+    // Reap it when it ends, so it does not linger as a zombie while Sieve runs.
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+    });
+    Ok(pid.to_string())
+}
+
+/// Whether process `pid` is still this job's shell.
+fn alive(pid: &str, dir: &Path) -> bool {
+    let job = dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.parse::<i64>().ok());
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    job.is_some_and(|id| cmdline.split('\0').any(|word| word == marker(id)))
+}
+
+pub async fn observe(pid: &str, dir: &Path) -> Result<Observed> {
+    if let Ok(text) = std::fs::read_to_string(dir.join(EXIT_CODE)) {
+        let code: i64 = text.trim().parse().unwrap_or(-1);
+        return Ok(Observed {
+            state: if code == 0 {
+                State::Succeeded
+            } else {
+                State::Failed
+            },
+            exit_code: Some(code),
+            message: (code != 0).then(|| format!("exited with code {code}")),
+        });
+    }
+    match alive(pid, dir) {
+        true => Ok(Observed::state(State::Running)),
+        false => Ok(Observed {
+            state: State::Lost,
+            exit_code: None,
+            message: Some(format!(
+                "process {pid} is gone and left no exit code (was the host restarted?)"
+            )),
+        }),
+    }
+}
+
+pub async fn cancel(pid: &str) -> Result<()> {
+    // The whole process group; a job that already ended is fine.
+    let _ = shell::run("kill", &["-TERM".into(), "--".into(), format!("-{pid}")]).await?;
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! Label sets against a real SQLite file and a real index: the files match their manifest, the
+//! split keeps each patient in one split and is the same for the same seed, the policy decides
+//! which labels enter, a changed file is caught, and two versions can be compared.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use common::Project;
+use sieve_core::label_sets::{self, sha256_file, Policy};
+use sieve_core::queue::{self, Settings};
+use sieve_core::{auth, Error};
+
+fn rows(project: &Project, set: &label_sets::LabelSet) -> Vec<serde_json::Value> {
+    let dir = label_sets::set_dir(project.data_dir(), project.project_id, set.version);
+    std::fs::read_to_string(dir.join("labels.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// An affiliate answers `count` studies of the queue, with `label` when given, else the soft label.
+async fn answer(project: &Project, user: &str, count: usize, label: Option<&str>) -> Vec<i64> {
+    let user_id = match auth::find_user_by_name(&project.pool, user).await {
+        Ok(user) => user.id,
+        Err(_) => {
+            auth::create_user(&project.pool, user, "a long test password", false, None)
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let q = &project.question;
+    let mut served = queue::next(&project.pool, q, user_id, user).await.unwrap();
+    let mut answered = Vec::new();
+    while let Some(study) = served {
+        if answered.len() == count {
+            break;
+        }
+        let given = label.map_or_else(|| study.soft_label.clone().unwrap(), String::from);
+        answered.push(study.report_id);
+        served = queue::answer_and_next(
+            &project.pool,
+            q,
+            user_id,
+            user,
+            study.report_id,
+            &given,
+            1.0,
+        )
+        .await
+        .unwrap();
+    }
+    answered
+}
+
+async fn with_queue(reports: u64) -> Project {
+    let project = Project::new(reports).await;
+    let settings = Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.0,
+        ..Settings::default()
+    };
+    queue::build(
+        &project.context(),
+        &project.question,
+        &settings,
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    project
+}
+
+#[tokio::test]
+async fn files_match_the_manifest_and_no_patient_is_in_two_splits() {
+    let project = Project::new(800).await;
+    let set = project.export(&project.spec(true, 7)).await;
+    let dir = label_sets::set_dir(project.data_dir(), project.project_id, set.version);
+    assert_eq!(set.version, 1);
+    assert!(set.studies > 100, "{} studies", set.studies);
+    let names: Vec<&str> = set.manifest.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "labels.csv",
+            "labels.jsonl",
+            "labels.parquet",
+            "texts.jsonl"
+        ]
+    );
+    for file in &set.manifest.files {
+        assert_eq!(
+            sha256_file(&dir.join(&file.name)).unwrap(),
+            file.sha256,
+            "{}",
+            file.name
+        );
+    }
+    label_sets::verify(project.data_dir(), &set).unwrap();
+
+    let rows = rows(&project, &set);
+    assert_eq!(rows.len() as i64, set.studies);
+    let mut split_of: HashMap<String, String> = HashMap::new();
+    for row in &rows {
+        let patient = row["patient_id"].as_str().unwrap().to_string();
+        let split = row["split"].as_str().unwrap().to_string();
+        let first = split_of.entry(patient.clone()).or_insert(split.clone());
+        assert_eq!(*first, split, "patient {patient} is in two splits");
+        let study = row["study_id"].as_str().unwrap();
+        assert!(
+            study.starts_with('S') && study.len() == 25,
+            "pseudonymous study id {study}"
+        );
+        assert_eq!(row["labels"]["Pneumothorax"]["source"], "soft");
+    }
+    let per_split: u64 = set.manifest.counts.studies.values().sum();
+    assert_eq!(per_split as usize, rows.len());
+    let train = set.manifest.counts.studies[&sieve_core::split::Split::Train] as f64;
+    assert!((train / rows.len() as f64 - 0.8).abs() < 0.1, "train share");
+
+    // The CSV and the Parquet file hold the same studies.
+    let csv_rows = csv::Reader::from_path(dir.join("labels.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(csv_rows, rows.len());
+    let parquet = std::fs::File::open(dir.join("labels.parquet")).unwrap();
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(parquet).unwrap();
+    use parquet::file::reader::FileReader;
+    assert_eq!(
+        reader.metadata().file_metadata().num_rows() as usize,
+        rows.len()
+    );
+    let columns: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(
+        columns[..5],
+        ["study_id", "patient_id", "study_date", "image_uri", "split"]
+    );
+    assert_eq!(
+        columns[5..],
+        [
+            "Pneumothorax",
+            "Pneumothorax_source",
+            "Pneumothorax_agreement"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_files_and_another_seed_another_split() {
+    let project = Project::new(600).await;
+    let first = project.export(&project.spec(true, 11)).await;
+    let again = project.export(&project.spec(true, 11)).await;
+    let other = project.export(&project.spec(true, 12)).await;
+    assert_eq!((first.version, again.version, other.version), (1, 2, 3));
+    let hash = |set: &label_sets::LabelSet| set.manifest.files[1].sha256.clone();
+    assert_eq!(hash(&first), hash(&again), "same seed, same labels.jsonl");
+    assert_ne!(
+        hash(&first),
+        hash(&other),
+        "another seed deals patients differently"
+    );
+}
+
+#[tokio::test]
+async fn final_labels_only_takes_confirmed_and_adjudicated_labels() {
+    let project = with_queue(600).await;
+    let confirmed = answer(&project, "aff1", 6, None).await;
+    let corrected = answer(&project, "aff2", 3, Some("uncertain")).await;
+    queue::adjudicate(
+        &project.pool,
+        &project.question,
+        confirmed[0],
+        "uncertain",
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+
+    let set = project.export(&project.spec(false, 1)).await;
+    let rows = rows(&project, &set);
+    assert_eq!(rows.len(), 9, "only the 9 answered studies");
+    let sources: BTreeMap<String, usize> = rows.iter().fold(BTreeMap::new(), |mut all, row| {
+        let source = row["labels"]["Pneumothorax"]["source"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        *all.entry(source).or_default() += 1;
+        all
+    });
+    assert_eq!(
+        sources,
+        BTreeMap::from([("adjudicated".into(), 1), ("confirmed".into(), 8)])
+    );
+    let uncertain = rows
+        .iter()
+        .filter(|row| row["labels"]["Pneumothorax"]["label"] == "uncertain")
+        .count();
+    assert_eq!(
+        uncertain,
+        corrected.len() + 1,
+        "the affiliates' corrections and the adjudication win"
+    );
+
+    let mut spec = project.spec(false, 1);
+    spec.policy = Policy {
+        soft_where_unconfirmed: false,
+        drop_uncertain: true,
+    };
+    let dropped = project.export(&spec).await;
+    assert_eq!(dropped.studies, 5, "uncertain labels left out");
+}
+
+#[tokio::test]
+async fn a_file_changed_on_disk_is_caught_and_named() {
+    let project = Project::new(300).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let dir = label_sets::set_dir(project.data_dir(), project.project_id, set.version);
+    let mut text = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
+    text = text.replacen("absent", "present", 1);
+    std::fs::write(dir.join("labels.csv"), text).unwrap();
+    match label_sets::verify(project.data_dir(), &set) {
+        Err(Error::Invalid(message)) => {
+            assert!(message.contains("labels.csv"), "{message}");
+            assert!(!message.contains("labels.jsonl"), "{message}");
+        }
+        other => panic!("expected a hash mismatch, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn two_versions_differ_by_the_studies_added_and_relabeled() {
+    let project = with_queue(600).await;
+    let first = answer(&project, "aff1", 5, None).await;
+    let v1 = project.export(&project.spec(false, 1)).await;
+    answer(&project, "aff1", 4, None).await;
+    queue::adjudicate(
+        &project.pool,
+        &project.question,
+        first[0],
+        "uncertain",
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    let v2 = project.export(&project.spec(false, 1)).await;
+    let diff = label_sets::diff(project.data_dir(), &v1, &v2).unwrap();
+    assert_eq!(
+        (diff.added, diff.removed, diff.relabeled, diff.unchanged),
+        (4, 0, 1, 4)
+    );
+    assert_eq!(diff.examples.len(), 1);
+    assert_eq!(diff.examples[0].3, "uncertain");
+    let back = label_sets::diff(project.data_dir(), &v2, &v1).unwrap();
+    assert_eq!((back.added, back.removed, back.relabeled), (0, 4, 1));
+}
+
+#[tokio::test]
+async fn a_request_without_questions_or_with_bad_shares_is_refused() {
+    let project = Project::new(50).await;
+    let mut spec = project.spec(true, 1);
+    spec.questions.clear();
+    let error = label_sets::plan(
+        &project.context(),
+        &project.pseudonymizer,
+        project.project_id,
+        &spec,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        error.to_string().contains("pick at least one question"),
+        "{error}"
+    );
+    let mut spec = project.spec(true, 1);
+    spec.shares.test = 0.5;
+    let error = label_sets::plan(
+        &project.context(),
+        &project.pseudonymizer,
+        project.project_id,
+        &spec,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(error.to_string().contains("add up to"), "{error}");
+    assert!(label_sets::list(&project.pool, project.project_id)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -68,6 +68,17 @@ ensure_browser_tools() {
   (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 }
 
+# Debian's Slurm and munge: the Slurm backend's tests start a real single-node cluster with them.
+ensure_slurm() {
+  if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+    say "installing Slurm and munge from Debian (once)"
+    local sudo=""
+    [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slurm-wlm munge
+  fi
+}
+
 # Prints a free TCP port on the loopback interface.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -11,6 +11,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 ensure_build_tools
 ensure_browser_tools
+ensure_slurm
 ensure_schemathesis
 ensure_agreement_references
 

@@ -1,0 +1,372 @@
+//! Training jobs through the local backend (a real process running the reference job), the
+//! Kubernetes Job objects, and a real single-node Slurm cluster started by the test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::Project;
+use sieve_core::label_sets::LabelSet;
+use sieve_core::launch::{self, kubernetes, local, slurm, Backend, Job, Launch, State};
+use sieve_core::Error;
+
+fn baseline() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../train/baseline.py")
+}
+
+fn local_backend() -> Backend {
+    Backend::Local(local::Settings {
+        command: format!("python3 {}", baseline().display()),
+    })
+}
+
+async fn launch_with(
+    project: &Project,
+    set: &LabelSet,
+    backend: Backend,
+    runs: Vec<Vec<String>>,
+) -> sieve_core::Result<Vec<Job>> {
+    let profile = launch::save_profile(&project.pool, backend.name(), &backend, "admin").await?;
+    launch::launch(
+        &project.pool,
+        Launch {
+            data_dir: project.data_dir(),
+            label_set: set,
+            profile: &profile,
+            runs,
+            actor: "scientist",
+        },
+    )
+    .await
+}
+
+/// Polls the schedulers until the job is in one of `states` (a minute at most: a hang fails).
+async fn wait_until(project: &Project, id: i64, states: &[State]) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        launch::poll(&project.pool).await.unwrap();
+        let job = launch::job(&project.pool, project.project_id, id)
+            .await
+            .unwrap();
+        if states.contains(&job.state) {
+            return job;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {id} stuck in {:?}: {}",
+            job.state,
+            launch::log_tail(&job, 2000)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn job_count(project: &Project) -> usize {
+    launch::jobs(&project.pool, project.project_id)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_local_job_trains_the_baseline_and_succeeds() {
+    let project = Project::new(400).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let jobs = launch_with(
+        &project,
+        &set,
+        local_backend(),
+        vec![vec!["--alpha".into(), "0.5".into()]],
+    )
+    .await
+    .unwrap();
+    let job = wait_until(&project, jobs[0].id, &[State::Succeeded, State::Failed]).await;
+    let log = launch::log_tail(&job, 10_000);
+    assert_eq!(job.state, State::Succeeded, "{log}");
+    assert_eq!(job.exit_code, Some(0));
+    assert!(log.contains("verified 4 files of label set v1"), "{log}");
+    assert!(log.contains("alpha 0.5"), "{log}");
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(job.dir.join("output/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(metrics["question"], "Pneumothorax");
+    assert!(
+        metrics["splits"]["test"]["accuracy"].as_f64().unwrap() > 0.5,
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_hyperparameter_search_is_one_group_and_a_failing_run_is_failed() {
+    let project = Project::new(300).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let runs = vec![
+        vec!["--alpha".into(), "0.1".into()],
+        vec!["--alpha".into(), "1".into()],
+        vec!["--question".into(), "Nonexistent".into()],
+    ];
+    let jobs = launch_with(&project, &set, local_backend(), runs)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3);
+    assert!(
+        jobs.iter().all(|job| job.group_id == jobs[0].id),
+        "one group"
+    );
+    let failed = wait_until(&project, jobs[2].id, &[State::Succeeded, State::Failed]).await;
+    assert_eq!(failed.state, State::Failed);
+    assert_eq!(failed.exit_code, Some(1));
+    assert!(launch::log_tail(&failed, 1000).contains("'Nonexistent' is not in the label set"));
+    for job in &jobs[..2] {
+        assert_eq!(
+            wait_until(&project, job.id, &[State::Succeeded, State::Failed])
+                .await
+                .state,
+            State::Succeeded
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
+    let project = Project::new(200).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let sleepy = vec![
+        vec!["--sleep".into(), "60".into()],
+        vec!["--sleep".into(), "60".into()],
+    ];
+    let jobs = launch_with(&project, &set, local_backend(), sleepy)
+        .await
+        .unwrap();
+    for job in &jobs {
+        wait_until(&project, job.id, &[State::Running]).await;
+    }
+    let cancelled = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+        .await
+        .unwrap();
+    assert_eq!(cancelled.state, State::Cancelled);
+    let error = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("already ended (cancelled)"),
+        "{error}"
+    );
+
+    // Killed behind Sieve's back (as by a reboot): no exit code is ever written.
+    let pid = &jobs[1].scheduler_id;
+    std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    let lost = wait_until(
+        &project,
+        jobs[1].id,
+        &[State::Lost, State::Failed, State::Succeeded],
+    )
+    .await;
+    assert_eq!(lost.state, State::Lost);
+    assert!(lost.message.unwrap().contains("left no exit code"));
+    // Cancelling stopped the process group: nothing of it runs any more.
+    let still = std::process::Command::new("pgrep")
+        .args(["-f", &format!("sieve-job-{}", jobs[0].id)])
+        .output()
+        .unwrap();
+    assert!(still.stdout.is_empty(), "the cancelled job still runs");
+}
+
+#[tokio::test]
+async fn a_label_set_changed_on_disk_is_not_launched() {
+    let project = Project::new(200).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let dir = sieve_core::label_sets::set_dir(project.data_dir(), project.project_id, set.version);
+    std::fs::write(dir.join("texts.jsonl"), "{}\n").unwrap();
+    let error = launch_with(&project, &set, local_backend(), vec![vec![]])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Invalid(m) if m.contains("texts.jsonl") && m.contains("refusing")),
+        "{error}"
+    );
+    assert_eq!(job_count(&project).await, 0, "no job record");
+}
+
+#[tokio::test]
+async fn an_unreachable_scheduler_gives_a_clear_error_and_no_job_record() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let unreachable = Backend::Slurm(slurm::Settings {
+        command: "python3 train.py".into(),
+        partition: String::new(),
+        account: String::new(),
+        gpus: 1,
+        time_limit: "01:00:00".into(),
+        setup: String::new(),
+        options: String::new(),
+        login: "sieve-login.invalid".into(),
+    });
+    let error = launch_with(&project, &set, unreachable, vec![vec![], vec![]])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Unavailable(m) if m.contains("login node sieve-login.invalid")),
+        "{error}"
+    );
+    assert_eq!(job_count(&project).await, 0, "no orphan job record");
+    let jobs_dir = launch::jobs_dir(project.data_dir());
+    assert_eq!(
+        std::fs::read_dir(jobs_dir).map(|d| d.count()).unwrap_or(0),
+        0,
+        "no job directory left"
+    );
+}
+
+#[tokio::test]
+async fn invalid_profiles_are_refused_with_the_field_named() {
+    let project = Project::new(10).await;
+    let error = launch::save_profile(
+        &project.pool,
+        "x",
+        &Backend::Local(local::Settings {
+            command: " ".into(),
+        }),
+        "admin",
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().starts_with("command:"), "{error}");
+    let mut settings = kube_settings();
+    settings.data_dir = "relative/path".into();
+    let error = launch::save_profile(&project.pool, "k", &Backend::Kubernetes(settings), "admin")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().starts_with("data_dir:"), "{error}");
+    assert!(launch::profiles(&project.pool).await.unwrap().is_empty());
+}
+
+fn kube_settings() -> kubernetes::Settings {
+    kubernetes::Settings {
+        namespace: "radiology-ml".into(),
+        image: "registry.hospital.local/sieve-train:1".into(),
+        command: "python3 /app/train.py".into(),
+        gpus: 2,
+        gpu_resource: "nvidia.com/gpu".into(),
+        cpu: "8".into(),
+        memory: "32Gi".into(),
+        data_claim: "sieve-data".into(),
+        data_dir: "/srv/sieve".into(),
+        service_account: "trainer".into(),
+        context: String::new(),
+    }
+}
+
+#[test]
+fn the_kubernetes_job_object_carries_the_image_gpus_data_volume_and_arguments() {
+    let submission = launch::Submission {
+        job_id: 42,
+        dir: "/srv/sieve/jobs/42".into(),
+        label_set_dir: "/srv/sieve/labelsets/1/v3".into(),
+        manifest: "/srv/sieve/labelsets/1/v3/manifest.json".into(),
+        args: vec!["--lr".into(), "0.01".into(), "it's".into()],
+    };
+    let job = kubernetes::job_object(&kube_settings(), &submission);
+    assert_eq!(job.metadata.name.as_deref(), Some("sieve-job-42"));
+    assert_eq!(job.metadata.namespace.as_deref(), Some("radiology-ml"));
+    assert_eq!(job.metadata.labels.as_ref().unwrap()["sieve/job"], "42");
+    let spec = job.spec.unwrap();
+    assert_eq!(spec.backoff_limit, Some(0), "a training run is not retried");
+    let pod = spec.template.spec.unwrap();
+    assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+    assert_eq!(pod.service_account_name.as_deref(), Some("trainer"));
+    let volume = &pod.volumes.unwrap()[0];
+    assert_eq!(
+        volume.persistent_volume_claim.as_ref().unwrap().claim_name,
+        "sieve-data"
+    );
+    let container = &pod.containers[0];
+    assert_eq!(
+        container.image.as_deref(),
+        Some("registry.hospital.local/sieve-train:1")
+    );
+    let limits = container
+        .resources
+        .as_ref()
+        .unwrap()
+        .limits
+        .as_ref()
+        .unwrap();
+    assert_eq!(limits["nvidia.com/gpu"].0, "2");
+    assert_eq!(limits["memory"].0, "32Gi");
+    assert_eq!(limits["cpu"].0, "8");
+    let mount = &container.volume_mounts.as_ref().unwrap()[0];
+    assert_eq!(
+        (mount.name.as_str(), mount.mount_path.as_str()),
+        (volume.name.as_str(), "/srv/sieve")
+    );
+    let command = container.command.as_ref().unwrap();
+    assert_eq!(command[..2], ["/bin/sh", "-c"]);
+    assert_eq!(
+        command[2],
+        "cd /srv/sieve/jobs/42 && python3 /app/train.py --manifest /srv/sieve/labelsets/1/v3/manifest.json \
+         --output /srv/sieve/jobs/42/output --lr 0.01 'it'\\''s' > /srv/sieve/jobs/42/log.txt 2>&1"
+    );
+    let env: Vec<(String, String)> = container
+        .env
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| (e.name.clone(), e.value.clone().unwrap()))
+        .collect();
+    assert!(env.contains(&(
+        "SIEVE_MANIFEST".into(),
+        "/srv/sieve/labelsets/1/v3/manifest.json".into()
+    )));
+    assert!(env.contains(&("SIEVE_JOB_ID".into(), "42".into())));
+    // What the API server receives is the typed object as JSON.
+    let json = serde_json::to_value(kubernetes::job_object(&kube_settings(), &submission)).unwrap();
+    assert_eq!(json["apiVersion"], "batch/v1");
+    assert_eq!(json["kind"], "Job");
+    assert_eq!(
+        json["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "2"
+    );
+}
+
+#[test]
+fn a_kubernetes_job_status_maps_to_job_states() {
+    use k8s_openapi::api::batch::v1::{Job as KubeJob, JobCondition, JobStatus};
+    let with = |status: JobStatus| KubeJob {
+        status: Some(status),
+        ..KubeJob::default()
+    };
+    assert_eq!(
+        kubernetes::state_of(&with(JobStatus::default())).state,
+        State::Queued
+    );
+    let running = JobStatus {
+        active: Some(1),
+        ready: Some(1),
+        ..JobStatus::default()
+    };
+    assert_eq!(kubernetes::state_of(&with(running)).state, State::Running);
+    let done = JobStatus {
+        succeeded: Some(1),
+        ..JobStatus::default()
+    };
+    assert_eq!(kubernetes::state_of(&with(done)).state, State::Succeeded);
+    let failed = JobStatus {
+        failed: Some(1),
+        conditions: Some(vec![JobCondition {
+            type_: "Failed".into(),
+            status: "True".into(),
+            message: Some("Job has reached the specified backoff limit".into()),
+            ..JobCondition::default()
+        }]),
+        ..JobStatus::default()
+    };
+    let observed = kubernetes::state_of(&with(failed));
+    assert_eq!(observed.state, State::Failed);
+    assert!(observed.message.unwrap().contains("backoff limit"));
+}

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod cohorts;
+pub mod jobs;
+pub mod label_sets;
 pub mod memberships;
 pub mod projects;
 pub mod queue;

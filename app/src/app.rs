@@ -8,7 +8,8 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::Layout;
 use crate::pages::{
     adjudicate::AdjudicatePage, admin::AdminPage, admin_project::AdminProjectPage,
-    audit::AuditPage, import::ImportPage, label::LabelPage, not_found::NotFound,
+    audit::AuditPage, import::ImportPage, jobs::JobsPage, label::LabelPage,
+    label_sets::LabelSetsPage, launch_profiles::LaunchProfilesPage, not_found::NotFound,
     project::ProjectPage, projects::ProjectsPage, questions::QuestionsPage, report::ReportPage,
     review::ReviewPage, rules::RulesPage, search::SearchPage, sign_in::SignInPage,
     tokens::TokensPage,
@@ -58,7 +59,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects/:id/questions/:question/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/label/:question") view=LabelPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/questions/:question/adjudicate") view=AdjudicatePage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/labelsets") view=LabelSetsPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/jobs") view=JobsPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/profiles") view=LaunchProfilesPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/projects/:id") view=AdminProjectPage ssr=SsrMode::Async />
                     <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use sqlx::SqlitePool;
 
 use crate::auth::{self, ProjectRole};
+use crate::labeling::{Negation, Rule};
+use crate::launch::{self, local, Backend};
 use crate::pseudonym::Pseudonymizer;
+use crate::questions::{self, Change};
 use crate::{corpus, projects, reports, Error, Result};
 
 pub const PROJECT_NAME: &str = "Demo: chest radiographs and head CT";
@@ -17,6 +20,10 @@ pub const IRB_PROTOCOL: &str = "DEMO-2026-001";
 pub const REPORT_COUNT: u64 = 400;
 const CORPUS_SEED: u64 = 2026;
 const CREDENTIALS_FILE: &str = "demo-credentials.txt";
+pub const DEMO_QUESTION: &str = "Pleural effusion";
+pub const DEMO_PROFILE: &str = "This host (local)";
+/// The reference training job of `train/baseline.py`.
+const BASELINE_JOB: &str = include_str!("../../train/baseline.py");
 
 /// The demo's users: (name, site admin, role in the demo project).
 pub const USERS: [(&str, bool, Option<ProjectRole>); 4] = [
@@ -78,10 +85,49 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     let reports: Vec<_> = corpus::generate(CORPUS_SEED, REPORT_COUNT).collect();
     let pseudonymizer = Pseudonymizer::load_or_create(data_dir)?;
     reports::store_batch(pool, project.id, &pseudonymizer, &reports).await?;
+    seed_question(pool, project.id).await?;
+    seed_launch_profile(pool, data_dir).await?;
     Ok(Demo {
         created: true,
         credentials,
     })
+}
+
+/// The demo's question, with rules that label most chest studies, so that label sets can be
+/// exported and trained on from the first start.
+async fn seed_question(pool: &SqlitePool, project_id: i64) -> Result<()> {
+    let labels = questions::parse_labels("present, absent, uncertain")?;
+    let question = questions::create(pool, project_id, DEMO_QUESTION, &labels, None, None).await?;
+    let rules = [
+        ("no pleural effusion", "absent"),
+        ("possible pleural effusion", "uncertain"),
+        ("pleural effusion", "present"),
+    ];
+    for (phrase, label) in rules {
+        let rule = Rule {
+            phrase: phrase.into(),
+            label: label.into(),
+            negation: Negation::Any,
+            sections: Vec::new(),
+            enabled: true,
+        };
+        questions::change(pool, &question, &Change::Add { rule, at: None }, None).await?;
+    }
+    Ok(())
+}
+
+/// The reference training job, written into the data directory, and a profile that runs it on this
+/// host: the demo's whole loop (export → launch → follow) works without a cluster.
+async fn seed_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()> {
+    let script = data_dir.join("train").join("baseline.py");
+    std::fs::create_dir_all(script.parent().expect("a file in a directory"))?;
+    std::fs::write(&script, BASELINE_JOB)?;
+    let script = std::fs::canonicalize(&script)?;
+    let backend = Backend::Local(local::Settings {
+        command: format!("python3 {}", script.display()),
+    });
+    launch::save_profile(pool, DEMO_PROFILE, &backend, "demo").await?;
+    Ok(())
 }
 
 fn credentials_text(credentials: &[Credential]) -> String {

@@ -610,8 +610,16 @@ pub struct Diff {
     pub examples: Vec<(String, String, String, String)>,
 }
 
-/// Compares two label sets study by study, question by question (questions matched by name).
-pub fn diff(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
+/// Compares two label sets study by study, question by question (questions matched by name),
+/// reading their files off the async threads.
+pub async fn diff(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
+    let (data_dir, from, to) = (data_dir.to_path_buf(), from.clone(), to.clone());
+    tokio::task::spawn_blocking(move || diff_files(&data_dir, &from, &to))
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?
+}
+
+fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
     let read = |set: &LabelSet| -> Result<HashMap<String, BTreeMap<String, String>>> {
         verify(data_dir, set)?;
         files::read_labels(

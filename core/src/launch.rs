@@ -37,6 +37,38 @@ impl Backend {
         }
     }
 
+    /// Reads a backend's settings as the admin writes them (YAML), naming the field that is wrong.
+    pub fn from_yaml(backend: &str, settings: &str) -> Result<Backend> {
+        let settings: serde_json::Value = match settings.trim() {
+            "" => serde_json::json!({}),
+            text => serde_yaml::from_str(text)
+                .map_err(|error| Error::Invalid(format!("settings: {error}")))?,
+        };
+        let tagged = serde_json::json!({ "backend": backend, "settings": settings });
+        serde_json::from_value(tagged).map_err(|error| {
+            let known = ["local", "slurm", "kubernetes"].contains(&backend);
+            Error::Invalid(match known {
+                true => format!("settings: {error}"),
+                false => format!("backend: {backend:?} is not one of local, slurm, kubernetes"),
+            })
+        })
+    }
+
+    /// The settings as YAML, for editing.
+    pub fn settings_yaml(&self) -> String {
+        let value = serde_json::to_value(self).expect("backends serialise");
+        serde_yaml::to_string(&value["settings"]).expect("settings serialise")
+    }
+
+    /// A starting point for each backend's settings, for the admin's form.
+    pub fn template(backend: &str) -> &'static str {
+        match backend {
+            "slurm" => "command: python3 /opt/sieve/train/baseline.py\npartition: gpu\naccount: radiology\ngpus: 1\ntime_limit: \"04:00:00\"\nsetup: |\n  module load python\noptions: |\n  --mem=32G\nlogin: \"\"   # a login node reached with ssh; empty: this host\n",
+            "kubernetes" => "namespace: radiology-ml\nimage: registry.hospital.local/sieve-train:latest\ncommand: python3 /app/train.py\ngpus: 1\ngpu_resource: nvidia.com/gpu\ncpu: \"8\"\nmemory: 32Gi\ndata_claim: sieve-data   # the volume claim holding Sieve's data directory\ndata_dir: /var/lib/sieve  # Sieve's data directory (mounted at the same path)\nservice_account: \"\"\ncontext: \"\"\n",
+            _ => "command: python3 /opt/sieve/train/baseline.py\n",
+        }
+    }
+
     fn check(&self) -> Result<()> {
         match self {
             Backend::Local(settings) => settings.check(),
@@ -355,18 +387,14 @@ pub fn argument_lines(text: &str) -> Result<Vec<Vec<String>>> {
         })
         .filter(|args| !args.is_empty())
         .collect();
-    if lines.len() > 100 {
-        return Err(Error::Invalid(format!(
-            "arguments: {} lines would launch {} jobs; at most 100 at once",
-            lines.len(),
-            lines.len()
-        )));
-    }
     Ok(match lines.is_empty() {
         true => vec![Vec::new()],
         false => lines,
     })
 }
+
+/// The most jobs one launch starts.
+pub const MAX_GROUP: usize = 100;
 
 /// Who launches what.
 pub struct Launch<'a> {
@@ -382,6 +410,13 @@ pub struct Launch<'a> {
 /// its manifest first. A job the scheduler refuses leaves no record; if one of a group is refused,
 /// the ones already started are cancelled and forgotten too, and the error says why.
 pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
+    if launch.runs.len() > MAX_GROUP {
+        return Err(Error::Invalid(format!(
+            "arguments: {} runs would launch {} jobs; at most {MAX_GROUP} at once",
+            launch.runs.len(),
+            launch.runs.len()
+        )));
+    }
     if launch.profile.archived {
         return Err(Error::Invalid(format!(
             "profile: {:?} is archived; pick another",

@@ -253,14 +253,18 @@ async fn two_versions_differ_by_the_studies_added_and_relabeled() {
     .await
     .unwrap();
     let v2 = project.export(&project.spec(false, 1)).await;
-    let diff = label_sets::diff(project.data_dir(), &v1, &v2).unwrap();
+    let diff = label_sets::diff(project.data_dir(), &v1, &v2)
+        .await
+        .unwrap();
     assert_eq!(
         (diff.added, diff.removed, diff.relabeled, diff.unchanged),
         (4, 0, 1, 4)
     );
     assert_eq!(diff.examples.len(), 1);
     assert_eq!(diff.examples[0].3, "uncertain");
-    let back = label_sets::diff(project.data_dir(), &v2, &v1).unwrap();
+    let back = label_sets::diff(project.data_dir(), &v2, &v1)
+        .await
+        .unwrap();
     assert_eq!((back.added, back.removed, back.relabeled), (0, 4, 1));
 }
 

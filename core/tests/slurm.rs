@@ -143,7 +143,11 @@ async fn jobs_run_fail_cancel_survive_a_restart_and_are_lost_through_slurm() {
         if String::from_utf8_lossy(&shown.stdout).contains("JobState=CANCELLED") {
             break;
         }
-        assert!(Instant::now() < deadline, "Slurm never cancelled job {}", long.scheduler_id);
+        assert!(
+            Instant::now() < deadline,
+            "Slurm never cancelled job {}",
+            long.scheduler_id
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 

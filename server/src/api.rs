@@ -8,6 +8,7 @@ mod imports;
 mod projects;
 mod rules;
 mod studies;
+mod training;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -60,6 +61,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(projects::get_project))
         .routes(routes!(studies::list_studies))
         .routes(routes!(studies::get_study))
+        .routes(routes!(
+            training::list_label_sets,
+            training::create_label_set
+        ))
+        .routes(routes!(training::download_file))
+        .routes(routes!(training::list_jobs, training::launch_jobs))
+        .routes(routes!(training::get_job))
+        .routes(routes!(training::cancel_job))
         .split_for_parts()
 }
 

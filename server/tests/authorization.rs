@@ -107,6 +107,13 @@ const ANNOTATOR_CALL: [u16; 6] = [401, 200, 403, 200, 404, 404];
 /// Annotators pass authorisation and are told the study is not theirs.
 const ANNOTATOR_MISSING: [u16; 6] = [401, 404, 403, 404, 404, 404];
 const FELLOW_CALL: [u16; 6] = [401, 403, 403, 200, 404, 404];
+const EXPORT_PAGE: [u16; 6] = [303, 403, 200, 200, 404, 404];
+const EXPORT_CALL: [u16; 6] = [401, 403, 200, 200, 404, 404];
+/// Exporters get through to a thing that does not exist.
+const EXPORT_MISSING: [u16; 6] = [401, 403, 404, 404, 404, 404];
+/// Exporters get through to a body that is not JSON.
+const EXPORT_NOT_JSON: [u16; 6] = [401, 403, 400, 400, 404, 404];
+const EXPORT_FORM: &str = "form[questions][0]={question}&form[soft_where_unconfirmed]=true&form[drop_uncertain]=false&form[seed]=1&form[train]=80&form[validation]=10&form[test]=10";
 /// Fellows pass authorisation and are told the rule does not exist.
 const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
 /// The rule form, filled in; `{caller}` keeps each caller's phrase apart.
@@ -128,6 +135,9 @@ const TABLE: &[Row] = &[
     page("/tokens", "/tokens", SIGNED_IN_PAGE),
     page("/admin", "/admin", ADMIN_PAGE),
     page("/admin/audit", "/admin/audit", ADMIN_PAGE),
+    page("/admin/profiles", "/admin/profiles", ADMIN_PAGE),
+    page("/projects/{id}/labelsets", "/projects/{project}/labelsets", EXPORT_PAGE),
+    page("/projects/{id}/jobs", "/projects/{project}/jobs", EXPORT_PAGE),
     page(
         "/admin/projects/{id}",
         "/admin/projects/{project}",
@@ -171,6 +181,17 @@ const TABLE: &[Row] = &[
     server_fn("/api/set_gold", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/dispute", "project={project}&question={question}&report={report}", FELLOW_CALL),
     server_fn("/api/adjudicate", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
+    server_fn("/api/label_sets", "project={project}", EXPORT_CALL),
+    server_fn("/api/preview_label_set", "project={project}&{export}", EXPORT_CALL),
+    server_fn("/api/create_label_set", "project={project}&{export}", EXPORT_CALL),
+    server_fn("/api/diff_label_sets", "project={project}&from=999999&to=1", EXPORT_MISSING),
+    server_fn("/api/project_jobs", "project={project}", EXPORT_CALL),
+    server_fn("/api/launch_jobs", "project={project}&label_set=999999&profile=1&args=", EXPORT_MISSING),
+    server_fn("/api/job_log", "project={project}&job=999999", EXPORT_MISSING),
+    server_fn("/api/cancel_job", "project={project}&job=999999", EXPORT_MISSING),
+    server_fn("/api/launch_profiles", "", ADMIN_CALL),
+    server_fn("/api/save_launch_profile", "name=matrix-{caller}&backend=local&settings=command:+echo", ADMIN_CALL),
+    server_fn("/api/archive_launch_profile", "id=999999", [401, 403, 403, 403, 404, 403]),
     server_fn("/api/tokens", "", SIGNED_IN_CALL),
     server_fn(
         "/api/create_token",
@@ -249,6 +270,31 @@ const TABLE: &[Row] = &[
         path: "/api/v1/projects/{project}/questions/{question}/rules?filename=rules.txt",
         body: "",
         expect: [401, 403, 403, 400, 404, 404],
+    },
+    rest("/api/v1/projects/{id}/labelsets", "/api/v1/projects/{project}/labelsets", EXPORT_CALL),
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/labelsets",
+        path: "/api/v1/projects/{project}/labelsets",
+        body: "questions=1",
+        expect: EXPORT_NOT_JSON,
+    },
+    rest("/api/v1/projects/{id}/labelsets/{version}/files/{name}", "/api/v1/projects/{project}/labelsets/999999/files/labels.csv", EXPORT_MISSING),
+    rest("/api/v1/projects/{id}/jobs", "/api/v1/projects/{project}/jobs", EXPORT_CALL),
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/jobs",
+        path: "/api/v1/projects/{project}/jobs",
+        body: "label_set=1",
+        expect: EXPORT_NOT_JSON,
+    },
+    rest("/api/v1/projects/{id}/jobs/{job}", "/api/v1/projects/{project}/jobs/999999", EXPORT_MISSING),
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/jobs/{job}/cancel",
+        path: "/api/v1/projects/{project}/jobs/999999/cancel",
+        body: "",
+        expect: EXPORT_MISSING,
     },
     rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
     rest("/healthz", "/healthz", EVERYONE),
@@ -434,6 +480,7 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
             let question = install.question_id.to_string();
             let fill = |text: &str| {
                 text.replace("{rule}", RULE)
+                    .replace("{export}", EXPORT_FORM)
                     .replace("{project}", &project)
                     .replace("{report}", &report)
                     .replace("{question}", &question)

@@ -184,7 +184,7 @@ fn Overview(
         </section>
         <section aria-labelledby="audit-title">
             <h2 id="audit-title">"Latest audit events"</h2>
-            <p><a href="/admin/audit">"Search the whole audit log"</a></p>
+            <p><a href="/admin/audit">"Search the whole audit log"</a>" · "<a href="/admin/profiles">"Launch profiles (where training jobs run)"</a></p>
             <AuditEvents rows=overview.recent_events />
         </section>
     }

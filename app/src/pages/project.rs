@@ -21,6 +21,7 @@ pub fn ProjectPage() -> impl IntoView {
             match details.await {
                 Ok(project) => {
                     let is_fellow = project.role == "fellow";
+                    let exports = is_fellow || project.role == "scientist";
 
                     view! {
                     <Title text=project.name.clone() />
@@ -40,6 +41,10 @@ pub fn ProjectPage() -> impl IntoView {
                             {is_fellow.then(|| view! {
                                 " " <a class="button-quiet" href=format!("/projects/{}/questions", project.id)>"Questions and rules"</a>
                                 " " <a class="button-quiet" href=format!("/projects/{}/import", project.id)>"Import reports"</a>
+                            })}
+                            {exports.then(|| view! {
+                                " " <a class="button-quiet" href=format!("/projects/{}/labelsets", project.id)>"Label sets"</a>
+                                " " <a class="button-quiet" href=format!("/projects/{}/jobs", project.id)>"Training jobs"</a>
                             })}
                         </p>
                     })}

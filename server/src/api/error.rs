@@ -22,6 +22,9 @@ pub enum ApiError {
     /// The request itself is malformed (a path parameter that is not a number, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// What is stored no longer matches what was recorded (a label set file changed on disk).
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Core(#[from] sieve_core::Error),
 }
@@ -32,6 +35,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Core(Error::NotFound(_)) => StatusCode::NOT_FOUND,
             ApiError::Core(Error::Forbidden(_)) => StatusCode::FORBIDDEN,
             ApiError::Core(Error::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,

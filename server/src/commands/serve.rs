@@ -29,6 +29,11 @@ pub async fn run(config: Config) -> Outcome {
     let sessions = router::sessions(&pool, &config).await?;
     let state = router::state(pool, &config)?;
     indexer::start(state.clone());
+    // Follows the training jobs: their states survive restarts in the database.
+    tokio::spawn(sieve_core::launch::follow(
+        state.pool.clone(),
+        std::time::Duration::from_secs(2),
+    ));
     let app = router::app(state, sessions);
     print_banner(&config, demo.as_ref());
     axum::serve(

@@ -1,0 +1,292 @@
+//! Training jobs (scientists and fellows launch, follow and cancel them per project) and launch
+//! profiles (the site admin keeps them).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A profile a launch can use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileChoice {
+    pub id: i64,
+    pub name: String,
+    pub backend: String,
+}
+
+/// One job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub args: String,
+    pub state: String,
+    pub scheduler_id: String,
+    pub exit_code: Option<i64>,
+    pub message: Option<String>,
+    /// How long it ran (or has been running), e.g. `1 min 5 s`.
+    pub duration: String,
+}
+
+/// Jobs launched together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub id: i64,
+    pub label_set_version: i64,
+    pub profile: String,
+    pub backend: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub jobs: Vec<JobRow>,
+}
+
+/// The jobs page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsView {
+    pub project_name: String,
+    /// Label set versions, newest first.
+    pub label_sets: Vec<i64>,
+    pub profiles: Vec<ProfileChoice>,
+    pub groups: Vec<GroupView>,
+}
+
+impl JobsView {
+    /// Whether any job may still change (the page then keeps refreshing).
+    pub fn unfinished(&self) -> bool {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.jobs)
+            .any(|job| job.state == "queued" || job.state == "running")
+    }
+}
+
+/// A job with the end of its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobWithLog {
+    pub job: JobRow,
+    pub log: String,
+}
+
+/// A profile in the admin's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRow {
+    pub id: i64,
+    pub name: String,
+    pub backend: String,
+    pub settings: String,
+    pub archived: bool,
+}
+
+/// The admin's profiles page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfilesView {
+    pub profiles: Vec<ProfileRow>,
+    /// (backend, settings to start from).
+    pub templates: Vec<(String, String)>,
+}
+
+/// How much of a job's log the page shows.
+pub const LOG_TAIL_BYTES: u64 = 16 * 1024;
+
+#[cfg(feature = "ssr")]
+mod server {
+    use sieve_core::launch::Job;
+
+    use super::*;
+
+    fn duration(job: &Job) -> String {
+        let Some(started) = job.started_at else {
+            return String::new();
+        };
+        let seconds = job.finished_at.unwrap_or_else(sieve_core::now) - started;
+        match seconds {
+            s if s < 60 => format!("{s} s"),
+            s => format!("{} min {} s", s / 60, s % 60),
+        }
+    }
+
+    pub fn row(job: &Job) -> JobRow {
+        JobRow {
+            id: job.id,
+            args: job.args.join(" "),
+            state: job.state.as_str().to_string(),
+            scheduler_id: job.scheduler_id.clone(),
+            exit_code: job.exit_code,
+            message: job.message.clone(),
+            duration: duration(job),
+        }
+    }
+
+    pub fn groups(jobs: &[Job]) -> Vec<GroupView> {
+        let mut groups: Vec<GroupView> = Vec::new();
+        for job in jobs {
+            match groups.last_mut() {
+                Some(group) if group.id == job.group_id => group.jobs.push(row(job)),
+                _ => groups.push(GroupView {
+                    id: job.group_id,
+                    label_set_version: job.label_set_version,
+                    profile: job.profile.clone(),
+                    backend: job.backend.clone(),
+                    created_by: job.created_by.clone(),
+                    created_at: sieve_core::audit::format_time(job.created_at),
+                    jobs: vec![row(job)],
+                }),
+            }
+        }
+        groups
+    }
+}
+
+/// The project's jobs, grouped by launch, with what a launch can use.
+#[server(endpoint = "project_jobs")]
+pub async fn project_jobs(project: i64) -> Result<JobsView, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::launch;
+    crate::ssr::respond(
+        async {
+            let (state, _, membership) =
+                crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            let sets = sieve_core::label_sets::list(&state.pool, project).await?;
+            let profiles = launch::profiles(&state.pool).await?;
+            let jobs = launch::jobs(&state.pool, project).await?;
+            Ok(JobsView {
+                project_name: membership.project.name,
+                label_sets: sets.iter().map(|s| s.version).collect(),
+                profiles: profiles
+                    .into_iter()
+                    .filter(|p| !p.archived)
+                    .map(|p| ProfileChoice {
+                        id: p.id,
+                        backend: p.backend.name().to_string(),
+                        name: p.name,
+                    })
+                    .collect(),
+                groups: server::groups(&jobs),
+            })
+        }
+        .await,
+    )
+}
+
+/// Launches a label set with a profile: one job per line of arguments (none: one job).
+#[server(endpoint = "launch_jobs")]
+pub async fn launch_jobs(
+    project: i64,
+    label_set: i64,
+    profile: i64,
+    args: String,
+) -> Result<usize, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::launch::{self, Launch};
+    crate::ssr::respond(
+        async {
+            let (state, user, _) =
+                crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            let set = sieve_core::label_sets::get(&state.pool, project, label_set).await?;
+            let profile = launch::profile(&state.pool, profile).await?;
+            let launch = Launch {
+                data_dir: &state.settings.data_dir,
+                label_set: &set,
+                profile: &profile,
+                runs: launch::argument_lines(&args)?,
+                actor: &user.name,
+            };
+            Ok(launch::launch(&state.pool, launch).await?.len())
+        }
+        .await,
+    )
+}
+
+/// One job with the end of its log.
+#[server(endpoint = "job_log")]
+pub async fn job_log(project: i64, job: i64) -> Result<JobWithLog, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::launch;
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            let job = launch::job(&state.pool, project, job).await?;
+            Ok(JobWithLog {
+                log: launch::log_tail(&job, LOG_TAIL_BYTES),
+                job: server::row(&job),
+            })
+        }
+        .await,
+    )
+}
+
+/// Cancels a queued or running job.
+#[server(endpoint = "cancel_job")]
+pub async fn cancel_job(project: i64, job: i64) -> Result<JobRow, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, user, _) =
+                crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            let job = sieve_core::launch::cancel(&state.pool, project, job, &user.name).await?;
+            Ok(server::row(&job))
+        }
+        .await,
+    )
+}
+
+/// The launch profiles, for the site admin.
+#[server(endpoint = "launch_profiles")]
+pub async fn launch_profiles() -> Result<ProfilesView, AppError> {
+    use sieve_core::launch::{self, Backend};
+    crate::ssr::respond(
+        async {
+            let (state, _) = crate::ssr::require_admin().await?;
+            let profiles = launch::profiles(&state.pool).await?;
+            Ok(ProfilesView {
+                profiles: profiles
+                    .into_iter()
+                    .map(|p| ProfileRow {
+                        id: p.id,
+                        backend: p.backend.name().to_string(),
+                        settings: p.backend.settings_yaml(),
+                        name: p.name,
+                        archived: p.archived,
+                    })
+                    .collect(),
+                templates: ["local", "slurm", "kubernetes"]
+                    .into_iter()
+                    .map(|b| (b.to_string(), Backend::template(b).to_string()))
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Creates a profile, or replaces the one with that name.
+#[server(endpoint = "save_launch_profile")]
+pub async fn save_launch_profile(
+    name: String,
+    backend: String,
+    settings: String,
+) -> Result<String, AppError> {
+    use sieve_core::launch::{self, Backend};
+    crate::ssr::respond(
+        async {
+            let (state, user) = crate::ssr::require_admin().await?;
+            let backend = Backend::from_yaml(&backend, &settings)?;
+            let profile = launch::save_profile(&state.pool, &name, &backend, &user.name).await?;
+            Ok(profile.name)
+        }
+        .await,
+    )
+}
+
+/// Archives a profile: no new launches with it.
+#[server(endpoint = "archive_launch_profile")]
+pub async fn archive_launch_profile(id: i64) -> Result<(), AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, user) = crate::ssr::require_admin().await?;
+            sieve_core::launch::archive_profile(&state.pool, id, &user.name).await?;
+            Ok(())
+        }
+        .await,
+    )
+}

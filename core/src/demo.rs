@@ -21,7 +21,7 @@ pub const REPORT_COUNT: u64 = 400;
 const CORPUS_SEED: u64 = 2026;
 const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 pub const DEMO_QUESTION: &str = "Pleural effusion";
-pub const DEMO_PROFILE: &str = "This host (local)";
+pub const DEMO_PROFILE: &str = "This host";
 /// The reference training job of `train/baseline.py`.
 const BASELINE_JOB: &str = include_str!("../../train/baseline.py");
 

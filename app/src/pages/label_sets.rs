@@ -196,7 +196,7 @@ fn ExportPanel(
         <section class="panel" aria-labelledby="export-title">
             <h2 id="export-title">"Export a label set"</h2>
             <form on:submit=export>
-                <fieldset><legend>"Questions (the first stratifies the split)"</legend>
+                <fieldset class="choices"><legend>"Questions (the first stratifies the split)"</legend>
                     {data.questions.iter().map(|q| {
                         let id = q.id;
                         view! {
@@ -223,12 +223,14 @@ fn ExportPanel(
                     <div class="field"><label for="test">"Test %"</label>
                         <input id="test" type="number" min="0" max="100" step="any" prop:value=move || form.with(|f| f.test.to_string()) on:change=number(|f, v| f.test = v) /></div>
                 </div>
+                <div class="options">
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
                     on:change=move |e| form.update(|f| f.soft_where_unconfirmed = event_target_checked(&e)) />
                     " Take the soft label where no affiliate confirmed it (else confirmed and adjudicated labels only)"</label>
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.drop_uncertain)
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>
+                </div>
                 <div data-testid="preview">
                     <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{sizes}</Transition>
                 </div>

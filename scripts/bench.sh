@@ -2,7 +2,8 @@
 # Benchmarks on a synthetic corpus (default 1,000,000 reports): import + index throughput and peak
 # memory (`sieve import`), the search page's latency (`sieve bench-search`), then phrase rules: the
 # offline labeler against a Python regex loop (`sieve label`) and soft labels (`sieve bench-labels`),
-# and the confirmation queue under 50 concurrent affiliates (`sieve bench-queue`).
+# label set exports (`sieve bench-export`), and the confirmation queue under 50 concurrent
+# affiliates (`sieve bench-queue`).
 # Release build.
 # Usage: bash scripts/bench.sh [REPORTS]
 set -euo pipefail
@@ -32,6 +33,8 @@ for file in "$rules"/*.csv; do rule_args+=(--rules "$file"); done
 head -n 20000 "$corpus" > "$work/corpus-20k.jsonl"
 python3 scripts/bench_rules.py regex "$rules" "$work/corpus-20k.jsonl"
 "$sieve" --data-dir "$work/data" bench-labels Bench "${rule_args[@]}" --changes 40 2>/dev/null
+say "label set export: 100,000 studies"
+"$sieve" bench-export --reports 100000 --rounds 5 2>/dev/null
 say "confirmation queue: 50 affiliates labeling at once over HTTP"
 "$sieve" bench-queue --reports 20000 --affiliates 50 --seconds 20 2>/dev/null
 "$sieve" bench-queue --reports 20000 --affiliates 50 --seconds 20 --think-ms 200 2>/dev/null

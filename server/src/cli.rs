@@ -74,6 +74,15 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         changes: u32,
     },
+    /// Measure label set exports in a temporary install (for benchmarks)
+    BenchExport {
+        /// Synthetic reports in the temporary install
+        #[arg(long, default_value_t = 100_000)]
+        reports: u64,
+        /// Exports to time
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+    },
     /// Load-test the confirmation queue: simulated affiliates label concurrently against a real server
     BenchQueue {
         /// Synthetic reports in the temporary install

@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> Outcome {
             let (pool, config) = install(&cli.global).await?;
             bench::labels(&pool, &config, &project, &rules, changes).await
         }
+        Command::BenchExport { reports, rounds } => bench::export(reports, rounds).await,
         Command::BenchQueue {
             reports,
             affiliates,

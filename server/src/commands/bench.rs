@@ -178,3 +178,62 @@ pub async fn labels(
     }
     Ok(())
 }
+
+/// `sieve bench-export`: the time to export a label set of `reports` studies (all labeled by soft
+/// labels, some confirmed), files and manifest included, over `rounds` exports; then the time to
+/// verify one against its manifest (what every launch does).
+pub async fn export(reports: u64, rounds: u32) -> Outcome {
+    use sieve_core::label_sets::{self, Export, Policy, Spec};
+    let scratch = super::load::scratch(reports).await?;
+    let state = &scratch.state;
+    let spec = Spec {
+        questions: vec![scratch.question.id],
+        cohort_id: None,
+        policy: Policy {
+            soft_where_unconfirmed: true,
+            drop_uncertain: false,
+        },
+        seed: 7,
+        shares: sieve_core::split::Shares {
+            train: 0.8,
+            validation: 0.1,
+            test: 0.1,
+        },
+    };
+    // Warm the soft labels once, as a scientist's preview does before the export.
+    label_sets::plan(&state.labeling(), &state.pseudonymizer, scratch.project_id, &spec).await?;
+    let mut seconds = Vec::new();
+    let mut last = None;
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let plan =
+            label_sets::plan(&state.labeling(), &state.pseudonymizer, scratch.project_id, &spec)
+                .await?;
+        let export = Export {
+            data_dir: &scratch.config.data_dir,
+            project_id: scratch.project_id,
+            project: "Load",
+            actor: "benchmark",
+        };
+        let set = label_sets::create(&scratch.pool, &export, plan).await?;
+        seconds.push(started.elapsed().as_secs_f64());
+        last = Some(set);
+    }
+    let set = last.ok_or("give --rounds 1 or more")?;
+    seconds.sort_by(f64::total_cmp);
+    let bytes: u64 = set.manifest.files.iter().map(|f| f.bytes).sum();
+    println!(
+        "export of {} studies of {reports} reports (CSV, JSON lines, Parquet, texts, manifest; {:.1} MB): median {:.2} s, max {:.2} s over {rounds} exports",
+        set.studies,
+        bytes as f64 / 1e6,
+        seconds[seconds.len() / 2],
+        seconds[seconds.len() - 1]
+    );
+    let started = Instant::now();
+    label_sets::verify(&scratch.config.data_dir, &set)?;
+    println!(
+        "verify against the manifest (before each launch): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

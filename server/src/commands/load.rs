@@ -84,7 +84,18 @@ impl Client {
 }
 
 /// Builds a temporary install with a queue, serves it, and runs `affiliates` clients for `seconds`.
-pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -> Outcome {
+/// A temporary install for benchmarks: `reports` synthetic reports, indexed, and the question
+/// "Pneumothorax" with four phrase rules.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub pool: sqlx::SqlitePool,
+    pub state: sieve_app::ssr::AppState,
+    pub project_id: i64,
+    pub question: questions::Question,
+}
+
+pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error + Send + Sync>> {
     let dir = tempfile::tempdir()?;
     let config = Config {
         addr: "127.0.0.1:0".parse()?,
@@ -121,6 +132,25 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -
         };
         questions::change(&pool, &question, &Change::Add { rule, at: None }, None).await?;
     }
+    Ok(Scratch {
+        dir,
+        config,
+        pool,
+        state,
+        project_id: project.id,
+        question,
+    })
+}
+
+pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -> Outcome {
+    let Scratch {
+        dir: _dir,
+        config,
+        pool,
+        state,
+        project_id,
+        question,
+    } = scratch(reports).await?;
     let settings = sieve_core::queue::Settings {
         overlap_share: 0.2,
         overlap_raters: 2,
@@ -152,7 +182,7 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
     for n in 0..affiliates {
-        let (project, question) = (project.id, question.id);
+        let (project, question) = (project_id, question.id);
         workers.push(tokio::spawn(async move {
             affiliate(address, n, project, question, deadline, think_ms).await
         }));

@@ -184,8 +184,24 @@ pub async fn labels(
 /// verify one against its manifest (what every launch does).
 pub async fn export(reports: u64, rounds: u32) -> Outcome {
     use sieve_core::label_sets::{self, Export, Policy, Spec};
+    use sieve_core::labeling::{Negation, Rule};
+    use sieve_core::questions::{self, Change};
     let scratch = super::load::scratch(reports).await?;
     let state = &scratch.state;
+    // Every report has an impression: a last rule labels the studies no finding rule matched, so
+    // that every study is exported.
+    let rest = Rule {
+        phrase: "impression".into(),
+        label: "absent".into(),
+        negation: Negation::Any,
+        sections: Vec::new(),
+        enabled: true,
+    };
+    let change = Change::Add {
+        rule: rest,
+        at: None,
+    };
+    questions::change(&scratch.pool, &scratch.question, &change, None).await?;
     let spec = Spec {
         questions: vec![scratch.question.id],
         cohort_id: None,
@@ -201,14 +217,24 @@ pub async fn export(reports: u64, rounds: u32) -> Outcome {
         },
     };
     // Warm the soft labels once, as a scientist's preview does before the export.
-    label_sets::plan(&state.labeling(), &state.pseudonymizer, scratch.project_id, &spec).await?;
+    label_sets::plan(
+        &state.labeling(),
+        &state.pseudonymizer,
+        scratch.project_id,
+        &spec,
+    )
+    .await?;
     let mut seconds = Vec::new();
     let mut last = None;
     for _ in 0..rounds {
         let started = Instant::now();
-        let plan =
-            label_sets::plan(&state.labeling(), &state.pseudonymizer, scratch.project_id, &spec)
-                .await?;
+        let plan = label_sets::plan(
+            &state.labeling(),
+            &state.pseudonymizer,
+            scratch.project_id,
+            &spec,
+        )
+        .await?;
         let export = Export {
             data_dir: &scratch.config.data_dir,
             project_id: scratch.project_id,

@@ -62,6 +62,11 @@ test("a running job can be cancelled from the jobs page", async ({ page }) => {
   await expect(page.getByRole("status")).toContainText("Launched 1 job.");
   const group = page.getByTestId("job-group").first();
   await expect(group.getByTestId("job-state")).toHaveText("running", { timeout: 30_000 });
+  // What is being typed survives the page's refreshes while the job runs.
+  await page.getByLabel(/Extra arguments/).fill("--alpha 3");
+  const refreshed = page.waitForResponse((r) => r.url().includes("/api/project_jobs"));
+  await refreshed;
+  await expect(page.getByLabel(/Extra arguments/)).toHaveValue("--alpha 3");
   await group.getByRole("button", { name: "Cancel" }).click();
   await expect(group.getByTestId("job-state")).toHaveText("cancelled");
   await expect(group.getByRole("button", { name: "Cancel" })).toHaveCount(0);

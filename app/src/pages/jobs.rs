@@ -69,14 +69,32 @@ pub fn JobsPage() -> impl IntoView {
             .get("label_set")
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let content = move || {
+    // The launch form renders from its own copy, so the refreshes below never reset what is typed.
+    let choices = Resource::new(
+        move || (project().unwrap_or(0), launch.version().get()),
+        |(project, _)| project_jobs(project),
+    );
+    let form = move || {
         Suspend::new(async move {
-            match data.await {
+            match choices.await {
                 Ok(data) => view! {
-                    <Page data project=project().unwrap_or(0) preselected=preselected() launch cancel shown />
+                    <Title text=format!("{} — training jobs", data.project_name) />
+                    <p class="breadcrumbs"><a href=format!("/projects/{}", project().unwrap_or(0))>{data.project_name.clone()}</a> " /"</p>
+                    <h1>"Training jobs"</h1>
+                    <LaunchPanel data project=project().unwrap_or(0) preselected=preselected() launch />
                 }
                 .into_any(),
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    let content = move || {
+        Suspend::new(async move {
+            match data.await {
+                Ok(data) => {
+                    view! { <Groups data project=project().unwrap_or(0) cancel shown /> }.into_any()
+                }
+                Err(_) => ().into_any(),
             }
         })
     };
@@ -100,32 +118,29 @@ pub fn JobsPage() -> impl IntoView {
         })
     };
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading the jobs…"</p> }>{content}</Transition>
+        <Suspense fallback=|| view! { <p class="muted">"Loading the jobs…"</p> }>{form}</Suspense>
+        {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+        <Transition fallback=|| ()>{content}</Transition>
         <Transition fallback=|| ()>{log_panel}</Transition>
     }
 }
 
 #[component]
-fn Page(
+fn Groups(
     data: JobsView,
     project: i64,
-    preselected: Option<i64>,
-    launch: ServerAction<LaunchJobs>,
     cancel: ServerAction<CancelJob>,
     shown: RwSignal<Option<i64>>,
 ) -> impl IntoView {
-    view! {
-        <Title text=format!("{} — training jobs", data.project_name) />
-        <p class="breadcrumbs"><a href=format!("/projects/{project}")>{data.project_name.clone()}</a> " /"</p>
-        <h1>"Training jobs"</h1>
-        <LaunchPanel data=data.clone() project preselected launch />
-        {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
-        {match data.groups.is_empty() {
-            true => view! { <p class="empty">"No job yet: launch a label set above."</p> }.into_any(),
-            false => data.groups.into_iter().map(|group| view! { <Group group project cancel shown /> }).collect_view().into_any(),
-        }}
+    match data.groups.is_empty() {
+        true => view! { <p class="empty">"No job yet: launch a label set above."</p> }.into_any(),
+        false => data
+            .groups
+            .into_iter()
+            .map(|group| view! { <Group group project cancel shown /> })
+            .collect_view()
+            .into_any(),
     }
-    .into_any()
 }
 
 #[component]

@@ -143,6 +143,10 @@ async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
     for job in &jobs {
         wait_until(&project, job.id, &[State::Running]).await;
     }
+    assert!(
+        running_in(&jobs[0].dir),
+        "the job runs before it is cancelled"
+    );
     let cancelled = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
         .await
         .unwrap();
@@ -169,12 +173,21 @@ async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
     .await;
     assert_eq!(lost.state, State::Lost);
     assert!(lost.message.unwrap().contains("left no exit code"));
-    // Cancelling stopped the process group: nothing of it runs any more.
-    let still = std::process::Command::new("pgrep")
-        .args(["-f", &format!("sieve-job-{}", jobs[0].id)])
-        .output()
-        .unwrap();
-    assert!(still.stdout.is_empty(), "the cancelled job still runs");
+    // Cancelling stopped the whole process group: the job's shell and its Python.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running_in(&jobs[0].dir) {
+        assert!(Instant::now() < deadline, "the cancelled job still runs");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether a live process (not a zombie) names the job's directory on its command line.
+fn running_in(dir: &Path) -> bool {
+    let dir = dir.display().to_string();
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        String::from_utf8_lossy(&cmdline).contains(&dir)
+    })
 }
 
 #[tokio::test]

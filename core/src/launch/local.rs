@@ -29,9 +29,10 @@ impl Settings {
 const EXIT_CODE: &str = "exit_code";
 const SCRIPT: &str = "job.sh";
 
-/// The name the job's shell runs under, so that a recycled process id is not taken for the job.
-fn marker(job_id: i64) -> String {
-    format!("sieve-job-{job_id}")
+/// The name the job's shell runs under, so that a recycled process id (or a job of the same
+/// number of another Sieve install on the host) is not taken for this job.
+fn marker(dir: &Path) -> String {
+    format!("sieve-job:{}", dir.display())
 }
 
 pub async fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
@@ -44,7 +45,7 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(runner)
-        .arg(marker(submission.job_id))
+        .arg(marker(&submission.dir))
         .current_dir(&submission.dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -65,13 +66,9 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
 
 /// Whether process `pid` is still this job's shell.
 fn alive(pid: &str, dir: &Path) -> bool {
-    let job = dir
-        .file_name()
-        .and_then(|name| name.to_str())
-        .and_then(|name| name.parse::<i64>().ok());
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let cmdline = String::from_utf8_lossy(&cmdline);
-    job.is_some_and(|id| cmdline.split('\0').any(|word| word == marker(id)))
+    cmdline.split('\0').any(|word| word == marker(dir))
 }
 
 pub async fn observe(pid: &str, dir: &Path) -> Result<Observed> {

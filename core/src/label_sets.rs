@@ -405,7 +405,6 @@ pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Resul
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir)?;
     }
-    let texts = report_texts(pool, export.project_id, &plan.rows).await?;
     let now = time::OffsetDateTime::now_utc();
     let created_at = now
         .format(&time::format_description::well_known::Rfc3339)
@@ -428,14 +427,15 @@ pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Resul
     let staging = tempfile::Builder::new()
         .prefix(".writing-")
         .tempdir_in(&parent)?;
-    let rows = plan.rows;
-    let written = {
-        let dir = staging.path().to_path_buf();
+    let rows = std::sync::Arc::new(plan.rows);
+    let mut written = {
+        let (dir, rows) = (staging.path().to_path_buf(), rows.clone());
         let questions = manifest.questions.clone();
-        tokio::task::spawn_blocking(move || files::write_all(&dir, &questions, &rows, &texts))
+        tokio::task::spawn_blocking(move || files::write_labels(&dir, &questions, &rows))
             .await
             .map_err(|error| Error::Internal(error.to_string()))??
     };
+    written.push(write_texts(pool, export.project_id, &rows, staging.path()).await?);
     manifest.files = written;
     let manifest_text = serde_json::to_string_pretty(&manifest).expect("manifests serialise");
     std::fs::write(staging.path().join(files::MANIFEST), &manifest_text)?;
@@ -484,19 +484,39 @@ pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Resul
     })
 }
 
-async fn report_texts(pool: &SqlitePool, project_id: i64, rows: &[Row]) -> Result<Vec<String>> {
-    let ids: Vec<u32> = rows
-        .iter()
-        .filter_map(|row| u32::try_from(row.report_id).ok())
-        .collect();
-    let mut texts: HashMap<u32, String> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(10_000) {
-        texts.extend(crate::reports::texts(pool, project_id, chunk).await?);
+/// Writes `texts.jsonl` a chunk of reports at a time, so a large export never holds every text.
+async fn write_texts(
+    pool: &SqlitePool,
+    project_id: i64,
+    rows: &std::sync::Arc<Vec<Row>>,
+    dir: &Path,
+) -> Result<files::FileEntry> {
+    const CHUNK: usize = 10_000;
+    let path = dir.join(files::TEXTS);
+    let mut out = Some(std::io::BufWriter::new(std::fs::File::create(&path)?));
+    for at in (0..rows.len()).step_by(CHUNK) {
+        let ids: Vec<u32> = rows[at..(at + CHUNK).min(rows.len())]
+            .iter()
+            .filter_map(|row| u32::try_from(row.report_id).ok())
+            .collect();
+        let texts: HashMap<u32, String> = crate::reports::texts(pool, project_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let (mut writer, rows) = (out.take().expect("the writer is put back"), rows.clone());
+        out = Some(
+            tokio::task::spawn_blocking(move || {
+                files::append_texts(&mut writer, &rows[at..(at + CHUNK).min(rows.len())], &texts)
+                    .map(|()| writer)
+            })
+            .await
+            .map_err(|error| Error::Internal(error.to_string()))??,
+        );
     }
-    Ok(ids
-        .iter()
-        .map(|id| texts.remove(id).unwrap_or_default())
-        .collect())
+    let mut writer = out.expect("the writer is put back");
+    std::io::Write::flush(&mut writer)?;
+    drop(writer);
+    files::entry(dir, files::TEXTS)
 }
 
 /// A label set's row as stored.

@@ -49,28 +49,29 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     }
 }
 
-/// Writes every file into `dir` and returns their manifest entries.
-pub fn write_all(
+/// Writes the label files into `dir` and returns their manifest entries.
+pub fn write_labels(
     dir: &Path,
     questions: &[QuestionEntry],
     rows: &[Row],
-    texts: &[String],
 ) -> Result<Vec<FileEntry>> {
     write_csv(&dir.join(CSV), questions, rows)?;
     write_jsonl(&dir.join(JSONL), questions, rows)?;
     write_parquet(&dir.join(PARQUET), questions, rows)?;
-    write_texts(&dir.join(TEXTS), rows, texts)?;
-    FILES
+    [CSV, JSONL, PARQUET]
         .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            Ok(FileEntry {
-                name: name.to_string(),
-                bytes: std::fs::metadata(&path)?.len(),
-                sha256: sha256_file(&path)?,
-            })
-        })
+        .map(|name| entry(dir, name))
         .collect()
+}
+
+/// The manifest entry of a file written into `dir`.
+pub fn entry(dir: &Path, name: &str) -> Result<FileEntry> {
+    let path = dir.join(name);
+    Ok(FileEntry {
+        name: name.to_string(),
+        bytes: std::fs::metadata(&path)?.len(),
+        sha256: sha256_file(&path)?,
+    })
 }
 
 /// The flat layout's column names.
@@ -158,14 +159,21 @@ fn write_jsonl(path: &Path, questions: &[QuestionEntry], rows: &[Row]) -> Result
     Ok(())
 }
 
-fn write_texts(path: &Path, rows: &[Row], texts: &[String]) -> Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
-    for (row, text) in rows.iter().zip(texts) {
+/// Appends the lines of `texts.jsonl` for `rows`, with their reports' texts by report id.
+pub fn append_texts(
+    out: &mut impl Write,
+    rows: &[Row],
+    texts: &HashMap<u32, String>,
+) -> Result<()> {
+    for row in rows {
+        let text = u32::try_from(row.report_id)
+            .ok()
+            .and_then(|id| texts.get(&id))
+            .map_or("", String::as_str);
         let line = serde_json::json!({ "study_id": row.study_id, "text": text });
-        serde_json::to_writer(&mut out, &line).expect("texts serialise");
+        serde_json::to_writer(&mut *out, &line).expect("texts serialise");
         out.write_all(b"\n")?;
     }
-    out.flush()?;
     Ok(())
 }
 

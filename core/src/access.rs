@@ -155,7 +155,6 @@ mod tests {
                 closed_at: closed.then_some(5),
             },
             role,
-            report_count: 0,
         }
     }
 

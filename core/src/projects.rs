@@ -42,6 +42,12 @@ impl Project {
 pub struct Membership {
     pub project: Project,
     pub role: ProjectRole,
+}
+
+/// A membership with its project's report count, as a member's list of projects shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub membership: Membership,
     pub report_count: i64,
 }
 
@@ -348,7 +354,14 @@ impl ProjectRow {
         Ok(Membership {
             project: self.project(),
             role: self.role.parse()?,
-            report_count: self.report_count,
+        })
+    }
+
+    fn listed(self) -> Result<Listed> {
+        let report_count = self.report_count;
+        Ok(Listed {
+            membership: self.membership()?,
+            report_count,
         })
     }
 }
@@ -359,8 +372,7 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     sqlx::query_as!(
         ProjectRow,
         r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, p.irb_expires_on, p.closed_at, m.role,
-                  0 AS "member_count!: i64",
-                  (SELECT COUNT(*) FROM reports r WHERE r.project_id = p.id) AS "report_count!: i64"
+                  0 AS "member_count!: i64", 0 AS "report_count!: i64"
            FROM projects p JOIN memberships m ON m.project_id = p.id
            WHERE p.id = ? AND m.user_id = ?"#,
         project_id,
@@ -372,8 +384,8 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     .membership()
 }
 
-/// Returns the projects a user is a member of, by name.
-pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membership>> {
+/// Returns the projects a user is a member of, by name, with their report counts.
+pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Listed>> {
     let rows = sqlx::query_as!(
         ProjectRow,
         r#"SELECT p.id AS "id!", p.name, p.irb_protocol, p.created_at, p.irb_expires_on, p.closed_at, m.role,
@@ -385,7 +397,7 @@ pub async fn memberships_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Membe
     )
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(ProjectRow::membership).collect()
+    rows.into_iter().map(ProjectRow::listed).collect()
 }
 
 /// Returns every project with its member and report counts, for the site admin.

@@ -175,7 +175,7 @@ async fn members_see_their_projects_with_role_and_report_count() {
 
     let memberships = projects::memberships_of(&pool, maria.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
-    assert_eq!(memberships[0].role, ProjectRole::Fellow);
+    assert_eq!(memberships[0].membership.role, ProjectRole::Fellow);
     assert_eq!(
         memberships[0].report_count, 25,
         "storing a batch twice must not duplicate it"

@@ -21,8 +21,9 @@ pub struct ProjectCard {
 }
 
 #[cfg(feature = "ssr")]
-impl From<sieve_core::projects::Membership> for ProjectCard {
-    fn from(membership: sieve_core::projects::Membership) -> Self {
+impl From<sieve_core::projects::Listed> for ProjectCard {
+    fn from(listed: sieve_core::projects::Listed) -> Self {
+        let membership = listed.membership;
         use sieve_core::access::{check, Capability};
         let today = sieve_core::projects::today();
         let restriction = check(&membership, Capability::ReadReports, &today)
@@ -36,7 +37,7 @@ impl From<sieve_core::projects::Membership> for ProjectCard {
             name: membership.project.name,
             irb_protocol: membership.project.irb_protocol,
             role: membership.role.to_string(),
-            report_count: membership.report_count,
+            report_count: listed.report_count,
         }
     }
 }
@@ -71,7 +72,11 @@ pub async fn project(id: i64) -> Result<ProjectCard, AppError> {
                 ..NewEvent::default()
             };
             audit::record(&state.pool, Action::ProjectViewed, event).await?;
-            Ok(ProjectCard::from(membership))
+            let report_count = sieve_core::reports::count(&state.pool, id).await?;
+            Ok(ProjectCard::from(sieve_core::projects::Listed {
+                membership,
+                report_count,
+            }))
         }
         .await,
     )

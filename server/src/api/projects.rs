@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Serialize;
 use sieve_app::ssr::AppState;
 use sieve_core::access::Capability;
-use sieve_core::projects::Membership;
+use sieve_core::projects::Listed;
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
@@ -34,8 +34,9 @@ pub struct ProjectSummary {
     pub report_count: i64,
 }
 
-impl From<Membership> for ProjectSummary {
-    fn from(membership: Membership) -> Self {
+impl From<Listed> for ProjectSummary {
+    fn from(listed: Listed) -> Self {
+        let membership = listed.membership;
         ProjectSummary {
             id: membership.project.id,
             closed: membership.project.is_closed(),
@@ -43,7 +44,7 @@ impl From<Membership> for ProjectSummary {
             irb_protocol: membership.project.irb_protocol,
             irb_expires_on: membership.project.irb_expires_on,
             role: membership.role.to_string(),
-            report_count: membership.report_count,
+            report_count: listed.report_count,
         }
     }
 }
@@ -67,11 +68,11 @@ pub async fn list_projects(
     caller: ApiCaller,
 ) -> Result<Json<Vec<ProjectSummary>>, ApiError> {
     let memberships = sieve_core::projects::memberships_of(&state.pool, caller.user.id).await?;
-    let reachable = memberships.into_iter().filter(|membership| {
+    let reachable = memberships.into_iter().filter(|listed| {
         caller
             .caller
             .token_project
-            .is_none_or(|scope| scope == membership.project.id)
+            .is_none_or(|scope| scope == listed.membership.project.id)
     });
     Ok(Json(reachable.map(ProjectSummary::from).collect()))
 }
@@ -93,5 +94,12 @@ pub async fn get_project(
     let membership = caller
         .authorize(&state, id, Capability::ViewAggregates)
         .await?;
-    Ok(Json(membership.into()))
+    let report_count = sieve_core::reports::count(&state.pool, id).await?;
+    Ok(Json(
+        Listed {
+            membership,
+            report_count,
+        }
+        .into(),
+    ))
 }

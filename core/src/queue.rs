@@ -354,13 +354,16 @@ async fn claim_new(
             return Ok(Some(shown(transaction, question.id, report).await?));
         }
     }
-    // The task's soft label and rule come with it: no second look-up.
+    // Takes a slot of the first open study this user may get, and its soft label and rule with it,
+    // in one statement.
     let task = sqlx::query!(
-        "SELECT t.report_id, t.soft_label, t.rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
-           AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
-           AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
-           AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
-         ORDER BY t.rule_rank, t.report_id LIMIT 1",
+        r#"UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = (
+             SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
+               AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
+               AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
+               AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
+             ORDER BY t.rule_rank, t.report_id LIMIT 1)
+           RETURNING report_id AS "report_id!", soft_label, rule_phrase"#,
         question.id,
         user_id
     )
@@ -370,14 +373,6 @@ async fn claim_new(
         return Ok(None);
     };
     let report = task.report_id;
-    sqlx::query!(
-        "UPDATE tasks SET open = open - 1 WHERE question_id = ? AND report_id = ?",
-        question.id,
-        report
-    )
-    .execute(&mut **transaction)
-    .await?;
-    change_open_total(transaction, question.id, -1).await?;
     sqlx::query!(
         "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)",
         question.id, report, user_id, now, expires
@@ -418,21 +413,18 @@ pub async fn answer_and_next(
     .await?;
     // Time on the study: from when it was served, as the server saw it.
     let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
-    let task = sqlx::query!(
-        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
-        question.id,
-        report_id
-    )
-    .fetch_optional(&mut *transaction)
-    .await?;
-    let is_gold = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM gold WHERE question_id = ? AND report_id = ?"#,
+    // The study's task (if it has one) and whether it is a gold item, in one look-up.
+    let study = sqlx::query!(
+        r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
+                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
+           FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
         question.id,
         report_id
     )
     .fetch_one(&mut *transaction)
-    .await?
-        > 0;
+    .await?;
+    let is_gold = study.is_gold;
+    let task = study.soft_label.zip(study.rule_phrase);
     if claimed.is_none() && task.is_none() && !is_gold {
         return Err(Error::NotFound(format!(
             "study {report_id} in the queue of {}",
@@ -442,7 +434,7 @@ pub async fn answer_and_next(
     if claimed.is_none() && !is_gold {
         // The claim had expired: take a slot if one is still open (never below zero), unless
         // this is a second answer of the same user (another tab), which replaces the first.
-        let taken = sqlx::query!(
+        sqlx::query!(
             "UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = ?2 AND open > 0
                AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3)",
             question.id,
@@ -450,14 +442,9 @@ pub async fn answer_and_next(
             user_id
         )
         .execute(&mut *transaction)
-        .await?
-        .rows_affected();
-        if taken > 0 {
-            change_open_total(&mut transaction, question.id, -1).await?;
-        }
+        .await?;
     }
-    let (soft_label, rule_phrase) =
-        task.map_or((None, None), |t| (Some(t.soft_label), Some(t.rule_phrase)));
+    let (soft_label, rule_phrase) = task.map_or((None, None), |(l, p)| (Some(l), Some(p)));
     let seconds_spent = seconds.clamp(0.0, 24.0 * 3600.0);
     sqlx::query!(
         "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
@@ -552,19 +539,8 @@ async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) ->
     Ok(())
 }
 
-/// Keeps `queue_settings.open_total` equal to the sum of the tasks' open slots.
-async fn change_open_total(transaction: &mut Tx, question_id: i64, by: i64) -> Result<()> {
-    sqlx::query!(
-        "UPDATE queue_settings SET open_total = open_total + ? WHERE question_id = ?",
-        by,
-        question_id
-    )
-    .execute(&mut **transaction)
-    .await?;
-    Ok(())
-}
-
-/// Gives one slot of a study back to the queue (by primary key: no scan of the queue).
+/// Gives one slot of a study back to the queue (by primary key: no scan of the queue; the
+/// `tasks_open_total` trigger keeps the queue's total).
 async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<()> {
     sqlx::query!(
         "UPDATE tasks SET open = open + 1 WHERE question_id = ? AND report_id = ?",
@@ -573,7 +549,6 @@ async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Resul
     )
     .execute(&mut **transaction)
     .await?;
-    change_open_total(transaction, question_id, 1).await?;
     Ok(())
 }
 

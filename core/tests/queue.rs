@@ -203,6 +203,11 @@ async fn an_expired_claim_goes_to_the_next_affiliate() {
         next.report_id, first.report_id,
         "the expired study is served again"
     );
+    assert_eq!(
+        count(&f.pool, "SELECT open_total FROM queue_settings").await,
+        count(&f.pool, "SELECT SUM(open) FROM tasks").await,
+        "what the affiliates see as left follows every slot taken and given back"
+    );
 }
 
 #[tokio::test]

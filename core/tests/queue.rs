@@ -1,92 +1,48 @@
 //! The confirmation queue against a real SQLite file and a real index: assignment under
 //! concurrency, claim expiry, undo, gold interleaving and the dashboard's counts.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::Project;
 use sieve_core::auth;
-use sieve_core::labeling::{Negation, Rule};
-use sieve_core::pseudonym::Pseudonymizer;
-use sieve_core::questions::{self, Change, Question};
+use sieve_core::questions::Question;
 use sieve_core::queue::{self, Settings};
-use sieve_core::search::Indexes;
-use sieve_core::soft_labels::{Context, MatchCache};
-use sieve_core::{corpus, db, projects, reports};
-use tempfile::TempDir;
 
+/// The shared project (question "Pneumothorax" with two rules), `users` affiliates, and its queue
+/// built with `settings`.
 struct Fixture {
-    _dir: TempDir,
+    project: Project,
     pool: sqlx::SqlitePool,
-    indexes: Indexes,
-    cache: MatchCache,
     question: Question,
     users: Vec<i64>,
 }
 
 async fn fixture(reports_count: u64, users: usize, settings: Settings) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let project = projects::create(&pool, "P", "IRB-1", None).await.unwrap();
-    let corpus: Vec<_> = corpus::generate(9, reports_count).collect();
-    reports::store_batch(
-        &pool,
-        project.id,
-        &Pseudonymizer::with_key([2; 32]),
-        &corpus,
+    let project = Project::new(reports_count).await;
+    let mut ids = Vec::new();
+    for n in 0..users {
+        let name = format!("aff{n}");
+        let user = auth::create_user(&project.pool, &name, "a long test password", false, None)
+            .await
+            .unwrap();
+        ids.push(user.id);
+    }
+    queue::build(
+        &project.context(),
+        &project.question,
+        &settings,
+        Some("fellow"),
     )
     .await
     .unwrap();
-    let indexes = Indexes::new(dir.path().join("index"));
-    indexes
-        .catch_up(&pool, project.id, |_, _| {})
-        .await
-        .unwrap();
-    let labels = questions::parse_labels("present, absent, uncertain").unwrap();
-    let question = questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
-        .await
-        .unwrap();
-    for (phrase, label) in [("no pneumothorax", "absent"), ("pneumothorax", "present")] {
-        let rule = Rule {
-            phrase: phrase.into(),
-            label: label.into(),
-            negation: Negation::Any,
-            sections: vec![],
-            enabled: true,
-        };
-        let add = Change::Add { rule, at: None };
-        questions::change(&pool, &question, &add, None)
-            .await
-            .unwrap();
-    }
-    let mut ids = Vec::new();
-    for n in 0..users {
-        let user = auth::create_user(
-            &pool,
-            &format!("aff{n}"),
-            "a long test password",
-            false,
-            None,
-        )
-        .await
-        .unwrap();
-        ids.push(user.id);
-    }
-    let fixture = Fixture {
-        _dir: dir,
-        pool,
-        indexes,
-        cache: MatchCache::default(),
-        question,
+    Fixture {
+        pool: project.pool.clone(),
+        question: project.question.clone(),
+        project,
         users: ids,
-    };
-    let context = Context {
-        pool: &fixture.pool,
-        indexes: &fixture.indexes,
-        cache: &fixture.cache,
-    };
-    queue::build(&context, &fixture.question, &settings, Some("fellow"))
-        .await
-        .unwrap();
-    fixture
+    }
 }
 
 async fn count(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
@@ -328,11 +284,7 @@ async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
 async fn invalid_queue_settings_are_refused_and_change_nothing() {
     let f = fixture(60, 1, Settings::default()).await;
     let before = count(&f.pool, "SELECT COUNT(*) FROM tasks").await;
-    let context = Context {
-        pool: &f.pool,
-        indexes: &f.indexes,
-        cache: &f.cache,
-    };
+    let context = f.project.context();
     for (settings, expected) in [
         (
             Settings {

@@ -2,6 +2,29 @@
 //! the same per-project authorisation as the pages (`sieve_core::access`), JSON errors, and an
 //! OpenAPI document generated from these handlers at `/api/v1/openapi.json`.
 
+/// Declares the extractor of one whole-number parameter of an API path (`{id}`, `{job}`, ...):
+/// a parameter that is not a number is answered 400, naming it.
+macro_rules! number_in_path {
+    ($(#[$doc:meta])* $name:ident, $param:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub i64);
+
+        impl axum::extract::FromRequestParts<sieve_app::ssr::AppState> for $name {
+            type Rejection = $crate::api::ApiError;
+
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &sieve_app::ssr::AppState,
+            ) -> Result<Self, Self::Rejection> {
+                $crate::api::caller::path_number(parts, state, $param)
+                    .await
+                    .map($name)
+            }
+        }
+    };
+}
+
 mod caller;
 mod error;
 mod imports;

@@ -74,54 +74,44 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
+/// Reads a parameter of an API path, with a JSON error when it is missing.
+pub(super) async fn path_text(
+    parts: &mut Parts,
+    state: &AppState,
+    name: &str,
+) -> Result<String, ApiError> {
+    let axum::extract::Path(mut params) = axum::extract::Path::<
+        std::collections::HashMap<String, String>,
+    >::from_request_parts(parts, state)
+    .await
+    .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    params
+        .remove(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))
+}
+
 /// Reads a whole-number parameter of an API path, with a JSON error when it is not one.
 pub(super) async fn path_number(
     parts: &mut Parts,
     state: &AppState,
     name: &str,
 ) -> Result<i64, ApiError> {
-    let axum::extract::Path(params) = axum::extract::Path::<
-        std::collections::HashMap<String, String>,
-    >::from_request_parts(parts, state)
-    .await
-    .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let value = params
-        .get(name)
-        .ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))?;
+    let value = path_text(parts, state, name).await?;
     value
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("{name} {value:?} is not a whole number")))
 }
 
-/// The `{id}` of a project in an API path.
-#[derive(Debug, Clone, Copy)]
-pub struct ProjectId(pub i64);
-
-impl FromRequestParts<AppState> for ProjectId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        path_number(parts, state, "id").await.map(ProjectId)
-    }
-}
-
-/// The `{study}` of a study in an API path.
-#[derive(Debug, Clone, Copy)]
-pub struct StudyId(pub i64);
-
-impl FromRequestParts<AppState> for StudyId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        path_number(parts, state, "study").await.map(StudyId)
-    }
-}
+number_in_path!(
+    /// The `{id}` of a project in an API path.
+    ProjectId,
+    "id"
+);
+number_in_path!(
+    /// The `{study}` of a study in an API path.
+    StudyId,
+    "study"
+);
 
 /// Query parameters, with a JSON error naming the one that is wrong.
 #[derive(Debug, Clone)]

@@ -21,22 +21,11 @@ use super::{ApiCaller, ApiError, ApiQuery, ProjectId};
 /// The largest rules file accepted (the most axum reads into memory by default).
 pub const MAX_RULES_BYTES: usize = 2 * 1024 * 1024;
 
-/// The `{question}` of a question in an API path.
-#[derive(Debug, Clone, Copy)]
-pub struct QuestionId(pub i64);
-
-impl axum::extract::FromRequestParts<AppState> for QuestionId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        super::caller::path_number(parts, state, "question")
-            .await
-            .map(QuestionId)
-    }
-}
+number_in_path!(
+    /// The `{question}` of a question in an API path.
+    QuestionId,
+    "question"
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -19,39 +19,16 @@ use utoipa::ToSchema;
 use super::error::ErrorBody;
 use super::{ApiCaller, ApiError, ProjectId};
 
-/// The `{version}` of a label set in an API path.
-#[derive(Debug, Clone, Copy)]
-pub struct Version(pub i64);
-
-impl axum::extract::FromRequestParts<AppState> for Version {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        super::caller::path_number(parts, state, "version")
-            .await
-            .map(Version)
-    }
-}
-
-/// The `{job}` of a job in an API path.
-#[derive(Debug, Clone, Copy)]
-pub struct JobId(pub i64);
-
-impl axum::extract::FromRequestParts<AppState> for JobId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        super::caller::path_number(parts, state, "job")
-            .await
-            .map(JobId)
-    }
-}
+number_in_path!(
+    /// The `{version}` of a label set in an API path.
+    Version,
+    "version"
+);
+number_in_path!(
+    /// The `{job}` of a job in an API path.
+    JobId,
+    "job"
+);
 
 /// The `{name}` of a label set's file in an API path.
 #[derive(Debug, Clone)]
@@ -64,16 +41,9 @@ impl axum::extract::FromRequestParts<AppState> for FileName {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(params) = axum::extract::Path::<
-            std::collections::HashMap<String, String>,
-        >::from_request_parts(parts, state)
-        .await
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-        params
-            .get("name")
-            .cloned()
+        super::caller::path_text(parts, state, "name")
+            .await
             .map(FileName)
-            .ok_or_else(|| ApiError::BadRequest("missing path parameter name".into()))
     }
 }
 

@@ -24,7 +24,7 @@ use crate::{Error, Result};
 
 mod files;
 
-pub use files::{sha256_file, FileEntry, FILES};
+pub use files::{sha256_file, FileEntry};
 
 /// Which labels a label set takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

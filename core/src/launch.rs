@@ -683,6 +683,8 @@ pub async fn poll(pool: &SqlitePool) -> Result<usize> {
     .fetch_all(pool)
     .await?;
     let mut changed = 0;
+    // Read once per pass: many jobs of a hyperparameter search share a profile.
+    let mut profiles: std::collections::HashMap<i64, Profile> = std::collections::HashMap::new();
     for row in rows {
         let observed = if row.scheduler_id.is_empty() {
             // Recorded, then the server stopped before the scheduler answered.
@@ -697,8 +699,13 @@ pub async fn poll(pool: &SqlitePool) -> Result<usize> {
                 ),
             }
         } else {
-            let profile = profile(pool, row.profile_id).await?;
-            match observe(&profile.backend, &row.scheduler_id, Path::new(&row.dir)).await {
+            let backend = match profiles.entry(row.profile_id) {
+                std::collections::hash_map::Entry::Occupied(known) => &known.into_mut().backend,
+                std::collections::hash_map::Entry::Vacant(new) => {
+                    &new.insert(profile(pool, row.profile_id).await?).backend
+                }
+            };
+            match observe(backend, &row.scheduler_id, Path::new(&row.dir)).await {
                 Ok(observed) => observed,
                 Err(error) => {
                     let message = error.to_string();

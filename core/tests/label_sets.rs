@@ -303,3 +303,16 @@ async fn a_request_without_questions_or_with_bad_shares_is_refused() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn files_left_by_an_export_that_crashed_before_its_record_are_replaced() {
+    let project = Project::new(200).await;
+    // A crash after the files were renamed into place but before the record was written.
+    let stray = label_sets::set_dir(project.data_dir(), project.project_id, 1);
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("labels.csv"), "half a file").unwrap();
+    let set = project.export(&project.spec(true, 1)).await;
+    assert_eq!(set.version, 1);
+    label_sets::verify(project.data_dir(), &set).unwrap();
+    assert_eq!(rows(&project, &set).len() as i64, set.studies);
+}

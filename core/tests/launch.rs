@@ -383,3 +383,21 @@ fn a_kubernetes_job_status_maps_to_job_states() {
     assert_eq!(observed.state, State::Failed);
     assert!(observed.message.unwrap().contains("backoff limit"));
 }
+
+#[tokio::test]
+async fn a_launch_interrupted_before_the_scheduler_answered_is_lost_not_queued_forever() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let jobs = launch_with(&project, &set, local_backend(), vec![vec![]])
+        .await
+        .unwrap();
+    wait_until(&project, jobs[0].id, &[State::Succeeded]).await;
+    // As Sieve leaves a job it recorded when it stops before the scheduler gave an id.
+    sqlx::query("UPDATE jobs SET state = 'queued', scheduler_id = '', created_at = created_at - 600 WHERE id = ?")
+        .bind(jobs[0].id)
+        .execute(&project.pool)
+        .await
+        .unwrap();
+    let lost = wait_until(&project, jobs[0].id, &[State::Lost]).await;
+    assert!(lost.message.unwrap().contains("interrupted"));
+}

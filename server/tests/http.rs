@@ -607,3 +607,110 @@ async fn rule_files_round_trip_and_an_invalid_file_changes_nothing() {
         "priority,phrase,label,negation,negated_label,uncertain_label,sections,enabled\n1,no pneumothorax,absent,any,,,,true\n2,pneumothorax,present,affirmed,,,,true\n"
     );
 }
+
+fn bearer_json(method: &str, path: &str, secret: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_api() {
+    let install = Install::new().await;
+    let config = install.config();
+    let corpus: Vec<_> = sieve_core::corpus::generate(4, 200).collect();
+    let pseudonymizer =
+        sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir).unwrap();
+    sieve_core::reports::store_batch(&install.pool, install.project_id, &pseudonymizer, &corpus)
+        .await
+        .unwrap();
+    std::fs::create_dir_all(config.index_dir()).unwrap();
+    let state = router::state(install.pool.clone(), &config).unwrap();
+    sieve_server::indexer::catch_up_all(&state).await;
+    let sessions = router::sessions(&install.pool, &config).await.unwrap();
+    let app = router::app(state, sessions);
+    let labels = vec!["present".to_string(), "absent".to_string()];
+    let question = sieve_core::questions::create(
+        &install.pool,
+        install.project_id,
+        "Pneumothorax",
+        &labels,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let rule = sieve_core::labeling::Rule {
+        phrase: "pneumothorax".into(),
+        label: "present".into(),
+        negation: Default::default(),
+        sections: vec![],
+        enabled: true,
+    };
+    let add = sieve_core::questions::Change::Add { rule, at: None };
+    sieve_core::questions::change(&install.pool, &question, &add, None)
+        .await
+        .unwrap();
+    let fiona = auth::find_user_by_name(&install.pool, "fiona")
+        .await
+        .unwrap();
+    let token = sieve_core::tokens::create(&install.pool, &fiona, "t", None, 30, sieve_core::now())
+        .await
+        .unwrap()
+        .secret;
+    let sets = format!("/api/v1/projects/{}/labelsets", install.project_id);
+
+    // Bad requests name what is wrong and write nothing.
+    let (status, _, body) = send(
+        &app,
+        bearer_json("POST", &sets, &token, r#"{"questions":[]}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("pick at least one question"), "{body}");
+    let (status, _, body) = send(
+        &app,
+        bearer_json("POST", &sets, &token, r#"{"questions":[1],"colour":"red"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("colour"), "{body}");
+
+    let request = format!(r#"{{"questions":[{}],"seed":3}}"#, question.id);
+    let (status, _, body) = send(&app, bearer_json("POST", &sets, &token, &request)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.contains("\"version\":1"), "{body}");
+
+    let file = format!("{sets}/1/files/labels.csv");
+    let (status, headers, csv) = send(&app, bearer(&file, &token)).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("labelset-v1-labels.csv"));
+    let on_disk = sieve_core::label_sets::set_dir(&config.data_dir, install.project_id, 1);
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(on_disk.join("labels.csv")).unwrap()
+    );
+    let (status, _, _) = send(&app, bearer(&format!("{sets}/1/files/sieve.db"), &token)).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only the label set's own files"
+    );
+
+    std::fs::write(
+        on_disk.join("labels.csv"),
+        csv.replacen("present", "absent", 1),
+    )
+    .unwrap();
+    let (status, _, body) = send(&app, bearer(&file, &token)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("changed on disk"), "{body}");
+}

@@ -24,8 +24,6 @@ pub const CSV: &str = "labels.csv";
 pub const JSONL: &str = "labels.jsonl";
 pub const PARQUET: &str = "labels.parquet";
 pub const TEXTS: &str = "texts.jsonl";
-/// Every file a label set has besides its manifest.
-pub const FILES: [&str; 4] = [CSV, JSONL, PARQUET, TEXTS];
 
 /// A file as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -391,6 +391,11 @@ pub struct Export<'a> {
 /// Writes a plan as the project's next label set: files first (into a fresh directory renamed into
 /// place), then the record, so a crash leaves either nothing or a complete set.
 pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Result<LabelSet> {
+    if plan.rows.is_empty() {
+        return Err(Error::Invalid(
+            "no study has a label under this policy: nothing to export. Confirm some studies first, or take soft labels where unconfirmed".into(),
+        ));
+    }
     let _writing = WRITER.lock().await;
     let version = sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(version), 0) + 1 AS "v!: i64" FROM label_sets WHERE project_id = ?"#,

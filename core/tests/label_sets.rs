@@ -316,3 +316,31 @@ async fn files_left_by_an_export_that_crashed_before_its_record_are_replaced() {
     label_sets::verify(project.data_dir(), &set).unwrap();
     assert_eq!(rows(&project, &set).len() as i64, set.studies);
 }
+
+#[tokio::test]
+async fn an_export_without_any_labeled_study_is_refused() {
+    let project = Project::new(100).await;
+    let spec = project.spec(false, 1);
+    let plan = label_sets::plan(
+        &project.context(),
+        &project.pseudonymizer,
+        project.project_id,
+        &spec,
+    )
+    .await
+    .unwrap();
+    let export = label_sets::Export {
+        data_dir: project.data_dir(),
+        project_id: project.project_id,
+        project: "P",
+        actor: "scientist",
+    };
+    let error = label_sets::create(&project.pool, &export, plan)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("nothing to export"), "{error}");
+    assert!(label_sets::list(&project.pool, project.project_id)
+        .await
+        .unwrap()
+        .is_empty());
+}

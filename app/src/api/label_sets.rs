@@ -266,11 +266,6 @@ pub async fn create_label_set(project: i64, form: ExportForm) -> Result<SetRow, 
                 &server::spec(&form),
             )
             .await?;
-            if plan.rows.is_empty() {
-                return Err(AppError::Invalid(
-                    "No study has a label under this policy: nothing to export. Confirm some studies first, or take soft labels where unconfirmed.".into(),
-                ));
-            }
             let export = Export {
                 data_dir: &state.settings.data_dir,
                 project_id: project,

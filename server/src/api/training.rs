@@ -169,12 +169,6 @@ pub async fn create_label_set(
         },
     };
     let plan = label_sets::plan(&state.labeling(), &state.pseudonymizer, project_id, &spec).await?;
-    if plan.rows.is_empty() {
-        return Err(sieve_core::Error::Invalid(
-            "no study has a label under this policy: nothing to export".into(),
-        )
-        .into());
-    }
     let export = Export {
         data_dir: &state.settings.data_dir,
         project_id,

@@ -598,7 +598,15 @@ pub fn file_path(data_dir: &Path, set: &LabelSet, name: &str) -> Result<PathBuf>
 
 /// Checks that a label set's files on disk are the ones it was written with: the manifest against
 /// the database's copy, every file against the manifest. The error names each file that differs.
-pub fn verify(data_dir: &Path, set: &LabelSet) -> Result<()> {
+/// Hashing reads every file, off the async threads.
+pub async fn verify(data_dir: &Path, set: &LabelSet) -> Result<()> {
+    let (data_dir, set) = (data_dir.to_path_buf(), set.clone());
+    tokio::task::spawn_blocking(move || verify_files(&data_dir, &set))
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?
+}
+
+fn verify_files(data_dir: &Path, set: &LabelSet) -> Result<()> {
     let dir = set_dir(data_dir, set.project_id, set.version);
     let mut wrong = Vec::new();
     let manifest = std::fs::read(dir.join(files::MANIFEST)).unwrap_or_default();
@@ -646,7 +654,7 @@ pub async fn diff(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Dif
 
 fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
     let read = |set: &LabelSet| -> Result<HashMap<String, BTreeMap<String, String>>> {
-        verify(data_dir, set)?;
+        verify_files(data_dir, set)?;
         files::read_labels(
             &set_dir(data_dir, set.project_id, set.version),
             &set.manifest,

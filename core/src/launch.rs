@@ -377,7 +377,7 @@ pub fn jobs_dir(data_dir: &Path) -> PathBuf {
 
 /// Splits a launch's argument lines: one job per non-empty line, arguments split at white space
 /// (no shell is involved: quotes are not special).
-pub fn argument_lines(text: &str) -> Result<Vec<Vec<String>>> {
+pub fn argument_lines(text: &str) -> Vec<Vec<String>> {
     let lines: Vec<Vec<String>> = text
         .lines()
         .map(|line| {
@@ -387,10 +387,10 @@ pub fn argument_lines(text: &str) -> Result<Vec<Vec<String>>> {
         })
         .filter(|args| !args.is_empty())
         .collect();
-    Ok(match lines.is_empty() {
+    match lines.is_empty() {
         true => vec![Vec::new()],
         false => lines,
-    })
+    }
 }
 
 /// The most jobs one launch starts.
@@ -423,7 +423,7 @@ pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
             launch.profile.name
         )));
     }
-    label_sets::verify(launch.data_dir, launch.label_set)?;
+    label_sets::verify(launch.data_dir, launch.label_set).await?;
     let set = launch.label_set;
     let label_set_dir = label_sets::set_dir(launch.data_dir, set.project_id, set.version);
     let mut started: Vec<(i64, String)> = Vec::new();
@@ -437,7 +437,7 @@ pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
             Err(error) => {
                 for (id, scheduler_id) in &started {
                     let _ = stop(&launch.profile.backend, scheduler_id).await;
-                    forget(pool, *id).await?;
+                    forget(pool, launch.data_dir, *id).await?;
                 }
                 return Err(error);
             }
@@ -489,8 +489,7 @@ async fn start_one(
     let scheduler_id = match submitted {
         Ok(scheduler_id) => scheduler_id,
         Err(error) => {
-            forget(pool, id).await?;
-            let _ = std::fs::remove_dir_all(&dir);
+            forget(pool, launch.data_dir, id).await?;
             return Err(error);
         }
     };
@@ -527,10 +526,12 @@ async fn start_one(
     Ok((id, scheduler_id))
 }
 
-async fn forget(pool: &SqlitePool, id: i64) -> Result<()> {
+/// Removes a job that never ran, record and directory.
+async fn forget(pool: &SqlitePool, data_dir: &Path, id: i64) -> Result<()> {
     sqlx::query!("DELETE FROM jobs WHERE id = ?", id)
         .execute(pool)
         .await?;
+    let _ = std::fs::remove_dir_all(jobs_dir(data_dir).join(id.to_string()));
     Ok(())
 }
 
@@ -756,5 +757,21 @@ pub async fn follow(pool: SqlitePool, every: std::time::Duration) {
         if let Err(error) = poll(&pool).await {
             tracing::warn!(%error, "polling the training jobs failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argument_lines;
+
+    #[test]
+    fn each_line_of_arguments_is_one_job_and_none_is_one_job_without_any() {
+        assert_eq!(
+            argument_lines("--alpha 0.5\n\n  --alpha   1 \n"),
+            vec![vec!["--alpha", "0.5"], vec!["--alpha", "1"]]
+        );
+        assert_eq!(argument_lines(" \n"), vec![Vec::<String>::new()]);
+        // No shell: quotes are ordinary characters.
+        assert_eq!(argument_lines("'a b'"), vec![vec!["'a", "b'"]]);
     }
 }

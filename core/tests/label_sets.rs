@@ -98,7 +98,7 @@ async fn files_match_the_manifest_and_no_patient_is_in_two_splits() {
             file.name
         );
     }
-    label_sets::verify(project.data_dir(), &set).unwrap();
+    label_sets::verify(project.data_dir(), &set).await.unwrap();
 
     let rows = rows(&project, &set);
     assert_eq!(rows.len() as i64, set.studies);
@@ -228,7 +228,7 @@ async fn a_file_changed_on_disk_is_caught_and_named() {
     let mut text = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
     text = text.replacen("absent", "present", 1);
     std::fs::write(dir.join("labels.csv"), text).unwrap();
-    match label_sets::verify(project.data_dir(), &set) {
+    match label_sets::verify(project.data_dir(), &set).await {
         Err(Error::Invalid(message)) => {
             assert!(message.contains("labels.csv"), "{message}");
             assert!(!message.contains("labels.jsonl"), "{message}");
@@ -313,7 +313,7 @@ async fn files_left_by_an_export_that_crashed_before_its_record_are_replaced() {
     std::fs::write(stray.join("labels.csv"), "half a file").unwrap();
     let set = project.export(&project.spec(true, 1)).await;
     assert_eq!(set.version, 1);
-    label_sets::verify(project.data_dir(), &set).unwrap();
+    label_sets::verify(project.data_dir(), &set).await.unwrap();
     assert_eq!(rows(&project, &set).len() as i64, set.studies);
 }
 

@@ -187,7 +187,7 @@ pub async fn launch_jobs(
                 data_dir: &state.settings.data_dir,
                 label_set: &set,
                 profile: &profile,
-                runs: launch::argument_lines(&args)?,
+                runs: launch::argument_lines(&args),
                 actor: &user.name,
             };
             Ok(launch::launch(&state.pool, launch).await?.len())

@@ -256,7 +256,7 @@ pub async fn export(reports: u64, rounds: u32) -> Outcome {
         seconds[seconds.len() - 1]
     );
     let started = Instant::now();
-    label_sets::verify(&scratch.config.data_dir, &set)?;
+    label_sets::verify(&scratch.config.data_dir, &set).await?;
     println!(
         "verify against the manifest (before each launch): {:.2} s",
         started.elapsed().as_secs_f64()

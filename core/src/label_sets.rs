@@ -16,7 +16,7 @@ use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::pseudonym::Pseudonymizer;
-use crate::questions::{self, Question};
+use crate::questions::{self, Question, RuleSet};
 use crate::queue::{final_label, Final, Source};
 use crate::soft_labels::Context;
 use crate::split::{self, Shares, Split};
@@ -157,8 +157,8 @@ struct Evidence {
 }
 
 impl Evidence {
-    async fn read(context: &Context<'_>, question: &Question) -> Result<Evidence> {
-        let labels = context.current(question).await?;
+    async fn read(context: &Context<'_>, question: &Question, rules: RuleSet) -> Result<Evidence> {
+        let labels = context.labels(question, rules).await?;
         let soft = labels.resolution.labels.into_iter().collect();
         let mut answers: HashMap<i64, Vec<String>> = HashMap::new();
         let rows = sqlx::query!(
@@ -251,7 +251,8 @@ pub async fn plan(
     for id in &spec.questions {
         let question = questions::get(context.pool, project_id, *id).await?;
         let rules = questions::rules(context.pool, question.id, None).await?;
-        evidence.push(Evidence::read(context, &question).await?);
+        let rule_set_version = rules.version;
+        evidence.push(Evidence::read(context, &question, rules).await?);
         questions.push(QuestionEntry {
             id: question.id,
             label_map: question
@@ -262,7 +263,7 @@ pub async fn plan(
                 .collect(),
             labels: question.labels,
             name: question.name,
-            rule_set_version: rules.version,
+            rule_set_version,
         });
     }
     let (cohort, in_cohort) = match spec.cohort_id {

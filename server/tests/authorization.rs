@@ -185,6 +185,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/preview_label_set", "project={project}&{export}", EXPORT_CALL),
     server_fn("/api/create_label_set", "project={project}&{export}", EXPORT_CALL),
     server_fn("/api/diff_label_sets", "project={project}&from=999999&to=1", EXPORT_MISSING),
+    server_fn("/api/launch_choices", "project={project}", EXPORT_CALL),
     server_fn("/api/project_jobs", "project={project}", EXPORT_CALL),
     server_fn("/api/launch_jobs", "project={project}&label_set=999999&profile=1&args=", EXPORT_MISSING),
     server_fn("/api/job_log", "project={project}&job=999999", EXPORT_MISSING),

@@ -39,23 +39,19 @@ pub struct GroupView {
     pub jobs: Vec<JobRow>,
 }
 
-/// The jobs page.
+/// What a launch can use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobsView {
+pub struct LaunchOptions {
     pub project_name: String,
     /// Label set versions, newest first.
     pub label_sets: Vec<i64>,
     pub profiles: Vec<ProfileChoice>,
-    pub groups: Vec<GroupView>,
 }
 
-impl JobsView {
-    /// Whether any job may still change (the page then keeps refreshing).
+impl JobRow {
+    /// Whether the job may still change (it can be cancelled; the page keeps refreshing).
     pub fn unfinished(&self) -> bool {
-        self.groups
-            .iter()
-            .flat_map(|g| &g.jobs)
-            .any(|job| job.state == "queued" || job.state == "running")
+        self.state == "queued" || self.state == "running"
     }
 }
 
@@ -136,19 +132,17 @@ mod server {
     }
 }
 
-/// The project's jobs, grouped by launch, with what a launch can use.
-#[server(endpoint = "project_jobs")]
-pub async fn project_jobs(project: i64) -> Result<JobsView, AppError> {
+/// What a launch of the project can use: its label sets and the usable profiles.
+#[server(endpoint = "launch_choices")]
+pub async fn launch_choices(project: i64) -> Result<LaunchOptions, AppError> {
     use sieve_core::access::Capability;
-    use sieve_core::launch;
     crate::ssr::respond(
         async {
             let (state, _, membership) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
             let sets = sieve_core::label_sets::list(&state.pool, project).await?;
-            let profiles = launch::profiles(&state.pool).await?;
-            let jobs = launch::jobs(&state.pool, project).await?;
-            Ok(JobsView {
+            let profiles = sieve_core::launch::profiles(&state.pool).await?;
+            Ok(LaunchOptions {
                 project_name: membership.project.name,
                 label_sets: sets.iter().map(|s| s.version).collect(),
                 profiles: profiles
@@ -160,8 +154,22 @@ pub async fn project_jobs(project: i64) -> Result<JobsView, AppError> {
                         name: p.name,
                     })
                     .collect(),
-                groups: server::groups(&jobs),
             })
+        }
+        .await,
+    )
+}
+
+/// The project's jobs, grouped by launch (what the page refreshes while jobs run).
+#[server(endpoint = "project_jobs")]
+pub async fn project_jobs(project: i64) -> Result<Vec<GroupView>, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            let jobs = sieve_core::launch::jobs(&state.pool, project).await?;
+            Ok(server::groups(&jobs))
         }
         .await,
     )

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::jobs::{job_log, project_jobs, CancelJob, GroupView, JobRow, JobsView, LaunchJobs};
+use crate::api::jobs::{
+    job_log, launch_choices, project_jobs, CancelJob, GroupView, JobRow, LaunchJobs, LaunchOptions,
+};
 use crate::components::error_box::ErrorBox;
 
 /// How often the page asks for the jobs' states while one may still change.
@@ -50,7 +52,9 @@ pub fn JobsPage() -> impl IntoView {
                 let busy = data
                     .get_untracked()
                     .and_then(Result::ok)
-                    .is_some_and(|view| view.unfinished());
+                    .is_some_and(|groups| {
+                        groups.iter().flat_map(|g| &g.jobs).any(JobRow::unfinished)
+                    });
                 if busy {
                     tick.update(|t| *t += 1);
                 }
@@ -72,7 +76,7 @@ pub fn JobsPage() -> impl IntoView {
     // The launch form renders from its own copy, so the refreshes below never reset what is typed.
     let choices = Resource::new(
         move || (project().unwrap_or(0), launch.version().get()),
-        |(project, _)| project_jobs(project),
+        |(project, _)| launch_choices(project),
     );
     let form = move || {
         Suspend::new(async move {
@@ -91,8 +95,9 @@ pub fn JobsPage() -> impl IntoView {
     let content = move || {
         Suspend::new(async move {
             match data.await {
-                Ok(data) => {
-                    view! { <Groups data project=project().unwrap_or(0) cancel shown /> }.into_any()
+                Ok(groups) => {
+                    view! { <Groups groups project=project().unwrap_or(0) cancel shown /> }
+                        .into_any()
                 }
                 Err(_) => ().into_any(),
             }
@@ -127,15 +132,14 @@ pub fn JobsPage() -> impl IntoView {
 
 #[component]
 fn Groups(
-    data: JobsView,
+    groups: Vec<GroupView>,
     project: i64,
     cancel: ServerAction<CancelJob>,
     shown: RwSignal<Option<i64>>,
 ) -> impl IntoView {
-    match data.groups.is_empty() {
+    match groups.is_empty() {
         true => view! { <p class="empty">"No job yet: launch a label set above."</p> }.into_any(),
-        false => data
-            .groups
+        false => groups
             .into_iter()
             .map(|group| view! { <Group group project cancel shown /> })
             .collect_view()
@@ -145,7 +149,7 @@ fn Groups(
 
 #[component]
 fn LaunchPanel(
-    data: JobsView,
+    data: LaunchOptions,
     project: i64,
     preselected: Option<i64>,
     launch: ServerAction<LaunchJobs>,
@@ -247,7 +251,7 @@ fn Group(
                 <thead><tr><th>"Job"</th><th>"Arguments"</th><th>"State"</th><th>"Scheduler id"</th><th>"Ran"</th><th>"Result"</th><th></th></tr></thead>
                 <tbody>{group.jobs.into_iter().map(|job| {
                     let id = job.id;
-                    let unfinished = job.state == "queued" || job.state == "running";
+                    let unfinished = job.unfinished();
                     view! {
                         <tr data-job=id.to_string()>
                             <td>{id}</td>

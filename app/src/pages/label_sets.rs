@@ -176,8 +176,7 @@ fn ExportPanel(
     let sizes = move || {
         Suspend::new(async move {
             match preview.await {
-                Ok(p) if form.with(|f| f.questions.is_empty()) => {
-                    let _ = p;
+                Ok(_) if form.with(|f| f.questions.is_empty()) => {
                     view! { <p class="muted">"Pick at least one question."</p> }.into_any()
                 }
                 Ok(p) => view! { <PreviewTable preview=p /> }.into_any(),

@@ -47,6 +47,8 @@ pub struct AppState {
     pub pseudonymizer: Pseudonymizer,
     /// Phrase-rule matches computed so far (see `sieve_core::soft_labels`).
     pub matches: Arc<sieve_core::soft_labels::MatchCache>,
+    /// Every write of the confirmation queues goes through it.
+    pub queue: sieve_core::queue::Writer,
 }
 
 impl AppState {

@@ -130,6 +130,31 @@ pub async fn record(
 }
 
 /// Which events to list; every field narrows the list when set.
+/// Appends several events in one statement, in their order (the queue's writer records a batch's
+/// events together).
+pub async fn record_all(
+    executor: impl SqliteExecutor<'_>,
+    events: &[(Action, NewEvent<'_>)],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = events
+        .iter()
+        .map(|(action, e)| (e.actor, action.as_str(), e.project_id, &e.object, &e.detail))
+        .collect();
+    let rows = serde_json::to_string(&rows).expect("events serialise");
+    sqlx::query!(
+        "INSERT INTO audit_events (actor, action, project_id, object, detail)
+         SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4
+         FROM json_each(?) AS e ORDER BY e.key",
+        rows
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub actor: Option<String>,

@@ -4,18 +4,21 @@
 //! A queue is built from a question's current soft labels: one task per labeled study, needing one
 //! answer, or `k` for the overlap share. Tasks keep `open`, the answers still to hand out
 //! (needed − answers − active claims), so serving a study is one indexed look-up. Every write of
-//! the queue runs in one transaction whose first statement writes: SQLite serializes them, so two
-//! affiliates never both take the last open slot of a study. Claims expire: their slot reopens.
-//! Every answer is committed before the next study is served.
+//! the queue goes through the queue's one [`Writer`], which serializes them, so two affiliates never
+//! both take the last open slot of a study. Claims expire: their slot reopens. Every answer is
+//! committed before the next study is served.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{SqliteExecutor, SqlitePool};
 
 use crate::agreement::{Agreement, Ratings};
 use crate::audit::{self, Action, NewEvent};
 use crate::questions::Question;
 use crate::soft_labels::Context;
 use crate::{Error, Result};
+
+mod writer;
+pub use writer::Writer;
 
 /// How a question's queue is filled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,12 +72,12 @@ impl Settings {
 }
 
 /// Returns a question's queue settings (the defaults until a fellow saves some).
-pub async fn settings(pool: &SqlitePool, question_id: i64) -> Result<Settings> {
+pub async fn settings(executor: impl SqliteExecutor<'_>, question_id: i64) -> Result<Settings> {
     let row = sqlx::query!(
         "SELECT overlap_share, overlap_raters, gold_rate, claim_seconds, labels FROM queue_settings WHERE question_id = ?",
         question_id
     )
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?;
     Ok(match row {
         None => Settings::default(),
@@ -221,373 +224,6 @@ fn gold_due(user_id: i64, question_id: i64, n: i64, rate: f64) -> bool {
     let place =
         (mix(mix(user_id as u64, question_id as u64), window as u64) % period as u64) as i64;
     n % period == place
-}
-
-type Tx = Transaction<'static, Sqlite>;
-
-/// Queue transactions of this process take turns here before asking SQLite for its write lock:
-/// SQLite makes a waiting writer sleep and retry (1 ms, 2 ms, 5 ms, … up to 100 ms), which under
-/// fifty affiliates at once costs far more than waiting in line.
-static QUEUE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Returns the study a user should label next (the one they hold, if any), claiming it; `None`
-/// when the queue has nothing left for them.
-pub async fn next(
-    pool: &SqlitePool,
-    question: &Question,
-    user_id: i64,
-    actor: &str,
-) -> Result<Option<Served>> {
-    let settings = settings(pool, question.id).await?;
-    let _turn = QUEUE_WRITES.lock().await;
-    let mut transaction = pool.begin().await?;
-    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
-    transaction.commit().await?;
-    Ok(served)
-}
-
-async fn next_in(
-    transaction: &mut Tx,
-    question: &Question,
-    settings: &Settings,
-    user_id: i64,
-    actor: &str,
-) -> Result<Option<Served>> {
-    let now = crate::now();
-    // Expired claims give their slots back. This first statement writes, so the transaction holds
-    // SQLite's write lock from here on: the queue is ours until commit.
-    let expired = sqlx::query!(
-        "DELETE FROM claims WHERE question_id = ? AND expires_at <= ? RETURNING report_id, is_gold",
-        question.id,
-        now
-    )
-    .fetch_all(&mut **transaction)
-    .await?;
-    for claim in expired.iter().filter(|claim| claim.is_gold == 0) {
-        reopen(transaction, question.id, claim.report_id).await?;
-    }
-    let held = sqlx::query_scalar!(
-        "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
-        question.id,
-        user_id
-    )
-    .fetch_optional(&mut **transaction)
-    .await?;
-    let served = match held {
-        Some(report) => Some(shown(transaction, question.id, report).await?),
-        None => claim_new(transaction, question, settings, user_id, now).await?,
-    };
-    let Some(served) = served else {
-        return Ok(None);
-    };
-    let event = NewEvent {
-        actor: Some(actor),
-        project_id: Some(question.project_id),
-        object: Some(format!("report:{}", served.report_id)),
-        detail: Some(format!("queue of question {}", question.name)),
-    };
-    audit::record(&mut **transaction, Action::ReportViewed, event).await?;
-    Ok(Some(served))
-}
-
-/// A study as served: with the soft label and rule of its task, when it has one (a gold item may not).
-async fn shown(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<Served> {
-    let task = sqlx::query!(
-        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
-        question_id,
-        report_id
-    )
-    .fetch_optional(&mut **transaction)
-    .await?;
-    Ok(Served {
-        report_id,
-        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
-        rule_phrase: task.map(|t| t.rule_phrase),
-    })
-}
-
-/// How many studies a user has answered in a question's queue (what the gold schedule counts).
-async fn answered(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
-        question_id,
-        user_id
-    )
-    .fetch_one(&mut **transaction)
-    .await?)
-}
-
-/// Claims a gold item when one is due, else the first open study of the earliest rule group.
-async fn claim_new(
-    transaction: &mut Tx,
-    question: &Question,
-    settings: &Settings,
-    user_id: i64,
-    now: i64,
-) -> Result<Option<Served>> {
-    let expires = now + settings.claim_seconds;
-    if settings.gold_rate > 0.0
-        && gold_due(
-            user_id,
-            question.id,
-            answered(transaction, question.id, user_id).await?,
-            settings.gold_rate,
-        )
-    {
-        let gold = sqlx::query_scalar!(
-            "SELECT g.report_id FROM gold g WHERE g.question_id = ?1
-               AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = g.report_id AND a.user_id = ?2)
-               AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = g.report_id AND s.user_id = ?2)
-             ORDER BY (g.report_id * 2654435761 + ?2) % 4294967291 LIMIT 1",
-            question.id,
-            user_id
-        )
-        .fetch_optional(&mut **transaction)
-        .await?;
-        if let Some(report) = gold {
-            sqlx::query!(
-                "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 1, ?, ?)",
-                question.id, report, user_id, now, expires
-            )
-            .execute(&mut **transaction)
-            .await?;
-            return Ok(Some(shown(transaction, question.id, report).await?));
-        }
-    }
-    // Takes a slot of the first open study this user may get, and its soft label and rule with it,
-    // in one statement.
-    let task = sqlx::query!(
-        r#"UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = (
-             SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
-               AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
-               AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
-               AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
-             ORDER BY t.rule_rank, t.report_id LIMIT 1)
-           RETURNING report_id AS "report_id!", soft_label, rule_phrase"#,
-        question.id,
-        user_id
-    )
-    .fetch_optional(&mut **transaction)
-    .await?;
-    let Some(task) = task else {
-        return Ok(None);
-    };
-    let report = task.report_id;
-    sqlx::query!(
-        "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)",
-        question.id, report, user_id, now, expires
-    )
-    .execute(&mut **transaction)
-    .await?;
-    Ok(Some(Served {
-        report_id: report,
-        soft_label: Some(task.soft_label),
-        rule_phrase: Some(task.rule_phrase),
-    }))
-}
-
-/// Records a user's answer for a study (replacing an earlier one of theirs), then serves the next
-/// study, in one transaction: the answer is committed before the next study is shown. The time
-/// spent is measured from when the study was served; `seconds` stands in when no claim is held.
-pub async fn answer_and_next(
-    pool: &SqlitePool,
-    question: &Question,
-    user_id: i64,
-    actor: &str,
-    report_id: i64,
-    label: &str,
-    seconds: f64,
-) -> Result<Option<Served>> {
-    question.check_label(label)?;
-    let settings = settings(pool, question.id).await?;
-    let now = crate::now();
-    let _turn = QUEUE_WRITES.lock().await;
-    let mut transaction = pool.begin().await?;
-    let claimed = sqlx::query_scalar!(
-        "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING claimed_at",
-        question.id,
-        report_id,
-        user_id
-    )
-    .fetch_optional(&mut *transaction)
-    .await?;
-    // Time on the study: from when it was served, as the server saw it.
-    let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
-    // The study's task (if it has one) and whether it is a gold item, in one look-up.
-    let study = sqlx::query!(
-        r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
-                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
-           FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
-        question.id,
-        report_id
-    )
-    .fetch_one(&mut *transaction)
-    .await?;
-    let is_gold = study.is_gold;
-    let task = study.soft_label.zip(study.rule_phrase);
-    if claimed.is_none() && task.is_none() && !is_gold {
-        return Err(Error::NotFound(format!(
-            "study {report_id} in the queue of {}",
-            question.name
-        )));
-    }
-    if claimed.is_none() && !is_gold {
-        // The claim had expired: take a slot if one is still open (never below zero), unless
-        // this is a second answer of the same user (another tab), which replaces the first.
-        sqlx::query!(
-            "UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = ?2 AND open > 0
-               AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3)",
-            question.id,
-            report_id,
-            user_id
-        )
-        .execute(&mut *transaction)
-        .await?;
-    }
-    let (soft_label, rule_phrase) = task.map_or((None, None), |(l, p)| (Some(l), Some(p)));
-    let seconds_spent = seconds.clamp(0.0, 24.0 * 3600.0);
-    sqlx::query!(
-        "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (question_id, report_id, user_id) DO UPDATE SET label = excluded.label, seconds = excluded.seconds,
-           answered_at = excluded.answered_at",
-        question.id,
-        report_id,
-        user_id,
-        label,
-        soft_label,
-        rule_phrase,
-        is_gold,
-        seconds_spent,
-        now
-    )
-    .execute(&mut *transaction)
-    .await?;
-    let event = NewEvent {
-        actor: Some(actor),
-        project_id: Some(question.project_id),
-        object: Some(format!("report:{report_id}")),
-        detail: Some(format!("{}: {label}", question.name)),
-    };
-    audit::record(&mut *transaction, Action::StudyLabeled, event).await?;
-    let next = next_in(&mut transaction, question, &settings, user_id, actor).await?;
-    transaction.commit().await?;
-    Ok(next)
-}
-
-/// Takes back a user's last answer and serves that study again (releasing the study they hold);
-/// `None` when they have no answer to take back.
-pub async fn undo(
-    pool: &SqlitePool,
-    question: &Question,
-    user_id: i64,
-    actor: &str,
-) -> Result<Option<Served>> {
-    let settings = settings(pool, question.id).await?;
-    let now = crate::now();
-    let _turn = QUEUE_WRITES.lock().await;
-    let mut transaction = pool.begin().await?;
-    let last = sqlx::query!(
-        "DELETE FROM answers WHERE id = (SELECT id FROM answers WHERE question_id = ? AND user_id = ?
-           ORDER BY answered_at DESC, id DESC LIMIT 1) RETURNING report_id, is_gold, label",
-        question.id,
-        user_id
-    )
-    .fetch_optional(&mut *transaction)
-    .await?;
-    let Some(last) = last else {
-        return Ok(None);
-    };
-    release_claims(&mut transaction, question.id, user_id).await?;
-    // The answer's slot becomes the user's claim again: the task's open count does not change.
-    let expires = now + settings.claim_seconds;
-    sqlx::query!(
-        "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        question.id,
-        last.report_id,
-        user_id,
-        last.is_gold,
-        now,
-        expires
-    )
-    .execute(&mut *transaction)
-    .await?;
-    let event = NewEvent {
-        actor: Some(actor),
-        project_id: Some(question.project_id),
-        object: Some(format!("report:{}", last.report_id)),
-        detail: Some(format!("{}: took back {}", question.name, last.label)),
-    };
-    audit::record(&mut *transaction, Action::AnswerUndone, event).await?;
-    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
-    transaction.commit().await?;
-    Ok(served)
-}
-
-/// Gives back every study a user holds in a question's queue.
-async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<()> {
-    let released = sqlx::query!(
-        "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold",
-        question_id,
-        user_id
-    )
-    .fetch_all(&mut **transaction)
-    .await?;
-    for claim in released.iter().filter(|claim| claim.is_gold == 0) {
-        reopen(transaction, question_id, claim.report_id).await?;
-    }
-    Ok(())
-}
-
-/// Gives one slot of a study back to the queue (by primary key: no scan of the queue; the
-/// `tasks_open_total` trigger keeps the queue's total).
-async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<()> {
-    sqlx::query!(
-        "UPDATE tasks SET open = open + 1 WHERE question_id = ? AND report_id = ?",
-        question_id,
-        report_id
-    )
-    .execute(&mut **transaction)
-    .await?;
-    Ok(())
-}
-
-/// Skips the study a user holds (it is not served to them again) and serves the next.
-pub async fn skip(
-    pool: &SqlitePool,
-    question: &Question,
-    user_id: i64,
-    actor: &str,
-    report_id: i64,
-) -> Result<Option<Served>> {
-    let settings = settings(pool, question.id).await?;
-    let _turn = QUEUE_WRITES.lock().await;
-    let mut transaction = pool.begin().await?;
-    let held = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ?"#,
-        question.id,
-        report_id,
-        user_id
-    )
-    .fetch_one(&mut *transaction)
-    .await?;
-    if held == 0 {
-        return Err(Error::NotFound(format!(
-            "study {report_id} among the studies you hold (it may have expired)"
-        )));
-    }
-    sqlx::query!(
-        "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
-        question.id,
-        report_id,
-        user_id
-    )
-    .execute(&mut *transaction)
-    .await?;
-    release_claims(&mut transaction, question.id, user_id).await?;
-    let served = next_in(&mut transaction, question, &settings, user_id, actor).await?;
-    transaction.commit().await?;
-    Ok(served)
 }
 
 /// A user's progress in a question's queue.

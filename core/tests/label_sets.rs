@@ -32,7 +32,7 @@ async fn answer(project: &Project, user: &str, count: usize, label: Option<&str>
         }
     };
     let q = &project.question;
-    let mut served = queue::next(&project.pool, q, user_id, user).await.unwrap();
+    let mut served = project.queue.next(q, user_id, user).await.unwrap();
     let mut answered = Vec::new();
     while let Some(study) = served {
         if answered.len() == count {
@@ -40,17 +40,11 @@ async fn answer(project: &Project, user: &str, count: usize, label: Option<&str>
         }
         let given = label.map_or_else(|| study.soft_label.clone().unwrap(), String::from);
         answered.push(study.report_id);
-        served = queue::answer_and_next(
-            &project.pool,
-            q,
-            user_id,
-            user,
-            study.report_id,
-            &given,
-            1.0,
-        )
-        .await
-        .unwrap();
+        served = project
+            .queue
+            .answer(q, user_id, user, study.report_id, &given, 1.0)
+            .await
+            .unwrap();
     }
     answered
 }

@@ -15,6 +15,7 @@ use sieve_core::queue::{self, Settings};
 struct Fixture {
     project: Project,
     pool: sqlx::SqlitePool,
+    queue: queue::Writer,
     question: Question,
     users: Vec<i64>,
 }
@@ -39,6 +40,7 @@ async fn fixture(reports_count: u64, users: usize, settings: Settings) -> Fixtur
     .unwrap();
     Fixture {
         pool: project.pool.clone(),
+        queue: project.queue.clone(),
         question: project.question.clone(),
         project,
         users: ids,
@@ -68,24 +70,16 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
             let f = f.clone();
             workers.push(tokio::spawn(async move {
                 let name = format!("aff{n}");
-                let mut served = queue::next(&f.pool, &f.question, user, &name)
-                    .await
-                    .unwrap();
+                let mut served = f.queue.next(&f.question, user, &name).await.unwrap();
                 while let Some(study) = served {
                     let label = study.soft_label.clone().unwrap();
-                    served = queue::answer_and_next(
-                        &f.pool,
-                        &f.question,
-                        user,
-                        &name,
-                        study.report_id,
-                        &label,
-                        2.0,
-                    )
-                    .await
-                    // Tabs of one affiliate share the study they hold: a second answer replaces
-                    // the first and takes no other slot.
-                    .unwrap();
+                    served = f
+                        .queue
+                        .answer(&f.question, user, &name, study.report_id, &label, 2.0)
+                        .await
+                        // Tabs of one affiliate share the study they hold: a second answer replaces
+                        // the first and takes no other slot.
+                        .unwrap();
                 }
             }));
         }
@@ -121,21 +115,12 @@ async fn an_expired_claim_goes_to_the_next_affiliate() {
     };
     let f = fixture(60, 2, settings).await;
     let (a, b) = (f.users[0], f.users[1]);
-    let first = queue::next(&f.pool, &f.question, a, "aff0")
-        .await
-        .unwrap()
-        .unwrap();
+    let first = f.queue.next(&f.question, a, "aff0").await.unwrap().unwrap();
     // Before expiry, the other affiliate gets a different study.
-    let other = queue::next(&f.pool, &f.question, b, "aff1")
-        .await
-        .unwrap()
-        .unwrap();
+    let other = f.queue.next(&f.question, b, "aff1").await.unwrap().unwrap();
     assert_ne!(other.report_id, first.report_id);
     // The same affiliate asking again gets the study they hold.
-    let again = queue::next(&f.pool, &f.question, a, "aff0")
-        .await
-        .unwrap()
-        .unwrap();
+    let again = f.queue.next(&f.question, a, "aff0").await.unwrap().unwrap();
     assert_eq!(again.report_id, first.report_id);
     sqlx::query("UPDATE claims SET expires_at = 0 WHERE user_id = ?")
         .bind(a)
@@ -143,18 +128,12 @@ async fn an_expired_claim_goes_to_the_next_affiliate() {
         .await
         .unwrap();
     let label = other.soft_label.clone().unwrap();
-    let next = queue::answer_and_next(
-        &f.pool,
-        &f.question,
-        b,
-        "aff1",
-        other.report_id,
-        &label,
-        1.0,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let next = f
+        .queue
+        .answer(&f.question, b, "aff1", other.report_id, &label, 1.0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         next.report_id, first.report_id,
         "the expired study is served again"
@@ -174,24 +153,22 @@ async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
     };
     let f = fixture(60, 1, settings).await;
     let user = f.users[0];
-    let first = queue::next(&f.pool, &f.question, user, "aff0")
+    let first = f
+        .queue
+        .next(&f.question, user, "aff0")
         .await
         .unwrap()
         .unwrap();
-    let second = queue::answer_and_next(
-        &f.pool,
-        &f.question,
-        user,
-        "aff0",
-        first.report_id,
-        "absent",
-        3.0,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let second = f
+        .queue
+        .answer(&f.question, user, "aff0", first.report_id, "absent", 3.0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(second.report_id, first.report_id);
-    let back = queue::undo(&f.pool, &f.question, user, "aff0")
+    let back = f
+        .queue
+        .undo(&f.question, user, "aff0")
         .await
         .unwrap()
         .unwrap();
@@ -207,16 +184,10 @@ async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
     )
     .await;
     assert!(open > 0);
-    let bad = queue::answer_and_next(
-        &f.pool,
-        &f.question,
-        user,
-        "aff0",
-        back.report_id,
-        "maybe",
-        1.0,
-    )
-    .await;
+    let bad = f
+        .queue
+        .answer(&f.question, user, "aff0", back.report_id, "maybe", 1.0)
+        .await;
     assert!(bad
         .unwrap_err()
         .to_string()
@@ -248,22 +219,14 @@ async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
         .unwrap();
     }
     let user = f.users[0];
-    let mut served = queue::next(&f.pool, &f.question, user, "aff0")
-        .await
-        .unwrap();
+    let mut served = f.queue.next(&f.question, user, "aff0").await.unwrap();
     for _ in 0..100 {
         let study = served.unwrap();
-        served = queue::answer_and_next(
-            &f.pool,
-            &f.question,
-            user,
-            "aff0",
-            study.report_id,
-            "absent",
-            1.0,
-        )
-        .await
-        .unwrap();
+        served = f
+            .queue
+            .answer(&f.question, user, "aff0", study.report_id, "absent", 1.0)
+            .await
+            .unwrap();
     }
     let gold_answers = count(&f.pool, "SELECT COUNT(*) FROM answers WHERE is_gold = 1").await;
     assert_eq!(gold_answers, 10, "one gold item in every ten studies");

@@ -34,12 +34,14 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
+    let queue = sieve_core::queue::Writer::start(pool.clone());
     Ok(AppState {
         pool,
         leptos_options,
         throttle: Arc::new(sieve_core::throttle::AddressThrottle::new()),
         indexes: Arc::new(Indexes::new(config.index_dir())),
         matches: Arc::default(),
+        queue,
         pseudonymizer: Pseudonymizer::load_or_create(&config.data_dir)?,
         settings: Arc::new(Settings {
             data_dir: config.data_dir.clone(),

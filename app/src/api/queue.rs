@@ -252,13 +252,11 @@ pub async fn queue_study(project: i64, question: i64) -> Result<StudyView, AppEr
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let served = sieve_core::queue::next(
-                &caller.state.pool,
-                &caller.question,
-                caller.user_id,
-                &caller.user,
-            )
-            .await?;
+            let served = caller
+                .state
+                .queue
+                .next(&caller.question, caller.user_id, &caller.user)
+                .await?;
             server::study_view(&caller, served).await
         }
         .await,
@@ -277,16 +275,18 @@ pub async fn answer_study(
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let served = sieve_core::queue::answer_and_next(
-                &caller.state.pool,
-                &caller.question,
-                caller.user_id,
-                &caller.user,
-                report,
-                &label,
-                0.0,
-            )
-            .await?;
+            let served = caller
+                .state
+                .queue
+                .answer(
+                    &caller.question,
+                    caller.user_id,
+                    &caller.user,
+                    report,
+                    &label,
+                    0.0,
+                )
+                .await?;
             server::study_view(&caller, served).await
         }
         .await,
@@ -300,22 +300,12 @@ pub async fn undo_answer(project: i64, question: i64) -> Result<StudyView, AppEr
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let pool = &caller.state.pool;
-            let served =
-                match sieve_core::queue::undo(pool, &caller.question, caller.user_id, &caller.user)
-                    .await?
-                {
-                    Some(served) => Some(served),
-                    None => {
-                        sieve_core::queue::next(
-                            pool,
-                            &caller.question,
-                            caller.user_id,
-                            &caller.user,
-                        )
-                        .await?
-                    }
-                };
+            let queue = &caller.state.queue;
+            let (question, user_id, actor) = (&caller.question, caller.user_id, &caller.user);
+            let served = match queue.undo(question, user_id, actor).await? {
+                Some(served) => Some(served),
+                None => queue.next(question, user_id, actor).await?,
+            };
             server::study_view(&caller, served).await
         }
         .await,
@@ -329,14 +319,11 @@ pub async fn skip_study(project: i64, question: i64, report: i64) -> Result<Stud
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let served = sieve_core::queue::skip(
-                &caller.state.pool,
-                &caller.question,
-                caller.user_id,
-                &caller.user,
-                report,
-            )
-            .await?;
+            let served = caller
+                .state
+                .queue
+                .skip(&caller.question, caller.user_id, &caller.user, report)
+                .await?;
             server::study_view(&caller, served).await
         }
         .await,

@@ -17,6 +17,8 @@ use tempfile::TempDir;
 pub struct Project {
     pub dir: TempDir,
     pub pool: sqlx::SqlitePool,
+    /// The queue's writer of this database.
+    pub queue: sieve_core::queue::Writer,
     pub indexes: Indexes,
     pub cache: MatchCache,
     pub pseudonymizer: Pseudonymizer,
@@ -65,6 +67,7 @@ impl Project {
         }
         Project {
             dir,
+            queue: sieve_core::queue::Writer::start(pool.clone()),
             pool,
             indexes,
             cache: MatchCache::default(),

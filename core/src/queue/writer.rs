@@ -1,0 +1,544 @@
+//! The queue's one writer. Serving, answering, undoing and skipping all change the queue, and
+//! SQLite lets one transaction write at a time; so rather than every request waiting its turn for
+//! a transaction of its own, requests hand their work to one task, which runs whatever is waiting
+//! in one transaction and commits once (a group commit), then answers each request. An answer is
+//! still committed before the next study is shown, but fifty affiliates share one commit (and its
+//! sync to disk) instead of queueing for fifty.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{gold_due, settings, Served, Settings};
+use crate::audit::{self, Action, NewEvent};
+use crate::questions::Question;
+use crate::{Error, Result};
+
+/// At most this many requests share a transaction, so that none waits long behind a batch.
+const MAX_BATCH: usize = 64;
+
+/// Hands queue writes to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    pool: SqlitePool,
+    sender: mpsc::UnboundedSender<Job>,
+}
+
+/// A request waiting for the writer.
+struct Job {
+    question: Question,
+    user_id: i64,
+    actor: String,
+    work: Work,
+    reply: oneshot::Sender<Result<Option<Served>>>,
+}
+
+enum Work {
+    Next,
+    Answer {
+        report_id: i64,
+        label: String,
+        seconds: f64,
+    },
+    Undo,
+    Skip {
+        report_id: i64,
+    },
+}
+
+impl Writer {
+    /// Starts the writer task of a database (on the current tokio runtime); it stops when the
+    /// last clone of the writer is dropped.
+    pub fn start(pool: SqlitePool) -> Writer {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(serve(pool.clone(), receiver));
+        Writer { pool, sender }
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Returns the study a user should label next (the one they hold, if any), claiming it;
+    /// `None` when the queue has nothing left for them.
+    pub async fn next(
+        &self,
+        question: &Question,
+        user_id: i64,
+        actor: &str,
+    ) -> Result<Option<Served>> {
+        self.submit(question, user_id, actor, Work::Next).await
+    }
+
+    /// Records a user's answer for a study (replacing an earlier one of theirs), then serves the
+    /// next study; the answer is committed before the next study is returned. The time spent is
+    /// measured from when the study was served; `seconds` stands in when no claim is held.
+    pub async fn answer(
+        &self,
+        question: &Question,
+        user_id: i64,
+        actor: &str,
+        report_id: i64,
+        label: &str,
+        seconds: f64,
+    ) -> Result<Option<Served>> {
+        question.check_label(label)?;
+        let work = Work::Answer {
+            report_id,
+            label: label.to_string(),
+            seconds,
+        };
+        self.submit(question, user_id, actor, work).await
+    }
+
+    /// Takes back a user's last answer and serves that study again (releasing the study they
+    /// hold); `None` when they have no answer to take back.
+    pub async fn undo(
+        &self,
+        question: &Question,
+        user_id: i64,
+        actor: &str,
+    ) -> Result<Option<Served>> {
+        self.submit(question, user_id, actor, Work::Undo).await
+    }
+
+    /// Skips the study a user holds (it is not served to them again) and serves the next.
+    pub async fn skip(
+        &self,
+        question: &Question,
+        user_id: i64,
+        actor: &str,
+        report_id: i64,
+    ) -> Result<Option<Served>> {
+        self.submit(question, user_id, actor, Work::Skip { report_id })
+            .await
+    }
+
+    async fn submit(
+        &self,
+        question: &Question,
+        user_id: i64,
+        actor: &str,
+        work: Work,
+    ) -> Result<Option<Served>> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            question: question.clone(),
+            user_id,
+            actor: actor.to_string(),
+            work,
+            reply,
+        };
+        let stopped = || Error::Internal("the queue's writer has stopped".into());
+        self.sender.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// The writer task: takes whatever requests are waiting and writes them together.
+async fn serve(pool: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        match write(&pool, &jobs).await {
+            Ok(results) => reply(jobs.drain(..), results),
+            Err(error) if jobs.len() == 1 => reply(jobs.drain(..), vec![Err(error)]),
+            // Nothing of the batch was committed. Alone, each request succeeds or fails on its
+            // own, so one at fault does not fail the others.
+            Err(_) => {
+                for job in jobs.drain(..) {
+                    let result = write(&pool, std::slice::from_ref(&job))
+                        .await
+                        .and_then(|mut results| results.pop().expect("one result per job"));
+                    reply(std::iter::once(job), vec![result]);
+                }
+            }
+        }
+    }
+}
+
+fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Option<Served>>>) {
+    for (job, result) in jobs.zip(results) {
+        // A request whose client went away no longer waits; its work is committed all the same.
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Runs requests in one transaction. A request refused for what it asked (an unknown study, a
+/// claim that expired) writes nothing before refusing, so the others still commit; a database
+/// failure rolls the whole batch back.
+async fn write(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<Result<Option<Served>>>> {
+    // IMMEDIATE: the batch reads before it writes, and must not find its snapshot overtaken by
+    // another writer when it does.
+    let transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut batch = Batch {
+        transaction,
+        now: crate::now(),
+        settings: HashMap::new(),
+        swept: HashSet::new(),
+        events: Vec::new(),
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match job.run(&mut batch).await {
+            Err(error) if !error.is_user_error() => return Err(error),
+            result => results.push(result),
+        }
+    }
+    audit::record_all(&mut *batch.transaction, &batch.events).await?;
+    batch.transaction.commit().await?;
+    Ok(results)
+}
+
+type Tx = Transaction<'static, Sqlite>;
+
+/// One transaction of the writer, with what its requests share: each question's settings, read
+/// once; whether its expired claims were already given back; the audit events, written together.
+struct Batch<'j> {
+    transaction: Tx,
+    now: i64,
+    settings: HashMap<i64, Settings>,
+    swept: HashSet<i64>,
+    events: Vec<(Action, NewEvent<'j>)>,
+}
+
+impl Batch<'_> {
+    async fn settings(&mut self, question_id: i64) -> Result<Settings> {
+        if let Some(settings) = self.settings.get(&question_id) {
+            return Ok(settings.clone());
+        }
+        let settings = settings(&mut *self.transaction, question_id).await?;
+        self.settings.insert(question_id, settings.clone());
+        Ok(settings)
+    }
+
+    /// Gives the slots of a question's expired claims back to the queue, once per batch.
+    async fn sweep(&mut self, question_id: i64) -> Result<()> {
+        if !self.swept.insert(question_id) {
+            return Ok(());
+        }
+        let expired = sqlx::query!(
+            "DELETE FROM claims WHERE question_id = ? AND expires_at <= ? RETURNING report_id, is_gold",
+            question_id,
+            self.now
+        )
+        .fetch_all(&mut *self.transaction)
+        .await?;
+        for claim in expired.iter().filter(|claim| claim.is_gold == 0) {
+            reopen(&mut self.transaction, question_id, claim.report_id).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Job {
+    async fn run<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+        match &self.work {
+            Work::Next => self.next(batch).await,
+            Work::Answer {
+                report_id,
+                label,
+                seconds,
+            } => self.answer(batch, *report_id, label, *seconds).await,
+            Work::Undo => self.undo(batch).await,
+            Work::Skip { report_id } => self.skip(batch, *report_id).await,
+        }
+    }
+
+    fn event(&self, object: String, detail: String) -> NewEvent<'_> {
+        NewEvent {
+            actor: Some(&self.actor),
+            project_id: Some(self.question.project_id),
+            object: Some(object),
+            detail: Some(detail),
+        }
+    }
+
+    /// Serves the study the user holds, else claims a new one.
+    async fn next<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+        let question = &self.question;
+        batch.sweep(question.id).await?;
+        let held = sqlx::query_scalar!(
+            "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
+            question.id,
+            self.user_id
+        )
+        .fetch_optional(&mut *batch.transaction)
+        .await?;
+        let served = match held {
+            Some(report) => Some(shown(&mut batch.transaction, question.id, report).await?),
+            None => self.claim_new(batch).await?,
+        };
+        let Some(served) = served else {
+            return Ok(None);
+        };
+        let event = self.event(
+            format!("report:{}", served.report_id),
+            format!("queue of question {}", question.name),
+        );
+        batch.events.push((Action::ReportViewed, event));
+        Ok(Some(served))
+    }
+
+    /// Claims a gold item when one is due, else the first open study of the earliest rule group.
+    async fn claim_new(&self, batch: &mut Batch<'_>) -> Result<Option<Served>> {
+        let (question, user_id) = (&self.question, self.user_id);
+        let settings = batch.settings(question.id).await?;
+        let (now, expires) = (batch.now, batch.now + settings.claim_seconds);
+        let transaction = &mut batch.transaction;
+        if settings.gold_rate > 0.0
+            && gold_due(
+                user_id,
+                question.id,
+                answered(transaction, question.id, user_id).await?,
+                settings.gold_rate,
+            )
+        {
+            let gold = sqlx::query_scalar!(
+                "SELECT g.report_id FROM gold g WHERE g.question_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = g.report_id AND a.user_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = g.report_id AND s.user_id = ?2)
+                 ORDER BY (g.report_id * 2654435761 + ?2) % 4294967291 LIMIT 1",
+                question.id,
+                user_id
+            )
+            .fetch_optional(&mut **transaction)
+            .await?;
+            if let Some(report) = gold {
+                sqlx::query!(
+                    "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 1, ?, ?)",
+                    question.id, report, user_id, now, expires
+                )
+                .execute(&mut **transaction)
+                .await?;
+                return Ok(Some(shown(transaction, question.id, report).await?));
+            }
+        }
+        // Takes a slot of the first open study this user may get, and its soft label and rule
+        // with it, in one statement.
+        let task = sqlx::query!(
+            r#"UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = (
+                 SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
+                   AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
+                 ORDER BY t.rule_rank, t.report_id LIMIT 1)
+               RETURNING report_id AS "report_id!", soft_label, rule_phrase"#,
+            question.id,
+            user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        let Some(task) = task else {
+            return Ok(None);
+        };
+        sqlx::query!(
+            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)",
+            question.id, task.report_id, user_id, now, expires
+        )
+        .execute(&mut **transaction)
+        .await?;
+        Ok(Some(Served {
+            report_id: task.report_id,
+            soft_label: Some(task.soft_label),
+            rule_phrase: Some(task.rule_phrase),
+        }))
+    }
+
+    async fn answer<'j>(
+        &'j self,
+        batch: &mut Batch<'j>,
+        report_id: i64,
+        label: &'j str,
+        seconds: f64,
+    ) -> Result<Option<Served>> {
+        let (question, user_id, now) = (&self.question, self.user_id, batch.now);
+        let transaction = &mut batch.transaction;
+        let claimed = sqlx::query_scalar!(
+            "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING claimed_at",
+            question.id,
+            report_id,
+            user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        // Time on the study: from when it was served, as the server saw it.
+        let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
+        // The study's task (if it has one) and whether it is a gold item, in one look-up.
+        let study = sqlx::query!(
+            r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
+                      EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
+               FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
+            question.id,
+            report_id
+        )
+        .fetch_one(&mut **transaction)
+        .await?;
+        let is_gold = study.is_gold;
+        let task = study.soft_label.zip(study.rule_phrase);
+        if claimed.is_none() && task.is_none() && !is_gold {
+            return Err(Error::NotFound(format!(
+                "study {report_id} in the queue of {}",
+                question.name
+            )));
+        }
+        if claimed.is_none() && !is_gold {
+            // The claim had expired: take a slot if one is still open (never below zero), unless
+            // this is a second answer of the same user (another tab), which replaces the first.
+            sqlx::query!(
+                "UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = ?2 AND open > 0
+                   AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3)",
+                question.id,
+                report_id,
+                user_id
+            )
+            .execute(&mut **transaction)
+            .await?;
+        }
+        let (soft_label, rule_phrase) = task.map_or((None, None), |(l, p)| (Some(l), Some(p)));
+        let seconds_spent = seconds.clamp(0.0, 24.0 * 3600.0);
+        sqlx::query!(
+            "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (question_id, report_id, user_id) DO UPDATE SET label = excluded.label, seconds = excluded.seconds,
+               answered_at = excluded.answered_at",
+            question.id,
+            report_id,
+            user_id,
+            label,
+            soft_label,
+            rule_phrase,
+            is_gold,
+            seconds_spent,
+            now
+        )
+        .execute(&mut **transaction)
+        .await?;
+        let event = self.event(
+            format!("report:{report_id}"),
+            format!("{}: {label}", question.name),
+        );
+        batch.events.push((Action::StudyLabeled, event));
+        self.next(batch).await
+    }
+
+    async fn undo<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+        let (question, user_id) = (&self.question, self.user_id);
+        let settings = batch.settings(question.id).await?;
+        let transaction = &mut batch.transaction;
+        let last = sqlx::query!(
+            "DELETE FROM answers WHERE id = (SELECT id FROM answers WHERE question_id = ? AND user_id = ?
+               ORDER BY answered_at DESC, id DESC LIMIT 1) RETURNING report_id, is_gold, label",
+            question.id,
+            user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        let Some(last) = last else {
+            return Ok(None);
+        };
+        release_claims(transaction, question.id, user_id).await?;
+        // The answer's slot becomes the user's claim again: the task's open count does not change.
+        let expires = batch.now + settings.claim_seconds;
+        sqlx::query!(
+            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            question.id,
+            last.report_id,
+            user_id,
+            last.is_gold,
+            batch.now,
+            expires
+        )
+        .execute(&mut **transaction)
+        .await?;
+        let event = self.event(
+            format!("report:{}", last.report_id),
+            format!("{}: took back {}", question.name, last.label),
+        );
+        batch.events.push((Action::AnswerUndone, event));
+        self.next(batch).await
+    }
+
+    async fn skip<'j>(&'j self, batch: &mut Batch<'j>, report_id: i64) -> Result<Option<Served>> {
+        let (question, user_id) = (&self.question, self.user_id);
+        let transaction = &mut batch.transaction;
+        let held = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ?"#,
+            question.id,
+            report_id,
+            user_id
+        )
+        .fetch_one(&mut **transaction)
+        .await?;
+        if held == 0 {
+            return Err(Error::NotFound(format!(
+                "study {report_id} among the studies you hold (it may have expired)"
+            )));
+        }
+        sqlx::query!(
+            "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
+            question.id,
+            report_id,
+            user_id
+        )
+        .execute(&mut **transaction)
+        .await?;
+        release_claims(transaction, question.id, user_id).await?;
+        self.next(batch).await
+    }
+}
+
+/// A study as served: with the soft label and rule of its task, when it has one (a gold item may not).
+async fn shown(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<Served> {
+    let task = sqlx::query!(
+        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        question_id,
+        report_id
+    )
+    .fetch_optional(&mut **transaction)
+    .await?;
+    Ok(Served {
+        report_id,
+        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
+        rule_phrase: task.map(|t| t.rule_phrase),
+    })
+}
+
+/// How many studies a user has answered in a question's queue (what the gold schedule counts).
+async fn answered(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
+        question_id,
+        user_id
+    )
+    .fetch_one(&mut **transaction)
+    .await?)
+}
+
+/// Gives back every study a user holds in a question's queue.
+async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<()> {
+    let released = sqlx::query!(
+        "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold",
+        question_id,
+        user_id
+    )
+    .fetch_all(&mut **transaction)
+    .await?;
+    for claim in released.iter().filter(|claim| claim.is_gold == 0) {
+        reopen(transaction, question_id, claim.report_id).await?;
+    }
+    Ok(())
+}
+
+/// Gives one slot of a study back to the queue (by primary key: no scan of the queue; the
+/// `tasks_open_total` trigger keeps the queue's total).
+async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<()> {
+    sqlx::query!(
+        "UPDATE tasks SET open = open + 1 WHERE question_id = ? AND report_id = ?",
+        question_id,
+        report_id
+    )
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}

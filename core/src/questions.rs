@@ -432,9 +432,14 @@ pub async fn text_settings(pool: &SqlitePool, project_id: i64) -> Result<TextSet
     )
     .fetch_optional(pool)
     .await?;
+    read_text_settings(stored.as_deref())
+}
+
+/// Reads text settings as stored (none stored: the defaults).
+pub fn read_text_settings(stored: Option<&str>) -> Result<TextSettings> {
     match stored {
         None => Ok(TextSettings::default()),
-        Some(json) => serde_json::from_str(&json).map_err(stored_json),
+        Some(json) => serde_json::from_str(json).map_err(stored_json),
     }
 }
 

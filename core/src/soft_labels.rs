@@ -33,12 +33,27 @@ struct Key {
     rule: String,
 }
 
-/// Rule matches and cohorts computed so far, shared by every request.
+/// Rule matches and cohorts computed so far, shared by every request; and the labelers that
+/// highlight a rule's mentions in a served study.
 #[derive(Default)]
 pub struct MatchCache {
     rules: Mutex<HashMap<Key, Arc<RuleMatches>>>,
     cohorts: Mutex<HashMap<Key, Arc<RoaringBitmap>>>,
+    highlighters: Mutex<HashMap<HighlightKey, Arc<Labeler>>>,
 }
+
+/// A highlighter is built for one rule (by phrase) of one version of a question's rules, under
+/// the project's text settings (as stored, JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct HighlightKey {
+    question_id: i64,
+    version: i64,
+    settings: Option<String>,
+    phrase: String,
+}
+
+/// Highlighters kept at most; past it they are all dropped (old rule versions pile up otherwise).
+const MAX_HIGHLIGHTERS: usize = 1_000;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -422,19 +437,51 @@ fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) 
 }
 
 /// The mentions of a question's rule (by phrase, in its current rules) in a report's text, to
-/// highlight what gave the soft label; none when the rule is gone.
+/// highlight what gave the soft label; none when the rule is gone. The rule's labeler is kept
+/// for the version of the rules and the text settings it was built for: a served study costs one
+/// look-up of both, not reading and compiling the rules.
 pub async fn mentions_of(
-    pool: &SqlitePool,
+    context: &Context<'_>,
     question: &Question,
     phrase: &str,
     text: &str,
 ) -> Result<Vec<crate::labeling::engine::Mention>> {
-    let rules = questions::rules(pool, question.id, None).await?;
-    let Some(stored) = rules.rules.iter().find(|r| r.rule.phrase == phrase) else {
+    let current = sqlx::query!(
+        r#"SELECT (SELECT MAX(version) FROM rule_versions WHERE question_id = ?1) AS "version: i64",
+                  (SELECT settings FROM text_settings WHERE project_id = ?2) AS "settings: String""#,
+        question.id,
+        question.project_id
+    )
+    .fetch_one(context.pool)
+    .await?;
+    let Some(version) = current.version else {
         return Ok(Vec::new());
     };
-    let settings = questions::text_settings(pool, question.project_id).await?;
-    Ok(one_rule_labeler(question, &stored.rule, &settings)?.mentions(text))
+    let key = HighlightKey {
+        question_id: question.id,
+        version,
+        settings: current.settings,
+        phrase: phrase.to_string(),
+    };
+    let cached = lock(&context.cache.highlighters).get(&key).cloned();
+    let labeler = match cached {
+        Some(labeler) => labeler,
+        None => {
+            let rules = questions::rules(context.pool, question.id, Some(version)).await?;
+            let Some(stored) = rules.rules.iter().find(|r| r.rule.phrase == phrase) else {
+                return Ok(Vec::new());
+            };
+            let settings = questions::read_text_settings(key.settings.as_deref())?;
+            let labeler = Arc::new(one_rule_labeler(question, &stored.rule, &settings)?);
+            let mut highlighters = lock(&context.cache.highlighters);
+            if highlighters.len() >= MAX_HIGHLIGHTERS {
+                highlighters.clear();
+            }
+            highlighters.insert(key, labeler.clone());
+            labeler
+        }
+    };
+    Ok(labeler.mentions(text))
 }
 
 /// A labeler of one rule (enabled, whatever its state in the list), to show where it matches.

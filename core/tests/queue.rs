@@ -106,6 +106,54 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
 }
 
 #[tokio::test]
+async fn a_refused_answer_among_requests_written_together_fails_alone() {
+    let settings = Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.0,
+        ..Settings::default()
+    };
+    let f = Arc::new(fixture(200, 5, settings).await);
+    let mut held = Vec::new();
+    for (n, &user) in f.users.iter().enumerate() {
+        let study = f.queue.next(&f.question, user, &format!("aff{n}")).await;
+        held.push(study.unwrap().unwrap());
+    }
+    // All five answer at once (the writer takes them as one batch); the third names a study that
+    // is in no queue.
+    let mut answers = Vec::new();
+    for (n, (&user, study)) in f.users.iter().zip(&held).enumerate() {
+        let f = f.clone();
+        let report = if n == 2 { 999_999 } else { study.report_id };
+        answers.push(tokio::spawn(async move {
+            let name = format!("aff{n}");
+            f.queue
+                .answer(&f.question, user, &name, report, "present", 1.0)
+                .await
+        }));
+    }
+    let mut results = Vec::new();
+    for answer in answers {
+        results.push(answer.await.unwrap());
+    }
+    let refused = results[2].as_ref().unwrap_err().to_string();
+    assert!(refused.contains("study 999999"), "{refused}");
+    for (n, result) in results.iter().enumerate().filter(|(n, _)| *n != 2) {
+        let next = result.as_ref().unwrap().as_ref().unwrap();
+        assert_ne!(
+            next.report_id, held[n].report_id,
+            "aff{n} is served a new study"
+        );
+    }
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 4);
+    let labeled = count(
+        &f.pool,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'study_labeled'",
+    )
+    .await;
+    assert_eq!(labeled, 4, "one audit event per committed answer");
+}
+
+#[tokio::test]
 async fn an_expired_claim_goes_to_the_next_affiliate() {
     let settings = Settings {
         overlap_share: 0.0,

@@ -34,7 +34,13 @@ async fn touch(session: &Session) {
         return;
     }
     let now = sieve_core::now();
-    let touched = session.get::<i64>(TOUCHED_AT_KEY).await.ok().flatten();
+    // Signing in saved the session: that counts as its first renewal.
+    let mut touched = session.get::<i64>(TOUCHED_AT_KEY).await.ok().flatten();
+    if touched.is_none() {
+        touched = (session.get::<i64>(sieve_app::ssr::SIGNED_IN_AT_KEY).await)
+            .ok()
+            .flatten();
+    }
     if touched.is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS) {
         if let Err(error) = session.insert(TOUCHED_AT_KEY, now).await {
             tracing::warn!(%error, "could not renew a session");

@@ -34,7 +34,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let queue = sieve_core::queue::Writer::start(pool.clone());
+    let queue = sieve_core::queue::Writer::start(pool.clone())?;
     Ok(AppState {
         pool,
         leptos_options,

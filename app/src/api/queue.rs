@@ -173,7 +173,7 @@ mod server {
                 let mentions = match &served.rule_phrase {
                     Some(phrase) => {
                         sieve_core::soft_labels::mentions_of(
-                            pool,
+                            &caller.state.labeling(),
                             &caller.question,
                             phrase,
                             &report.report_text,
@@ -355,7 +355,7 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
             let mentions = match &answers.rule_phrase {
                 Some(phrase) => {
                     sieve_core::soft_labels::mentions_of(
-                        pool,
+                        &caller.state.labeling(),
                         &caller.question,
                         phrase,
                         &found.report_text,

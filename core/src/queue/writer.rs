@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{gold_due, settings, Served, Settings};
@@ -48,12 +48,19 @@ enum Work {
 }
 
 impl Writer {
-    /// Starts the writer task of a database (on the current tokio runtime); it stops when the
-    /// last clone of the writer is dropped.
-    pub fn start(pool: SqlitePool) -> Writer {
+    /// Starts the writer of a database on a thread of its own: between two statements of a batch
+    /// it waits only for SQLite, never behind the requests queued on the server's threads. It
+    /// stops when the last clone of the writer is dropped.
+    pub fn start(pool: SqlitePool) -> Result<Writer> {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(serve(pool.clone(), receiver));
-        Writer { pool, sender }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let writes = pool.clone();
+        std::thread::Builder::new()
+            .name("queue-writer".into())
+            .spawn(move || runtime.block_on(serve(writes, receiver)))?;
+        Ok(Writer { pool, sender })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -136,18 +143,20 @@ impl Writer {
     }
 }
 
-/// The writer task: takes whatever requests are waiting and writes them together.
+/// The writer task: takes whatever requests are waiting and writes them together, on a connection
+/// of its own (so it never waits for one of the pool's, busy with the requests' reads).
 async fn serve(pool: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    let mut connection = None;
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        match write(&pool, &jobs).await {
+        match write(&pool, &mut connection, &jobs).await {
             Ok(results) => reply(jobs.drain(..), results),
             Err(error) if jobs.len() == 1 => reply(jobs.drain(..), vec![Err(error)]),
             // Nothing of the batch was committed. Alone, each request succeeds or fails on its
             // own, so one at fault does not fail the others.
             Err(_) => {
                 for job in jobs.drain(..) {
-                    let result = write(&pool, std::slice::from_ref(&job))
+                    let result = write(&pool, &mut connection, std::slice::from_ref(&job))
                         .await
                         .and_then(|mut results| results.pop().expect("one result per job"));
                     reply(std::iter::once(job), vec![result]);
@@ -166,11 +175,30 @@ fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Option<Served>>>) 
 
 /// Runs requests in one transaction. A request refused for what it asked (an unknown study, a
 /// claim that expired) writes nothing before refusing, so the others still commit; a database
-/// failure rolls the whole batch back.
-async fn write(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<Result<Option<Served>>>> {
+/// failure rolls the whole batch back (and the connection is opened afresh for the next).
+async fn write(
+    pool: &SqlitePool,
+    connection: &mut Option<SqliteConnection>,
+    jobs: &[Job],
+) -> Result<Vec<Result<Option<Served>>>> {
+    let open = match connection {
+        Some(open) => open,
+        None => connection.insert(pool.connect_options().connect().await?),
+    };
+    let result = write_on(open, jobs).await;
+    if result.is_err() {
+        *connection = None;
+    }
+    result
+}
+
+async fn write_on(
+    connection: &mut SqliteConnection,
+    jobs: &[Job],
+) -> Result<Vec<Result<Option<Served>>>> {
     // IMMEDIATE: the batch reads before it writes, and must not find its snapshot overtaken by
     // another writer when it does.
-    let transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
     let mut batch = Batch {
         transaction,
         now: crate::now(),
@@ -190,19 +218,19 @@ async fn write(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<Result<Option<Serv
     Ok(results)
 }
 
-type Tx = Transaction<'static, Sqlite>;
+type Tx<'c> = Transaction<'c, Sqlite>;
 
 /// One transaction of the writer, with what its requests share: each question's settings, read
 /// once; whether its expired claims were already given back; the audit events, written together.
-struct Batch<'j> {
-    transaction: Tx,
+struct Batch<'c, 'j> {
+    transaction: Tx<'c>,
     now: i64,
     settings: HashMap<i64, Settings>,
     swept: HashSet<i64>,
     events: Vec<(Action, NewEvent<'j>)>,
 }
 
-impl Batch<'_> {
+impl Batch<'_, '_> {
     async fn settings(&mut self, question_id: i64) -> Result<Settings> {
         if let Some(settings) = self.settings.get(&question_id) {
             return Ok(settings.clone());
@@ -232,7 +260,7 @@ impl Batch<'_> {
 }
 
 impl Job {
-    async fn run<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+    async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
         match &self.work {
             Work::Next => self.next(batch).await,
             Work::Answer {
@@ -255,19 +283,14 @@ impl Job {
     }
 
     /// Serves the study the user holds, else claims a new one.
-    async fn next<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+    async fn next<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
         let question = &self.question;
         batch.sweep(question.id).await?;
-        let held = sqlx::query_scalar!(
-            "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
-            question.id,
-            self.user_id
-        )
-        .fetch_optional(&mut *batch.transaction)
-        .await?;
-        let served = match held {
-            Some(report) => Some(shown(&mut batch.transaction, question.id, report).await?),
-            None => self.claim_new(batch).await?,
+        // A user holding a study gets it again; claiming refuses while they hold one, so the
+        // usual case (they just answered theirs) costs no look-up of what they hold.
+        let served = match self.claim_new(batch).await? {
+            Some(served) => Some(served),
+            None => self.held(&mut batch.transaction).await?,
         };
         let Some(served) = served else {
             return Ok(None);
@@ -280,8 +303,25 @@ impl Job {
         Ok(Some(served))
     }
 
-    /// Claims a gold item when one is due, else the first open study of the earliest rule group.
-    async fn claim_new(&self, batch: &mut Batch<'_>) -> Result<Option<Served>> {
+    /// The study the user holds (the earliest claimed), if any.
+    async fn held(&self, transaction: &mut Tx<'_>) -> Result<Option<Served>> {
+        let question_id = self.question.id;
+        let held = sqlx::query_scalar!(
+            "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
+            question_id,
+            self.user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        Ok(match held {
+            Some(report) => Some(shown(transaction, question_id, report).await?),
+            None => None,
+        })
+    }
+
+    /// Claims a gold item when one is due, else the first open study of the earliest rule group;
+    /// nothing while the user holds a study.
+    async fn claim_new(&self, batch: &mut Batch<'_, '_>) -> Result<Option<Served>> {
         let (question, user_id) = (&self.question, self.user_id);
         let settings = batch.settings(question.id).await?;
         let (now, expires) = (batch.now, batch.now + settings.claim_seconds);
@@ -296,6 +336,7 @@ impl Job {
         {
             let gold = sqlx::query_scalar!(
                 "SELECT g.report_id FROM gold g WHERE g.question_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = g.report_id AND a.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = g.report_id AND s.user_id = ?2)
                  ORDER BY (g.report_id * 2654435761 + ?2) % 4294967291 LIMIT 1",
@@ -319,6 +360,7 @@ impl Job {
         let task = sqlx::query!(
             r#"UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = (
                  SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
+                   AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.report_id AND a.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
@@ -347,33 +389,38 @@ impl Job {
 
     async fn answer<'j>(
         &'j self,
-        batch: &mut Batch<'j>,
+        batch: &mut Batch<'_, 'j>,
         report_id: i64,
         label: &'j str,
         seconds: f64,
     ) -> Result<Option<Served>> {
         let (question, user_id, now) = (&self.question, self.user_id, batch.now);
         let transaction = &mut batch.transaction;
-        let claimed = sqlx::query_scalar!(
-            "DELETE FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? RETURNING claimed_at",
+        // The claim given back, with the study's task (if it has one) and whether it is a gold
+        // item, in one statement; without a claim (it expired), the study is looked up alone.
+        let claim = sqlx::query!(
+            r#"DELETE FROM claims WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3
+               RETURNING claimed_at,
+                 (SELECT soft_label FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
+                 (SELECT rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
+                 EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool""#,
             question.id,
             report_id,
             user_id
         )
         .fetch_optional(&mut **transaction)
         .await?;
+        let claimed = claim.as_ref().map(|claim| claim.claimed_at);
+        let study = match claim {
+            Some(claim) => Study {
+                soft_label: claim.soft_label,
+                rule_phrase: claim.rule_phrase,
+                is_gold: claim.is_gold,
+            },
+            None => study(transaction, question.id, report_id).await?,
+        };
         // Time on the study: from when it was served, as the server saw it.
         let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
-        // The study's task (if it has one) and whether it is a gold item, in one look-up.
-        let study = sqlx::query!(
-            r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
-                      EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
-               FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
-            question.id,
-            report_id
-        )
-        .fetch_one(&mut **transaction)
-        .await?;
         let is_gold = study.is_gold;
         let task = study.soft_label.zip(study.rule_phrase);
         if claimed.is_none() && task.is_none() && !is_gold {
@@ -422,7 +469,7 @@ impl Job {
         self.next(batch).await
     }
 
-    async fn undo<'j>(&'j self, batch: &mut Batch<'j>) -> Result<Option<Served>> {
+    async fn undo<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
         let (question, user_id) = (&self.question, self.user_id);
         let settings = batch.settings(question.id).await?;
         let transaction = &mut batch.transaction;
@@ -459,7 +506,11 @@ impl Job {
         self.next(batch).await
     }
 
-    async fn skip<'j>(&'j self, batch: &mut Batch<'j>, report_id: i64) -> Result<Option<Served>> {
+    async fn skip<'j>(
+        &'j self,
+        batch: &mut Batch<'_, 'j>,
+        report_id: i64,
+    ) -> Result<Option<Served>> {
         let (question, user_id) = (&self.question, self.user_id);
         let transaction = &mut batch.transaction;
         let held = sqlx::query_scalar!(
@@ -489,7 +540,7 @@ impl Job {
 }
 
 /// A study as served: with the soft label and rule of its task, when it has one (a gold item may not).
-async fn shown(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<Served> {
+async fn shown(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Result<Served> {
     let task = sqlx::query!(
         "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
         question_id,
@@ -504,8 +555,29 @@ async fn shown(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result
     })
 }
 
+/// What the queue knows of a study: its task's soft label and rule (when it has a task), and
+/// whether it is a gold item.
+struct Study {
+    soft_label: Option<String>,
+    rule_phrase: Option<String>,
+    is_gold: bool,
+}
+
+async fn study(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Result<Study> {
+    Ok(sqlx::query_as!(
+        Study,
+        r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
+                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
+           FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
+        question_id,
+        report_id
+    )
+    .fetch_one(&mut **transaction)
+    .await?)
+}
+
 /// How many studies a user has answered in a question's queue (what the gold schedule counts).
-async fn answered(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<i64> {
+async fn answered(transaction: &mut Tx<'_>, question_id: i64, user_id: i64) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!: i64" FROM answers WHERE question_id = ? AND user_id = ?"#,
         question_id,
@@ -516,7 +588,7 @@ async fn answered(transaction: &mut Tx, question_id: i64, user_id: i64) -> Resul
 }
 
 /// Gives back every study a user holds in a question's queue.
-async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) -> Result<()> {
+async fn release_claims(transaction: &mut Tx<'_>, question_id: i64, user_id: i64) -> Result<()> {
     let released = sqlx::query!(
         "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold",
         question_id,
@@ -532,7 +604,7 @@ async fn release_claims(transaction: &mut Tx, question_id: i64, user_id: i64) ->
 
 /// Gives one slot of a study back to the queue (by primary key: no scan of the queue; the
 /// `tasks_open_total` trigger keeps the queue's total).
-async fn reopen(transaction: &mut Tx, question_id: i64, report_id: i64) -> Result<()> {
+async fn reopen(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Result<()> {
     sqlx::query!(
         "UPDATE tasks SET open = open + 1 WHERE question_id = ? AND report_id = ?",
         question_id,

@@ -67,7 +67,7 @@ impl Project {
         }
         Project {
             dir,
-            queue: sieve_core::queue::Writer::start(pool.clone()),
+            queue: sieve_core::queue::Writer::start(pool.clone()).unwrap(),
             pool,
             indexes,
             cache: MatchCache::default(),

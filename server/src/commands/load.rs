@@ -179,13 +179,22 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -
         "queue: {} studies ({} by two affiliates); {affiliates} affiliates for {seconds} s, {think_ms} ms between answers",
         built.queued, built.overlapped
     );
+    let mut clients = Vec::new();
+    for n in 0..affiliates {
+        clients.push(sign_in(address, n).await?);
+    }
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
-    for n in 0..affiliates {
-        let (project, question) = (project_id, question.id);
-        workers.push(tokio::spawn(async move {
-            affiliate(address, n, project, question, deadline, think_ms).await
-        }));
+    for (n, client) in clients.into_iter().enumerate() {
+        let pace = Pace {
+            project: project_id,
+            question: question.id,
+            deadline,
+            think_ms,
+        };
+        workers.push(tokio::spawn(
+            async move { affiliate(client, n, pace).await },
+        ));
     }
     let started = Instant::now();
     let (mut next_latencies, mut answer_latencies, mut sent) = (Vec::new(), Vec::new(), 0u64);
@@ -221,15 +230,10 @@ pub async fn run(reports: u64, affiliates: usize, seconds: u64, think_ms: u64) -
     Ok(())
 }
 
-/// One affiliate: sign in, then ask and answer until the deadline or the queue is empty.
-async fn affiliate(
-    address: SocketAddr,
-    n: usize,
-    project: i64,
-    question: i64,
-    deadline: Instant,
-    think_ms: u64,
-) -> Result<(Vec<f64>, Vec<f64>, u64), Box<dyn std::error::Error + Send + Sync>> {
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Signs affiliate `n` in (before the clock starts: a sign-in hashes a password on purpose slowly).
+async fn sign_in(address: SocketAddr, n: usize) -> Result<Client, Failure> {
     let mut client = Client::connect(address).await?;
     let password = PASSWORD.replace(' ', "+");
     let (status, body) = client
@@ -238,30 +242,76 @@ async fn affiliate(
     if status != 200 {
         return Err(format!("sign-in of aff{n}: {status} {body}").into());
     }
-    let (mut next, mut answer, mut count) = (Vec::new(), Vec::new(), 0);
+    Ok(client)
+}
+
+/// What every affiliate answers, until when, and how long each reads a study.
+#[derive(Clone, Copy)]
+struct Pace {
+    project: i64,
+    question: i64,
+    deadline: Instant,
+    think_ms: u64,
+}
+
+/// The next study, as the queue page asks for it (timed).
+async fn next_study(
+    client: &mut Client,
+    pace: Pace,
+    latencies: &mut Vec<f64>,
+) -> Result<String, Failure> {
     let started = Instant::now();
-    let (status, mut body) = client
+    let (status, body) = client
         .post(
             "/api/queue_study",
-            &format!("project={project}&question={question}"),
+            &format!("project={}&question={}", pace.project, pace.question),
         )
         .await?;
-    next.push(started.elapsed().as_secs_f64() * 1000.0);
+    latencies.push(started.elapsed().as_secs_f64() * 1000.0);
     if status != 200 {
         return Err(format!("queue_study: {status} {body}").into());
     }
-    while Instant::now() < deadline {
+    Ok(body)
+}
+
+fn report_of(body: &str) -> Result<Option<i64>, Failure> {
+    let view: serde_json::Value = serde_json::from_str(body)?;
+    Ok(view["study"]["report_id"].as_i64())
+}
+
+/// One affiliate: ask and answer until the deadline or the queue is empty. Every tenth study
+/// the page is reloaded: asking for the next study again must give the one held (timed as the
+/// next study).
+async fn affiliate(
+    mut client: Client,
+    n: usize,
+    pace: Pace,
+) -> Result<(Vec<f64>, Vec<f64>, u64), Failure> {
+    let (project, question) = (pace.project, pace.question);
+    let (mut next, mut answer, mut count) = (Vec::new(), Vec::new(), 0);
+    // The first study of all fifty at once is a burst no steady state has: not counted.
+    let mut body = next_study(&mut client, pace, &mut Vec::new()).await?;
+    while Instant::now() < pace.deadline {
         let view: serde_json::Value = serde_json::from_str(&body)?;
         let study = &view["study"];
         let Some(report) = study["report_id"].as_i64() else {
             break;
         };
+        if (count + n as u64) % 10 == 9 {
+            let again = report_of(&next_study(&mut client, pace, &mut next).await?)?;
+            if again != Some(report) {
+                return Err(format!("aff{n} held {report} but was served {again:?}").into());
+            }
+        }
         let label = study["soft_label"]
             .as_str()
             .unwrap_or("present")
             .to_string();
-        // Reading the report: a person takes seconds; `think_ms` paces the simulation.
-        tokio::time::sleep(Duration::from_millis(think_ms)).await;
+        // Reading the report: a person takes seconds; `think_ms` paces the simulation, varied
+        // between half and one and a half times so the affiliates do not move in step.
+        let spread = (count.wrapping_mul(2_654_435_761) ^ (n as u64 * 40_503)) % 1_000;
+        let think = pace.think_ms * (500 + spread) / 1_000;
+        tokio::time::sleep(Duration::from_millis(think)).await;
         let started = Instant::now();
         let (status, reply) = client
             .post(

@@ -10,3 +10,4 @@ pub mod health;
 pub mod indexer;
 pub mod router;
 pub mod security;
+pub mod session_cache;

@@ -15,10 +15,11 @@ use sieve_core::search::Indexes;
 use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
+use crate::session_cache::SessionCache;
 use crate::{api, csrf, guard, health, security};
 
 /// The largest request body accepted, but for uploads of reports (see `api::imports`).
@@ -51,14 +52,18 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
     })
 }
 
+/// Where sessions live: in the database (they survive a restart), read through a cache in memory.
+pub type SessionStore = CachingSessionStore<SessionCache, SqliteStore>;
+
 /// Prepares the session store in the database (sessions survive a restart) and its cookie settings:
 /// HttpOnly, SameSite=Lax, Secure when asked, and an idle timeout renewed at every request.
 pub async fn sessions(
     pool: &SqlitePool,
     config: &Config,
-) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
-    let store = SqliteStore::new(pool.clone());
-    store.migrate().await?;
+) -> Result<SessionManagerLayer<SessionStore>, sqlx::Error> {
+    let database = SqliteStore::new(pool.clone());
+    database.migrate().await?;
+    let store = CachingSessionStore::new(SessionCache::default(), database);
     let idle = tower_sessions::cookie::time::Duration::minutes(config.session_idle_minutes);
     Ok(SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
@@ -71,7 +76,7 @@ pub async fn sessions(
 }
 
 /// Builds the whole application.
-pub fn app(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
+pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let pages = Router::new()

@@ -31,6 +31,11 @@ fn is_active(record: &Record) -> bool {
 
 #[async_trait]
 impl SessionStore for SessionCache {
+    /// The database's store created the record first and chose its unique id: kept as it is.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.save(record).await
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut sessions = self.sessions();
         if sessions.len() >= MAX_SESSIONS && !sessions.contains_key(&record.id) {

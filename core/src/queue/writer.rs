@@ -21,7 +21,6 @@ const MAX_BATCH: usize = 64;
 /// Hands queue writes to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    pool: SqlitePool,
     sender: mpsc::UnboundedSender<Job>,
 }
 
@@ -56,15 +55,10 @@ impl Writer {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let writes = pool.clone();
         std::thread::Builder::new()
             .name("queue-writer".into())
-            .spawn(move || runtime.block_on(serve(writes, receiver)))?;
-        Ok(Writer { pool, sender })
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+            .spawn(move || runtime.block_on(serve(pool, receiver)))?;
+        Ok(Writer { sender })
     }
 
     /// Returns the study a user should label next (the one they hold, if any), claiming it;

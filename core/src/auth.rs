@@ -17,7 +17,8 @@ use crate::error::is_unique_violation;
 use crate::throttle::AddressThrottle;
 use crate::{Error, Result};
 
-/// Failed sign-ins allowed for one name before each further failure locks it for a while.
+/// Failed sign-ins allowed for one name from one client before each further failure locks the name
+/// for that client for a while.
 pub const FREE_ATTEMPTS: i64 = 5;
 /// The first lockout, doubled at each further failure.
 pub const FIRST_LOCKOUT_SECONDS: i64 = 15;
@@ -33,6 +34,8 @@ pub struct User {
     pub name: String,
     pub is_admin: bool,
     pub disabled: bool,
+    /// Moves on at every change of credentials; a session opened at an older epoch is refused.
+    pub session_epoch: i64,
 }
 
 /// What a member may do inside one project. Site administration is separate (`User::is_admin`).
@@ -88,7 +91,8 @@ pub enum SignIn {
     Accepted(User),
     /// Wrong name or password, or a disabled account: the caller shows one generic message for all.
     Rejected,
-    /// Too many recent failures for this name; try again after this many seconds.
+    /// Too many recent failures from this client (for this name, or for any names); try again after
+    /// this many seconds.
     LockedOut {
         retry_after_seconds: i64,
     },
@@ -205,47 +209,75 @@ pub async fn create_user(
         name: name.to_owned(),
         is_admin,
         disabled: false,
+        session_epoch: 0,
     })
 }
 
-/// Replaces a user's password and lifts any lockout on the name.
+/// Replaces a user's password, lifts any lockout on the name, and ends what the old password
+/// opened: the user's sessions (their epoch moves on, see `User::session_epoch`) and API tokens
+/// (revoked). Returns the new epoch, so that the session of a user changing their own password
+/// can be kept.
 pub async fn set_password(
     pool: &SqlitePool,
     name: &str,
     password: &str,
     actor: Option<&str>,
-) -> Result<()> {
+) -> Result<i64> {
     validate_password(password)?;
     let user = find_user_by_name(pool, name).await?;
     let password_hash = hash_off_runtime(password.to_owned()).await?;
     let mut transaction = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET password_hash = ? WHERE id = ?",
+    let epoch = sqlx::query_scalar!(
+        "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?
+         RETURNING session_epoch",
         password_hash,
         user.id
     )
-    .execute(&mut *transaction)
+    .fetch_one(&mut *transaction)
     .await?;
+    let revoked = revoke_tokens(&mut transaction, user.id).await?;
     sqlx::query!("DELETE FROM sign_in_failures WHERE user_name = ?", name)
         .execute(&mut *transaction)
         .await?;
     let event = NewEvent {
         actor,
         object: Some(format!("user:{}", user.name)),
+        detail: (revoked > 0).then(|| format!("{revoked} API tokens revoked")),
         ..NewEvent::default()
     };
     audit::record(&mut *transaction, Action::PasswordChanged, event).await?;
     transaction.commit().await?;
-    Ok(())
+    Ok(epoch)
 }
 
-/// Disables a user: they can no longer sign in, and their open sessions stop working.
+/// Revokes every active API token of a user, returning how many there were.
+async fn revoke_tokens(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    user_id: i64,
+) -> Result<u64> {
+    let now = crate::now();
+    let revoked = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        now,
+        user_id
+    )
+    .execute(&mut **transaction)
+    .await?
+    .rows_affected();
+    Ok(revoked)
+}
+
+/// Disables a user: they can no longer sign in, and their open sessions and tokens stop working
+/// (for good: their epoch moves on too, should the account ever be enabled again).
 pub async fn disable_user(pool: &SqlitePool, name: &str, actor: Option<&str>) -> Result<()> {
     let user = find_user_by_name(pool, name).await?;
     let mut transaction = pool.begin().await?;
-    sqlx::query!("UPDATE users SET disabled = TRUE WHERE id = ?", user.id)
-        .execute(&mut *transaction)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET disabled = TRUE, session_epoch = session_epoch + 1 WHERE id = ?",
+        user.id
+    )
+    .execute(&mut *transaction)
+    .await?;
     let event = NewEvent {
         actor,
         object: Some(format!("user:{}", user.name)),
@@ -260,7 +292,7 @@ pub async fn disable_user(pool: &SqlitePool, name: &str, actor: Option<&str>) ->
 pub async fn find_user(pool: &SqlitePool, id: i64) -> Result<Option<User>> {
     let user = sqlx::query_as!(
         User,
-        "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE id = ?",
+        "SELECT id AS \"id!\", name, is_admin, disabled, session_epoch FROM users WHERE id = ?",
         id
     )
     .fetch_optional(pool)
@@ -272,7 +304,7 @@ pub async fn find_user(pool: &SqlitePool, id: i64) -> Result<Option<User>> {
 pub async fn find_user_by_name(pool: &SqlitePool, name: &str) -> Result<User> {
     sqlx::query_as!(
         User,
-        "SELECT id AS \"id!\", name, is_admin, disabled FROM users WHERE name = ?",
+        "SELECT id AS \"id!\", name, is_admin, disabled, session_epoch FROM users WHERE name = ?",
         name
     )
     .fetch_optional(pool)
@@ -284,7 +316,7 @@ pub async fn find_user_by_name(pool: &SqlitePool, name: &str) -> Result<User> {
 pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
     let users = sqlx::query_as!(
         User,
-        "SELECT id AS \"id!\", name, is_admin, disabled FROM users ORDER BY name"
+        "SELECT id AS \"id!\", name, is_admin, disabled, session_epoch FROM users ORDER BY name"
     )
     .fetch_all(pool)
     .await?;
@@ -293,8 +325,11 @@ pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
 
 /// Tries to sign in, recording the attempt in the audit log whatever its outcome.
 ///
-/// `client` (the remote address) only goes into the audit detail. After `FREE_ATTEMPTS` failures
-/// for a name, each further failure locks it for twice as long as the last, up to `MAX_LOCKOUT_SECONDS`.
+/// Failures are counted per name *and* `client` (the remote address; `None` counts as one unknown
+/// client): after `FREE_ATTEMPTS` failures for a name from one client, each further failure locks
+/// the name for that client only, twice as long as the last, up to `MAX_LOCKOUT_SECONDS`. The same
+/// name from another client is not locked, so a stranger guessing a colleague's password cannot
+/// lock the colleague out.
 pub async fn sign_in(
     pool: &SqlitePool,
     name: &str,
@@ -303,9 +338,11 @@ pub async fn sign_in(
     now: i64,
 ) -> Result<SignIn> {
     let name = name.trim();
+    let client_key = client.unwrap_or(UNKNOWN_CLIENT);
     let locked_until = sqlx::query_scalar!(
-        "SELECT locked_until FROM sign_in_failures WHERE user_name = ?",
-        name
+        "SELECT locked_until FROM sign_in_failures WHERE user_name = ? AND client = ?",
+        name,
+        client_key
     )
     .fetch_optional(pool)
     .await?
@@ -323,7 +360,8 @@ pub async fn sign_in(
     }
 
     let account = sqlx::query!(
-        "SELECT id AS \"id!\", name, password_hash, is_admin, disabled FROM users WHERE name = ?",
+        "SELECT id AS \"id!\", name, password_hash, is_admin, disabled, session_epoch
+         FROM users WHERE name = ?",
         name
     )
     .fetch_optional(pool)
@@ -339,19 +377,24 @@ pub async fn sign_in(
 
     match account {
         Some(account) if password_matches && !account.disabled => {
-            sqlx::query!("DELETE FROM sign_in_failures WHERE user_name = ?", name)
-                .execute(pool)
-                .await?;
+            sqlx::query!(
+                "DELETE FROM sign_in_failures WHERE user_name = ? AND client = ?",
+                name,
+                client_key
+            )
+            .execute(pool)
+            .await?;
             audit::record(pool, Action::SignIn, event).await?;
             Ok(SignIn::Accepted(User {
                 id: account.id,
                 name: account.name,
                 is_admin: account.is_admin,
                 disabled: false,
+                session_epoch: account.session_epoch,
             }))
         }
         _ => {
-            count_failure(pool, name, now).await?;
+            count_failure(pool, name, client_key, now).await?;
             audit::record(pool, Action::SignInFailed, event).await?;
             Ok(SignIn::Rejected)
         }
@@ -386,7 +429,8 @@ pub async fn sign_in_from(
     Ok(outcome)
 }
 
-/// Returns how long a name is locked after its `failures`-th consecutive failure (0: not locked).
+/// Returns how long a name is locked for a client after its `failures`-th consecutive failure
+/// from that client (0: not locked).
 pub fn lockout_seconds(failures: i64) -> i64 {
     if failures < FREE_ATTEMPTS {
         return 0;
@@ -395,11 +439,25 @@ pub fn lockout_seconds(failures: i64) -> i64 {
     (FIRST_LOCKOUT_SECONDS << doublings).min(MAX_LOCKOUT_SECONDS)
 }
 
-async fn count_failure(pool: &SqlitePool, name: &str, now: i64) -> Result<()> {
+/// What failures from a client whose address is not known are counted under.
+const UNKNOWN_CLIENT: &str = "unknown";
+/// Failures older than this, for a name not locked now, are forgotten.
+const FORGET_FAILURES_AFTER_SECONDS: i64 = 24 * 3600;
+
+async fn count_failure(pool: &SqlitePool, name: &str, client: &str, now: i64) -> Result<()> {
     let mut transaction = pool.begin().await?;
+    // Bounded table: one row per name and client tried, kept only while it may still matter.
+    let forget_before = now - FORGET_FAILURES_AFTER_SECONDS;
+    sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE locked_until < ?",
+        forget_before
+    )
+    .execute(&mut *transaction)
+    .await?;
     let failures = sqlx::query_scalar!(
-        "SELECT failures FROM sign_in_failures WHERE user_name = ?",
-        name
+        "SELECT failures FROM sign_in_failures WHERE user_name = ? AND client = ?",
+        name,
+        client
     )
     .fetch_optional(&mut *transaction)
     .await?
@@ -407,9 +465,11 @@ async fn count_failure(pool: &SqlitePool, name: &str, now: i64) -> Result<()> {
         + 1;
     let locked_until = now + lockout_seconds(failures);
     sqlx::query!(
-        "INSERT INTO sign_in_failures (user_name, failures, locked_until) VALUES (?, ?, ?)
-         ON CONFLICT (user_name) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+        "INSERT INTO sign_in_failures (user_name, client, failures, locked_until) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_name, client)
+         DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
         name,
+        client,
         failures,
         locked_until
     )

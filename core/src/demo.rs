@@ -71,7 +71,7 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
         match auth::create_user(pool, name, &credential.password, *is_admin, None).await {
             Ok(_) => {}
             Err(Error::AlreadyExists(_)) => {
-                auth::set_password(pool, name, &credential.password, None).await?
+                auth::set_password(pool, name, &credential.password, None).await?;
             }
             Err(error) => return Err(error),
         }

@@ -145,7 +145,8 @@ pub async fn revoke(pool: &SqlitePool, user: &User, token_id: i64, now: i64) -> 
     Ok(())
 }
 
-/// Returns who a secret acts for, or `None` when it is unknown, expired, revoked or its user disabled.
+/// Returns who a secret acts for, or `None` when it is unknown, expired, revoked (also by a change
+/// of its user's password) or its user disabled.
 pub async fn authenticate(
     pool: &SqlitePool,
     secret: &str,
@@ -156,7 +157,8 @@ pub async fn authenticate(
     }
     let secret_hash = hash(secret);
     let row = sqlx::query!(
-        r#"SELECT t.id AS "id!", t.project_id, u.id AS "user_id!", u.name, u.is_admin, u.disabled
+        r#"SELECT t.id AS "id!", t.project_id, u.id AS "user_id!", u.name, u.is_admin, u.disabled,
+                  u.session_epoch
            FROM api_tokens t JOIN users u ON u.id = t.user_id
            WHERE t.secret_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?"#,
         secret_hash,
@@ -179,6 +181,7 @@ pub async fn authenticate(
         name: row.name,
         is_admin: row.is_admin,
         disabled: false,
+        session_epoch: row.session_epoch,
     };
     let caller = Caller {
         user_id: user.id,

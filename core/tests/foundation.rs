@@ -313,3 +313,55 @@ async fn an_address_trying_many_names_is_slowed_down_and_others_are_not() {
         .collect();
     assert_eq!(actions[..2], ["sign_in", "sign_in_locked"]);
 }
+
+#[tokio::test]
+async fn failures_lock_a_name_only_for_the_address_they_came_from() {
+    let (_dir, pool) = fresh_database().await;
+    auth::create_user(&pool, "maria", "correct horse battery", false, None)
+        .await
+        .unwrap();
+    let (stranger, colleague) = (Some("10.6.6.6"), Some("10.1.1.1"));
+    for _ in 0..auth::FREE_ATTEMPTS {
+        let outcome = auth::sign_in(&pool, "maria", "guess guess", stranger, 100)
+            .await
+            .unwrap();
+        assert_eq!(outcome, SignIn::Rejected);
+    }
+    let locked = auth::sign_in(&pool, "maria", "correct horse battery", stranger, 101)
+        .await
+        .unwrap();
+    assert!(matches!(locked, SignIn::LockedOut { .. }), "{locked:?}");
+    let accepted = auth::sign_in(&pool, "maria", "correct horse battery", colleague, 101)
+        .await
+        .unwrap();
+    assert!(matches!(accepted, SignIn::Accepted(_)), "{accepted:?}");
+}
+
+#[tokio::test]
+async fn a_new_password_lifts_the_lockout_from_every_address_and_moves_the_epoch() {
+    let (_dir, pool) = fresh_database().await;
+    let maria = auth::create_user(&pool, "maria", "correct horse battery", false, None)
+        .await
+        .unwrap();
+    assert_eq!(maria.session_epoch, 0);
+    for address in ["10.6.6.6", "10.7.7.7"] {
+        for _ in 0..auth::FREE_ATTEMPTS {
+            auth::sign_in(&pool, "maria", "guess guess", Some(address), 100)
+                .await
+                .unwrap();
+        }
+    }
+    let epoch = auth::set_password(&pool, "maria", "a brand new password", None)
+        .await
+        .unwrap();
+    assert_eq!(epoch, 1);
+    for address in ["10.6.6.6", "10.7.7.7"] {
+        let outcome = auth::sign_in(&pool, "maria", "a brand new password", Some(address), 101)
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, SignIn::Accepted(ref user) if user.session_epoch == 1),
+            "{outcome:?}"
+        );
+    }
+}

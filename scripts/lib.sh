@@ -54,6 +54,17 @@ build_all() {
   cargo build -p sieve-server "${SERVER_FLAGS[@]}"
 }
 
+# bubblewrap: the local backend runs every training job in a sandbox made with it (core/src/launch/sandbox.rs).
+ensure_sandbox() {
+  if ! command -v bwrap >/dev/null; then
+    say "installing bubblewrap from Debian (once): training jobs run in its sandbox"
+    local sudo=""
+    [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq bubblewrap
+  fi
+}
+
 # Debian's Chromium for the browser tests, and Playwright from npm (never its own browser download).
 ensure_browser_tools() {
   if [[ ! -x /usr/bin/chromium ]]; then

@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
+ensure_sandbox
 build_all
 cd "$ROOT"
 exec "$SIEVE_BIN" serve --demo --site-root "$SITE_ROOT" "$@"

@@ -10,6 +10,7 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
 ensure_build_tools
+ensure_sandbox
 ensure_browser_tools
 ensure_slurm
 ensure_schemathesis

@@ -52,6 +52,7 @@ pub struct Demo {
 pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     let credentials_path = data_dir.join(CREDENTIALS_FILE);
     if projects::find_by_name(pool, PROJECT_NAME).await.is_ok() {
+        update_launch_profile(pool, data_dir).await?;
         let credentials = read_credentials(&credentials_path).unwrap_or_default();
         return Ok(Demo {
             created: false,
@@ -116,18 +117,37 @@ async fn seed_question(pool: &SqlitePool, project_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The reference training job, written into the data directory, and a profile that runs it on this
-/// host: the demo's whole loop (export → launch → follow) works without a cluster.
+/// The reference training job, written into the data directory's `train/` folder (which every
+/// job sees read-only at `launch::seen::TRAIN_DIR`), and a profile that runs it on this host: the
+/// demo's whole loop (export → launch → follow) works without a cluster.
 async fn seed_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()> {
     let script = data_dir.join("train").join("baseline.py");
     std::fs::create_dir_all(script.parent().expect("a file in a directory"))?;
     std::fs::write(&script, BASELINE_JOB)?;
-    let script = std::fs::canonicalize(&script)?;
     let backend = Backend::Local(local::Settings {
-        command: format!("python3 {}", script.display()),
+        command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
+        run_as: local::Settings::default_run_as(),
     });
     launch::save_profile(pool, DEMO_PROFILE, &backend, "demo").await?;
     Ok(())
+}
+
+/// Brings an older demo's profile up to date: it ran the reference job from its path in the data
+/// directory, which jobs no longer see. A profile the admin changed is left alone.
+async fn update_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()> {
+    let Ok(script) = std::fs::canonicalize(data_dir.join("train").join("baseline.py")) else {
+        return Ok(());
+    };
+    let legacy = format!("python3 {}", script.display());
+    let profiles = launch::profiles(pool).await?;
+    let outdated = profiles.iter().any(|profile| {
+        profile.name == DEMO_PROFILE
+            && matches!(&profile.backend, Backend::Local(settings) if settings.command == legacy)
+    });
+    match outdated {
+        true => seed_launch_profile(pool, data_dir).await,
+        false => Ok(()),
+    }
 }
 
 fn credentials_text(credentials: &[Credential]) -> String {

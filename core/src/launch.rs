@@ -14,8 +14,11 @@ use crate::audit::{self, Action, NewEvent};
 use crate::label_sets::{self, LabelSet};
 use crate::{Error, Result};
 
+pub mod arguments;
+pub use arguments::argument_lines;
 pub mod kubernetes;
 pub mod local;
+mod sandbox;
 mod shell;
 pub mod slurm;
 
@@ -63,9 +66,9 @@ impl Backend {
     /// A starting point for each backend's settings, for the admin's form.
     pub fn template(backend: &str) -> &'static str {
         match backend {
-            "slurm" => "command: python3 /opt/sieve/train/baseline.py\npartition: gpu\naccount: radiology\ngpus: 1\ntime_limit: \"04:00:00\"\nsetup: |\n  module load python\noptions: |\n  --mem=32G\nlogin: \"\"   # a login node reached with ssh; empty: this host\n",
-            "kubernetes" => "namespace: radiology-ml\nimage: registry.hospital.local/sieve-train:latest\ncommand: python3 /app/train.py\ngpus: 1\ngpu_resource: nvidia.com/gpu\ncpu: \"8\"\nmemory: 32Gi\ndata_claim: sieve-data   # the volume claim holding Sieve's data directory\ndata_dir: /var/lib/sieve  # Sieve's data directory (mounted at the same path)\nservice_account: \"\"\ncontext: \"\"\n",
-            _ => "command: python3 /opt/sieve/train/baseline.py\n",
+            "slurm" => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\npartition: gpu\naccount: radiology\ngpus: 1\ntime_limit: \"04:00:00\"\nsetup: |\n  module load python\noptions: |\n  --mem=32G\nlogin: \"\"   # a login node reached with ssh; empty: this host\n",
+            "kubernetes" => "namespace: radiology-ml\nimage: registry.hospital.local/sieve-train:latest\ncommand: python3 /app/train.py\ngpus: 1\ngpu_resource: nvidia.com/gpu\ncpu: \"8\"\nmemory: 32Gi\ndata_claim: sieve-data   # the volume claim whose root is Sieve's data directory\nrun_as_user: 65534\nservice_account: \"\"\ncontext: \"\"\n",
+            _ => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\n",
         }
     }
 
@@ -150,11 +153,30 @@ impl Observed {
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub job_id: i64,
+    /// Sieve's data directory, absolute: hidden from the job but for what it is given.
+    pub data_dir: PathBuf,
     /// The job's own directory on the Sieve host: its script, log and output.
     pub dir: PathBuf,
+    /// The label set the job trains on, on the Sieve host.
     pub label_set_dir: PathBuf,
-    pub manifest: PathBuf,
+    /// The launch's own arguments, checked by `arguments::check`.
     pub args: Vec<String>,
+}
+
+/// Where a running job finds what Sieve gives it: the same fixed paths on every backend, inside
+/// the job's sandbox (local and Slurm) or its pod (Kubernetes). The job sees nothing else of Sieve's
+/// data directory.
+pub mod seen {
+    /// The label set, read-only.
+    pub const LABEL_SET_DIR: &str = "/run/sieve/label-set";
+    /// The label set's manifest.
+    pub const MANIFEST: &str = "/run/sieve/label-set/manifest.json";
+    /// The job's directory (its script and log), read-only for the job but in Kubernetes.
+    pub const JOB_DIR: &str = "/run/sieve/job";
+    /// Where the job writes (models, metrics); also its working and home directory.
+    pub const OUTPUT_DIR: &str = "/run/sieve/job/output";
+    /// The data directory's `train/` folder (training code the admin keeps there), read-only.
+    pub const TRAIN_DIR: &str = "/run/sieve/train";
 }
 
 impl Submission {
@@ -166,30 +188,45 @@ impl Submission {
         self.dir.join("output")
     }
 
-    /// The environment every job gets, whatever runs it.
+    /// The environment every job gets, whatever runs it (paths as the job sees them).
     pub fn environment(&self) -> Vec<(&'static str, String)> {
         vec![
             ("SIEVE_JOB_ID", self.job_id.to_string()),
-            (
-                "SIEVE_LABEL_SET_DIR",
-                self.label_set_dir.display().to_string(),
-            ),
-            ("SIEVE_MANIFEST", self.manifest.display().to_string()),
-            ("SIEVE_OUTPUT_DIR", self.output().display().to_string()),
+            ("SIEVE_LABEL_SET_DIR", seen::LABEL_SET_DIR.to_string()),
+            ("SIEVE_MANIFEST", seen::MANIFEST.to_string()),
+            ("SIEVE_OUTPUT_DIR", seen::OUTPUT_DIR.to_string()),
+            ("HOME", seen::OUTPUT_DIR.to_string()),
         ]
     }
 
-    /// The arguments after the profile's command: the manifest and output, then the launch's own.
+    /// The arguments after the profile's command: the launch's own first, then Sieve's
+    /// `--manifest` and `--output`, so that Sieve's come last and win (see `arguments`).
     pub fn arguments(&self) -> Vec<String> {
-        let mut all = vec![
-            "--manifest".to_string(),
-            self.manifest.display().to_string(),
-            "--output".to_string(),
-            self.output().display().to_string(),
-        ];
-        all.extend(self.args.iter().cloned());
+        let mut all = self.args.clone();
+        all.extend([
+            arguments::SIEVE_OPTIONS[0].to_string(),
+            seen::MANIFEST.to_string(),
+            arguments::SIEVE_OPTIONS[1].to_string(),
+            seen::OUTPUT_DIR.to_string(),
+        ]);
         all
     }
+
+    /// The label set's directory relative to the data directory (a sub-path of the data volume).
+    pub fn label_set_in_data(&self) -> PathBuf {
+        relative_to(&self.label_set_dir, &self.data_dir)
+    }
+
+    /// The job's directory relative to the data directory.
+    pub fn dir_in_data(&self) -> PathBuf {
+        relative_to(&self.dir, &self.data_dir)
+    }
+}
+
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A job's log, in its directory.
@@ -375,29 +412,12 @@ pub fn jobs_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("jobs")
 }
 
-/// Splits a launch's argument lines: one job per non-empty line, arguments split at white space
-/// (no shell is involved: quotes are not special).
-pub fn argument_lines(text: &str) -> Vec<Vec<String>> {
-    let lines: Vec<Vec<String>> = text
-        .lines()
-        .map(|line| {
-            line.split_whitespace()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .filter(|args| !args.is_empty())
-        .collect();
-    match lines.is_empty() {
-        true => vec![Vec::new()],
-        false => lines,
-    }
-}
-
 /// The most jobs one launch starts.
 pub const MAX_GROUP: usize = 100;
 
 /// Who launches what.
 pub struct Launch<'a> {
+    /// Sieve's data directory, absolute (the configuration resolves it at start).
     pub data_dir: &'a Path,
     pub label_set: &'a LabelSet,
     pub profile: &'a Profile,
@@ -410,6 +430,12 @@ pub struct Launch<'a> {
 /// its manifest first. A job the scheduler refuses leaves no record; if one of a group is refused,
 /// the ones already started are cancelled and forgotten too, and the error says why.
 pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
+    if !launch.data_dir.is_absolute() {
+        return Err(Error::Internal(format!(
+            "the data directory {} reached the launch unresolved: it must be absolute",
+            launch.data_dir.display()
+        )));
+    }
     if launch.runs.len() > MAX_GROUP {
         return Err(Error::Invalid(format!(
             "arguments: {} runs would launch {} jobs; at most {MAX_GROUP} at once",
@@ -423,6 +449,7 @@ pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
             launch.profile.name
         )));
     }
+    arguments::check(&launch.runs)?;
     label_sets::verify(launch.data_dir, launch.label_set).await?;
     let set = launch.label_set;
     let label_set_dir = label_sets::set_dir(launch.data_dir, set.project_id, set.version);
@@ -476,9 +503,9 @@ async fn start_one(
     let dir = jobs_dir(launch.data_dir).join(id.to_string());
     let submission = Submission {
         job_id: id,
+        data_dir: launch.data_dir.to_path_buf(),
         dir: dir.clone(),
         label_set_dir: label_set_dir.to_path_buf(),
-        manifest: label_set_dir.join("manifest.json"),
         args: args.to_vec(),
     };
     let submitted = async {
@@ -609,10 +636,16 @@ pub async fn job(pool: &SqlitePool, project_id: i64, id: i64) -> Result<Job> {
     Ok(row.into())
 }
 
-/// The end of a job's log (at most `bytes`), cut at a line start.
+/// The end of a job's log (at most `bytes`), cut at a line start. A log that is a symbolic link
+/// (a job that can write its directory, as on Kubernetes, could plant one) is not followed.
 pub fn log_tail(job: &Job, bytes: u64) -> String {
     use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(job.dir.join(LOG)) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(job.dir.join(LOG));
+    let Ok(mut file) = opened else {
         return String::new();
     };
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -757,21 +790,5 @@ pub async fn follow(pool: SqlitePool, every: std::time::Duration) {
         if let Err(error) = poll(&pool).await {
             tracing::warn!(%error, "polling the training jobs failed");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::argument_lines;
-
-    #[test]
-    fn each_line_of_arguments_is_one_job_and_none_is_one_job_without_any() {
-        assert_eq!(
-            argument_lines("--alpha 0.5\n\n  --alpha   1 \n"),
-            vec![vec!["--alpha", "0.5"], vec!["--alpha", "1"]]
-        );
-        assert_eq!(argument_lines(" \n"), vec![Vec::<String>::new()]);
-        // No shell: quotes are ordinary characters.
-        assert_eq!(argument_lines("'a b'"), vec![vec!["'a", "b'"]]);
     }
 }

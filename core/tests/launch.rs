@@ -15,10 +15,24 @@ fn baseline() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../train/baseline.py")
 }
 
-fn local_backend() -> Backend {
+/// Puts the reference job into the data directory's `train/` folder, where jobs see it (as the demo
+/// does), and returns the command that runs it.
+fn install_baseline(project: &Project) -> String {
+    let train = project.data_dir().join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    std::fs::copy(baseline(), train.join("baseline.py")).unwrap();
+    format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR)
+}
+
+fn local_backend_running(command: String) -> Backend {
     Backend::Local(local::Settings {
-        command: format!("python3 {}", baseline().display()),
+        command,
+        run_as: local::Settings::default_run_as(),
     })
+}
+
+fn local_backend(project: &Project) -> Backend {
+    local_backend_running(install_baseline(project))
 }
 
 async fn launch_with(
@@ -76,7 +90,7 @@ async fn a_local_job_trains_the_baseline_and_succeeds() {
     let jobs = launch_with(
         &project,
         &set,
-        local_backend(),
+        local_backend(&project),
         vec![vec!["--alpha".into(), "0.5".into()]],
     )
     .await
@@ -99,6 +113,82 @@ async fn a_local_job_trains_the_baseline_and_succeeds() {
 }
 
 #[tokio::test]
+async fn arguments_naming_sieves_own_options_are_refused_and_start_nothing() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let other = project.data_dir().join("labelsets/2/v1/manifest.json");
+    for attack in [
+        vec!["--manifest".to_string(), other.display().to_string()],
+        vec![format!("--manifest={}", other.display())],
+        vec!["--man".to_string(), other.display().to_string()],
+        vec!["--output".to_string(), "/tmp/anywhere".to_string()],
+        vec!["--alpha".into(), "1".into(), "--".into(), "x".into()],
+    ] {
+        let runs = vec![vec!["--alpha".into(), "0.5".into()], attack.clone()];
+        let error = launch_with(&project, &set, local_backend(&project), runs)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Invalid(m) if m.starts_with("arguments, line 2:") && m.contains("remove it")),
+            "{attack:?}: {error}"
+        );
+    }
+    assert_eq!(job_count(&project).await, 0, "nothing was launched");
+}
+
+/// What a job that tries to reach past its sandbox finds: it reads the path given as its first
+/// argument (another project's label set), Sieve's database, and tries to write everywhere.
+const PROBE: &str = r#"echo "uid $(id -u)"
+cat "$2" && echo "LEAK: read $2"
+cat "$3" >/dev/null && echo "LEAK: read $3"
+ls -A "$4" 2>/dev/null | grep -q . && echo "LEAK: found files in $4"
+head -c 20 /run/sieve/label-set/manifest.json >/dev/null && echo "own label set readable"
+touch /run/sieve/label-set/x 2>/dev/null && echo "LEAK: wrote the label set"
+touch /run/sieve/job/x 2>/dev/null && echo "LEAK: wrote the job directory"
+touch "$4/x" 2>/dev/null && echo "LEAK: wrote the data directory"
+echo done > /run/sieve/job/output/probe.txt && echo "output writable"
+"#;
+
+#[tokio::test]
+async fn a_job_sees_only_its_own_label_set_and_writes_only_its_output() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let data = project.data_dir();
+    // Another project's label set in the same data directory.
+    let other = data.join("labelsets/2/v1");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("manifest.json"), "project 2's secrets").unwrap();
+    let train = data.join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    std::fs::write(train.join("probe.sh"), PROBE).unwrap();
+    let backend = local_backend_running(format!("sh {}/probe.sh", launch::seen::TRAIN_DIR));
+    let args = [
+        "--peek".to_string(),
+        other.join("manifest.json").display().to_string(),
+        data.join("sieve.db").display().to_string(),
+        data.display().to_string(),
+    ];
+    let jobs = launch_with(&project, &set, backend, vec![args.to_vec()])
+        .await
+        .unwrap();
+    let job = wait_until(&project, jobs[0].id, &[State::Succeeded, State::Failed]).await;
+    let log = launch::log_tail(&job, 10_000);
+    assert!(!log.contains("LEAK") && !log.contains("secrets"), "{log}");
+    assert!(log.contains("own label set readable"), "{log}");
+    assert!(log.contains("output writable"), "{log}");
+    assert!(job.dir.join("output/probe.txt").exists());
+    let server_is_root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap();
+    if server_is_root {
+        assert!(
+            log.contains("uid 65534"),
+            "a job started by root runs as nobody: {log}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_hyperparameter_search_is_one_group_and_a_failing_run_is_failed() {
     let project = Project::new(300).await;
     let set = project.export(&project.spec(true, 1)).await;
@@ -107,7 +197,7 @@ async fn a_hyperparameter_search_is_one_group_and_a_failing_run_is_failed() {
         vec!["--alpha".into(), "1".into()],
         vec!["--question".into(), "Nonexistent".into()],
     ];
-    let jobs = launch_with(&project, &set, local_backend(), runs)
+    let jobs = launch_with(&project, &set, local_backend(&project), runs)
         .await
         .unwrap();
     assert_eq!(jobs.len(), 3);
@@ -137,7 +227,7 @@ async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
         vec!["--sleep".into(), "60".into()],
         vec!["--sleep".into(), "60".into()],
     ];
-    let jobs = launch_with(&project, &set, local_backend(), sleepy)
+    let jobs = launch_with(&project, &set, local_backend(&project), sleepy)
         .await
         .unwrap();
     for job in &jobs {
@@ -196,7 +286,7 @@ async fn a_label_set_changed_on_disk_is_not_launched() {
     let set = project.export(&project.spec(true, 1)).await;
     let dir = sieve_core::label_sets::set_dir(project.data_dir(), project.project_id, set.version);
     std::fs::write(dir.join("texts.jsonl"), "{}\n").unwrap();
-    let error = launch_with(&project, &set, local_backend(), vec![vec![]])
+    let error = launch_with(&project, &set, local_backend(&project), vec![vec![]])
         .await
         .unwrap_err();
     assert!(
@@ -212,6 +302,7 @@ async fn an_unreachable_scheduler_gives_a_clear_error_and_no_job_record() {
     let set = project.export(&project.spec(true, 1)).await;
     let unreachable = Backend::Slurm(slurm::Settings {
         command: "python3 train.py".into(),
+        run_as: local::Settings::default_run_as(),
         partition: String::new(),
         account: String::new(),
         gpus: 1,
@@ -244,6 +335,7 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
         "x",
         &Backend::Local(local::Settings {
             command: " ".into(),
+            run_as: local::Settings::default_run_as(),
         }),
         "admin",
     )
@@ -251,11 +343,23 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
     .unwrap_err();
     assert!(error.to_string().starts_with("command:"), "{error}");
     let mut settings = kube_settings();
-    settings.data_dir = "relative/path".into();
+    settings.run_as_user = 0;
     let error = launch::save_profile(&project.pool, "k", &Backend::Kubernetes(settings), "admin")
         .await
         .unwrap_err();
-    assert!(error.to_string().starts_with("data_dir:"), "{error}");
+    assert!(error.to_string().starts_with("run_as_user:"), "{error}");
+    let error = launch::save_profile(
+        &project.pool,
+        "root",
+        &Backend::Local(local::Settings {
+            command: "python3 train.py".into(),
+            run_as: "root".into(),
+        }),
+        "admin",
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().starts_with("run_as:"), "{error}");
     assert!(launch::profiles(&project.pool).await.unwrap().is_empty());
 }
 
@@ -269,7 +373,7 @@ fn kube_settings() -> kubernetes::Settings {
         cpu: "8".into(),
         memory: "32Gi".into(),
         data_claim: "sieve-data".into(),
-        data_dir: "/srv/sieve".into(),
+        run_as_user: 65534,
         service_account: "trainer".into(),
         context: String::new(),
     }
@@ -279,9 +383,9 @@ fn kube_settings() -> kubernetes::Settings {
 fn the_kubernetes_job_object_carries_the_image_gpus_data_volume_and_arguments() {
     let submission = launch::Submission {
         job_id: 42,
+        data_dir: "/srv/sieve".into(),
         dir: "/srv/sieve/jobs/42".into(),
         label_set_dir: "/srv/sieve/labelsets/1/v3".into(),
-        manifest: "/srv/sieve/labelsets/1/v3/manifest.json".into(),
         args: vec!["--lr".into(), "0.01".into(), "it's".into()],
     };
     let job = kubernetes::job_object(&kube_settings(), &submission);
@@ -313,17 +417,44 @@ fn the_kubernetes_job_object_carries_the_image_gpus_data_volume_and_arguments() 
     assert_eq!(limits["nvidia.com/gpu"].0, "2");
     assert_eq!(limits["memory"].0, "32Gi");
     assert_eq!(limits["cpu"].0, "8");
-    let mount = &container.volume_mounts.as_ref().unwrap()[0];
+    // Only the job's own label set (read-only) and directory of the data volume are mounted.
+    let mounts: Vec<_> = container
+        .volume_mounts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m.name.as_str(),
+                m.sub_path.as_deref().unwrap(),
+                m.mount_path.as_str(),
+                m.read_only.unwrap_or(false),
+            )
+        })
+        .collect();
     assert_eq!(
-        (mount.name.as_str(), mount.mount_path.as_str()),
-        (volume.name.as_str(), "/srv/sieve")
+        mounts,
+        [
+            (
+                volume.name.as_str(),
+                "labelsets/1/v3",
+                "/run/sieve/label-set",
+                true
+            ),
+            (volume.name.as_str(), "jobs/42", "/run/sieve/job", false),
+        ]
     );
+    let security = container.security_context.as_ref().unwrap();
+    assert_eq!(security.run_as_user, Some(65534));
+    assert_eq!(security.run_as_non_root, Some(true));
+    assert_eq!(security.allow_privilege_escalation, Some(false));
     let command = container.command.as_ref().unwrap();
     assert_eq!(command[..2], ["/bin/sh", "-c"]);
+    // The launch's arguments first, Sieve's options last (they win).
     assert_eq!(
         command[2],
-        "cd /srv/sieve/jobs/42 && python3 /app/train.py --manifest /srv/sieve/labelsets/1/v3/manifest.json \
-         --output /srv/sieve/jobs/42/output --lr 0.01 'it'\\''s' > /srv/sieve/jobs/42/log.txt 2>&1"
+        "cd /run/sieve/job/output && python3 /app/train.py --lr 0.01 'it'\\''s' \
+         --manifest /run/sieve/label-set/manifest.json --output /run/sieve/job/output > /run/sieve/job/log.txt 2>&1"
     );
     let env: Vec<(String, String)> = container
         .env
@@ -334,7 +465,7 @@ fn the_kubernetes_job_object_carries_the_image_gpus_data_volume_and_arguments() 
         .collect();
     assert!(env.contains(&(
         "SIEVE_MANIFEST".into(),
-        "/srv/sieve/labelsets/1/v3/manifest.json".into()
+        "/run/sieve/label-set/manifest.json".into()
     )));
     assert!(env.contains(&("SIEVE_JOB_ID".into(), "42".into())));
     // What the API server receives is the typed object as JSON.
@@ -388,7 +519,7 @@ fn a_kubernetes_job_status_maps_to_job_states() {
 async fn a_launch_interrupted_before_the_scheduler_answered_is_lost_not_queued_forever() {
     let project = Project::new(100).await;
     let set = project.export(&project.spec(true, 1)).await;
-    let jobs = launch_with(&project, &set, local_backend(), vec![vec![]])
+    let jobs = launch_with(&project, &set, local_backend(&project), vec![vec![]])
         .await
         .unwrap();
     wait_until(&project, jobs[0].id, &[State::Succeeded]).await;

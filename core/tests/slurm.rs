@@ -49,10 +49,15 @@ impl Drop for Cluster {
     }
 }
 
-fn backend() -> Backend {
+/// The reference job, kept in the data directory's `train/` folder, which jobs see read-only.
+fn backend(project: &Project) -> Backend {
     let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("../train/baseline.py");
+    let train = project.data_dir().join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    std::fs::copy(baseline, train.join("baseline.py")).unwrap();
     Backend::Slurm(slurm::Settings {
-        command: format!("python3 {}", baseline.display()),
+        command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
+        run_as: slurm::Settings::default_run_as(),
         partition: "debug".into(),
         account: String::new(),
         gpus: 1,
@@ -64,7 +69,7 @@ fn backend() -> Backend {
 }
 
 async fn start(pool: &sqlx::SqlitePool, project: &Project, set: &LabelSet, args: &[&str]) -> Job {
-    let profile = launch::save_profile(pool, "cluster", &backend(), "admin")
+    let profile = launch::save_profile(pool, "cluster", &backend(project), "admin")
         .await
         .unwrap();
     let runs = vec![args.iter().map(|a| a.to_string()).collect()];

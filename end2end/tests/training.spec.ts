@@ -72,6 +72,25 @@ test("a running job can be cancelled from the jobs page", async ({ page }) => {
   await expect(group.getByRole("button", { name: "Cancel" })).toHaveCount(0);
 });
 
+test("a launch cannot point its job at another project's label set or write elsewhere", async ({ page }) => {
+  await signIn(page, "scientist");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Training jobs" }).click();
+  await gotoHydrated(page, page.url());
+  await expect(page.getByLabel("Label set")).toBeVisible();
+  const groups = await page.getByTestId("job-group").count();
+  for (const attack of [
+    "--alpha 0.5\n--manifest /srv/sieve/labelsets/2/v1/manifest.json",
+    "--out=/tmp/anywhere",
+  ]) {
+    await page.getByLabel(/Extra arguments/).fill(attack);
+    await page.getByRole("button", { name: "Launch", exact: true }).click();
+    await expect(page.getByRole("alert")).toContainText("which Sieve sets itself");
+  }
+  await expect(page.getByRole("alert")).toContainText("remove it");
+  await expect(page.getByTestId("job-group")).toHaveCount(groups);
+});
+
 test("an affiliate cannot reach the label sets or the jobs", async ({ page }) => {
   await signIn(page, "affiliate");
   await page.getByRole("link", { name: DEMO_PROJECT }).click();

@@ -1,30 +1,35 @@
 //! The Kubernetes backend: a `batch/v1` Job per launch, created, read and deleted through the
 //! cluster's API (the kube crate; credentials from the in-cluster service account or the
-//! kubeconfig of the Sieve host). Sieve's data directory is mounted into the pod from a
-//! persistent volume claim at the same path, so the manifest's paths hold inside the pod, and the
-//! job's log is written next to those of the other backends.
+//! kubeconfig of the Sieve host). Of the persistent volume claim that holds Sieve's data directory,
+//! the pod mounts only its label set (read-only) and its own job directory, at the fixed paths of
+//! `launch::seen`, and runs as an unprivileged user without privilege escalation; the job's log is
+//! written next to those of the other backends.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
-    ResourceRequirements, Volume, VolumeMount,
+    Capabilities, Container, EnvVar, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
+    ResourceRequirements, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, PostParams, PropagationPolicy};
 use serde::{Deserialize, Serialize};
 
-use super::{shell, Observed, State, Submission};
+use super::{seen, shell, Observed, State, Submission};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub namespace: String,
     pub image: String,
-    /// The command the container runs; Sieve appends `--manifest M --output O` and the arguments.
+    /// The command the container runs; Sieve appends the arguments, then `--manifest M --output O`.
     pub command: String,
+    /// The user id the container runs as (never root); it must be able to write the job's
+    /// directory on the claim (Sieve makes it the owner when it can).
+    #[serde(default = "default_run_as_user")]
+    pub run_as_user: i64,
     /// GPUs per job, as a limit on `gpu_resource`; 0 for none.
     #[serde(default)]
     pub gpus: u32,
@@ -36,10 +41,8 @@ pub struct Settings {
     pub cpu: String,
     #[serde(default)]
     pub memory: String,
-    /// The persistent volume claim that holds Sieve's data directory.
+    /// The persistent volume claim whose root is Sieve's data directory.
     pub data_claim: String,
-    /// Sieve's data directory: where the claim is mounted in the pod.
-    pub data_dir: String,
     #[serde(default)]
     pub service_account: String,
     /// The kubeconfig context; empty: the current one (or the in-cluster account).
@@ -51,6 +54,11 @@ fn default_gpu_resource() -> String {
     "nvidia.com/gpu".into()
 }
 
+/// `nobody` on most distributions.
+fn default_run_as_user() -> i64 {
+    65534
+}
+
 impl Settings {
     pub fn check(&self) -> Result<()> {
         let required = [
@@ -58,17 +66,16 @@ impl Settings {
             ("image", &self.image),
             ("command", &self.command),
             ("data_claim", &self.data_claim),
-            ("data_dir", &self.data_dir),
         ];
         for (name, value) in required {
             if value.trim().is_empty() {
                 return Err(Error::Invalid(format!("{name}: required for Kubernetes")));
             }
         }
-        if !self.data_dir.starts_with('/') {
+        if self.run_as_user <= 0 {
             return Err(Error::Invalid(format!(
-                "data_dir: {:?} must be an absolute path (Sieve's data directory)",
-                self.data_dir
+                "run_as_user: {} would run jobs as root; give an unprivileged user id such as 65534",
+                self.run_as_user
             )));
         }
         for (name, value) in [("cpu", &self.cpu), ("memory", &self.memory)] {
@@ -97,11 +104,12 @@ pub fn job_object(settings: &Settings, submission: &Submission) -> Job {
         .map(|a| shell::quote(a))
         .collect();
     let run = format!(
-        "cd {} && {} {} > {} 2>&1",
-        shell::quote(&submission.dir.display().to_string()),
+        "cd {} && {} {} > {}/{} 2>&1",
+        seen::OUTPUT_DIR,
         settings.command,
         arguments.join(" "),
-        shell::quote(&submission.log().display().to_string())
+        seen::JOB_DIR,
+        super::LOG
     );
     let mut limits = BTreeMap::new();
     if settings.gpus > 0 {
@@ -141,11 +149,31 @@ pub fn job_object(settings: &Settings, submission: &Submission) -> Job {
             limits: (!limits.is_empty()).then_some(limits),
             ..ResourceRequirements::default()
         }),
-        volume_mounts: Some(vec![VolumeMount {
-            name: DATA_VOLUME.into(),
-            mount_path: settings.data_dir.clone(),
-            ..VolumeMount::default()
-        }]),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: DATA_VOLUME.into(),
+                mount_path: seen::LABEL_SET_DIR.into(),
+                sub_path: Some(submission.label_set_in_data().display().to_string()),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: DATA_VOLUME.into(),
+                mount_path: seen::JOB_DIR.into(),
+                sub_path: Some(submission.dir_in_data().display().to_string()),
+                ..VolumeMount::default()
+            },
+        ]),
+        security_context: Some(SecurityContext {
+            run_as_user: Some(settings.run_as_user),
+            run_as_non_root: Some(true),
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
         ..Container::default()
     };
     Job {
@@ -213,6 +241,7 @@ async fn jobs_api(settings: &Settings) -> Result<Api<Job>> {
 }
 
 pub async fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
+    give_job_dir_to(settings.run_as_user, submission);
     let api = jobs_api(settings).await?;
     let job = job_object(settings, submission);
     let created = api
@@ -223,6 +252,19 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
         .metadata
         .name
         .unwrap_or_else(|| job_name(submission.job_id)))
+}
+
+/// Makes the pod's user the owner of the job's directory and output on the claim, where Sieve may
+/// (it runs as root); otherwise the claim's own permissions must let that user write.
+fn give_job_dir_to(user_id: i64, submission: &Submission) {
+    let Ok(uid) = u32::try_from(user_id) else {
+        return;
+    };
+    for dir in [submission.dir.clone(), submission.output()] {
+        if let Err(error) = std::os::unix::fs::chown(&dir, Some(uid), Some(uid)) {
+            tracing::debug!(%error, dir = %dir.display(), "the job's directory keeps its owner");
+        }
+    }
 }
 
 /// Reads a Job's status as a state.

@@ -1,4 +1,5 @@
-//! The local backend: the job runs as a process on the Sieve host (development, one workstation).
+//! The local backend: the job runs as a process on the Sieve host (development, one workstation),
+//! in the sandbox of `sandbox` (bubblewrap must be installed), as the profile's unprivileged user.
 //!
 //! The process writes its exit code into the job's directory when it ends, so its result is known
 //! even when Sieve was restarted meanwhile; a process that is gone without one is lost.
@@ -7,22 +8,30 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{shell, Observed, State, Submission};
+use super::{sandbox, shell, Observed, State, Submission};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// The command the job runs, e.g. `python3 /opt/sieve/train/baseline.py`; Sieve appends
-    /// `--manifest M --output O` and the launch's arguments.
+    /// The command the job runs, e.g. `python3 /run/sieve/train/baseline.py`; Sieve appends the
+    /// launch's arguments, then `--manifest M --output O`.
     pub command: String,
+    /// The unprivileged account the job runs as when Sieve runs as root.
+    #[serde(default = "Settings::default_run_as")]
+    pub run_as: String,
 }
 
 impl Settings {
+    /// The account jobs run as unless the profile names another: `nobody`.
+    pub fn default_run_as() -> String {
+        sandbox::DEFAULT_RUN_AS.to_string()
+    }
+
     pub fn check(&self) -> Result<()> {
-        match self.command.trim().is_empty() {
-            true => Err(Error::Invalid("command: say what the job runs".into())),
-            false => Ok(()),
+        if self.command.trim().is_empty() {
+            return Err(Error::Invalid("command: say what the job runs".into()));
         }
+        sandbox::check_run_as(&self.run_as)
     }
 }
 
@@ -35,23 +44,58 @@ fn marker(dir: &Path) -> String {
     format!("sieve-job:{}", dir.display())
 }
 
+/// The search path jobs get: the system's, not the server's (which may name the server user's
+/// own tools, unreadable to the job's user).
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Variables of the server's environment a job keeps (locale, time zone, the GPUs it may use);
+/// nothing else of the server's environment reaches it.
+const KEPT_VARIABLES: [&str; 5] = [
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+];
+
+/// Whether `program` is on the jobs' search path.
+fn installed(program: &str) -> bool {
+    PATH.split(':')
+        .any(|dir| Path::new(dir).join(program).is_file())
+}
+
 pub async fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
-    let script = shell::script(&[], "", &settings.command, submission);
+    if !installed("bwrap") {
+        return Err(Error::Unavailable(
+            "this host cannot run jobs safely: Sieve runs every job in a sandbox made with \
+             bubblewrap, which is not installed (install the package bubblewrap)"
+                .into(),
+        ));
+    }
+    let script = shell::script(&[], "", &settings.command, &settings.run_as, submission);
     std::fs::write(submission.dir.join(SCRIPT), script)?;
+    // The log and the exit code are written here, on the host, into the job's directory, which
+    // the job itself cannot write.
     let runner = format!(
         "sh {SCRIPT} > {log} 2>&1; echo $? > {EXIT_CODE}.tmp && mv {EXIT_CODE}.tmp {EXIT_CODE}",
         log = super::LOG
     );
-    let mut child = tokio::process::Command::new("sh")
+    let kept = KEPT_VARIABLES
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok().map(|value| (name, value)));
+    // `setsid`: a session and process group of its own, without a terminal; cancelling stops the
+    // whole job, and stopping Sieve does not.
+    let mut child = tokio::process::Command::new("setsid")
+        .arg("sh")
         .arg("-c")
         .arg(runner)
         .arg(marker(&submission.dir))
         .current_dir(&submission.dir)
+        .env_clear()
+        .env("PATH", PATH)
+        .envs(kept)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        // Its own process group: cancelling stops the whole job, and stopping Sieve does not.
-        .process_group(0)
         .spawn()
         .map_err(|error| Error::Unavailable(format!("the job could not be started: {error}")))?;
     let pid = child

@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use super::Submission;
+use super::{sandbox, Submission};
 use crate::{Error, Result};
 
 /// Quotes a word for a POSIX shell.
@@ -17,9 +17,16 @@ pub fn quote(word: &str) -> String {
     }
 }
 
-/// The body of a job script: the environment, the profile's setup lines, then the command with
-/// the job's arguments. `command` is the admin's, kept as written; the arguments are quoted.
-pub fn script(headers: &[String], setup: &str, command: &str, submission: &Submission) -> String {
+/// The body of a job script: the environment, the profile's setup lines (run on the host, in the
+/// job's output directory), then the command with the job's arguments inside the sandbox (see
+/// `sandbox`). `command` is the admin's, kept as written; the arguments are quoted.
+pub fn script(
+    headers: &[String],
+    setup: &str,
+    command: &str,
+    run_as: &str,
+    submission: &Submission,
+) -> String {
     let mut text = String::from("#!/bin/sh\n");
     for header in headers {
         text.push_str(header);
@@ -30,14 +37,13 @@ pub fn script(headers: &[String], setup: &str, command: &str, submission: &Submi
     }
     text.push_str(&format!(
         "cd {}\n",
-        quote(&submission.dir.display().to_string())
+        quote(&submission.output().display().to_string())
     ));
     for line in setup.lines().filter(|line| !line.trim().is_empty()) {
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    let arguments: Vec<String> = submission.arguments().iter().map(|a| quote(a)).collect();
-    text.push_str(&format!("{command} {}\n", arguments.join(" ")));
+    text.push_str(&sandbox::run_lines(command, run_as, submission));
     text
 }
 

@@ -1,16 +1,20 @@
 //! The Slurm backend: `sbatch` a script, follow it with `scontrol` (and `sacct` once Slurm has
 //! forgotten it), stop it with `scancel`. The commands run on the Sieve host, or on a login node
 //! through `ssh` when the profile names one (the job directory must then be on a shared file system).
+//! The job runs in the sandbox of `sandbox` on the compute node (bubblewrap must be installed there).
 
 use serde::{Deserialize, Serialize};
 
-use super::{shell, Observed, State, Submission};
+use super::{sandbox, shell, Observed, State, Submission};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// The command the job runs; Sieve appends `--manifest M --output O` and the launch's arguments.
+    /// The command the job runs; Sieve appends the launch's arguments, then `--manifest M --output O`.
     pub command: String,
+    /// The unprivileged account the job runs as when the cluster starts it as root.
+    #[serde(default = "Settings::default_run_as")]
+    pub run_as: String,
     /// Empty: the cluster's default partition.
     #[serde(default)]
     pub partition: String,
@@ -34,6 +38,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The account jobs run as unless the profile names another: `nobody`.
+    pub fn default_run_as() -> String {
+        sandbox::DEFAULT_RUN_AS.to_string()
+    }
+
     pub fn check(&self) -> Result<()> {
         if self.command.trim().is_empty() {
             return Err(Error::Invalid("command: say what the job runs".into()));
@@ -48,6 +57,7 @@ impl Settings {
         word("account", &self.account)?;
         word("time_limit", &self.time_limit)?;
         word("login", self.login.trim())?;
+        sandbox::check_run_as(&self.run_as)?;
         if self.gpus > 64 {
             return Err(Error::Invalid(format!(
                 "gpus: {} GPUs for one job is more than any node has",
@@ -116,7 +126,8 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
     let script = shell::script(
         &settings.headers(submission),
         &settings.setup,
-        &format!("exec {}", settings.command),
+        &settings.command,
+        &settings.run_as,
         submission,
     );
     let path = submission.dir.join(SCRIPT);

@@ -5,8 +5,10 @@
 //! answer, or `k` for the overlap share. Tasks keep `open`, the answers still to hand out
 //! (needed − answers − active claims), so serving a study is one indexed look-up. Every write of
 //! the queue goes through the queue's one [`Writer`], which serializes them, so two affiliates never
-//! both take the last open slot of a study. Claims expire: their slot reopens. Every answer is
-//! committed before the next study is served.
+//! both take the last open slot of a study. Claims expire: their slot reopens. An answer names the
+//! claim it answers (a token issued with the study) and is recorded only while the user holds the
+//! study under that claim, so a second tab or a page restored by Back never replaces an answer.
+//! Every answer is committed before the next study is served.
 
 use serde::{Deserialize, Serialize};
 use sqlx::{SqliteExecutor, SqlitePool};
@@ -205,12 +207,36 @@ pub async fn build(
     Ok(built)
 }
 
-/// A study served to an affiliate: the report and the soft label to pre-select.
+/// A study served to an affiliate: the report, the claim it is held under, and the soft label to
+/// pre-select.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Served {
     pub report_id: i64,
+    /// The claim's token, issued when the study was served: an answer or a skip names it, and is
+    /// refused unless the user still holds the study under it.
+    pub claim: i64,
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
+}
+
+/// What became of an answer or a skip, with the study to show next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Recorded; the next study (`None`: nothing is left for the user).
+    Done(Option<Served>),
+    /// Refused, and nothing written: the user does not hold the study under the claim named (it
+    /// was answered or skipped in another tab, taken back by undo, given back when its claim
+    /// expired, or never served to them). The study they hold now, else the next.
+    NotHeld(Option<Served>),
+}
+
+impl Outcome {
+    /// Returns the study to show next, whether or not the request was refused.
+    pub fn served(self) -> Option<Served> {
+        match self {
+            Outcome::Done(served) | Outcome::NotHeld(served) => served,
+        }
+    }
 }
 
 /// Whether the `n`-th study (from 0) served to a user is a gold item: one per window of

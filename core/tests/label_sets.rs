@@ -42,9 +42,10 @@ async fn answer(project: &Project, user: &str, count: usize, label: Option<&str>
         answered.push(study.report_id);
         served = project
             .queue
-            .answer(q, user_id, user, study.report_id, &given, 1.0)
+            .answer(q, user_id, user, study.report_id, study.claim, &given)
             .await
-            .unwrap();
+            .unwrap()
+            .served();
     }
     answered
 }

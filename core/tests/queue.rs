@@ -1,5 +1,6 @@
 //! The confirmation queue against a real SQLite file and a real index: assignment under
-//! concurrency, claim expiry, undo, gold interleaving and the dashboard's counts.
+//! concurrency, claim expiry, answers accepted only under the claim they name, undo, gold
+//! interleaving and the dashboard's counts.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use common::Project;
 use sieve_core::auth;
 use sieve_core::questions::Question;
-use sieve_core::queue::{self, Settings};
+use sieve_core::queue::{self, Outcome, Served, Settings};
 
 /// The shared project (question "Pneumothorax" with two rules), `users` affiliates, and its queue
 /// built with `settings`.
@@ -51,6 +52,59 @@ async fn count(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// A user's answers as (study, label), in the order of studies.
+async fn answers_of(pool: &sqlx::SqlitePool, user: i64) -> Vec<(i64, String)> {
+    sqlx::query_as("SELECT report_id, label FROM answers WHERE user_id = ? ORDER BY report_id")
+        .bind(user)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+impl Fixture {
+    /// Answers `study` as served to `user` (under its claim).
+    async fn answer(&self, user: usize, study: &Served, label: &str) -> Outcome {
+        let name = format!("aff{user}");
+        self.queue
+            .answer(
+                &self.question,
+                self.users[user],
+                &name,
+                study.report_id,
+                study.claim,
+                label,
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn next(&self, user: usize) -> Option<Served> {
+        let name = format!("aff{user}");
+        self.queue
+            .next(&self.question, self.users[user], &name)
+            .await
+            .unwrap()
+    }
+}
+
+/// The study an outcome serves, after checking it was refused.
+#[track_caller]
+fn refused(outcome: Outcome) -> Option<Served> {
+    match outcome {
+        Outcome::NotHeld(served) => served,
+        Outcome::Done(_) => panic!("the request was recorded, not refused"),
+    }
+}
+
+/// The study an outcome serves, after checking it was recorded.
+#[track_caller]
+fn recorded(outcome: Outcome) -> Option<Served> {
+    match outcome {
+        Outcome::Done(served) => served,
+        Outcome::NotHeld(_) => panic!("the request was refused"),
+    }
+}
+
 #[tokio::test]
 async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
     let settings = Settings {
@@ -75,11 +129,19 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
                     let label = study.soft_label.clone().unwrap();
                     served = f
                         .queue
-                        .answer(&f.question, user, &name, study.report_id, &label, 2.0)
+                        .answer(
+                            &f.question,
+                            user,
+                            &name,
+                            study.report_id,
+                            study.claim,
+                            &label,
+                        )
                         .await
-                        // Tabs of one affiliate share the study they hold: a second answer replaces
-                        // the first and takes no other slot.
-                        .unwrap();
+                        // Tabs of one affiliate share the study they hold: the first answer is
+                        // recorded, the others are refused and move on to what the user holds.
+                        .unwrap()
+                        .served();
                 }
             }));
         }
@@ -106,7 +168,7 @@ async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
 }
 
 #[tokio::test]
-async fn a_refused_answer_among_requests_written_together_fails_alone() {
+async fn a_refused_answer_among_requests_written_together_is_refused_alone() {
     let settings = Settings {
         overlap_share: 0.0,
         gold_rate: 0.0,
@@ -124,21 +186,27 @@ async fn a_refused_answer_among_requests_written_together_fails_alone() {
     for (n, (&user, study)) in f.users.iter().zip(&held).enumerate() {
         let f = f.clone();
         let report = if n == 2 { 999_999 } else { study.report_id };
+        let claim = study.claim;
         answers.push(tokio::spawn(async move {
             let name = format!("aff{n}");
             f.queue
-                .answer(&f.question, user, &name, report, "present", 1.0)
+                .answer(&f.question, user, &name, report, claim, "present")
                 .await
+                .unwrap()
         }));
     }
     let mut results = Vec::new();
     for answer in answers {
         results.push(answer.await.unwrap());
     }
-    let refused = results[2].as_ref().unwrap_err().to_string();
-    assert!(refused.contains("study 999999"), "{refused}");
-    for (n, result) in results.iter().enumerate().filter(|(n, _)| *n != 2) {
-        let next = result.as_ref().unwrap().as_ref().unwrap();
+    let still = refused(results.remove(2)).unwrap();
+    assert_eq!(
+        still.report_id, held[2].report_id,
+        "aff2 is shown the study they hold"
+    );
+    for (n, result) in results.into_iter().enumerate() {
+        let n = if n >= 2 { n + 1 } else { n };
+        let next = recorded(result).unwrap();
         assert_ne!(
             next.report_id, held[n].report_id,
             "aff{n} is served a new study"
@@ -176,15 +244,17 @@ async fn an_expired_claim_goes_to_the_next_affiliate() {
         .await
         .unwrap();
     let label = other.soft_label.clone().unwrap();
-    let next = f
-        .queue
-        .answer(&f.question, b, "aff1", other.report_id, &label, 1.0)
-        .await
-        .unwrap()
-        .unwrap();
+    let next = recorded(f.answer(1, &other, &label).await).unwrap();
     assert_eq!(
         next.report_id, first.report_id,
         "the expired study is served again"
+    );
+    // aff0's page still shows it, but the claim expired and the study went to aff1: refused.
+    let shown = refused(f.answer(0, &first, "absent").await).unwrap();
+    assert_ne!(shown.report_id, first.report_id);
+    assert!(
+        answers_of(&f.pool, a).await.is_empty(),
+        "nothing recorded for aff0"
     );
     assert_eq!(
         count(&f.pool, "SELECT open_total FROM queue_settings").await,
@@ -207,12 +277,7 @@ async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
         .await
         .unwrap()
         .unwrap();
-    let second = f
-        .queue
-        .answer(&f.question, user, "aff0", first.report_id, "absent", 3.0)
-        .await
-        .unwrap()
-        .unwrap();
+    let second = recorded(f.answer(0, &first, "absent").await).unwrap();
     assert_ne!(second.report_id, first.report_id);
     let back = f
         .queue
@@ -234,7 +299,14 @@ async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
     assert!(open > 0);
     let bad = f
         .queue
-        .answer(&f.question, user, "aff0", back.report_id, "maybe", 1.0)
+        .answer(
+            &f.question,
+            user,
+            "aff0",
+            back.report_id,
+            back.claim,
+            "maybe",
+        )
         .await;
     assert!(bad
         .unwrap_err()
@@ -269,12 +341,7 @@ async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
     let user = f.users[0];
     let mut served = f.queue.next(&f.question, user, "aff0").await.unwrap();
     for _ in 0..100 {
-        let study = served.unwrap();
-        served = f
-            .queue
-            .answer(&f.question, user, "aff0", study.report_id, "absent", 1.0)
-            .await
-            .unwrap();
+        served = recorded(f.answer(0, &served.unwrap(), "absent").await);
     }
     let gold_answers = count(&f.pool, "SELECT COUNT(*) FROM answers WHERE is_gold = 1").await;
     assert_eq!(gold_answers, 10, "one gold item in every ten studies");
@@ -326,5 +393,156 @@ async fn invalid_queue_settings_are_refused_and_change_nothing() {
         share,
         Settings::default().overlap_share,
         "the saved settings are kept"
+    );
+}
+
+/// Settings under which every study needs one answer and no gold item is served.
+fn single_answers() -> Settings {
+    Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.0,
+        ..Settings::default()
+    }
+}
+
+#[tokio::test]
+async fn an_answer_for_a_study_another_affiliate_holds_is_refused_and_changes_nothing() {
+    let f = fixture(60, 2, single_answers()).await;
+    let mine = f.next(0).await.unwrap();
+    let theirs = f.next(1).await.unwrap();
+    // aff0 answers aff1's study, with the claim token aff1 was given.
+    let stolen = Served {
+        claim: theirs.claim,
+        ..theirs.clone()
+    };
+    let shown = refused(f.answer(0, &stolen, "absent").await).unwrap();
+    assert_eq!(shown, mine, "aff0 is shown the study they hold");
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
+    // aff1 still holds theirs and answers it.
+    let next = recorded(f.answer(1, &theirs, "present").await).unwrap();
+    assert_ne!(next.report_id, theirs.report_id);
+    assert_eq!(
+        answers_of(&f.pool, f.users[1]).await,
+        [(theirs.report_id, "present".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn an_answer_for_a_study_never_served_is_refused() {
+    let f = fixture(60, 1, single_answers()).await;
+    let held = f.next(0).await.unwrap();
+    let other: i64 = sqlx::query_scalar("SELECT report_id FROM tasks WHERE report_id != ? LIMIT 1")
+        .bind(held.report_id)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let open_before = count(&f.pool, "SELECT SUM(open) FROM tasks").await;
+    for (report, claim) in [(other, held.claim), (other, 0), (999_999, held.claim)] {
+        let never = Served {
+            report_id: report,
+            claim,
+            ..held.clone()
+        };
+        let shown = refused(f.answer(0, &never, "present").await).unwrap();
+        assert_eq!(shown, held, "the page moves to the study held");
+    }
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
+    assert_eq!(
+        count(&f.pool, "SELECT SUM(open) FROM tasks").await,
+        open_before,
+        "no slot was taken"
+    );
+    let labeled = count(
+        &f.pool,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'study_labeled'",
+    )
+    .await;
+    assert_eq!(labeled, 0, "a refused answer is not audited as a label");
+}
+
+#[tokio::test]
+async fn a_second_tab_answering_a_study_already_answered_is_refused_and_the_first_answer_stands() {
+    let f = fixture(60, 1, single_answers()).await;
+    // Two tabs of one affiliate are served the same study under the same claim.
+    let tab_one = f.next(0).await.unwrap();
+    let tab_two = f.next(0).await.unwrap();
+    assert_eq!(tab_one, tab_two);
+    let next = recorded(f.answer(0, &tab_one, "absent").await).unwrap();
+    let shown = refused(f.answer(0, &tab_two, "present").await).unwrap();
+    assert_eq!(shown, next, "the second tab moves to the study now held");
+    assert_eq!(
+        answers_of(&f.pool, f.users[0]).await,
+        [(tab_one.report_id, "absent".to_string())],
+        "the first answer is unchanged"
+    );
+    // A page restored by Back, answering again the study it first showed, is refused as well.
+    refused(f.answer(0, &tab_one, "uncertain").await);
+    assert_eq!(
+        answers_of(&f.pool, f.users[0]).await,
+        [(tab_one.report_id, "absent".to_string())]
+    );
+    // Skipping it is refused too, and skips nothing.
+    let skip = f
+        .queue
+        .skip(
+            &f.question,
+            f.users[0],
+            "aff0",
+            tab_one.report_id,
+            tab_one.claim,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused(skip).unwrap(), next);
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM skips").await, 0);
+    let labeled = count(
+        &f.pool,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'study_labeled'",
+    )
+    .await;
+    assert_eq!(labeled, 1);
+}
+
+#[tokio::test]
+async fn an_answer_under_a_superseded_claim_is_refused() {
+    let settings = Settings {
+        claim_seconds: 60,
+        ..single_answers()
+    };
+    let f = fixture(60, 1, settings).await;
+    // Answered, then taken back by undo: the study is held again, under a new claim.
+    let first = f.next(0).await.unwrap();
+    recorded(f.answer(0, &first, "absent").await);
+    let back = f
+        .queue
+        .undo(&f.question, f.users[0], "aff0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.report_id, first.report_id);
+    assert_ne!(back.claim, first.claim);
+    let shown = refused(f.answer(0, &first, "present").await).unwrap();
+    assert_eq!(shown, back);
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
+
+    // Expired and given back, then served again: the old claim no longer answers it.
+    sqlx::query("UPDATE claims SET expires_at = 0")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let again = f.next(0).await.unwrap();
+    assert_eq!(again.report_id, first.report_id, "served again");
+    assert_ne!(again.claim, back.claim);
+    assert_eq!(refused(f.answer(0, &back, "present").await).unwrap(), again);
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
+    recorded(f.answer(0, &again, "present").await);
+    assert_eq!(
+        answers_of(&f.pool, f.users[0]).await,
+        [(first.report_id, "present".to_string())]
+    );
+    assert_eq!(
+        count(&f.pool, "SELECT open_total FROM queue_settings").await,
+        count(&f.pool, "SELECT SUM(open) FROM tasks").await,
+        "refusals take and give back no slot"
     );
 }

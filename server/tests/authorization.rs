@@ -104,8 +104,6 @@ const ADMIN_CALL: [u16; 6] = [401, 403, 403, 403, 200, 403];
 const FELLOW_PAGE: [u16; 6] = [303, 403, 403, 200, 404, 404];
 const ANNOTATOR_PAGE: [u16; 6] = [303, 200, 403, 200, 404, 404];
 const ANNOTATOR_CALL: [u16; 6] = [401, 200, 403, 200, 404, 404];
-/// Annotators pass authorisation and are told the study is not theirs.
-const ANNOTATOR_MISSING: [u16; 6] = [401, 404, 403, 404, 404, 404];
 const FELLOW_CALL: [u16; 6] = [401, 403, 403, 200, 404, 404];
 const EXPORT_PAGE: [u16; 6] = [303, 403, 200, 200, 404, 404];
 const EXPORT_CALL: [u16; 6] = [401, 403, 200, 200, 404, 404];
@@ -174,9 +172,10 @@ const TABLE: &[Row] = &[
     server_fn("/api/build_queue", "project={project}&question={question}&form[overlap_percent]=20&form[overlap_raters]=2&form[gold_percent]=10&form[claim_minutes]=10&form[labels]=", FELLOW_CALL),
     server_fn("/api/my_queues", "project={project}", MEMBER_CALL),
     server_fn("/api/queue_study", "project={project}&question={question}", ANNOTATOR_CALL),
-    server_fn("/api/answer_study", "project={project}&question={question}&report=999999&label=present", ANNOTATOR_MISSING),
+    // Annotators answering or skipping a study they do not hold are told so, with the study they hold.
+    server_fn("/api/answer_study", "project={project}&question={question}&report=999999&claim=1&label=present", ANNOTATOR_CALL),
     server_fn("/api/undo_answer", "project={project}&question={question}", ANNOTATOR_CALL),
-    server_fn("/api/skip_study", "project={project}&question={question}&report=999999", ANNOTATOR_MISSING),
+    server_fn("/api/skip_study", "project={project}&question={question}&report=999999&claim=1", ANNOTATOR_CALL),
     server_fn("/api/queue_review", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/set_gold", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/dispute", "project={project}&question={question}&report={report}", FELLOW_CALL),

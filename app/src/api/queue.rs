@@ -42,11 +42,16 @@ pub struct StudyView {
     pub labels: Vec<String>,
     pub study: Option<Study>,
     pub progress: ProgressView,
+    /// Why the answer or skip just sent was refused (nothing was written): the study shown is the
+    /// one the caller holds now.
+    pub refused: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Study {
     pub report_id: i64,
+    /// The claim the study is held under: an answer or a skip sends it back.
+    pub claim: i64,
     pub accession: String,
     pub study_date: String,
     pub exam_code: String,
@@ -129,7 +134,7 @@ pub struct ReviewView {
 mod server {
     use sieve_core::access::Capability;
     use sieve_core::questions::{self, Question};
-    use sieve_core::queue::{self, Served};
+    use sieve_core::queue::{self, Outcome, Served};
 
     use super::*;
     use crate::ssr::AppState;
@@ -158,6 +163,29 @@ mod server {
         })
     }
 
+    /// The view of what an answer or a skip did: the next study, or the study the caller holds
+    /// with why the request was refused.
+    pub async fn outcome_view(
+        caller: &Caller,
+        outcome: Outcome,
+        action: &str,
+    ) -> Result<StudyView, AppError> {
+        let (served, refused) = match outcome {
+            Outcome::Done(served) => (served, None),
+            Outcome::NotHeld(served) => {
+                let now = match served {
+                    Some(_) => "here is your current study",
+                    None => "nothing is left for you in this queue",
+                };
+                let why = format!("This study is no longer yours to {action} — it was answered in another tab or its claim expired; {now}.");
+                (served, Some(why))
+            }
+        };
+        let mut view = study_view(caller, served).await?;
+        view.refused = refused;
+        Ok(view)
+    }
+
     /// The view of a served study (or of an empty queue) with the caller's progress.
     pub async fn study_view(
         caller: &Caller,
@@ -184,6 +212,7 @@ mod server {
                 };
                 Some(Study {
                     report_id: report.id,
+                    claim: served.claim,
                     accession: report.accession,
                     study_date: report.study_date,
                     exam_code: report.exam_code,
@@ -205,6 +234,7 @@ mod server {
                 left: progress.left,
                 seconds_per_study: progress.seconds_per_study,
             },
+            refused: None,
         })
     }
 }
@@ -263,19 +293,21 @@ pub async fn queue_study(project: i64, question: i64) -> Result<StudyView, AppEr
     )
 }
 
-/// Records the caller's answer and returns the next study.
+/// Records the caller's answer to the study they hold under `claim` and returns the next study;
+/// when they no longer hold it, records nothing and returns the study they hold, saying why.
 #[server(endpoint = "answer_study")]
 pub async fn answer_study(
     project: i64,
     question: i64,
     report: i64,
+    claim: i64,
     label: String,
 ) -> Result<StudyView, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let served = caller
+            let outcome = caller
                 .state
                 .queue
                 .answer(
@@ -283,11 +315,11 @@ pub async fn answer_study(
                     caller.user_id,
                     &caller.user,
                     report,
+                    claim,
                     &label,
-                    0.0,
                 )
                 .await?;
-            server::study_view(&caller, served).await
+            server::outcome_view(&caller, outcome, "answer").await
         }
         .await,
     )
@@ -312,19 +344,31 @@ pub async fn undo_answer(project: i64, question: i64) -> Result<StudyView, AppEr
     )
 }
 
-/// Skips the caller's study and returns the next.
+/// Skips the study the caller holds under `claim` and returns the next; refused like an answer
+/// when they no longer hold it.
 #[server(endpoint = "skip_study")]
-pub async fn skip_study(project: i64, question: i64, report: i64) -> Result<StudyView, AppError> {
+pub async fn skip_study(
+    project: i64,
+    question: i64,
+    report: i64,
+    claim: i64,
+) -> Result<StudyView, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let served = caller
+            let outcome = caller
                 .state
                 .queue
-                .skip(&caller.question, caller.user_id, &caller.user, report)
+                .skip(
+                    &caller.question,
+                    caller.user_id,
+                    &caller.user,
+                    report,
+                    claim,
+                )
                 .await?;
-            server::study_view(&caller, served).await
+            server::outcome_view(&caller, outcome, "skip").await
         }
         .await,
     )

@@ -1,6 +1,8 @@
 //! `/projects/:id/label/:question`: the confirmation queue, one study at a time, keyboard first.
 //! The soft label is pre-selected; 1–9 choose a label, Enter confirms, Backspace or U takes back the
-//! last answer, S skips. Each answer is saved before the next study appears.
+//! last answer, S skips. Each answer is saved before the next study appears. An answer names the
+//! claim the study was served under; one the server refuses (the study was answered in another tab,
+//! or its claim expired) says so, and the page moves to the study the user holds now.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,17 +50,25 @@ impl Queue {
         });
     }
 
-    fn report(self) -> Option<i64> {
+    /// The study shown and the claim it is held under.
+    fn held(self) -> Option<(i64, i64)> {
         self.view
             .get_untracked()
-            .and_then(|v| v.study.map(|s| s.report_id))
+            .and_then(|v| v.study.map(|s| (s.report_id, s.claim)))
     }
 
     fn confirm(self) {
-        let (Some(report), Some(label)) = (self.report(), self.selected.get_untracked()) else {
+        let (Some((report, claim)), Some(label)) = (self.held(), self.selected.get_untracked())
+        else {
             return;
         };
-        self.send(answer_study(self.project, self.question, report, label));
+        self.send(answer_study(
+            self.project,
+            self.question,
+            report,
+            claim,
+            label,
+        ));
     }
 
     fn undo(self) {
@@ -66,8 +76,8 @@ impl Queue {
     }
 
     fn skip(self) {
-        if let Some(report) = self.report() {
-            self.send(skip_study(self.project, self.question, report));
+        if let Some((report, claim)) = self.held() {
+            self.send(skip_study(self.project, self.question, report, claim));
         }
     }
 
@@ -156,6 +166,9 @@ fn QueueView(queue: Queue) -> impl IntoView {
             </div>
         };
         let error = queue.error.get().map(|error| view! { <ErrorBox error /> });
+        let refused = view.refused.clone().map(|why| {
+            view! { <div class="alert" role="alert" data-testid="queue-refused"><p>{why}</p></div> }
+        });
         let body = match view.study.clone() {
             None => view! {
                 <p class="empty" data-testid="queue-empty">"Nothing left to label in this queue. Thank you! "
@@ -208,6 +221,6 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 .into_any()
             }
         };
-        view! { {head} {error} {body} }.into_any()
+        view! { {head} {error} {refused} {body} }.into_any()
     }
 }

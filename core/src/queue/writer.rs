@@ -4,13 +4,19 @@
 //! in one transaction and commits once (a group commit), then answers each request. An answer is
 //! still committed before the next study is shown, but fifty affiliates share one commit (and its
 //! sync to disk) instead of queueing for fifty.
+//!
+//! Every claim carries a random token, sent with the study it serves. An answer (or a skip) deletes
+//! the claim it names by key and token in the statement that read it anyway, so checking that the
+//! user still holds the study costs nothing more; a claim that is gone (answered in another tab,
+//! taken back, expired and given back) or never was refuses the request before it writes anything,
+//! and the reply is the study the user holds now.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{gold_due, settings, Served, Settings};
+use super::{gold_due, settings, Outcome, Served, Settings};
 use crate::audit::{self, Action, NewEvent};
 use crate::questions::Question;
 use crate::{Error, Result};
@@ -30,19 +36,20 @@ struct Job {
     user_id: i64,
     actor: String,
     work: Work,
-    reply: oneshot::Sender<Result<Option<Served>>>,
+    reply: oneshot::Sender<Result<Outcome>>,
 }
 
 enum Work {
     Next,
     Answer {
         report_id: i64,
+        claim: i64,
         label: String,
-        seconds: f64,
     },
     Undo,
     Skip {
         report_id: i64,
+        claim: i64,
     },
 }
 
@@ -69,26 +76,28 @@ impl Writer {
         user_id: i64,
         actor: &str,
     ) -> Result<Option<Served>> {
-        self.submit(question, user_id, actor, Work::Next).await
+        let outcome = self.submit(question, user_id, actor, Work::Next).await?;
+        Ok(outcome.served())
     }
 
-    /// Records a user's answer for a study (replacing an earlier one of theirs), then serves the
-    /// next study; the answer is committed before the next study is returned. The time spent is
-    /// measured from when the study was served; `seconds` stands in when no claim is held.
+    /// Records a user's answer for the study they hold under `claim` (the token served with it),
+    /// then serves the next study; the answer is committed before the next study is returned, and
+    /// the time spent is measured from when the study was served. Refused, writing nothing, when
+    /// they do not hold the study under that claim.
     pub async fn answer(
         &self,
         question: &Question,
         user_id: i64,
         actor: &str,
         report_id: i64,
+        claim: i64,
         label: &str,
-        seconds: f64,
-    ) -> Result<Option<Served>> {
+    ) -> Result<Outcome> {
         question.check_label(label)?;
         let work = Work::Answer {
             report_id,
+            claim,
             label: label.to_string(),
-            seconds,
         };
         self.submit(question, user_id, actor, work).await
     }
@@ -101,18 +110,21 @@ impl Writer {
         user_id: i64,
         actor: &str,
     ) -> Result<Option<Served>> {
-        self.submit(question, user_id, actor, Work::Undo).await
+        let outcome = self.submit(question, user_id, actor, Work::Undo).await?;
+        Ok(outcome.served())
     }
 
-    /// Skips the study a user holds (it is not served to them again) and serves the next.
+    /// Skips the study a user holds under `claim` (it is not served to them again) and serves the
+    /// next; refused like an answer when they do not hold it under that claim.
     pub async fn skip(
         &self,
         question: &Question,
         user_id: i64,
         actor: &str,
         report_id: i64,
-    ) -> Result<Option<Served>> {
-        self.submit(question, user_id, actor, Work::Skip { report_id })
+        claim: i64,
+    ) -> Result<Outcome> {
+        self.submit(question, user_id, actor, Work::Skip { report_id, claim })
             .await
     }
 
@@ -122,7 +134,7 @@ impl Writer {
         user_id: i64,
         actor: &str,
         work: Work,
-    ) -> Result<Option<Served>> {
+    ) -> Result<Outcome> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             question: question.clone(),
@@ -160,21 +172,21 @@ async fn serve(pool: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Option<Served>>>) {
+fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Outcome>>) {
     for (job, result) in jobs.zip(results) {
         // A request whose client went away no longer waits; its work is committed all the same.
         let _ = job.reply.send(result);
     }
 }
 
-/// Runs requests in one transaction. A request refused for what it asked (an unknown study, a
-/// claim that expired) writes nothing before refusing, so the others still commit; a database
+/// Runs requests in one transaction. A request refused for what it asked (a study not held under
+/// the claim named) writes nothing before refusing, so the others still commit; a database
 /// failure rolls the whole batch back (and the connection is opened afresh for the next).
 async fn write(
     pool: &SqlitePool,
     connection: &mut Option<SqliteConnection>,
     jobs: &[Job],
-) -> Result<Vec<Result<Option<Served>>>> {
+) -> Result<Vec<Result<Outcome>>> {
     let open = match connection {
         Some(open) => open,
         None => connection.insert(pool.connect_options().connect().await?),
@@ -186,10 +198,7 @@ async fn write(
     result
 }
 
-async fn write_on(
-    connection: &mut SqliteConnection,
-    jobs: &[Job],
-) -> Result<Vec<Result<Option<Served>>>> {
+async fn write_on(connection: &mut SqliteConnection, jobs: &[Job]) -> Result<Vec<Result<Outcome>>> {
     // IMMEDIATE: the batch reads before it writes, and must not find its snapshot overtaken by
     // another writer when it does.
     let transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
@@ -254,16 +263,16 @@ impl Batch<'_, '_> {
 }
 
 impl Job {
-    async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
+    async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Outcome> {
         match &self.work {
-            Work::Next => self.next(batch).await,
+            Work::Next => self.next(batch).await.map(Outcome::Done),
             Work::Answer {
                 report_id,
+                claim,
                 label,
-                seconds,
-            } => self.answer(batch, *report_id, label, *seconds).await,
-            Work::Undo => self.undo(batch).await,
-            Work::Skip { report_id } => self.skip(batch, *report_id).await,
+            } => self.answer(batch, *report_id, *claim, label).await,
+            Work::Undo => self.undo(batch).await.map(Outcome::Done),
+            Work::Skip { report_id, claim } => self.skip(batch, *report_id, *claim).await,
         }
     }
 
@@ -300,15 +309,15 @@ impl Job {
     /// The study the user holds (the earliest claimed), if any.
     async fn held(&self, transaction: &mut Tx<'_>) -> Result<Option<Served>> {
         let question_id = self.question.id;
-        let held = sqlx::query_scalar!(
-            "SELECT report_id FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
+        let held = sqlx::query!(
+            "SELECT report_id, token FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
             question_id,
             self.user_id
         )
         .fetch_optional(&mut **transaction)
         .await?;
         Ok(match held {
-            Some(report) => Some(shown(transaction, question_id, report).await?),
+            Some(held) => Some(shown(transaction, question_id, held.report_id, held.token).await?),
             None => None,
         })
     }
@@ -340,13 +349,14 @@ impl Job {
             .fetch_optional(&mut **transaction)
             .await?;
             if let Some(report) = gold {
+                let token = claim_token();
                 sqlx::query!(
-                    "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 1, ?, ?)",
-                    question.id, report, user_id, now, expires
+                    "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at, token) VALUES (?, ?, ?, 1, ?, ?, ?)",
+                    question.id, report, user_id, now, expires, token
                 )
                 .execute(&mut **transaction)
                 .await?;
-                return Ok(Some(shown(transaction, question.id, report).await?));
+                return Ok(Some(shown(transaction, question.id, report, token).await?));
             }
         }
         // Takes a slot of the first open study this user may get, and its soft label and rule
@@ -368,14 +378,16 @@ impl Job {
         let Some(task) = task else {
             return Ok(None);
         };
+        let token = claim_token();
         sqlx::query!(
-            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)",
-            question.id, task.report_id, user_id, now, expires
+            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at, token) VALUES (?, ?, ?, 0, ?, ?, ?)",
+            question.id, task.report_id, user_id, now, expires, token
         )
         .execute(&mut **transaction)
         .await?;
         Ok(Some(Served {
             report_id: task.report_id,
+            claim: token,
             soft_label: Some(task.soft_label),
             rule_phrase: Some(task.rule_phrase),
         }))
@@ -385,71 +397,44 @@ impl Job {
         &'j self,
         batch: &mut Batch<'_, 'j>,
         report_id: i64,
+        claim: i64,
         label: &'j str,
-        seconds: f64,
-    ) -> Result<Option<Served>> {
+    ) -> Result<Outcome> {
         let (question, user_id, now) = (&self.question, self.user_id, batch.now);
         let transaction = &mut batch.transaction;
         // The claim given back, with the study's task (if it has one) and whether it is a gold
-        // item, in one statement; without a claim (it expired), the study is looked up alone.
-        let claim = sqlx::query!(
-            r#"DELETE FROM claims WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3
+        // item, in one statement. No claim under that token: refused before anything is written.
+        let claimed = sqlx::query!(
+            r#"DELETE FROM claims WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3 AND token = ?4
                RETURNING claimed_at,
                  (SELECT soft_label FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
                  (SELECT rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool""#,
             question.id,
             report_id,
-            user_id
+            user_id,
+            claim
         )
         .fetch_optional(&mut **transaction)
         .await?;
-        let claimed = claim.as_ref().map(|claim| claim.claimed_at);
-        let study = match claim {
-            Some(claim) => Study {
-                soft_label: claim.soft_label,
-                rule_phrase: claim.rule_phrase,
-                is_gold: claim.is_gold,
-            },
-            None => study(transaction, question.id, report_id).await?,
+        let Some(claimed) = claimed else {
+            return Ok(Outcome::NotHeld(self.next(batch).await?));
         };
         // Time on the study: from when it was served, as the server saw it.
-        let seconds = claimed.map_or(seconds, |at| (now - at) as f64);
-        let is_gold = study.is_gold;
-        let task = study.soft_label.zip(study.rule_phrase);
-        if claimed.is_none() && task.is_none() && !is_gold {
-            return Err(Error::NotFound(format!(
-                "study {report_id} in the queue of {}",
-                question.name
-            )));
-        }
-        if claimed.is_none() && !is_gold {
-            // The claim had expired: take a slot if one is still open (never below zero), unless
-            // this is a second answer of the same user (another tab), which replaces the first.
-            sqlx::query!(
-                "UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = ?2 AND open > 0
-                   AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3)",
-                question.id,
-                report_id,
-                user_id
-            )
-            .execute(&mut **transaction)
-            .await?;
-        }
-        let (soft_label, rule_phrase) = task.map_or((None, None), |(l, p)| (Some(l), Some(p)));
-        let seconds_spent = seconds.clamp(0.0, 24.0 * 3600.0);
+        let seconds_spent = ((now - claimed.claimed_at) as f64).clamp(0.0, 24.0 * 3600.0);
+        // The claim's slot becomes the answer: the task's open count does not change. A user
+        // holds no claim on a study they answered (claiming skips those, undo deletes the answer
+        // it gives back as a claim), so this never meets an earlier answer of theirs.
         sqlx::query!(
             "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (question_id, report_id, user_id) DO UPDATE SET label = excluded.label, seconds = excluded.seconds,
-               answered_at = excluded.answered_at",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             question.id,
             report_id,
             user_id,
             label,
-            soft_label,
-            rule_phrase,
-            is_gold,
+            claimed.soft_label,
+            claimed.rule_phrase,
+            claimed.is_gold,
             seconds_spent,
             now
         )
@@ -460,7 +445,7 @@ impl Job {
             format!("{}: {label}", question.name),
         );
         batch.events.push((Action::StudyLabeled, event));
-        self.next(batch).await
+        Ok(Outcome::Done(self.next(batch).await?))
     }
 
     async fn undo<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
@@ -481,14 +466,16 @@ impl Job {
         release_claims(transaction, question.id, user_id).await?;
         // The answer's slot becomes the user's claim again: the task's open count does not change.
         let expires = batch.now + settings.claim_seconds;
+        let token = claim_token();
         sqlx::query!(
-            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at, token) VALUES (?, ?, ?, ?, ?, ?, ?)",
             question.id,
             last.report_id,
             user_id,
             last.is_gold,
             batch.now,
-            expires
+            expires,
+            token
         )
         .execute(&mut **transaction)
         .await?;
@@ -504,21 +491,21 @@ impl Job {
         &'j self,
         batch: &mut Batch<'_, 'j>,
         report_id: i64,
-    ) -> Result<Option<Served>> {
+        claim: i64,
+    ) -> Result<Outcome> {
         let (question, user_id) = (&self.question, self.user_id);
         let transaction = &mut batch.transaction;
         let held = sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!: i64" FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ?"#,
+            r#"SELECT COUNT(*) AS "n!: i64" FROM claims WHERE question_id = ? AND report_id = ? AND user_id = ? AND token = ?"#,
             question.id,
             report_id,
-            user_id
+            user_id,
+            claim
         )
         .fetch_one(&mut **transaction)
         .await?;
         if held == 0 {
-            return Err(Error::NotFound(format!(
-                "study {report_id} among the studies you hold (it may have expired)"
-            )));
+            return Ok(Outcome::NotHeld(self.next(batch).await?));
         }
         sqlx::query!(
             "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
@@ -529,12 +516,18 @@ impl Job {
         .execute(&mut **transaction)
         .await?;
         release_claims(transaction, question.id, user_id).await?;
-        self.next(batch).await
+        Ok(Outcome::Done(self.next(batch).await?))
     }
 }
 
-/// A study as served: with the soft label and rule of its task, when it has one (a gold item may not).
-async fn shown(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Result<Served> {
+/// A study as served under a claim: with the soft label and rule of its task, when it has one (a
+/// gold item may not).
+async fn shown(
+    transaction: &mut Tx<'_>,
+    question_id: i64,
+    report_id: i64,
+    claim: i64,
+) -> Result<Served> {
     let task = sqlx::query!(
         "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
         question_id,
@@ -544,30 +537,16 @@ async fn shown(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Re
     .await?;
     Ok(Served {
         report_id,
+        claim,
         soft_label: task.as_ref().map(|t| t.soft_label.clone()),
         rule_phrase: task.map(|t| t.rule_phrase),
     })
 }
 
-/// What the queue knows of a study: its task's soft label and rule (when it has a task), and
-/// whether it is a gold item.
-struct Study {
-    soft_label: Option<String>,
-    rule_phrase: Option<String>,
-    is_gold: bool,
-}
-
-async fn study(transaction: &mut Tx<'_>, question_id: i64, report_id: i64) -> Result<Study> {
-    Ok(sqlx::query_as!(
-        Study,
-        r#"SELECT t.soft_label AS "soft_label?", t.rule_phrase AS "rule_phrase?",
-                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool"
-           FROM (SELECT 1) LEFT JOIN tasks t ON t.question_id = ?1 AND t.report_id = ?2"#,
-        question_id,
-        report_id
-    )
-    .fetch_one(&mut **transaction)
-    .await?)
+/// A new claim's token: random, so a claim given back and taken again is never mistaken for the
+/// one before it; below 2^53, so it survives any JSON reader.
+fn claim_token() -> i64 {
+    rand::Rng::gen_range(&mut rand::thread_rng(), 1..1_i64 << 53)
 }
 
 /// How many studies a user has answered in a question's queue (what the gold schedule counts).

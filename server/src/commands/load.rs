@@ -293,8 +293,13 @@ async fn affiliate(
     let mut body = next_study(&mut client, pace, &mut Vec::new()).await?;
     while Instant::now() < pace.deadline {
         let view: serde_json::Value = serde_json::from_str(&body)?;
+        // Each affiliate answers only the study it holds: a refused answer is a lost one.
+        if !view["refused"].is_null() {
+            return Err(format!("aff{n}'s answer was refused: {}", view["refused"]).into());
+        }
         let study = &view["study"];
-        let Some(report) = study["report_id"].as_i64() else {
+        let (Some(report), Some(claim)) = (study["report_id"].as_i64(), study["claim"].as_i64())
+        else {
             break;
         };
         if (count + n as u64) % 10 == 9 {
@@ -316,7 +321,9 @@ async fn affiliate(
         let (status, reply) = client
             .post(
                 "/api/answer_study",
-                &format!("project={project}&question={question}&report={report}&label={label}"),
+                &format!(
+                    "project={project}&question={question}&report={report}&claim={claim}&label={label}"
+                ),
             )
             .await?;
         answer.push(started.elapsed().as_secs_f64() * 1000.0);

@@ -4,7 +4,8 @@
 //! manifest itself is verified against the copy kept in the database.
 //!
 //! Identifiers in the files are pseudonyms: the patient reference was pseudonymised on import,
-//! and the accession number is replaced by a keyed hash here.
+//! and the accession number is replaced by a keyed hash here, both with the project's key (so two
+//! projects' label sets cannot be joined on either).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -239,6 +240,7 @@ fn check_spec(spec: &Spec) -> Result<()> {
 }
 
 /// Resolves the rows a label set would hold, and what they add up to (shown before export).
+/// `pseudonymizer` is the install's; the project's key is derived from it.
 pub async fn plan(
     context: &Context<'_>,
     pseudonymizer: &Pseudonymizer,
@@ -274,6 +276,8 @@ pub async fn plan(
             (Some(name), Some(studies))
         }
     };
+    // Study ids are keyed like the patients: per project.
+    let pseudonymizer = pseudonymizer.of_project(context.pool, project_id).await?;
     let reports = sqlx::query!(
         r#"SELECT id AS "id!", accession, patient_ref, study_date, image_uri FROM reports WHERE project_id = ? ORDER BY id"#,
         project_id
@@ -296,7 +300,7 @@ pub async fn plan(
             continue;
         }
         rows.push(Row {
-            study_id: study_pseudonym(pseudonymizer, &report.accession),
+            study_id: study_pseudonym(&pseudonymizer, &report.accession),
             patient_id: report.patient_ref,
             study_date: report.study_date,
             image_uri: report.image_uri,

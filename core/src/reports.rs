@@ -145,20 +145,30 @@ pub struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
-    /// Starts a transaction that writes reports under the project's next revision.
+    /// Starts a transaction that writes reports under the project's next revision, pseudonymised
+    /// with the project's key (derived from the install's `pseudonymizer`).
     pub async fn begin(
         pool: &'t SqlitePool,
         project_id: i64,
         pseudonymizer: Pseudonymizer,
     ) -> Result<Writer<'t>> {
         let mut transaction = pool.begin().await?;
-        let revision = sqlx::query_scalar!(
-            "UPDATE projects SET report_revision = report_revision + 1 WHERE id = ? RETURNING report_revision",
+        // A project without reports gets its salt here, if it has none yet; one that holds reports
+        // keeps its key (a patient keeps one pseudonym within a project).
+        let project = sqlx::query!(
+            r#"UPDATE projects SET report_revision = report_revision + 1,
+                 pseudonym_salt = COALESCE(pseudonym_salt,
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM reports WHERE project_id = ?1) THEN lower(hex(randomblob(16))) END)
+               WHERE id = ?1 RETURNING report_revision, pseudonym_salt"#,
             project_id
         )
         .fetch_optional(&mut *transaction)
         .await?
         .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
+        let (revision, pseudonymizer) = (
+            project.report_revision,
+            pseudonymizer.for_salt(project.pseudonym_salt.as_deref()),
+        );
         let first_new_id =
             sqlx::query_scalar!(r#"SELECT COALESCE(MAX(id), 0) AS "id!: i64" FROM reports"#)
                 .fetch_one(&mut *transaction)

@@ -1,5 +1,5 @@
-//! Importing files into a real SQLite database: every format round-trips, bad files change nothing
-//! and say where they are wrong, re-imports are idempotent.
+//! Importing files into a real SQLite database: every format round-trips, bad files change nothing,
+//! say where they are wrong, re-imports are idempotent, and patients are pseudonymised per project.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,14 @@ impl Fixture {
             |_| {},
         )
         .await
+    }
+
+    /// The pseudonymizer of the fixture's project (keyed for it).
+    async fn project_pseudonymizer(&self) -> Pseudonymizer {
+        self.pseudonymizer
+            .of_project(&self.pool, self.project)
+            .await
+            .unwrap()
     }
 
     async fn stored(&self) -> Vec<reports::Report> {
@@ -178,7 +186,12 @@ async fn json_lines_round_trip_and_reimports_change_nothing() {
         ),
         (120, 0, 0)
     );
-    assert_round_trip(&original, &f.stored().await, &f.pseudonymizer, true);
+    assert_round_trip(
+        &original,
+        &f.stored().await,
+        &f.project_pseudonymizer().await,
+        true,
+    );
 
     let again = f.import(&path, &Options::default()).await.unwrap();
     assert_eq!(
@@ -218,7 +231,12 @@ async fn csv_round_trips_including_gzip() {
             .new,
         80
     );
-    assert_round_trip(&original, &f.stored().await, &f.pseudonymizer, true);
+    assert_round_trip(
+        &original,
+        &f.stored().await,
+        &f.project_pseudonymizer().await,
+        true,
+    );
 
     let gz_path = f.dir.path().join("export2.csv.gz");
     let mut encoder = flate2::write::GzEncoder::new(
@@ -244,7 +262,12 @@ async fn hl7_round_trips() {
     let path = f.write("results.hl7", &as_hl7(&original));
     let outcome = f.import(&path, &Options::default()).await.unwrap();
     assert_eq!(outcome.counts.new, 40);
-    assert_round_trip(&original, &f.stored().await, &f.pseudonymizer, false);
+    assert_round_trip(
+        &original,
+        &f.stored().await,
+        &f.project_pseudonymizer().await,
+        false,
+    );
 }
 
 #[tokio::test]
@@ -361,4 +384,109 @@ async fn imports_are_audited() {
     assert_eq!(events[0].action, "reports_imported");
     assert_eq!(events[0].actor.as_deref(), Some("fiona"));
     assert!(events[0].detail.as_deref().unwrap().contains("3 new"));
+}
+
+/// Each stored report's (accession, patient pseudonym) of a project.
+async fn patients_of(pool: &sqlx::SqlitePool, project: i64) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT accession, patient_ref FROM reports WHERE project_id = ? ORDER BY accession",
+    )
+    .bind(project)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_same_patient_gets_one_pseudonym_within_a_project_and_unrelated_ones_across_projects() {
+    let f = fixture().await;
+    let other = projects::create(&f.pool, "Q", "IRB-2", None)
+        .await
+        .unwrap()
+        .id;
+    // Two studies of one patient, and a second patient, imported into both projects.
+    let mut reports = corpus(3);
+    for (report, patient) in reports
+        .iter_mut()
+        .zip(["PT0000001", "PT0000001", "PT0000002"])
+    {
+        report.patient_id = patient.to_string();
+    }
+    let path = f.write("export.jsonl", &as_jsonl(&reports));
+    f.import(&path, &Options::default()).await.unwrap();
+    import_file(
+        &f.pool,
+        other,
+        &path,
+        &f.pseudonymizer,
+        &Options::default(),
+        None,
+        |_| {},
+    )
+    .await
+    .unwrap();
+
+    let here = patients_of(&f.pool, f.project).await;
+    let there = patients_of(&f.pool, other).await;
+    assert_eq!(
+        here[0].1, here[1].1,
+        "one patient, one pseudonym within a project"
+    );
+    assert_ne!(here[0].1, here[2].1);
+    for ((accession, mine), (_, theirs)) in here.iter().zip(&there) {
+        assert_ne!(
+            mine, theirs,
+            "{accession}: the same patient, unrelated pseudonyms"
+        );
+    }
+    let install_wide = f.pseudonymizer.pseudonym(&reports[0].patient_id);
+    assert!(here.iter().chain(&there).all(|(_, p)| *p != install_wide));
+
+    // Importing again keeps every pseudonym: the project's key does not change.
+    let again = f.import(&path, &Options::default()).await.unwrap();
+    assert_eq!(again.counts.unchanged, 3);
+    assert_eq!(patients_of(&f.pool, f.project).await, here);
+}
+
+#[tokio::test]
+async fn a_project_that_held_reports_before_keys_were_per_project_keeps_the_install_key() {
+    let f = fixture().await;
+    let reports = corpus(4);
+    // As the project stood before migration 0010: a report stored under the install's key and no
+    // salt of its own.
+    let old = &reports[0];
+    sqlx::query(
+        "INSERT INTO reports (project_id, accession, patient_ref, study_date, exam_code, modality, body_part,
+           report_text, revision, content_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 'before')",
+    )
+    .bind(f.project)
+    .bind(&old.accession)
+    .bind(f.pseudonymizer.pseudonym(&old.patient_id))
+    .bind(&old.study_date)
+    .bind(&old.exam_code)
+    .bind(&old.modality)
+    .bind(&old.body_part)
+    .bind(&old.report_text)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+
+    let path = f.write("export.jsonl", &as_jsonl(&reports));
+    f.import(&path, &Options::default()).await.unwrap();
+    let stored = patients_of(&f.pool, f.project).await;
+    for (report, (accession, pseudonym)) in reports.iter().zip(&stored) {
+        assert_eq!(
+            *pseudonym,
+            f.pseudonymizer.pseudonym(&report.patient_id),
+            "{accession} keeps the install-wide scheme of its project"
+        );
+    }
+    let salt: Option<String> =
+        sqlx::query_scalar("SELECT pseudonym_salt FROM projects WHERE id = ?")
+            .bind(f.project)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(salt, None);
 }

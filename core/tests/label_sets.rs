@@ -339,3 +339,29 @@ async fn an_export_without_any_labeled_study_is_refused() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn label_sets_of_two_projects_cannot_be_joined_on_patients_or_studies() {
+    let one = Project::new(300).await;
+    let two = one.beside("Q", 300).await;
+    let first = rows(&one, &one.export(&one.spec(true, 7)).await);
+    let second = rows(&two, &two.export(&two.spec(true, 7)).await);
+    assert_eq!(first.len(), second.len(), "the same reports, labeled alike");
+    let column = |rows: &[serde_json::Value], name: &str| -> std::collections::HashSet<String> {
+        rows.iter()
+            .map(|row| row[name].as_str().unwrap().to_string())
+            .collect()
+    };
+    for name in ["patient_id", "study_id"] {
+        let (here, there) = (column(&first, name), column(&second, name));
+        assert_eq!(
+            here.len(),
+            there.len(),
+            "{name}: one pseudonym per patient or study in each"
+        );
+        assert!(
+            here.is_disjoint(&there),
+            "{name}: the two label sets share no value"
+        );
+    }
+}

@@ -38,7 +38,28 @@ impl Project {
     pub async fn new(reports_count: u64) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        let project = projects::create(&pool, "P", "IRB-1", None).await.unwrap();
+        Project::create(dir, pool, "P", reports_count).await
+    }
+
+    /// Another project in the same database (the same install), with the same reports, so the
+    /// same patients, and the same question; its files and index in a directory of its own.
+    pub async fn beside(&self, name: &str, reports_count: u64) -> Project {
+        Project::create(
+            tempfile::tempdir().unwrap(),
+            self.pool.clone(),
+            name,
+            reports_count,
+        )
+        .await
+    }
+
+    async fn create(
+        dir: TempDir,
+        pool: sqlx::SqlitePool,
+        name: &str,
+        reports_count: u64,
+    ) -> Project {
+        let project = projects::create(&pool, name, "IRB-1", None).await.unwrap();
         let pseudonymizer = Pseudonymizer::with_key([2; 32]);
         let corpus: Vec<_> = corpus::generate(9, reports_count).collect();
         reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)

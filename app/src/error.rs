@@ -22,6 +22,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The request itself could not be read (arguments missing, malformed or not text): says which
+    /// argument where it can, never what the deserializer expected.
+    #[error("This request could not be read: {0}. Reload the page and try again.")]
+    Unreadable(String),
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
     #[error("Could not reach the server ({0}). Check the connection and try again.")]
@@ -34,6 +38,7 @@ impl AppError {
         match self {
             AppError::NotSignedIn | AppError::SignInFailed => 401,
             AppError::Forbidden(_) => 403,
+            AppError::Unreadable(_) => 400,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
             AppError::TooManyAttempts(_) => 429,
@@ -46,8 +51,54 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
-        AppError::Transport(error.to_string())
+        match error {
+            // On the server these say that a request's arguments could not be read.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
+                tracing::info!(error = %message, "unreadable server function arguments");
+                AppError::Unreadable(unreadable_reason(&message))
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::MissingArg(name) => {
+                AppError::Unreadable(format!("{} is missing", plain_name(&name)))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
+}
+
+/// Returns a plain account of why a request's arguments could not be read, from a deserializer's
+/// message: the field it names where it names one, never the types it expected.
+pub fn unreadable_reason(message: &str) -> String {
+    let quoted = |marker: &str| {
+        let (_, rest) = message.split_once(marker)?;
+        let (name, _) = rest.split_once('`')?;
+        Some(plain_name(name))
+    };
+    if let Some(field) = quoted("missing field `") {
+        return format!("{field} is missing");
+    }
+    if let Some(field) = quoted("unknown field `") {
+        return format!("{field} is not a field this request takes");
+    }
+    if let Some(value) = quoted("unknown variant `") {
+        return format!("{value} is not one of the choices");
+    }
+    if message.contains("utf-8") || message.contains("UTF-8") {
+        return "it is not text".into();
+    }
+    if message.contains("length limit") {
+        return "it is too large".into();
+    }
+    "a value is missing, malformed or of the wrong kind".into()
+}
+
+/// Keeps a name a deserializer quoted to plain characters (it is echoed back to the caller).
+fn plain_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'))
+        .take(60)
+        .collect()
 }
 
 #[cfg(feature = "ssr")]

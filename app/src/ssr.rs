@@ -31,6 +31,8 @@ pub struct Settings {
     pub index_dir: PathBuf,
     /// A session ends this long after sign-in, however active it is.
     pub absolute_session_seconds: i64,
+    /// The largest upload of reports accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// The one state of the application, given to axum handlers and provided to Leptos as context.

@@ -66,14 +66,11 @@ impl Modify for BearerToken {
     }
 }
 
-/// Returns the API's routes and the OpenAPI document that describes exactly them. Uploads get
-/// their own body limit; every other route the small one.
+/// Returns the API's routes and the OpenAPI document that describes exactly them. Uploads of
+/// reports enforce their own limit (`max_upload_mb`, see `imports`); rule files get a small one.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(imports::import_reports))
-        .layer(RequestBodyLimitLayer::new(imports::MAX_UPLOAD_BYTES));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(uploads)
+        .routes(routes!(imports::import_reports))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(rules::export_rules, rules::import_rules))

@@ -150,6 +150,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure: use it when Sieve is served over TLS
     #[arg(long, env = "SIEVE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The largest upload of reports accepted, in MiB [default: 1024]
+    #[arg(long, env = "SIEVE_MAX_UPLOAD_MB")]
+    pub max_upload_mb: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,8 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 const DEFAULT_CONFIG_FILE: &str = "sieve.toml";
+/// The largest upload of reports, in MiB: a year of a large hospital's reports, uncompressed.
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 1024;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// The largest upload of reports accepted, in MiB.
+    pub max_upload_mb: u64,
 }
 
 /// What `sieve.toml` may set; every key is optional.
@@ -36,6 +40,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
+    max_upload_mb: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +76,17 @@ impl Config {
                 || file.secure_cookies.unwrap_or(false),
             session_idle_minutes: file.session_idle_minutes.unwrap_or(60),
             session_absolute_hours: file.session_absolute_hours.unwrap_or(12),
+            max_upload_mb: serve
+                .and_then(|s| s.max_upload_mb)
+                .or(file.max_upload_mb)
+                .unwrap_or(DEFAULT_MAX_UPLOAD_MB),
         };
+        if config.max_upload_mb < 1 {
+            return Err(ConfigError::Invalid(
+                path,
+                "max_upload_mb must be at least 1".into(),
+            ));
+        }
         if config.session_idle_minutes < 1 || config.session_absolute_hours < 1 {
             return Err(ConfigError::Invalid(
                 path,
@@ -87,6 +102,11 @@ impl Config {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// Returns the largest upload of reports accepted, in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb.saturating_mul(1024 * 1024)
     }
 }
 
@@ -125,6 +145,7 @@ mod tests {
             site_root: None,
             demo: false,
             secure_cookies: false,
+            max_upload_mb: None,
         };
 
         let config = Config::load(&global(Some(file.clone()), None), Some(&serve)).unwrap();

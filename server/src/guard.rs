@@ -1,11 +1,13 @@
 //! The sign-in guard: every page but the sign-in page needs a signed-in user; anyone else is sent
-//! to sign in and brought back afterwards. Server functions check the session (and the role)
-//! themselves, so the guard lets them through.
+//! to sign in and brought back afterwards. Server functions but signing in and out need one too,
+//! and are refused 401 before any of their arguments is read; they check the role themselves.
+//! The REST API authenticates its own callers (tokens as well as sessions).
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sieve_app::error::AppError;
 use sieve_app::ssr::{session_user, AppState};
 use tower_sessions::Session;
 
@@ -15,7 +17,8 @@ pub fn is_public(path: &str) -> bool {
         || path == "/healthz"
         || path == "/favicon.ico"
         || path.starts_with("/pkg/")
-        || path.starts_with("/api/")
+        || path.starts_with("/api/v1/")
+        || crate::server_fns::is_public(path)
 }
 
 /// Session key holding when the session was last renewed (unix seconds).
@@ -62,6 +65,9 @@ pub async fn require_sign_in(
     }
     match session_user(&session, &state).await {
         Ok(Some(_)) => next.run(request).await,
+        Ok(None) if crate::server_fns::is_server_fn(request.uri().path()) => {
+            crate::server_fns::refuse(request.uri().path(), &AppError::NotSignedIn)
+        }
         Ok(None) => {
             let wanted = request.uri().path_and_query().map_or("/", |p| p.as_str());
             let location = format!("/login?next={}", percent_encode(wanted));
@@ -96,6 +102,9 @@ mod tests {
         assert!(!is_public("/admin"));
         assert!(!is_public("/projects/1"));
         assert!(!is_public("/login/../admin"));
+        assert!(is_public("/api/v1/projects"));
+        assert!(is_public("/api/sign_in"));
+        assert!(!is_public("/api/open_report"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Sieve server: wires configuration, the database, sessions and routes, and carries the command line.
 
 pub mod api;
+pub mod caching;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -10,4 +11,5 @@ pub mod health;
 pub mod indexer;
 pub mod router;
 pub mod security;
+pub mod server_fns;
 pub mod session_cache;

@@ -20,7 +20,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::session_cache::SessionCache;
-use crate::{api, csrf, guard, health, security};
+use crate::{api, caching, csrf, guard, health, security, server_fns};
 
 /// The largest request body accepted, but for uploads of reports (see `api::imports`).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -48,6 +48,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
             data_dir: config.data_dir.clone(),
             index_dir: config.index_dir(),
             absolute_session_seconds: config.session_absolute_hours * 3600,
+            max_upload_bytes: config.max_upload_bytes(),
         }),
     })
 }
@@ -83,7 +84,8 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Rout
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(server_fns::status_follows_error));
     Router::new()
         .merge(api::router())
         .merge(pages)
@@ -94,5 +96,6 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Rout
         .layer(middleware::from_fn(csrf::require_same_origin))
         .layer(sessions)
         .layer(security::headers())
+        .layer(middleware::from_fn(caching::cache_control))
         .with_state(state)
 }

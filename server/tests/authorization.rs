@@ -369,6 +369,7 @@ async fn install() -> Install {
         secure_cookies: false,
         session_idle_minutes: 60,
         session_absolute_hours: 12,
+        max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
     };
     std::fs::create_dir_all(config.index_dir()).unwrap();
     let sessions = router::sessions(&pool, &config).await.unwrap();

@@ -56,6 +56,7 @@ impl Install {
             secure_cookies: false,
             session_idle_minutes: 60,
             session_absolute_hours: 12,
+            max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
         }
     }
 

@@ -186,7 +186,11 @@ fn upload(
     on_load.forget();
     let on_error = Closure::<dyn FnMut()>::new(move || {
         phase.set(Phase::Failed {
-            message: "The upload failed: check the connection and try again.".into(),
+            // The server refuses an upload over its limit, or of a kind it cannot import, before
+            // reading it; a browser may then see the connection close rather than the answer.
+            message: "The upload was cut off: check the connection, and that the file is a .csv, \
+                      .jsonl or .hl7 export (or .gz) within this server's upload limit, then try again."
+                .into(),
             errors: Vec::new(),
         })
     });

@@ -84,7 +84,10 @@ pub(super) async fn path_text(
         std::collections::HashMap<String, String>,
     >::from_request_parts(parts, state)
     .await
-    .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    .map_err(|rejection| {
+        tracing::info!(error = %rejection.body_text(), "unreadable path");
+        ApiError::Unreadable("the path is malformed".into())
+    })?;
     params
         .remove(name)
         .ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))
@@ -113,7 +116,7 @@ number_in_path!(
     "study"
 );
 
-/// Query parameters, with a JSON error naming the one that is wrong.
+/// Query parameters, with a plain JSON error naming the one that is wrong.
 #[derive(Debug, Clone)]
 pub struct ApiQuery<T>(pub T);
 
@@ -123,6 +126,6 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for ApiQu
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|query| ApiQuery(query.0))
-            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+            .map_err(ApiError::from)
     }
 }

@@ -1,25 +1,28 @@
 //! `POST /api/v1/projects/{id}/imports`: a file of reports, uploaded as the request body (the import
-//! page sends it with upload progress; scripts can too). Streamed to disk under the data directory,
-//! imported all or nothing (or with `skip_invalid`), then indexed before the answer.
+//! page sends it with upload progress; scripts can too). Everything that can refuse an upload is
+//! decided before a byte of it is read: the caller and their role, the file's format (from its
+//! name, or `format`), that it is not a form, and its declared length against `max_upload_mb`. The
+//! body is then streamed to a temporary file under the data directory (never held in memory), cut
+//! off with 413 the moment it passes the limit, imported all or nothing (or with `skip_invalid`),
+//! and indexed before the answer. The temporary file goes when the request ends, however it ends.
+
+use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sieve_app::ssr::AppState;
 use sieve_core::access::Capability;
-use sieve_core::import::{import_file, Options};
+use sieve_core::import::{import_file, Format, Options};
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
 use super::{ApiCaller, ApiError, ApiQuery, ProjectId};
-
-/// The largest upload accepted.
-pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024 * 1024;
 
 /// About the uploaded file.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,6 +64,7 @@ pub struct Rejection {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Only fellows import, while the protocol is in force", body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 413, description = "The file is larger than the server's `max_upload_mb`", body = ErrorBody),
         (status = 422, description = "Invalid records: nothing was imported", body = Rejection),
     ))]
 pub async fn import_reports(
@@ -68,20 +72,21 @@ pub async fn import_reports(
     caller: ApiCaller,
     ProjectId(project_id): ProjectId,
     ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     caller
         .authorize(&state, project_id, Capability::ImportReports)
         .await?;
     let name = safe_name(&query.filename)?;
+    let format = format_of(&name, query.format.as_deref())?;
+    refuse_forms(&headers)?;
+    let limit = state.settings.max_upload_bytes;
+    if declared_length(&headers).is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
     let options = Options {
-        format: query
-            .format
-            .as_deref()
-            .filter(|f| !f.is_empty())
-            .map(str::parse)
-            .transpose()
-            .map_err(|error: sieve_core::Error| ApiError::BadRequest(error.to_string()))?,
+        format: Some(format),
         skip_invalid: query.skip_invalid.unwrap_or(false),
         mapping: Default::default(),
     };
@@ -89,8 +94,12 @@ pub async fn import_reports(
     tokio::fs::create_dir_all(&uploads)
         .await
         .map_err(sieve_core::Error::from)?;
-    let path = uploads.join(format!("{}-{name}", sieve_core::now()));
-    let stored = receive(body, &path).await;
+    let (file, path) = tempfile::Builder::new()
+        .suffix(&format!("-{name}"))
+        .tempfile_in(&uploads)
+        .map_err(sieve_core::Error::from)?
+        .into_parts();
+    let stored = receive(body, tokio::fs::File::from_std(file), limit).await?;
     let outcome = match stored {
         Ok(()) => {
             import_file(
@@ -106,7 +115,6 @@ pub async fn import_reports(
         }
         Err(error) => Err(error),
     };
-    let _ = tokio::fs::remove_file(&path).await;
     let _ = tokio::fs::remove_file(format!("{}.rejected.txt", path.display())).await;
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -164,16 +172,82 @@ fn safe_name(name: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Streams the body to a file, flushed to disk.
-async fn receive(body: Body, path: &std::path::Path) -> Result<(), sieve_core::Error> {
-    let mut file = tokio::fs::File::create(path).await?;
+/// Returns the format of the file: the one given, or the one its name tells.
+fn format_of(name: &str, given: Option<&str>) -> Result<Format, ApiError> {
+    if let Some(given) = given.filter(|given| !given.is_empty()) {
+        return given
+            .parse()
+            .map_err(|error: sieve_core::Error| ApiError::BadRequest(error.to_string()));
+    }
+    Format::from_path(Path::new(name)).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{name}: cannot tell the format: name it .csv, .jsonl or .hl7 (or .gz), or give the format"
+        ))
+    })
+}
+
+/// Refuses a body sent as a form: the import reads the file itself, and would take a form's
+/// boundaries and headers for records.
+fn refuse_forms(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match content_type.starts_with("multipart/") {
+        true => Err(ApiError::BadRequest(
+            "send the file itself as the body (Content-Type: application/octet-stream), not a form"
+                .into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// Returns the length the client declared, if it declared one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The refusal of an upload over the limit, naming it.
+fn too_large(limit: u64) -> ApiError {
+    ApiError::TooLarge(format!(
+        "the file is larger than this server accepts ({} MiB, its max_upload_mb): split it, or ask the administrator to raise the limit",
+        limit / (1024 * 1024)
+    ))
+}
+
+/// Streams the body to the file, flushed to disk. An upload that passes `limit` is refused as soon
+/// as it does (the outer error); one that breaks off is the inner error.
+async fn receive(
+    body: Body,
+    mut file: tokio::fs::File,
+    limit: u64,
+) -> Result<Result<(), sieve_core::Error>, ApiError> {
+    let mut received: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| {
-            sieve_core::Error::Invalid(format!("the upload was interrupted: {error}"))
-        })?;
-        file.write_all(&chunk).await?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                return Ok(Err(sieve_core::Error::Invalid(format!(
+                    "the upload was interrupted: {error}"
+                ))))
+            }
+        };
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(too_large(limit));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(sieve_core::Error::from)?;
     }
-    file.sync_all().await?;
-    Ok(())
+    file.sync_all().await.map_err(sieve_core::Error::from)?;
+    Ok(Ok(()))
 }

@@ -152,7 +152,7 @@ pub async fn create_label_set(
     let membership = caller
         .authorize(&state, project_id, Capability::ExportLabels)
         .await?;
-    let Json(request) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let Json(request) = body.map_err(ApiError::from)?;
     let [train, validation, test] = request.shares.unwrap_or([0.8, 0.1, 0.1]);
     let spec = Spec {
         questions: request.questions,
@@ -360,7 +360,7 @@ pub async fn launch_jobs(
     caller
         .authorize(&state, project_id, Capability::LaunchJobs)
         .await?;
-    let Json(request) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let Json(request) = body.map_err(ApiError::from)?;
     let set = label_sets::get(&state.pool, project_id, request.label_set).await?;
     let profile = launch::profile(&state.pool, request.profile).await?;
     let runs = match request.runs {

@@ -105,6 +105,7 @@ pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error 
         secure_cookies: false,
         session_idle_minutes: 60,
         session_absolute_hours: 12,
+        max_upload_mb: crate::config::DEFAULT_MAX_UPLOAD_MB,
     };
     let pool = super::open(&config).await?;
     std::fs::create_dir_all(config.index_dir())?;

@@ -1,0 +1,66 @@
+//! What browsers and proxies may keep. Pages, server functions, the REST API and label-set files
+//! carry report text, labels and patient pseudonyms, and a shared workstation's browser cache or a
+//! hospital proxy must not keep a copy: every response is `Cache-Control: no-store` and carries no
+//! validator (`Last-Modified`, `ETag`) that would invite one. The one exception is the static
+//! bundle under `/pkg/` (and the favicon), which holds no data: it may be stored, and is revalidated
+//! on use, because its file names carry no version and a long lifetime would keep an old bundle
+//! after an upgrade.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The caching of anything that may carry PHI: none.
+pub const NO_STORE: &str = "no-store";
+/// The caching of the static bundle: stored, revalidated against its `Last-Modified` on use.
+pub const STATIC_BUNDLE: &str = "public, no-cache";
+
+/// Whether a path is the static bundle, which carries no data.
+pub fn is_static_bundle(path: &str) -> bool {
+    (path.starts_with("/pkg/") && !path.contains("..")) || path == "/favicon.ico"
+}
+
+/// Sets `Cache-Control` on every response: `no-store`, without validators, unless it is the static
+/// bundle. Conditional request headers are dropped too, so no handler can answer 304 from a copy.
+pub async fn cache_control(mut request: Request, next: Next) -> Response {
+    let bundle = is_static_bundle(request.uri().path());
+    if !bundle {
+        let headers = request.headers_mut();
+        headers.remove(header::IF_MODIFIED_SINCE);
+        headers.remove(header::IF_NONE_MATCH);
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    match bundle {
+        true => {
+            headers
+                .entry(header::CACHE_CONTROL)
+                .or_insert(HeaderValue::from_static(STATIC_BUNDLE));
+        }
+        false => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
+            headers.remove(header::LAST_MODIFIED);
+            headers.remove(header::ETAG);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_bundle_and_the_favicon_may_be_stored() {
+        assert!(is_static_bundle("/pkg/sieve.js"));
+        assert!(is_static_bundle("/pkg/sieve_bg.wasm"));
+        assert!(is_static_bundle("/favicon.ico"));
+        assert!(!is_static_bundle("/pkg/../api/v1/projects"));
+        assert!(!is_static_bundle("/projects/1/reports/2"));
+        assert!(!is_static_bundle(
+            "/api/v1/projects/1/labelsets/1/files/texts.jsonl"
+        ));
+        assert!(!is_static_bundle("/api/open_report"));
+    }
+}

@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { gotoHydrated, signIn } from "./helpers";
 
 const DEMO_PROJECT = "Demo: chest radiographs and head CT";
 
@@ -90,4 +90,97 @@ test("two answers that differ become a disagreement the fellow settles by keyboa
   await fellow.goto(dashboard);
   await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
   await expect(fellow.getByText(/adjudicated 1/)).toBeVisible();
+});
+
+/** As the fellow: labels the study the queue serves them (expected to be `study`) as suggested. */
+async function fellowConfirms(fellow: Page, study: string) {
+  await fellow.getByRole("link", { name: "Label this queue yourself" }).click();
+  await expect(fellow.getByTestId("queue-accession")).toHaveText(study);
+  await fellow.keyboard.press("Enter");
+  await expect(fellow.getByTestId("queue-progress")).toContainText("Done today 1");
+}
+
+/** As the fellow, on the dashboard: the affiliate's recorded answer to `study`, as its disagreement shows it. */
+async function expectAffiliateAnswer(fellow: Page, dashboard: string, study: string, label: string) {
+  await fellow.goto(dashboard);
+  const row = fellow.getByTestId("disagreements").getByRole("row", { name: new RegExp(study) });
+  await expect(row).toContainText(`affiliate: ${label}`);
+}
+
+const REFUSED = "This study is no longer yours to answer — it was answered in another tab or its claim expired; here is your current study.";
+
+test("two tabs of one affiliate: the later answer to the same study is refused, the tab moves to the study held, and the first answer stands", async ({ browser }) => {
+  const question = `Effusion tabs ${Date.now()}`;
+  // Every study needs two answers, so the fellow's answer later shows the affiliate's beside it.
+  const fellow = await fellowWithQueue(browser, question, "effusion", "100");
+  const dashboard = fellow.url();
+  const tabOne = await affiliateQueue(browser, question);
+  const tabTwo = await tabOne.context().newPage();
+  await gotoHydrated(tabTwo, tabOne.url());
+  const study = await tabOne.getByTestId("queue-accession").innerText();
+  await expect(tabTwo.getByTestId("queue-accession")).toHaveText(study);
+
+  // Tab 1 answers "absent" (key 2).
+  await tabOne.bringToFront();
+  await tabOne.keyboard.press("2");
+  await tabOne.keyboard.press("Enter");
+  await expect(tabOne.getByTestId("queue-progress")).toContainText("Done today 1");
+  await expect(tabOne.getByTestId("queue-accession")).not.toHaveText(study);
+  const current = await tabOne.getByTestId("queue-accession").innerText();
+
+  // Tab 2, still showing the same study, confirms the suggested "present": refused.
+  await tabTwo.bringToFront();
+  await tabTwo.keyboard.press("Enter");
+  await expect(tabTwo.getByRole("alert")).toHaveText(REFUSED);
+  await expect(tabTwo.getByTestId("queue-accession")).toHaveText(current);
+  await expect(tabTwo.getByTestId("queue-progress")).toContainText("Done today 1");
+  // Its next answer, to the study it now shows, is recorded and the message goes.
+  await tabTwo.keyboard.press("Enter");
+  await expect(tabTwo.getByTestId("queue-progress")).toContainText("Done today 2");
+  await expect(tabTwo.getByRole("alert")).toHaveCount(0);
+
+  await fellowConfirms(fellow, study);
+  await expectAffiliateAnswer(fellow, dashboard, study, "absent");
+});
+
+test("a labeling page restored by Back answers nothing: the answer is refused and the page moves to the study held", async ({ browser }) => {
+  const question = `Effusion back ${Date.now()}`;
+  const fellow = await fellowWithQueue(browser, question, "effusion", "100");
+  const dashboard = fellow.url();
+  const affiliate = await affiliateQueue(browser, question);
+  const labelPath = new URL(affiliate.url()).pathname;
+  const projectPath = labelPath.replace(/\/label\/.*/, "");
+  // Going Back shows the page as it was first served (as a browser's history cache does), whatever
+  // the server would send now.
+  let firstServed: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
+  await affiliate.route(
+    (url) => url.pathname === labelPath,
+    async (route) => {
+      if (route.request().resourceType() !== "document") return route.continue();
+      if (!firstServed) {
+        const response = await route.fetch();
+        firstServed = { status: response.status(), headers: response.headers(), body: await response.body() };
+      }
+      await route.fulfill(firstServed);
+    },
+  );
+  await gotoHydrated(affiliate, labelPath);
+  const study = await affiliate.getByTestId("queue-accession").innerText();
+  await affiliate.keyboard.press("2");
+  await affiliate.keyboard.press("Enter");
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 1");
+  await expect(affiliate.getByTestId("queue-accession")).not.toHaveText(study);
+  const current = await affiliate.getByTestId("queue-accession").innerText();
+
+  await gotoHydrated(affiliate, projectPath);
+  await affiliate.goBack();
+  await affiliate.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await expect(affiliate.getByTestId("queue-accession")).toHaveText(study);
+  await affiliate.keyboard.press("Enter");
+  await expect(affiliate.getByRole("alert")).toHaveText(REFUSED);
+  await expect(affiliate.getByTestId("queue-accession")).toHaveText(current);
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 1");
+
+  await fellowConfirms(fellow, study);
+  await expectAffiliateAnswer(fellow, dashboard, study, "absent");
 });

@@ -13,7 +13,8 @@ pub enum AppError {
     /// One message for a wrong name, a wrong password and a disabled account, so none can be told apart.
     #[error("Wrong user name or password.")]
     SignInFailed,
-    #[error("Too many failed sign-ins for this name. Try again in {0}.")]
+    /// Too many failures from this computer, for the name typed or for any names.
+    #[error("Too many failed sign-ins from this computer; try again in {0}.")]
     TooManyAttempts(String),
     /// Signed in, but without the role (or the protocol has expired): the message says which.
     #[error("{0}")]

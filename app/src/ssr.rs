@@ -19,14 +19,24 @@ use tower_sessions::Session;
 
 use crate::error::AppError;
 
+mod address;
+pub use address::{client_ip, PublicUrl};
+
 /// Session key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "user_id";
 /// Session key holding when the user signed in (unix seconds), for the absolute timeout.
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+/// Session key holding the user's `session_epoch` at sign-in: a change of credentials since ends
+/// the session.
+pub const SESSION_EPOCH_KEY: &str = "session_epoch";
 
 /// What the server knows of its own configuration at run time.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where users reach Sieve, when configured: origins and hosts are checked against it.
+    pub public_url: Option<PublicUrl>,
+    /// Proxies whose `X-Forwarded-For` names the client (see `client_ip`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub data_dir: PathBuf,
     pub index_dir: PathBuf,
     /// A session ends this long after sign-in, however active it is.
@@ -87,7 +97,9 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// Returns the user a session belongs to, or `None` when it has none, has outlived the
-/// absolute timeout, or belongs to a user who has since been disabled.
+/// absolute timeout, belongs to a user who has since been disabled, or was opened before a change
+/// of the user's credentials (a password reset moves their `session_epoch` on). The user is read
+/// afresh at every request, so rights taken away take effect on the next one.
 pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<User>, AppError> {
     let read = |error: tower_sessions::session::Error| {
         tracing::error!(%error, "session store failed");
@@ -105,8 +117,20 @@ pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<
         session.flush().await.map_err(read)?;
         return Ok(None);
     }
+    // Sessions opened before epochs existed count as epoch 0, the epoch every user started at.
+    let epoch = session
+        .get::<i64>(SESSION_EPOCH_KEY)
+        .await
+        .map_err(read)?
+        .unwrap_or(0);
     let user = sieve_core::auth::find_user(&state.pool, user_id).await?;
-    Ok(user.filter(|user| !user.disabled))
+    match user {
+        Some(user) if !user.disabled && user.session_epoch == epoch => Ok(Some(user)),
+        _ => {
+            session.flush().await.map_err(read)?;
+            Ok(None)
+        }
+    }
 }
 
 /// Returns the state and the signed-in user, or `NotSignedIn`.
@@ -175,15 +199,26 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-/// Returns the remote address of the request, for the audit log.
+/// Returns the client's address, for the audit log and the sign-in throttle: the connection's
+/// remote address, or behind a trusted proxy the address it forwarded (see `client_ip`).
 pub async fn client_address() -> Option<String> {
     let parts = leptos_axum::extract::<axum::http::request::Parts>()
         .await
         .ok()?;
-    parts
+    let peer = parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    // Several header lines read as one list, in order (RFC 9110, section 5.3).
+    let forwarded_for: Vec<&str> = (parts.headers.get_all("x-forwarded-for").iter())
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    let forwarded_for = (!forwarded_for.is_empty()).then(|| forwarded_for.join(","));
+    let trusted_proxies = state().map(|state| state.settings.trusted_proxies.clone());
+    let trusted_proxies = trusted_proxies.unwrap_or_default();
+    let client = client_ip(peer, forwarded_for.as_deref(), &trusted_proxies);
+    Some(client.to_string())
 }
 
 /// Returns the Content-Security-Policy: scripts only from this site, plus the one inline bootstrap

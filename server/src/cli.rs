@@ -1,9 +1,10 @@
 //! The command line, described once for clap (which also writes `--help`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sieve_app::ssr::PublicUrl;
 
 /// Sieve turns free-text radiology reports into training labels, inside the hospital.
 #[derive(Debug, Parser)]
@@ -150,6 +151,16 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure: use it when Sieve is served over TLS
     #[arg(long, env = "SIEVE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The address users reach Sieve at, e.g. https://sieve.hospital.org (behind a proxy, the proxy's)
+    #[arg(long, env = "SIEVE_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+    /// A reverse proxy whose X-Forwarded-For names the client (repeat, or comma-separate in the variable)
+    #[arg(
+        long = "trusted-proxy",
+        env = "SIEVE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
     /// The largest upload of reports accepted, in MiB [default: 1024]
     #[arg(long, env = "SIEVE_MAX_UPLOAD_MB")]
     pub max_upload_mb: Option<u64>,

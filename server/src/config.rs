@@ -1,10 +1,11 @@
 //! The server's configuration: command-line flags, then environment variables (both through clap),
 //! then `sieve.toml`, then the embedded defaults.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sieve_app::ssr::PublicUrl;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 
@@ -22,7 +23,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
     pub demo: bool,
+    /// Asked for; the cookie is also `Secure` when the public URL is https (see `router::sessions`).
     pub secure_cookies: bool,
+    /// Where users reach Sieve (see `sieve_app::ssr::PublicUrl`); `None`: its own address only.
+    pub public_url: Option<PublicUrl>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     /// The largest upload of reports accepted, in MiB.
@@ -38,6 +44,8 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     demo: Option<bool>,
     secure_cookies: Option<bool>,
+    public_url: Option<String>,
+    trusted_proxies: Option<Vec<IpAddr>>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
     max_upload_mb: Option<u64>,
@@ -57,6 +65,17 @@ impl Config {
     /// Resolves the configuration for any command (`serve` adds its own flags).
     pub fn load(global: &GlobalArgs, serve: Option<&ServeArgs>) -> Result<Config, ConfigError> {
         let (file, path) = read_file(global.config.as_deref())?;
+        let public_url = match serve.and_then(|s| s.public_url.clone()) {
+            Some(url) => Some(url),
+            None => (file.public_url.as_deref())
+                .map(str::parse::<PublicUrl>)
+                .transpose()
+                .map_err(|message| ConfigError::Invalid(path.clone(), message))?,
+        };
+        let trusted_proxies = match serve.map(|s| s.trusted_proxies.clone()) {
+            Some(proxies) if !proxies.is_empty() => proxies,
+            _ => file.trusted_proxies.unwrap_or_default(),
+        };
         let config = Config {
             addr: serve
                 .and_then(|s| s.addr)
@@ -74,6 +93,8 @@ impl Config {
             demo: serve.is_some_and(|s| s.demo) || file.demo.unwrap_or(false),
             secure_cookies: serve.is_some_and(|s| s.secure_cookies)
                 || file.secure_cookies.unwrap_or(false),
+            public_url,
+            trusted_proxies,
             session_idle_minutes: file.session_idle_minutes.unwrap_or(60),
             session_absolute_hours: file.session_absolute_hours.unwrap_or(12),
             max_upload_mb: serve
@@ -145,6 +166,8 @@ mod tests {
             site_root: None,
             demo: false,
             secure_cookies: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
             max_upload_mb: None,
         };
 
@@ -166,5 +189,29 @@ mod tests {
         std::fs::write(&file, "adress = \"127.0.0.1:4000\"\n").unwrap();
         let error = Config::load(&global(Some(file), None), None).unwrap_err();
         assert!(error.to_string().contains("adress"), "{error}");
+    }
+
+    #[test]
+    fn a_public_url_and_trusted_proxies_come_from_the_file_and_a_wrong_url_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sieve.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"https://sieve.hospital.org\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(&global(Some(file.clone()), None), None).unwrap();
+        assert_eq!(
+            config.public_url.map(|url| url.to_string()).as_deref(),
+            Some("https://sieve.hospital.org")
+        );
+        assert_eq!(
+            config.trusted_proxies,
+            ["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+
+        std::fs::write(&file, "public_url = \"sieve.hospital.org/app\"\n").unwrap();
+        let error = Config::load(&global(Some(file), None), None).unwrap_err();
+        assert!(error.to_string().contains("public URL"), "{error}");
     }
 }

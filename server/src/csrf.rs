@@ -2,15 +2,20 @@
 //! Browsers send `Origin` (or at least `Referer`) with every POST; another site's form or script
 //! cannot forge them. Requests authorised by a bearer token carry no ambient credential and pass.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sieve_app::ssr::{AppState, PublicUrl};
 
 /// Refuses a state-changing request whose `Origin` (or `Referer`) is not this site. A REST call
 /// that carries no cookie has no ambient credential to abuse, and goes on to be authenticated (or
 /// refused with 401) by the API itself; pages and server functions are always checked, sign-in too.
-pub async fn require_same_origin(request: Request, next: Next) -> Response {
+pub async fn require_same_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -21,7 +26,7 @@ pub async fn require_same_origin(request: Request, next: Next) -> Response {
     if safe || headers.contains_key(header::AUTHORIZATION) || without_cookie_to_api {
         return next.run(request).await;
     }
-    match is_same_origin(request.headers()) {
+    match is_same_origin(request.headers(), state.settings.public_url.as_ref()) {
         true => next.run(request).await,
         false => (
             StatusCode::FORBIDDEN,
@@ -31,24 +36,28 @@ pub async fn require_same_origin(request: Request, next: Next) -> Response {
     }
 }
 
-/// Whether the request's `Origin`, or failing that its `Referer`, names the host it was sent to.
-pub fn is_same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-    else {
-        return false;
-    };
+/// Whether the request's `Origin`, or failing that its `Referer`, is this site: the public URL's
+/// scheme, host and port when one is configured, else the host the request was sent to.
+pub fn is_same_origin(headers: &HeaderMap, public_url: Option<&PublicUrl>) -> bool {
     let source = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER));
     let Some(source) = source.and_then(|value| value.to_str().ok()) else {
         return false;
     };
-    let Some((_, rest)) = source.split_once("://") else {
+    let Some((scheme, rest)) = source.split_once("://") else {
         return false;
     };
-    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if let Some(public_url) = public_url {
+        return public_url.is_origin(&format!("{scheme}://{authority}"));
+    }
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+    else {
+        return false;
+    };
     authority.eq_ignore_ascii_case(host)
 }
 
@@ -65,6 +74,7 @@ mod tests {
 
     #[test]
     fn only_this_sites_pages_may_post() {
+        let is_same_origin = |headers: &HeaderMap| is_same_origin(headers, None);
         assert!(is_same_origin(&headers(&[
             (header::HOST, "sieve.hospital.org"),
             (header::ORIGIN, "https://sieve.hospital.org")
@@ -89,5 +99,25 @@ mod tests {
             header::HOST,
             "sieve.hospital.org"
         )])));
+    }
+
+    #[test]
+    fn with_a_public_url_the_scheme_and_port_must_match_too() {
+        let url: PublicUrl = "https://sieve.hospital.org".parse().unwrap();
+        let from = |source: (header::HeaderName, &str)| {
+            is_same_origin(
+                &headers(&[(header::HOST, "sieve.hospital.org"), source]),
+                Some(&url),
+            )
+        };
+        assert!(from((header::ORIGIN, "https://sieve.hospital.org")));
+        assert!(from((
+            header::REFERER,
+            "https://sieve.hospital.org/login?next=/"
+        )));
+        assert!(!from((header::ORIGIN, "http://sieve.hospital.org")));
+        assert!(!from((header::ORIGIN, "https://sieve.hospital.org:8443")));
+        assert!(!from((header::REFERER, "http://sieve.hospital.org/login")));
+        assert!(!from((header::ORIGIN, "https://evil.example")));
     }
 }

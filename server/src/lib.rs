@@ -8,6 +8,7 @@ pub mod config;
 pub mod csrf;
 pub mod guard;
 pub mod health;
+pub mod host;
 pub mod indexer;
 pub mod router;
 pub mod security;

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sieve_app::ssr::{AppState, Settings};
+use sieve_app::ssr::{AppState, PublicUrl, Settings};
 use sieve_app::{shell, App};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::search::Indexes;
@@ -20,7 +20,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::session_cache::SessionCache;
-use crate::{api, caching, csrf, guard, health, security, server_fns};
+use crate::{api, caching, csrf, guard, health, host, security, server_fns};
 
 /// The largest request body accepted, but for uploads of reports (see `api::imports`).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -45,6 +45,8 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
         queue,
         pseudonymizer: Pseudonymizer::load_or_create(&config.data_dir)?,
         settings: Arc::new(Settings {
+            public_url: config.public_url.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
             data_dir: config.data_dir.clone(),
             index_dir: config.index_dir(),
             absolute_session_seconds: config.session_absolute_hours * 3600,
@@ -57,7 +59,8 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
 pub type SessionStore = CachingSessionStore<SessionCache, SqliteStore>;
 
 /// Prepares the session store in the database (sessions survive a restart) and its cookie settings:
-/// HttpOnly, SameSite=Lax, Secure when asked, and an idle timeout renewed at every request.
+/// HttpOnly, SameSite=Lax, Secure when asked (or the public URL is https), and an idle timeout
+/// renewed at every request.
 pub async fn sessions(
     pool: &SqlitePool,
     config: &Config,
@@ -70,7 +73,9 @@ pub async fn sessions(
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
+        .with_secure(
+            config.secure_cookies || config.public_url.as_ref().is_some_and(PublicUrl::is_https),
+        )
         .with_expiry(Expiry::OnInactivity(idle))
         // Saved when changed; `guard::touch` renews a session in use once a minute.
         .with_always_save(false))
@@ -93,8 +98,15 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Rout
             state.clone(),
             guard::require_sign_in,
         ))
-        .layer(middleware::from_fn(csrf::require_same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::require_same_origin,
+        ))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            host::require_known_host,
+        ))
         .layer(security::headers())
         .layer(middleware::from_fn(caching::cache_control))
         .with_state(state)

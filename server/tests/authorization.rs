@@ -367,6 +367,8 @@ async fn install() -> Install {
         site_root: dir.path().join("site"),
         demo: false,
         secure_cookies: false,
+        public_url: None,
+        trusted_proxies: Vec::new(),
         session_idle_minutes: 60,
         session_absolute_hours: 12,
         max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
@@ -527,4 +529,171 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// A change of someone's credentials or rights, made by the admin while that person is signed in on
+/// two computers and holds an API token.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    PasswordReset,
+    Disabled,
+    RoleChanged,
+    RemovedFromProject,
+}
+
+/// What the changed person gets afterwards, from each of their sessions and their token: a fellow's
+/// page, a fellow's server function, and a fellow's REST call (an empty import) with the session
+/// cookie and with the token.
+struct ChangeRow {
+    change: Change,
+    expect: [u16; 4],
+}
+
+/// Columns: page, server function, REST with the session, REST with the token.
+const CHANGES: &[ChangeRow] = &[
+    ChangeRow {
+        change: Change::PasswordReset,
+        expect: [303, 401, 401, 401],
+    },
+    ChangeRow {
+        change: Change::Disabled,
+        expect: [303, 401, 401, 401],
+    },
+    ChangeRow {
+        change: Change::RoleChanged,
+        expect: [403, 403, 403, 403],
+    },
+    ChangeRow {
+        change: Change::RemovedFromProject,
+        expect: [404, 404, 404, 404],
+    },
+];
+
+/// Sends a server function's form as the holder of `cookie`, returning the status and the body.
+async fn call(app: &Router, path: &str, body: String, cookie: &str) -> (u16, String) {
+    let response = app
+        .clone()
+        .oneshot(post(path, body, Some(cookie)))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Signs in with a given password and returns the session cookie.
+async fn sign_in_with(app: &Router, name: &str, password: &str) -> String {
+    let body = format!("name={name}&password={password}");
+    let response = app
+        .clone()
+        .oneshot(post("/api/sign_in", body, None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "sign-in as {name}");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// The four probes of `ChangeRow::expect`, for one session and one token.
+async fn probe(app: &Router, project: i64, cookie: &str, token: &str) -> [u16; 4] {
+    let page = Request::get(format!("/projects/{project}/questions"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let server_fn = post("/api/questions", format!("project={project}"), Some(cookie));
+    let import = format!("/api/v1/projects/{project}/imports?filename=empty.jsonl");
+    let rest_session = Request::post(&import)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let rest_token = Request::post(&import)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let mut statuses = [0; 4];
+    for (status, request) in statuses
+        .iter_mut()
+        .zip([page, server_fn, rest_session, rest_token])
+    {
+        *status = app
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn every_change_of_credentials_or_rights_takes_effect_on_the_next_request() {
+    let install = install().await;
+    let app = &install.app;
+    let project = install.project_id;
+    let admin = sign_in(app, "admin").await;
+    let mut mismatches = Vec::new();
+    for (number, row) in CHANGES.iter().enumerate() {
+        let name = format!("changed{number}");
+        let (status, created) = call(app, "/api/create_user", format!("name={name}"), &admin).await;
+        assert_eq!(status, 200, "{created}");
+        let created: serde_json::Value = serde_json::from_str(&created).unwrap();
+        let password = created["password"].as_str().unwrap().to_string();
+        let add = format!("id={project}&user={name}&role=fellow");
+        assert_eq!(call(app, "/api/add_member", add, &admin).await.0, 200);
+        let first = sign_in_with(app, &name, &password).await;
+        let second = sign_in_with(app, &name, &password).await;
+        let token_form = "name=script&project=&days=30".to_string();
+        let (status, token) = call(app, "/api/create_token", token_form, &first).await;
+        assert_eq!(status, 200, "{token}");
+        let token: serde_json::Value = serde_json::from_str(&token).unwrap();
+        let token = token["secret"].as_str().unwrap().to_string();
+        assert_eq!(
+            probe(app, project, &first, &token).await,
+            [200; 4],
+            "{:?}: before the change",
+            row.change
+        );
+
+        let (path, form) = match row.change {
+            Change::PasswordReset => ("/api/reset_password", format!("name={name}")),
+            Change::Disabled => ("/api/disable_user", format!("name={name}")),
+            Change::RoleChanged => (
+                "/api/add_member",
+                format!("id={project}&user={name}&role=affiliate"),
+            ),
+            Change::RemovedFromProject => {
+                ("/api/remove_member", format!("id={project}&user={name}"))
+            }
+        };
+        let (status, body) = call(app, path, form, &admin).await;
+        assert_eq!(status, 200, "{:?}: {body}", row.change);
+
+        for (computer, cookie) in [("first", &first), ("second", &second)] {
+            let got = probe(app, project, cookie, &token).await;
+            if got != row.expect {
+                mismatches.push(format!(
+                    "{:?}, {computer} session: {got:?}, expected {:?}",
+                    row.change, row.expect
+                ));
+            }
+        }
+        if let Change::PasswordReset = row.change {
+            let new_password = serde_json::from_str::<serde_json::Value>(&body).unwrap()
+                ["password"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let fresh = sign_in_with(app, &name, &new_password).await;
+            let (status, _) =
+                call(app, "/api/questions", format!("project={project}"), &fresh).await;
+            assert_eq!(status, 200, "the new password opens a working session");
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -54,6 +54,8 @@ impl Install {
             site_root: self.dir.path().join("site"),
             demo: false,
             secure_cookies: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
             session_idle_minutes: 60,
             session_absolute_hours: 12,
             max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
@@ -62,7 +64,11 @@ impl Install {
 
     /// Builds the application as `sieve serve` does (a second call is a restart on the same database).
     async fn app(&self) -> Router {
-        let config = self.config();
+        self.app_with(self.config()).await
+    }
+
+    /// Builds the application with a configuration of the test's own.
+    async fn app_with(&self, config: Config) -> Router {
         std::fs::create_dir_all(config.index_dir()).unwrap();
         let sessions = router::sessions(&self.pool, &config).await.unwrap();
         router::app(router::state(self.pool.clone(), &config).unwrap(), sessions)
@@ -714,4 +720,301 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
     let (status, _, body) = send(&app, bearer(&file, &token)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.contains("changed on disk"), "{body}");
+}
+
+/// Marks a request as coming from `address`, as `axum::serve` does for a real connection.
+fn from_address(mut request: Request<Body>, address: &str) -> Request<Body> {
+    let peer: std::net::SocketAddr = format!("{address}:50000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
+#[tokio::test]
+async fn a_stranger_failing_from_another_computer_does_not_lock_the_user_out() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (colleague, stranger) = ("10.1.1.1", "10.6.6.6");
+    for _ in 0..=auth::FREE_ATTEMPTS {
+        let guess = from_address(sign_in_request("fiona", "not the password"), stranger);
+        send(&app, guess).await;
+    }
+    let (status, _, body) = send(
+        &app,
+        from_address(sign_in_request("fiona", PASSWORD), stranger),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("TooManyAttempts"), "{body}");
+    let shown = sieve_app::error::AppError::TooManyAttempts("15 seconds".into()).to_string();
+    assert_eq!(
+        shown,
+        "Too many failed sign-ins from this computer; try again in 15 seconds."
+    );
+
+    let (status, _, body) = send(
+        &app,
+        from_address(sign_in_request("fiona", PASSWORD), colleague),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the user at her own computer: {body}"
+    );
+}
+
+#[tokio::test]
+async fn one_computer_failing_across_many_names_is_slowed_and_others_are_not() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let (sprayer, colleague) = ("10.6.6.6", "10.1.1.1");
+    for attempt in 0..sieve_core::throttle::MAX_FAILURES {
+        let guess = sign_in_request(&format!("guess{attempt}"), "not the password");
+        assert_eq!(
+            send(&app, from_address(guess, sprayer)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, _, body) = send(
+        &app,
+        from_address(sign_in_request("fiona", PASSWORD), sprayer),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let (status, _, _) = send(
+        &app,
+        from_address(sign_in_request("fiona", PASSWORD), colleague),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_the_proxy() {
+    let install = Install::new().await;
+    let proxy = "10.0.0.2";
+    let app = install
+        .app_with(Config {
+            trusted_proxies: vec![proxy.parse().unwrap()],
+            ..install.config()
+        })
+        .await;
+    let through_proxy = |password: &str, client: &str| {
+        let mut request = from_address(sign_in_request("fiona", password), proxy);
+        let forwarded = format!("203.0.113.9, {client}");
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        request
+    };
+    for _ in 0..=auth::FREE_ATTEMPTS {
+        send(&app, through_proxy("not the password", "10.6.6.6")).await;
+    }
+    assert_eq!(
+        send(&app, through_proxy(PASSWORD, "10.6.6.6")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(&app, through_proxy(PASSWORD, "10.1.1.1")).await.0,
+        StatusCode::OK,
+        "the proxy's other clients are not locked out"
+    );
+    // A client that is not the proxy cannot pick its address by sending the header itself.
+    let mut spoofed = from_address(sign_in_request("fiona", PASSWORD), "10.6.6.6");
+    spoofed
+        .headers_mut()
+        .insert("x-forwarded-for", "10.1.1.1".parse().unwrap());
+    assert_eq!(send(&app, spoofed).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn sieve_user_passwd_lifts_a_lockout_and_ends_sessions_and_tokens() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let session = signed_in(&app, "fiona").await;
+    let fiona = auth::find_user_by_name(&install.pool, "fiona")
+        .await
+        .unwrap();
+    let token =
+        sieve_core::tokens::create(&install.pool, &fiona, "script", None, 30, sieve_core::now())
+            .await
+            .unwrap()
+            .secret;
+    for _ in 0..auth::FREE_ATTEMPTS {
+        send(&app, sign_in_request("fiona", "not the password")).await;
+    }
+    assert_eq!(
+        send(&app, sign_in_request("fiona", PASSWORD)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let new_password = "a brand new password";
+    let mut passwd = std::process::Command::new(env!("CARGO_BIN_EXE_sieve"))
+        .args(["user", "passwd", "fiona", "--password-stdin"])
+        .env("SIEVE_DATA_DIR", install.dir.path())
+        .env_remove("SIEVE_CONFIG")
+        .current_dir(install.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(passwd.stdin.take().unwrap(), "{new_password}").unwrap();
+    let output = passwd.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    assert_eq!(
+        send(&app, get("/", Some(&session))).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        send(&app, bearer("/api/v1/me", &token)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, body) = send(&app, sign_in_request("fiona", new_password)).await;
+    assert_eq!(status, StatusCode::OK, "the lockout was lifted: {body}");
+    let tokens = sieve_core::tokens::list(&install.pool, fiona.id)
+        .await
+        .unwrap();
+    assert!(
+        tokens.iter().all(|token| token.revoked_at.is_some()),
+        "{tokens:?}"
+    );
+}
+
+/// Sends a server function's form with a session cookie.
+fn server_fn(path: &str, body: &str, cookie: &str) -> Request<Body> {
+    let mut request = sign_in_request("", "");
+    *request.uri_mut() = path.parse().unwrap();
+    *request.body_mut() = Body::from(body.to_string());
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn an_admin_resetting_their_own_password_keeps_this_session_and_ends_the_others() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let here = signed_in(&app, "ada").await;
+    let elsewhere = signed_in(&app, "ada").await;
+    let (status, _, body) = send(&app, server_fn("/api/reset_password", "name=ada", &here)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        send(&app, get("/admin", Some(&here))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, get("/admin", Some(&elsewhere))).await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_request_for_a_host_sieve_does_not_serve_is_refused() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let for_host = |path: &str, host: &str| {
+        let mut request = get(path, None);
+        request
+            .headers_mut()
+            .insert(header::HOST, host.parse().unwrap());
+        request
+    };
+    // A DNS-rebinding page at evil.example reaching Sieve on 127.0.0.1:3000.
+    let (status, headers, body) = send(&app, for_host("/login", "evil.example:3000")).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{body}");
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let mut sign_in = sign_in_request("fiona", PASSWORD);
+    sign_in
+        .headers_mut()
+        .insert(header::HOST, "evil.example".parse().unwrap());
+    sign_in
+        .headers_mut()
+        .insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+    let (status, headers, _) = send(&app, sign_in).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(headers.get(header::SET_COOKIE).is_none());
+
+    for host in ["127.0.0.1:3000", "localhost:3000", "[::1]:3000"] {
+        assert_eq!(
+            send(&app, for_host("/login", host)).await.0,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    // A proxy's health check may use whatever name it knows the server by.
+    assert_eq!(
+        send(&app, for_host("/healthz", "backend.internal:3000"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert!(send(&app, get("/login", None))
+        .await
+        .1
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
+}
+
+#[tokio::test]
+async fn behind_tls_only_the_public_urls_origin_and_host_are_accepted() {
+    let install = Install::new().await;
+    let app = install
+        .app_with(Config {
+            public_url: Some("https://sieve.hospital.org".parse().unwrap()),
+            ..install.config()
+        })
+        .await;
+    let sign_in = |origin: &str, host: &str| {
+        let mut request = sign_in_request("fiona", PASSWORD);
+        request
+            .headers_mut()
+            .insert(header::HOST, host.parse().unwrap());
+        request
+            .headers_mut()
+            .insert(header::ORIGIN, origin.parse().unwrap());
+        request
+    };
+    let (status, _, body) = send(
+        &app,
+        sign_in("http://sieve.hospital.org", "sieve.hospital.org"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the scheme counts: {body}");
+    let (status, _, _) = send(
+        &app,
+        sign_in("https://sieve.hospital.org:8443", "sieve.hospital.org"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the port counts");
+    let (status, _, _) = send(&app, sign_in("https://evil.example", "evil.example")).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+
+    let (status, headers, body) = send(
+        &app,
+        sign_in("https://sieve.hospital.org", "sieve.hospital.org"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("Secure"),
+        "an https public URL implies Secure: {cookie}"
+    );
+    assert_eq!(
+        headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
 }

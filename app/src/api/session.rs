@@ -15,7 +15,9 @@ pub struct SignedInUser {
 /// Signs in with a user name and password, rotating the session id, then sends the browser to `next`.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::ssr::{client_address, respond, session, state, SIGNED_IN_AT_KEY, USER_ID_KEY};
+    use crate::ssr::{
+        client_address, respond, session, state, SESSION_EPOCH_KEY, SIGNED_IN_AT_KEY, USER_ID_KEY,
+    };
     use sieve_core::auth::{self, SignIn};
 
     respond(
@@ -43,6 +45,10 @@ pub async fn sign_in(name: String, password: String, next: Option<String>) -> Re
                     session.cycle_id().await.map_err(store)?;
                     session.insert(USER_ID_KEY, user.id).await.map_err(store)?;
                     session.insert(SIGNED_IN_AT_KEY, now).await.map_err(store)?;
+                    session
+                        .insert(SESSION_EPOCH_KEY, user.session_epoch)
+                        .await
+                        .map_err(store)?;
                     leptos_axum::redirect(&safe_next(next.as_deref()));
                     Ok(())
                 }

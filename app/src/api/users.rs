@@ -38,15 +38,27 @@ pub async fn create_user(name: String, admin: Option<String>) -> Result<NewPassw
     )
 }
 
-/// Gives a user a new generated password (and lifts a sign-in lockout).
+/// Gives a user a new generated password (and lifts a sign-in lockout). Their sessions and API
+/// tokens end; an admin resetting their own password keeps the session they do it from.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(name: String) -> Result<NewPassword, AppError> {
     crate::ssr::respond(
         async {
             let (state, actor) = crate::ssr::require_admin().await?;
             let password = sieve_core::auth::generate_password();
-            sieve_core::auth::set_password(&state.pool, &name, &password, Some(&actor.name))
-                .await?;
+            let epoch =
+                sieve_core::auth::set_password(&state.pool, &name, &password, Some(&actor.name))
+                    .await?;
+            if name.trim().eq_ignore_ascii_case(&actor.name) {
+                let session = crate::ssr::session().await?;
+                session
+                    .insert(crate::ssr::SESSION_EPOCH_KEY, epoch)
+                    .await
+                    .map_err(|error| {
+                        tracing::error!(%error, "session store failed");
+                        AppError::Internal
+                    })?;
+            }
             Ok(NewPassword {
                 user: name,
                 password,

@@ -103,6 +103,8 @@ pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error 
         site_root: dir.path().join("site"),
         demo: false,
         secure_cookies: false,
+        public_url: None,
+        trusted_proxies: Vec::new(),
         session_idle_minutes: 60,
         session_absolute_hours: 12,
         max_upload_mb: crate::config::DEFAULT_MAX_UPLOAD_MB,

@@ -221,20 +221,20 @@ pub struct Served {
 
 /// What became of an answer or a skip, with the study to show next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
+pub enum Verdict {
     /// Recorded; the next study (`None`: nothing is left for the user).
-    Done(Option<Served>),
+    Recorded(Option<Served>),
     /// Refused, and nothing written: the user does not hold the study under the claim named (it
     /// was answered or skipped in another tab, taken back by undo, given back when its claim
     /// expired, or never served to them). The study they hold now, else the next.
     NotHeld(Option<Served>),
 }
 
-impl Outcome {
+impl Verdict {
     /// Returns the study to show next, whether or not the request was refused.
     pub fn served(self) -> Option<Served> {
         match self {
-            Outcome::Done(served) | Outcome::NotHeld(served) => served,
+            Verdict::Recorded(served) | Verdict::NotHeld(served) => served,
         }
     }
 }

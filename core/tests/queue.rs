@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::Project;
 use sieve_core::auth;
 use sieve_core::questions::Question;
-use sieve_core::queue::{self, Outcome, Served, Settings};
+use sieve_core::queue::{self, Served, Settings, Verdict};
 
 /// The shared project (question "Pneumothorax" with two rules), `users` affiliates, and its queue
 /// built with `settings`.
@@ -63,7 +63,7 @@ async fn answers_of(pool: &sqlx::SqlitePool, user: i64) -> Vec<(i64, String)> {
 
 impl Fixture {
     /// Answers `study` as served to `user` (under its claim).
-    async fn answer(&self, user: usize, study: &Served, label: &str) -> Outcome {
+    async fn answer(&self, user: usize, study: &Served, label: &str) -> Verdict {
         let name = format!("aff{user}");
         self.queue
             .answer(
@@ -87,21 +87,21 @@ impl Fixture {
     }
 }
 
-/// The study an outcome serves, after checking it was refused.
+/// The study a verdict serves, after checking it was refused.
 #[track_caller]
-fn refused(outcome: Outcome) -> Option<Served> {
-    match outcome {
-        Outcome::NotHeld(served) => served,
-        Outcome::Done(_) => panic!("the request was recorded, not refused"),
+fn refused(verdict: Verdict) -> Option<Served> {
+    match verdict {
+        Verdict::NotHeld(served) => served,
+        Verdict::Recorded(_) => panic!("the request was recorded, not refused"),
     }
 }
 
-/// The study an outcome serves, after checking it was recorded.
+/// The study a verdict serves, after checking it was recorded.
 #[track_caller]
-fn recorded(outcome: Outcome) -> Option<Served> {
-    match outcome {
-        Outcome::Done(served) => served,
-        Outcome::NotHeld(_) => panic!("the request was refused"),
+fn recorded(verdict: Verdict) -> Option<Served> {
+    match verdict {
+        Verdict::Recorded(served) => served,
+        Verdict::NotHeld(_) => panic!("the request was refused"),
     }
 }
 

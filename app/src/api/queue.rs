@@ -134,7 +134,7 @@ pub struct ReviewView {
 mod server {
     use sieve_core::access::Capability;
     use sieve_core::questions::{self, Question};
-    use sieve_core::queue::{self, Outcome, Served};
+    use sieve_core::queue::{self, Served, Verdict};
 
     use super::*;
     use crate::ssr::AppState;
@@ -165,14 +165,14 @@ mod server {
 
     /// The view of what an answer or a skip did: the next study, or the study the caller holds
     /// with why the request was refused.
-    pub async fn outcome_view(
+    pub async fn verdict_view(
         caller: &Caller,
-        outcome: Outcome,
+        verdict: Verdict,
         action: &str,
     ) -> Result<StudyView, AppError> {
-        let (served, refused) = match outcome {
-            Outcome::Done(served) => (served, None),
-            Outcome::NotHeld(served) => {
+        let (served, refused) = match verdict {
+            Verdict::Recorded(served) => (served, None),
+            Verdict::NotHeld(served) => {
                 let now = match served {
                     Some(_) => "here is your current study",
                     None => "nothing is left for you in this queue",
@@ -307,7 +307,7 @@ pub async fn answer_study(
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let outcome = caller
+            let verdict = caller
                 .state
                 .queue
                 .answer(
@@ -319,7 +319,7 @@ pub async fn answer_study(
                     &label,
                 )
                 .await?;
-            server::outcome_view(&caller, outcome, "answer").await
+            server::verdict_view(&caller, verdict, "answer").await
         }
         .await,
     )
@@ -357,7 +357,7 @@ pub async fn skip_study(
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::Annotate).await?;
-            let outcome = caller
+            let verdict = caller
                 .state
                 .queue
                 .skip(
@@ -368,7 +368,7 @@ pub async fn skip_study(
                     claim,
                 )
                 .await?;
-            server::outcome_view(&caller, outcome, "skip").await
+            server::verdict_view(&caller, verdict, "skip").await
         }
         .await,
     )

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{gold_due, settings, Outcome, Served, Settings};
+use super::{gold_due, settings, Served, Settings, Verdict};
 use crate::audit::{self, Action, NewEvent};
 use crate::questions::Question;
 use crate::{Error, Result};
@@ -36,7 +36,7 @@ struct Job {
     user_id: i64,
     actor: String,
     work: Work,
-    reply: oneshot::Sender<Result<Outcome>>,
+    reply: oneshot::Sender<Result<Verdict>>,
 }
 
 enum Work {
@@ -76,8 +76,8 @@ impl Writer {
         user_id: i64,
         actor: &str,
     ) -> Result<Option<Served>> {
-        let outcome = self.submit(question, user_id, actor, Work::Next).await?;
-        Ok(outcome.served())
+        let verdict = self.submit(question, user_id, actor, Work::Next).await?;
+        Ok(verdict.served())
     }
 
     /// Records a user's answer for the study they hold under `claim` (the token served with it),
@@ -92,7 +92,7 @@ impl Writer {
         report_id: i64,
         claim: i64,
         label: &str,
-    ) -> Result<Outcome> {
+    ) -> Result<Verdict> {
         question.check_label(label)?;
         let work = Work::Answer {
             report_id,
@@ -110,8 +110,8 @@ impl Writer {
         user_id: i64,
         actor: &str,
     ) -> Result<Option<Served>> {
-        let outcome = self.submit(question, user_id, actor, Work::Undo).await?;
-        Ok(outcome.served())
+        let verdict = self.submit(question, user_id, actor, Work::Undo).await?;
+        Ok(verdict.served())
     }
 
     /// Skips the study a user holds under `claim` (it is not served to them again) and serves the
@@ -123,7 +123,7 @@ impl Writer {
         actor: &str,
         report_id: i64,
         claim: i64,
-    ) -> Result<Outcome> {
+    ) -> Result<Verdict> {
         self.submit(question, user_id, actor, Work::Skip { report_id, claim })
             .await
     }
@@ -134,7 +134,7 @@ impl Writer {
         user_id: i64,
         actor: &str,
         work: Work,
-    ) -> Result<Outcome> {
+    ) -> Result<Verdict> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             question: question.clone(),
@@ -172,7 +172,7 @@ async fn serve(pool: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Outcome>>) {
+fn reply(jobs: impl Iterator<Item = Job>, results: Vec<Result<Verdict>>) {
     for (job, result) in jobs.zip(results) {
         // A request whose client went away no longer waits; its work is committed all the same.
         let _ = job.reply.send(result);
@@ -186,7 +186,7 @@ async fn write(
     pool: &SqlitePool,
     connection: &mut Option<SqliteConnection>,
     jobs: &[Job],
-) -> Result<Vec<Result<Outcome>>> {
+) -> Result<Vec<Result<Verdict>>> {
     let open = match connection {
         Some(open) => open,
         None => connection.insert(pool.connect_options().connect().await?),
@@ -198,7 +198,7 @@ async fn write(
     result
 }
 
-async fn write_on(connection: &mut SqliteConnection, jobs: &[Job]) -> Result<Vec<Result<Outcome>>> {
+async fn write_on(connection: &mut SqliteConnection, jobs: &[Job]) -> Result<Vec<Result<Verdict>>> {
     // IMMEDIATE: the batch reads before it writes, and must not find its snapshot overtaken by
     // another writer when it does.
     let transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
@@ -263,15 +263,15 @@ impl Batch<'_, '_> {
 }
 
 impl Job {
-    async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Outcome> {
+    async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Verdict> {
         match &self.work {
-            Work::Next => self.next(batch).await.map(Outcome::Done),
+            Work::Next => self.next(batch).await.map(Verdict::Recorded),
             Work::Answer {
                 report_id,
                 claim,
                 label,
             } => self.answer(batch, *report_id, *claim, label).await,
-            Work::Undo => self.undo(batch).await.map(Outcome::Done),
+            Work::Undo => self.undo(batch).await.map(Verdict::Recorded),
             Work::Skip { report_id, claim } => self.skip(batch, *report_id, *claim).await,
         }
     }
@@ -399,7 +399,7 @@ impl Job {
         report_id: i64,
         claim: i64,
         label: &'j str,
-    ) -> Result<Outcome> {
+    ) -> Result<Verdict> {
         let (question, user_id, now) = (&self.question, self.user_id, batch.now);
         let transaction = &mut batch.transaction;
         // The claim given back, with the study's task (if it has one) and whether it is a gold
@@ -418,7 +418,7 @@ impl Job {
         .fetch_optional(&mut **transaction)
         .await?;
         let Some(claimed) = claimed else {
-            return Ok(Outcome::NotHeld(self.next(batch).await?));
+            return Ok(Verdict::NotHeld(self.next(batch).await?));
         };
         // Time on the study: from when it was served, as the server saw it.
         let seconds_spent = ((now - claimed.claimed_at) as f64).clamp(0.0, 24.0 * 3600.0);
@@ -445,7 +445,7 @@ impl Job {
             format!("{}: {label}", question.name),
         );
         batch.events.push((Action::StudyLabeled, event));
-        Ok(Outcome::Done(self.next(batch).await?))
+        Ok(Verdict::Recorded(self.next(batch).await?))
     }
 
     async fn undo<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
@@ -492,7 +492,7 @@ impl Job {
         batch: &mut Batch<'_, 'j>,
         report_id: i64,
         claim: i64,
-    ) -> Result<Outcome> {
+    ) -> Result<Verdict> {
         let (question, user_id) = (&self.question, self.user_id);
         let transaction = &mut batch.transaction;
         let held = sqlx::query_scalar!(
@@ -505,7 +505,7 @@ impl Job {
         .fetch_one(&mut **transaction)
         .await?;
         if held == 0 {
-            return Ok(Outcome::NotHeld(self.next(batch).await?));
+            return Ok(Verdict::NotHeld(self.next(batch).await?));
         }
         sqlx::query!(
             "INSERT OR IGNORE INTO skips (question_id, report_id, user_id) VALUES (?, ?, ?)",
@@ -516,7 +516,7 @@ impl Job {
         .execute(&mut **transaction)
         .await?;
         release_claims(transaction, question.id, user_id).await?;
-        Ok(Outcome::Done(self.next(batch).await?))
+        Ok(Verdict::Recorded(self.next(batch).await?))
     }
 }
 

@@ -59,6 +59,13 @@ pub enum ConfigError {
     Parse(PathBuf, String),
     #[error("the configuration file {0}: {1}")]
     Invalid(PathBuf, String),
+    #[error("cannot resolve the data directory {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+}
+
+/// Resolves a configured path against the working directory (it need not exist yet).
+fn absolute(path: PathBuf) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(&path).map_err(|error| ConfigError::DataDir(path, error))
 }
 
 impl Config {
@@ -81,11 +88,15 @@ impl Config {
                 .and_then(|s| s.addr)
                 .or(file.addr)
                 .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("the default address parses")),
-            data_dir: global
-                .data_dir
-                .clone()
-                .or(file.data_dir)
-                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            // Absolute from here on: the data directory's paths go into job scripts and to other
+            // processes, which run elsewhere than Sieve's working directory.
+            data_dir: absolute(
+                global
+                    .data_dir
+                    .clone()
+                    .or(file.data_dir)
+                    .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            )?,
             site_root: serve
                 .and_then(|s| s.site_root.clone())
                 .or(file.site_root)
@@ -180,6 +191,23 @@ mod tests {
         let config = Config::load(&global(Some(file), Some("/elsewhere".into())), None).unwrap();
         assert_eq!(config.addr.port(), 4000);
         assert_eq!(config.data_dir, PathBuf::from("/elsewhere"));
+    }
+
+    #[test]
+    fn a_relative_data_directory_is_resolved_once_against_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sieve.toml");
+        std::fs::write(&file, "").unwrap();
+        let config = Config::load(&global(Some(file), Some("./data".into())), None).unwrap();
+        assert!(
+            config.data_dir.is_absolute(),
+            "{}",
+            config.data_dir.display()
+        );
+        assert_eq!(
+            config.data_dir,
+            std::env::current_dir().unwrap().join("data")
+        );
     }
 
     #[test]

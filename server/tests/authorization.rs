@@ -302,6 +302,7 @@ const TABLE: &[Row] = &[
 
 struct Install {
     _dir: TempDir,
+    pool: sqlx::SqlitePool,
     app: Router,
     project_id: i64,
     report_id: i64,
@@ -375,11 +376,12 @@ async fn install() -> Install {
     };
     std::fs::create_dir_all(config.index_dir()).unwrap();
     let sessions = router::sessions(&pool, &config).await.unwrap();
-    let state = router::state(pool, &config).unwrap();
+    let state = router::state(pool.clone(), &config).unwrap();
     sieve_server::indexer::catch_up_all(&state).await;
     let app = router::app(state, sessions);
     Install {
         _dir: dir,
+        pool,
         app,
         project_id: project.id,
         report_id,
@@ -696,4 +698,108 @@ async fn every_change_of_credentials_or_rights_takes_effect_on_the_next_request(
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Sends a JSON request to the REST API with a browser's session cookie (and its Origin).
+fn rest_json(path: &str, body: String, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(path)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+/// The job-argument rows: launch arguments that would point a job at another project's label set
+/// or write its output elsewhere. Each caller gets, through the jobs page's server function and
+/// the REST API alike, exactly this status (in `CALLERS` order), and no job is ever started: those
+/// who may launch are told the argument is Sieve's own (422), the rest are refused as usual.
+const JOB_ARGUMENT_ATTACKS: [&str; 3] = [
+    "--manifest /srv/sieve/labelsets/2/v1/manifest.json",
+    "--alpha 0.5 --man=/srv/sieve/labelsets/2/v1/manifest.json",
+    "--output /var/lib/anywhere",
+];
+const JOB_ARGUMENT_EXPECT: [u16; 6] = [401, 403, 422, 422, 404, 404];
+
+#[tokio::test]
+async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
+    let install = install().await;
+    let app = &install.app;
+    let project = install.project_id;
+    let scientist = sign_in(app, "scientist").await;
+    let export = rest_json(
+        &format!("/api/v1/projects/{project}/labelsets"),
+        format!(r#"{{"questions":[{}],"seed":1}}"#, install.question_id),
+        Some(&scientist),
+    );
+    let response = app.clone().oneshot(export).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "a label set to launch"
+    );
+    let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
+        command: "python3 /run/sieve/train/baseline.py".into(),
+        run_as: "nobody".into(),
+    });
+    let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
+        .await
+        .unwrap();
+    let mut mismatches = Vec::new();
+    for caller in CALLERS {
+        let cookie = match caller.user() {
+            Some(name) => Some(sign_in(app, name).await),
+            None => None,
+        };
+        for attack in JOB_ARGUMENT_ATTACKS {
+            let form = format!(
+                "project={project}&label_set=1&profile={}&args={}",
+                profile.id,
+                attack
+                    .replace(' ', "+")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            );
+            let runs: Vec<&str> = attack.split(' ').collect();
+            let json = format!(
+                r#"{{"label_set":1,"profile":{},"runs":[{}]}}"#,
+                profile.id,
+                serde_json::to_string(&runs).unwrap()
+            );
+            let requests = [
+                ("page", post("/api/launch_jobs", form, cookie.as_deref())),
+                (
+                    "REST",
+                    rest_json(
+                        &format!("/api/v1/projects/{project}/jobs"),
+                        json,
+                        cookie.as_deref(),
+                    ),
+                ),
+            ];
+            for (through, request) in requests {
+                let response = app.clone().oneshot(request).await.unwrap();
+                let status = response.status().as_u16();
+                let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                    .await
+                    .unwrap();
+                let body = String::from_utf8_lossy(&body);
+                let expected =
+                    JOB_ARGUMENT_EXPECT[CALLERS.iter().position(|c| *c == caller).unwrap()];
+                let explained = expected != 422 || body.contains("which Sieve sets itself");
+                if status != expected || !explained {
+                    mismatches.push(format!(
+                        "{caller:?} through the {through} with {attack:?}: {status} (expected {expected}) {body}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let jobs = sieve_core::launch::jobs(&install.pool, project)
+        .await
+        .unwrap();
+    assert!(jobs.is_empty(), "no job was started");
 }

@@ -720,6 +720,36 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
     let (status, _, body) = send(&app, bearer(&file, &token)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.contains("changed on disk"), "{body}");
+
+    // A launch cannot point its job at another project's label set, or its output elsewhere.
+    let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
+        command: "python3 /run/sieve/train/baseline.py".into(),
+        run_as: "nobody".into(),
+    });
+    let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
+        .await
+        .unwrap();
+    let other = config.data_dir.join("labelsets/2/v1/manifest.json");
+    let jobs = format!("/api/v1/projects/{}/jobs", install.project_id);
+    for attack in [
+        format!(
+            r#"[["--alpha","0.5"],["--manifest","{}"]]"#,
+            other.display()
+        ),
+        r#"[["--output","/tmp/anywhere"]]"#.to_string(),
+    ] {
+        let request = format!(
+            r#"{{"label_set":1,"profile":{},"runs":{attack}}}"#,
+            profile.id
+        );
+        let (status, _, body) = send(&app, bearer_json("POST", &jobs, &token, &request)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("which Sieve sets itself"), "{body}");
+    }
+    let listed = sieve_core::launch::jobs(&install.pool, install.project_id)
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "nothing was launched");
 }
 
 /// Marks a request as coming from `address`, as `axum::serve` does for a real connection.

@@ -147,6 +147,9 @@ pub struct ProjectIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// Held for a whole catch-up: two at once (the background indexer and an import's own) would
+    /// both read the same indexed revision and add the same new reports twice.
+    catching_up: tokio::sync::Mutex<()>,
 }
 
 impl ProjectIndex {
@@ -180,6 +183,7 @@ impl ProjectIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            catching_up: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -574,6 +578,7 @@ impl Indexes {
         progress: impl Fn(u64, u64),
     ) -> Result<u64> {
         let index = self.get(project_id)?;
+        let _one_at_a_time = index.catching_up.lock().await;
         let indexed_revision = index.revision()?;
         let target = sqlx::query_scalar!(
             "SELECT report_revision FROM projects WHERE id = ?",

@@ -88,6 +88,28 @@ async fn a_phrase_finds_exactly_the_reports_that_contain_it() {
 }
 
 #[tokio::test]
+async fn two_catch_ups_at_once_index_each_report_once() {
+    // The background indexer and an import's own catch-up can run together.
+    let f = fixture(300).await;
+    let indexes = f.indexes();
+    let (first, second) = tokio::join!(
+        indexes.catch_up(&f.pool, f.project, |_, _| {}),
+        indexes.catch_up(&f.pool, f.project, |_, _| {})
+    );
+    assert_eq!(
+        first.unwrap() + second.unwrap(),
+        300,
+        "one of them did it all"
+    );
+    let all = indexes
+        .get(f.project)
+        .unwrap()
+        .search(&Filter::default(), 0, 1000)
+        .unwrap();
+    assert_eq!(all.total, 300, "no report is found twice");
+}
+
+#[tokio::test]
 async fn filters_narrow_by_exam_and_date() {
     let f = fixture(300).await;
     let indexes = f.indexes();

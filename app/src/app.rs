@@ -35,6 +35,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document title for a page's own title ("Sieve" alone for none). Titles carry data (an
+/// accession, a question or project name): on the server, where leptos_meta writes the text into
+/// the `<title>` element unescaped, `&` and `<` are escaped so that no title can end the element
+/// and add markup; in the browser the text is set as it is.
+pub fn page_title(page: String) -> String {
+    let title = match page.is_empty() {
+        true => "Sieve".to_string(),
+        false => format!("{page} · Sieve"),
+    };
+    match cfg!(feature = "ssr") {
+        true => title.replace('&', "&amp;").replace('<', "&lt;"),
+        false => title,
+    }
+}
+
 /// The application: the sign-in page, and the signed-in pages inside the common layout.
 ///
 /// Signed-in pages render asynchronously on the server, so that a page whose data is refused
@@ -44,7 +59,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="sieve" href="/pkg/sieve.css" />
-        <Title formatter=|page: String| if page.is_empty() { "Sieve".to_string() } else { format!("{page} · Sieve") } />
+        <Title formatter=page_title />
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=SignInPage />

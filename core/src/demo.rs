@@ -126,7 +126,7 @@ async fn seed_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()> {
     std::fs::write(&script, BASELINE_JOB)?;
     let backend = Backend::Local(local::Settings {
         command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
-        run_as: local::Settings::default_run_as(),
+        confinement: Default::default(),
     });
     launch::save_profile(pool, DEMO_PROFILE, &backend, "demo").await?;
     Ok(())

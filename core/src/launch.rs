@@ -18,7 +18,7 @@ pub mod arguments;
 pub use arguments::argument_lines;
 pub mod kubernetes;
 pub mod local;
-mod sandbox;
+pub mod sandbox;
 mod shell;
 pub mod slurm;
 
@@ -66,9 +66,9 @@ impl Backend {
     /// A starting point for each backend's settings, for the admin's form.
     pub fn template(backend: &str) -> &'static str {
         match backend {
-            "slurm" => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\npartition: gpu\naccount: radiology\ngpus: 1\ntime_limit: \"04:00:00\"\nsetup: |\n  module load python\noptions: |\n  --mem=32G\nlogin: \"\"   # a login node reached with ssh; empty: this host\n",
+            "slurm" => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\nnetwork: false\npartition: gpu\naccount: radiology\ngpus: 1\ntime_limit: \"04:00:00\"\nsetup: |\n  module load python\noptions: |\n  --mem=32G\nlogin: \"\"   # a login node reached with ssh; empty: this host\n",
             "kubernetes" => "namespace: radiology-ml\nimage: registry.hospital.local/sieve-train:latest\ncommand: python3 /app/train.py\ngpus: 1\ngpu_resource: nvidia.com/gpu\ncpu: \"8\"\nmemory: 32Gi\ndata_claim: sieve-data   # the volume claim whose root is Sieve's data directory\nrun_as_user: 65534\nservice_account: \"\"\ncontext: \"\"\n",
-            _ => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\n",
+            _ => "command: python3 /run/sieve/train/baseline.py\nrun_as: nobody\nnetwork: false   # true: the job may use the network\n",
         }
     }
 

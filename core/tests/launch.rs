@@ -27,7 +27,7 @@ fn install_baseline(project: &Project) -> String {
 fn local_backend_running(command: String) -> Backend {
     Backend::Local(local::Settings {
         command,
-        run_as: local::Settings::default_run_as(),
+        confinement: Default::default(),
     })
 }
 
@@ -136,8 +136,9 @@ async fn arguments_naming_sieves_own_options_are_refused_and_start_nothing() {
     assert_eq!(job_count(&project).await, 0, "nothing was launched");
 }
 
-/// What a job that tries to reach past its sandbox finds: it reads the path given as its first
-/// argument (another project's label set), Sieve's database, and tries to write everywhere.
+/// What a job that tries to reach past its sandbox finds: it reads the paths given as its
+/// arguments (another project's label set, Sieve's database), lists the data directory, tries to
+/// write everywhere and to connect to a service on the host.
 const PROBE: &str = r#"echo "uid $(id -u)"
 cat "$2" && echo "LEAK: read $2"
 cat "$3" >/dev/null && echo "LEAK: read $3"
@@ -147,6 +148,8 @@ touch /run/sieve/label-set/x 2>/dev/null && echo "LEAK: wrote the label set"
 touch /run/sieve/job/x 2>/dev/null && echo "LEAK: wrote the job directory"
 touch "$4/x" 2>/dev/null && echo "LEAK: wrote the data directory"
 echo done > /run/sieve/job/output/probe.txt && echo "output writable"
+python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 2)" "$5" 2>/dev/null && echo "LEAK: reached a service of the host's network"
+echo "probe finished"
 "#;
 
 #[tokio::test]
@@ -162,11 +165,14 @@ async fn a_job_sees_only_its_own_label_set_and_writes_only_its_output() {
     std::fs::create_dir_all(&train).unwrap();
     std::fs::write(train.join("probe.sh"), PROBE).unwrap();
     let backend = local_backend_running(format!("sh {}/probe.sh", launch::seen::TRAIN_DIR));
+    // A service on the host (Sieve itself, another install) that the job must not reach.
+    let service = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let args = [
         "--peek".to_string(),
         other.join("manifest.json").display().to_string(),
         data.join("sieve.db").display().to_string(),
         data.display().to_string(),
+        service.local_addr().unwrap().port().to_string(),
     ];
     let jobs = launch_with(&project, &set, backend, vec![args.to_vec()])
         .await
@@ -176,6 +182,7 @@ async fn a_job_sees_only_its_own_label_set_and_writes_only_its_output() {
     assert!(!log.contains("LEAK") && !log.contains("secrets"), "{log}");
     assert!(log.contains("own label set readable"), "{log}");
     assert!(log.contains("output writable"), "{log}");
+    assert!(log.contains("probe finished"), "{log}");
     assert!(job.dir.join("output/probe.txt").exists());
     let server_is_root = std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
@@ -302,7 +309,7 @@ async fn an_unreachable_scheduler_gives_a_clear_error_and_no_job_record() {
     let set = project.export(&project.spec(true, 1)).await;
     let unreachable = Backend::Slurm(slurm::Settings {
         command: "python3 train.py".into(),
-        run_as: local::Settings::default_run_as(),
+        confinement: Default::default(),
         partition: String::new(),
         account: String::new(),
         gpus: 1,
@@ -335,7 +342,7 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
         "x",
         &Backend::Local(local::Settings {
             command: " ".into(),
-            run_as: local::Settings::default_run_as(),
+            confinement: Default::default(),
         }),
         "admin",
     )
@@ -353,7 +360,10 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
         "root",
         &Backend::Local(local::Settings {
             command: "python3 train.py".into(),
-            run_as: "root".into(),
+            confinement: sieve_core::launch::sandbox::Confinement {
+                run_as: "root".into(),
+                network: false,
+            },
         }),
         "admin",
     )

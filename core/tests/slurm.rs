@@ -57,7 +57,7 @@ fn backend(project: &Project) -> Backend {
     std::fs::copy(baseline, train.join("baseline.py")).unwrap();
     Backend::Slurm(slurm::Settings {
         command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
-        run_as: slurm::Settings::default_run_as(),
+        confinement: Default::default(),
         partition: "debug".into(),
         account: String::new(),
         gpus: 1,

@@ -742,7 +742,7 @@ async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
     );
     let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
         command: "python3 /run/sieve/train/baseline.py".into(),
-        run_as: "nobody".into(),
+        confinement: Default::default(),
     });
     let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
         .await

@@ -724,7 +724,7 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
     // A launch cannot point its job at another project's label set, or its output elsewhere.
     let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
         command: "python3 /run/sieve/train/baseline.py".into(),
-        run_as: "nobody".into(),
+        confinement: Default::default(),
     });
     let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
         .await
@@ -1046,5 +1046,30 @@ async fn behind_tls_only_the_public_urls_origin_and_host_are_accepted() {
     assert_eq!(
         headers[header::STRICT_TRANSPORT_SECURITY],
         "max-age=31536000"
+    );
+}
+
+#[tokio::test]
+async fn data_in_a_page_title_cannot_add_markup_to_the_page() {
+    let install = Install::new().await;
+    let app = install.app().await;
+    let labels = vec!["present".to_string(), "absent".to_string()];
+    let name =
+        "Q</title><meta http-equiv=\"refresh\" content=\"0;url=http://evil.example/\"><title>";
+    let question =
+        sieve_core::questions::create(&install.pool, install.project_id, name, &labels, None, None)
+            .await
+            .unwrap();
+    let cookie = signed_in(&app, "fiona").await;
+    let path = format!("/projects/{}/questions/{}", install.project_id, question.id);
+    let (status, _, body) = send(&app, get(&path, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        !body.contains("<meta http-equiv"),
+        "markup from a name reached the page: {body}"
+    );
+    assert!(
+        body.contains("<title>Q&lt;/title>"),
+        "the name is shown, escaped: {body}"
     );
 }

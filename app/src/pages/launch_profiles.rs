@@ -28,7 +28,7 @@ pub fn LaunchProfilesPage() -> impl IntoView {
         <p class="breadcrumbs"><a href="/admin">"Administration"</a> " /"</p>
         <h1>"Launch profiles"</h1>
         <p class="muted">"A profile says how a training job runs. Sieve appends the launch's arguments, then "<code>"--manifest FILE --output DIR"</code>
-            ", to the command, and sets SIEVE_MANIFEST, SIEVE_LABEL_SET_DIR, SIEVE_OUTPUT_DIR and SIEVE_JOB_ID. Jobs run in a sandbox as an unprivileged user ("<code>"run_as"</code>", nobody unless set): they see their label set at "<code>"/run/sieve/label-set"</code>
+            ", to the command, and sets SIEVE_MANIFEST, SIEVE_LABEL_SET_DIR, SIEVE_OUTPUT_DIR and SIEVE_JOB_ID. Jobs run in a sandbox as an unprivileged user ("<code>"run_as"</code>", nobody unless set), without network unless "<code>"network: true"</code>": they see their label set at "<code>"/run/sieve/label-set"</code>
             ", write only to "<code>"/run/sieve/job/output"</code>", find training code kept in the data directory's train/ folder at "<code>"/run/sieve/train"</code>", and see nothing else of Sieve's data."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the profiles…"</p> }>{content}</Suspense>
     }

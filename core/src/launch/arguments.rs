@@ -48,6 +48,11 @@ pub fn check(runs: &[Vec<String>]) -> Result<()> {
     for (index, run) in runs.iter().enumerate() {
         let line = index + 1;
         for argument in run {
+            if argument.chars().any(char::is_control) {
+                return Err(Error::Invalid(format!(
+                    "arguments, line {line}: {argument:?} holds a control character (such as a NUL byte, a tab or a line break); type plain text"
+                )));
+            }
             if argument == "--" {
                 return Err(Error::Invalid(format!(
                     "arguments, line {line}: \"--\" would stop the training command reading Sieve's own options; remove it"
@@ -98,6 +103,19 @@ mod tests {
             assert!(
                 error.to_string().starts_with("arguments, line 2:"),
                 "{refused}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn arguments_with_control_characters_are_refused() {
+        // A shell drops NUL bytes from a script: "--\0manifest" would arrive as "--manifest".
+        for refused in ["--\0", "--manifest\0", "-\0-output", "a\u{1b}[2J", "x\ny"] {
+            let runs = vec![vec!["--alpha".to_string()], vec![refused.to_string()]];
+            let error = check(&runs).unwrap_err();
+            assert!(
+                error.to_string().starts_with("arguments, line 2:"),
+                "{refused:?}: {error}"
             );
         }
     }

@@ -16,22 +16,17 @@ pub struct Settings {
     /// The command the job runs, e.g. `python3 /run/sieve/train/baseline.py`; Sieve appends the
     /// launch's arguments, then `--manifest M --output O`.
     pub command: String,
-    /// The unprivileged account the job runs as when Sieve runs as root.
-    #[serde(default = "Settings::default_run_as")]
-    pub run_as: String,
+    /// The job's user and network (`run_as: nobody`, `network: false` unless set).
+    #[serde(flatten)]
+    pub confinement: sandbox::Confinement,
 }
 
 impl Settings {
-    /// The account jobs run as unless the profile names another: `nobody`.
-    pub fn default_run_as() -> String {
-        sandbox::DEFAULT_RUN_AS.to_string()
-    }
-
     pub fn check(&self) -> Result<()> {
         if self.command.trim().is_empty() {
             return Err(Error::Invalid("command: say what the job runs".into()));
         }
-        sandbox::check_run_as(&self.run_as)
+        self.confinement.check()
     }
 }
 
@@ -71,7 +66,13 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
                 .into(),
         ));
     }
-    let script = shell::script(&[], "", &settings.command, &settings.run_as, submission);
+    let script = shell::script(
+        &[],
+        "",
+        &settings.command,
+        &settings.confinement,
+        submission,
+    );
     std::fs::write(submission.dir.join(SCRIPT), script)?;
     // The log and the exit code are written here, on the host, into the job's directory, which
     // the job itself cannot write.

@@ -2,13 +2,16 @@
 //! the host's files read-only, but of Sieve's data directory only its own label set (read-only),
 //! its own directory (read-only) and output directory (writable), and the data directory's `train/`
 //! folder (read-only), at the fixed paths of `launch::seen`. It gets its own `/tmp`, `/run`,
-//! process and IPC namespaces, so it can neither see nor signal other jobs.
+//! process and IPC namespaces, so it can neither see nor signal other jobs, and no network (only
+//! its own loopback) unless the profile allows it: patient data does not leave through a job.
 //!
 //! A job that starts as root (Sieve run as root, or a Slurm cluster running root's jobs) drops to
 //! the profile's unprivileged user first (`setpriv`, no new privileges, no capabilities); one that
 //! starts as another user keeps that user inside an unprivileged user namespace.
 
 use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use super::shell::quote;
 use super::{seen, Submission};
@@ -17,8 +20,38 @@ use crate::{Error, Result};
 /// The user jobs run as when they would otherwise run as root.
 pub const DEFAULT_RUN_AS: &str = "nobody";
 
-/// Checks a profile's `run_as`: a plain account name that is not root.
-pub fn check_run_as(run_as: &str) -> Result<()> {
+/// How a profile confines its jobs (the local and Slurm backends' settings share these fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confinement {
+    /// The unprivileged account the job runs as when it would start as root.
+    #[serde(default = "default_run_as")]
+    pub run_as: String,
+    /// Whether the job may use the network; off: it has only a loopback of its own.
+    #[serde(default)]
+    pub network: bool,
+}
+
+impl Default for Confinement {
+    fn default() -> Self {
+        Confinement {
+            run_as: default_run_as(),
+            network: false,
+        }
+    }
+}
+
+fn default_run_as() -> String {
+    DEFAULT_RUN_AS.to_string()
+}
+
+impl Confinement {
+    /// Checks `run_as`: a plain account name that is not root.
+    pub fn check(&self) -> Result<()> {
+        check_run_as(&self.run_as)
+    }
+}
+
+fn check_run_as(run_as: &str) -> Result<()> {
     let plain = !run_as.is_empty()
         && run_as
             .chars()
@@ -39,7 +72,8 @@ pub fn check_run_as(run_as: &str) -> Result<()> {
 /// The shell lines that run `command` (the admin's, as written) with the job's arguments inside
 /// the sandbox, replacing the script's shell. They stop with a plain message when bubblewrap is
 /// missing on the host that runs the job.
-pub fn run_lines(command: &str, run_as: &str, submission: &Submission) -> String {
+pub fn run_lines(command: &str, confinement: &Confinement, submission: &Submission) -> String {
+    let run_as = confinement.run_as.as_str();
     let host = |path: &Path| quote(&path.display().to_string());
     let mut bwrap = vec![
         "bwrap --ro-bind / / --dev-bind /dev /dev --proc /proc".to_string(),
@@ -58,8 +92,13 @@ pub fn run_lines(command: &str, run_as: &str, submission: &Submission) -> String
     if train.is_dir() {
         bwrap.push(format!("--ro-bind {} {}", host(&train), seen::TRAIN_DIR));
     }
+    // `--die-with-parent`: when the job's shell is stopped (a cancel signals its process group), the
+    // whole sandbox goes with it, even processes it started after the signal.
+    if !confinement.network {
+        bwrap.push("--unshare-net".to_string());
+    }
     bwrap.push(format!(
-        "--unshare-pid --unshare-ipc --unshare-uts --chdir {}",
+        "--unshare-pid --unshare-ipc --unshare-uts --die-with-parent --chdir {}",
         seen::OUTPUT_DIR
     ));
     let arguments: Vec<String> = submission.arguments().iter().map(|a| quote(a)).collect();

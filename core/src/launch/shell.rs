@@ -24,7 +24,7 @@ pub fn script(
     headers: &[String],
     setup: &str,
     command: &str,
-    run_as: &str,
+    confinement: &sandbox::Confinement,
     submission: &Submission,
 ) -> String {
     let mut text = String::from("#!/bin/sh\n");
@@ -43,7 +43,7 @@ pub fn script(
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    text.push_str(&sandbox::run_lines(command, run_as, submission));
+    text.push_str(&sandbox::run_lines(command, confinement, submission));
     text
 }
 

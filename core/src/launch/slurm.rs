@@ -12,9 +12,9 @@ use crate::{Error, Result};
 pub struct Settings {
     /// The command the job runs; Sieve appends the launch's arguments, then `--manifest M --output O`.
     pub command: String,
-    /// The unprivileged account the job runs as when the cluster starts it as root.
-    #[serde(default = "Settings::default_run_as")]
-    pub run_as: String,
+    /// The job's user and network (`run_as: nobody`, `network: false` unless set).
+    #[serde(flatten)]
+    pub confinement: sandbox::Confinement,
     /// Empty: the cluster's default partition.
     #[serde(default)]
     pub partition: String,
@@ -38,11 +38,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The account jobs run as unless the profile names another: `nobody`.
-    pub fn default_run_as() -> String {
-        sandbox::DEFAULT_RUN_AS.to_string()
-    }
-
     pub fn check(&self) -> Result<()> {
         if self.command.trim().is_empty() {
             return Err(Error::Invalid("command: say what the job runs".into()));
@@ -57,7 +52,7 @@ impl Settings {
         word("account", &self.account)?;
         word("time_limit", &self.time_limit)?;
         word("login", self.login.trim())?;
-        sandbox::check_run_as(&self.run_as)?;
+        self.confinement.check()?;
         if self.gpus > 64 {
             return Err(Error::Invalid(format!(
                 "gpus: {} GPUs for one job is more than any node has",
@@ -127,7 +122,7 @@ pub async fn submit(settings: &Settings, submission: &Submission) -> Result<Stri
         &settings.headers(submission),
         &settings.setup,
         &settings.command,
-        &settings.run_as,
+        &settings.confinement,
         submission,
     );
     let path = submission.dir.join(SCRIPT);

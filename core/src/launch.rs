@@ -544,7 +544,7 @@ async fn start_one(
                 set.version,
                 launch.profile.name,
                 launch.profile.backend.name(),
-                args.join(" ")
+                arguments::as_line(args)
             )),
         },
     )

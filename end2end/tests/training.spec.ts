@@ -38,13 +38,15 @@ test("a scientist exports a label set, downloads it, launches it on the local pr
   await gotoHydrated(page, page.url());
   await expect(page.getByLabel("Label set")).toHaveValue(String(manifest.version));
   await page.getByLabel("Launch profile").selectOption({ label: "This host (local)" });
-  await page.getByLabel(/Extra arguments/).fill("--alpha 0.5\n--alpha 2");
+  // A value with spaces is quoted, as in a shell.
+  await page.getByLabel(/Extra arguments/).fill('--alpha 0.5\n--question "Pleural effusion" --alpha 2');
   await page.getByRole("button", { name: "Launch", exact: true }).click();
   await expect(page.getByRole("status")).toContainText("Launched 2 jobs as one group.");
   const group = page.getByTestId("job-group").first();
   await expect(group.getByRole("heading")).toContainText(`Label set v${manifest.version} on This host (local)`);
   // The page refreshes by itself while jobs run.
   await expect(group.getByTestId("job-state")).toHaveText(["succeeded", "succeeded"], { timeout: 60_000 });
+  await expect(group.getByRole("cell", { name: "--question 'Pleural effusion' --alpha 2" })).toBeVisible();
   await group.getByRole("button", { name: "Log" }).first().click();
   await expect(page.getByTestId("job-log")).toContainText(`verified 4 files of label set v${manifest.version}`);
   await expect(page.getByTestId("job-log")).toContainText("done");
@@ -88,6 +90,15 @@ test("a launch cannot point its job at another project's label set or write else
     await expect(page.getByRole("alert")).toContainText("which Sieve sets itself");
   }
   await expect(page.getByRole("alert")).toContainText("remove it");
+  // Mistakes get a message saying what to change, and launch nothing either.
+  for (const [typed, told] of [
+    ["--alpha " + "9".repeat(5000), "at most 1000"],
+    ['--question "Pleural effusion', "a quote is not closed"],
+  ]) {
+    await page.getByLabel(/Extra arguments/).fill(typed);
+    await page.getByRole("button", { name: "Launch", exact: true }).click();
+    await expect(page.getByRole("alert")).toContainText(told);
+  }
   await expect(page.getByTestId("job-group")).toHaveCount(groups);
 });
 

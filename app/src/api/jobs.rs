@@ -103,7 +103,7 @@ mod server {
     pub fn row(job: &Job) -> JobRow {
         JobRow {
             id: job.id,
-            args: job.args.join(" "),
+            args: sieve_core::launch::arguments::as_line(&job.args),
             state: job.state.as_str().to_string(),
             scheduler_id: job.scheduler_id.clone(),
             exit_code: job.exit_code,
@@ -195,7 +195,7 @@ pub async fn launch_jobs(
                 data_dir: &state.settings.data_dir,
                 label_set: &set,
                 profile: &profile,
-                runs: launch::argument_lines(&args),
+                runs: launch::argument_lines(&args)?,
                 actor: &user.name,
             };
             Ok(launch::launch(&state.pool, launch).await?.len())

@@ -14,7 +14,7 @@ pub fn AuditEvents(rows: Vec<AuditRow>) -> impl IntoView {
                 <td>{event.actor}</td>
                 <td><code>{event.action}</code></td>
                 <td>{event.object}</td>
-                <td>{event.detail}</td>
+                <td class="detail">{event.detail}</td>
             </tr>
         }
     });

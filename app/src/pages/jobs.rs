@@ -201,7 +201,7 @@ fn LaunchPanel(
                             }).collect_view()}
                         </select></div>
                 </div>
-                <div class="field"><label for="args">"Extra arguments — one job per line (e.g. a hyperparameter search); empty: one job. Sieve sets --manifest and --output itself."</label>
+                <div class="field"><label for="args">"Extra arguments — one job per line (e.g. a hyperparameter search); empty: one job. Put a value with spaces in quotes: "<code class="nowrap">"--question \"Pleural effusion\""</code>". Sieve sets "<code class="nowrap">"--manifest"</code>" and "<code class="nowrap">"--output"</code>" itself."</label>
                     <textarea id="args" name="args" rows="3" class="wide" placeholder="--alpha 0.5\n--alpha 1.0"></textarea></div>
                 <button type="submit" class="button-primary button-inline" disabled=move || launch.pending().get()>
                     {move || match launch.pending().get() { true => "Launching…", false => "Launch" }}</button>

@@ -10,22 +10,39 @@ use crate::{Error, Result};
 /// The options Sieve passes to every job itself, after the launch's own arguments.
 pub const SIEVE_OPTIONS: [&str; 2] = ["--manifest", "--output"];
 
+/// The longest single argument accepted, in characters.
+pub const MAX_ARGUMENT_CHARS: usize = 1_000;
+/// The most arguments one job gets.
+pub const MAX_ARGUMENTS: usize = 100;
+/// The most characters of all one job's arguments together.
+pub const MAX_LINE_CHARS: usize = 4_000;
+
 /// Splits a launch's argument lines: one job per non-empty line, arguments split at white space
-/// (no shell is involved: quotes are not special).
-pub fn argument_lines(text: &str) -> Vec<Vec<String>> {
-    let lines: Vec<Vec<String>> = text
-        .lines()
-        .map(|line| {
-            line.split_whitespace()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .filter(|args| !args.is_empty())
-        .collect();
-    match lines.is_empty() {
-        true => vec![Vec::new()],
-        false => lines,
+/// with the quoting rules of a POSIX shell (`--question "Pleural effusion"` is two arguments), but
+/// nothing else of a shell: no variables, globs or commands (the `shlex` crate).
+///
+/// Errors: `Error::Invalid` naming the line (counted from 1 among the non-empty ones) whose quote is
+/// not closed.
+pub fn argument_lines(text: &str) -> Result<Vec<Vec<String>>> {
+    let mut lines = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let args = shlex::split(line).ok_or_else(|| {
+            Error::Invalid(format!(
+                "arguments, line {}: a quote is not closed; put a value with spaces in quotes, e.g. --question \"Pleural effusion\"",
+                lines.len() + 1
+            ))
+        })?;
+        lines.push(args);
     }
+    match lines.is_empty() {
+        true => Ok(vec![Vec::new()]),
+        false => Ok(lines),
+    }
+}
+
+/// One job's arguments as one line, quoted where needed, as `argument_lines` reads them back.
+pub fn as_line(args: &[String]) -> String {
+    shlex::try_join(args.iter().map(String::as_str)).unwrap_or_else(|_| args.join(" "))
 }
 
 /// The Sieve option an argument would set, if any: `--manifest`, `--manifest=X`, and the prefixes
@@ -47,7 +64,25 @@ fn sieve_option_named(argument: &str) -> Option<&'static str> {
 pub fn check(runs: &[Vec<String>]) -> Result<()> {
     for (index, run) in runs.iter().enumerate() {
         let line = index + 1;
+        if run.len() > MAX_ARGUMENTS {
+            return Err(Error::Invalid(format!(
+                "arguments, line {line}: {} arguments for one job; at most {MAX_ARGUMENTS}",
+                run.len()
+            )));
+        }
+        let total: usize = run.iter().map(|argument| argument.chars().count()).sum();
+        if total > MAX_LINE_CHARS {
+            return Err(Error::Invalid(format!(
+                "arguments, line {line}: {total} characters for one job; at most {MAX_LINE_CHARS}"
+            )));
+        }
         for argument in run {
+            let length = argument.chars().count();
+            if length > MAX_ARGUMENT_CHARS {
+                return Err(Error::Invalid(format!(
+                    "arguments, line {line}: an argument of {length} characters; at most {MAX_ARGUMENT_CHARS}"
+                )));
+            }
             if argument.chars().any(char::is_control) {
                 return Err(Error::Invalid(format!(
                     "arguments, line {line}: {argument:?} holds a control character (such as a NUL byte, a tab or a line break); type plain text"
@@ -74,18 +109,47 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<Vec<String>> {
-        argument_lines(text)
+        argument_lines(text).unwrap()
     }
 
     #[test]
     fn each_line_of_arguments_is_one_job_and_none_is_one_job_without_any() {
         assert_eq!(
-            argument_lines("--alpha 0.5\n\n  --alpha   1 \n"),
+            words("--alpha 0.5\n\n  --alpha   1 \n"),
             vec![vec!["--alpha", "0.5"], vec!["--alpha", "1"]]
         );
-        assert_eq!(argument_lines(" \n"), vec![Vec::<String>::new()]);
-        // No shell: quotes are ordinary characters.
-        assert_eq!(argument_lines("'a b'"), vec![vec!["'a", "b'"]]);
+        assert_eq!(words(" \n"), vec![Vec::<String>::new()]);
+    }
+
+    #[test]
+    fn quotes_group_words_as_a_shell_would_and_nothing_else_is_a_shells() {
+        assert_eq!(
+            words("--question \"Pleural effusion\" --note 'it''s'"),
+            vec![vec!["--question", "Pleural effusion", "--note", "its"]]
+        );
+        assert_eq!(
+            words("--alpha 1; rm -rf /tmp/q $HOME"),
+            vec![vec!["--alpha", "1;", "rm", "-rf", "/tmp/q", "$HOME"]]
+        );
+        let error = argument_lines("--alpha 1\n--question \"Pleural effusion").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("arguments, line 2: a quote is not closed"),
+            "{error}"
+        );
+        let args = words("--question \"Pleural effusion\" --alpha 0.5").remove(0);
+        assert_eq!(as_line(&args), "--question 'Pleural effusion' --alpha 0.5");
+        assert_eq!(words(&as_line(&args)), vec![args]);
+    }
+
+    #[test]
+    fn overlong_arguments_are_refused() {
+        let long = format!("--alpha {}", "9".repeat(MAX_ARGUMENT_CHARS + 1));
+        let error = check(&words(&long)).unwrap_err();
+        assert!(error.to_string().contains("at most 1000"), "{error}");
+        let many = "-x ".repeat(MAX_ARGUMENTS + 1);
+        assert!(check(&words(&many)).is_err());
     }
 
     #[test]

@@ -293,22 +293,59 @@ fn records(
     };
     let mut buffered = BufReader::with_capacity(1 << 20, counted);
     let gzipped = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn BufRead> = match gzipped {
-        true => Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::bufread::MultiGzDecoder::new(buffered),
-        )),
+    let decoded: Box<dyn Read> = match gzipped {
+        true => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         false => Box::new(buffered),
     };
+    let since_record = Arc::new(AtomicU64::new(0));
+    let reader = BufReader::with_capacity(
+        1 << 20,
+        RecordBudget {
+            inner: decoded,
+            since_record: since_record.clone(),
+        },
+    );
     let shown = path.display();
-    Ok(match format {
+    let parsed: Box<dyn Iterator<Item = std::io::Result<Parsed>>> = match format {
         Format::JsonLines => Box::new(jsonl::records(reader)),
         Format::Hl7 => Box::new(hl7::records(reader)),
         Format::Csv => Box::new(
             csv::records(reader, &options.mapping)
                 .map_err(|error| Error::Invalid(format!("{shown}:{error}")))?,
         ),
-    })
+    };
+    Ok(Box::new(parsed.inspect(move |_| {
+        since_record.store(0, Ordering::Relaxed)
+    })))
+}
+
+/// The most bytes read (after decompression) for one record: a report's text is at most
+/// `reports::MAX_REPORT_BYTES`, and with its other fields, its markup and the readers' read-ahead
+/// a record stays well under this. A longer one (a file that is one endless field, or a small
+/// gzip file that inflates to gigabytes) is refused before it fills the server's memory.
+pub const MAX_RECORD_READ_BYTES: u64 = 8 << 20;
+
+/// Refuses to read more than `MAX_RECORD_READ_BYTES` since the last record was parsed.
+struct RecordBudget<R> {
+    inner: R,
+    since_record: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for RecordBudget<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        let since = self.since_record.fetch_add(read as u64, Ordering::Relaxed) + read as u64;
+        if since > MAX_RECORD_READ_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "one record runs past {} MiB (a report's text may hold at most 1 MiB): is this a report export?",
+                    MAX_RECORD_READ_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(read)
+    }
 }
 
 /// Counts the bytes read, for progress.

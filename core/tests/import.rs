@@ -250,6 +250,34 @@ async fn csv_round_trips_including_gzip() {
 }
 
 #[tokio::test]
+async fn a_small_gzip_file_that_inflates_to_one_huge_record_is_refused_before_it_fills_memory() {
+    let f = fixture().await;
+    let path = f.dir.path().join("bomb.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::best(),
+    );
+    let header = "accession,patient_id,study_date,exam_code,modality,body_part,report_text\n";
+    encoder.write_all(header.as_bytes()).unwrap();
+    encoder
+        .write_all(b"A1,P1,2024-01-02,XRCHEST,CR,CHEST,\"FINDINGS: ")
+        .unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..64 {
+        encoder.write_all(&block).unwrap();
+    }
+    encoder.write_all(b"\"\n").unwrap();
+    encoder.finish().unwrap();
+    assert!(
+        std::fs::metadata(&path).unwrap().len() < 1 << 20,
+        "a small file"
+    );
+    let error = f.import(&path, &Options::default()).await.unwrap_err();
+    assert!(error.to_string().contains("runs past 8 MiB"), "{error}");
+    assert!(f.stored().await.is_empty(), "nothing was imported");
+}
+
+#[tokio::test]
 async fn hl7_round_trips() {
     let f = fixture().await;
     let original: Vec<_> = corpus(40)

@@ -262,7 +262,8 @@ const TABLE: &[Row] = &[
         body: "",
         expect: [401, 403, 403, 200, 404, 404],
     },
-    rest("/api/v1/projects/{id}/questions/{question}/rules", "/api/v1/projects/{project}/questions/{question}/rules?format=yaml", MEMBER_CALL),
+    // The rules are the fellow's, as on the rules page (and not after the protocol has ended).
+    rest("/api/v1/projects/{id}/questions/{question}/rules", "/api/v1/projects/{project}/questions/{question}/rules?format=yaml", FELLOW_CALL),
     // A name without .csv or .yaml: fellows pass authorisation and are told what to send; no change.
     Row {
         method: Method::PUT,

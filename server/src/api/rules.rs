@@ -49,7 +49,7 @@ pub struct RulesImported {
     pub rules: usize,
 }
 
-/// Downloads a question's current rules as CSV or YAML (every member).
+/// Downloads a question's current rules as CSV or YAML (the project's fellows, as the rules page).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/questions/{question}/rules", tag = "rules",
     params(("id" = i64, Path, description = "Project id"), ("question" = i64, Path, description = "Question id"), ExportQuery),
     responses(
@@ -70,7 +70,7 @@ pub async fn export_rules(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     caller
-        .authorize(&state, project_id, Capability::ViewAggregates)
+        .authorize(&state, project_id, Capability::ManageRules)
         .await?;
     let format = match query.format.as_deref().unwrap_or("csv") {
         "csv" => Format::Csv,

@@ -75,7 +75,13 @@ pub struct Row {
     pub study_id: String,
     pub patient_id: String,
     pub study_date: String,
+    /// Where the study's images are, as the label set says it: `images/<study_id>`, a link inside
+    /// the label set's directory (see `link_images`), never the hospital's location, which names
+    /// the patient and the accession more often than not.
     pub image_uri: Option<String>,
+    /// The hospital's location of the images, as imported: only the link points to it.
+    #[serde(skip)]
+    pub image_location: Option<String>,
     pub split: Split,
     /// In the order of the spec's questions.
     pub labels: Vec<Option<Cell>>,
@@ -299,11 +305,16 @@ pub async fn plan(
         if labels.iter().all(Option::is_none) {
             continue;
         }
+        let study_id = study_pseudonym(&pseudonymizer, &report.accession);
         rows.push(Row {
-            study_id: study_pseudonym(&pseudonymizer, &report.accession),
+            image_uri: report
+                .image_uri
+                .as_ref()
+                .map(|_| format!("{}/{study_id}", files::IMAGES)),
+            image_location: report.image_uri,
+            study_id,
             patient_id: report.patient_ref,
             study_date: report.study_date,
-            image_uri: report.image_uri,
             split: Split::Train,
             labels,
             report_id: report.id,
@@ -441,9 +452,12 @@ pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Resul
     let mut written = {
         let (dir, rows) = (staging.path().to_path_buf(), rows.clone());
         let questions = manifest.questions.clone();
-        tokio::task::spawn_blocking(move || files::write_labels(&dir, &questions, &rows))
-            .await
-            .map_err(|error| Error::Internal(error.to_string()))??
+        tokio::task::spawn_blocking(move || {
+            files::link_images(&dir, &rows)?;
+            files::write_labels(&dir, &questions, &rows)
+        })
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))??
     };
     written.push(write_texts(pool, export.project_id, &rows, staging.path()).await?);
     manifest.files = written;

@@ -69,6 +69,57 @@ async fn with_queue(reports: u64) -> Project {
 }
 
 #[tokio::test]
+async fn a_label_set_names_no_image_location_and_links_each_study_to_its_images() {
+    // The synthetic corpus keeps its images at /archive/dicom/<patient id>/<accession>/, as many
+    // hospitals' archives do: the clear identifiers are in the location.
+    let project = Project::new(120).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let dir = label_sets::set_dir(project.data_dir(), project.project_id, set.version);
+    let corpus: Vec<_> = sieve_core::corpus::generate(9, 120).collect();
+    let mut contents = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            contents.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    let names = |bytes: &[u8], needle: &str| {
+        bytes
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
+    };
+    for report in &corpus {
+        let location = report.image_uri.as_deref().unwrap();
+        for (path, bytes) in &contents {
+            for clear in [
+                location,
+                report.accession.as_str(),
+                report.patient_id.as_str(),
+            ] {
+                assert!(!names(bytes, clear), "{} names {clear}", path.display());
+            }
+        }
+    }
+    let rows = rows(&project, &set);
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let study_id = row["study_id"].as_str().unwrap();
+        let image = row["image_uri"].as_str().unwrap();
+        assert_eq!(image, format!("images/{study_id}"));
+        let target = std::fs::read_link(dir.join(image)).unwrap();
+        assert!(
+            corpus
+                .iter()
+                .any(|r| r.image_uri.as_deref() == target.to_str()),
+            "{image} links to a study's images: {}",
+            target.display()
+        );
+    }
+    // The links are locations, not content: the label set still verifies.
+    label_sets::verify(project.data_dir(), &set).await.unwrap();
+}
+
+#[tokio::test]
 async fn files_match_the_manifest_and_no_patient_is_in_two_splits() {
     let project = Project::new(800).await;
     let set = project.export(&project.spec(true, 7)).await;

@@ -2,12 +2,13 @@
 """Template: fine-tune a torchvision ResNet on a Sieve label set's images, on a GPU host.
 
     python3 train.py --manifest LABELSET/manifest.json --output OUT [--question NAME]
-                     [--epochs 10] [--lr 1e-4] [--batch-size 32] [--image-root /mnt/pacs-export]
+                     [--epochs 10] [--lr 1e-4] [--batch-size 32] [--image-root DIR]
 
 Reads `labels.jsonl` (one study per line: study_id, patient_id, image_uri, split, labels), keeps
 the studies labeled for the question, and trains on the train split, choosing the epoch by
-validation macro F1 and reporting it on test. `image_uri` is read as a path (relative ones under
---image-root). Adapt the model, transforms and loss to the task.
+validation macro F1 and reporting it on test. `image_uri` is `images/<study_id>`, a link inside the
+label set's directory to the study's images in the hospital's archive (relative paths are read under
+--image-root, the label set's directory unless given). Adapt the model, transforms and loss to the task.
 """
 
 import argparse
@@ -87,7 +88,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--image-root", default="/")
+    parser.add_argument("--image-root", default=None)
     arguments = parser.parse_args()
 
     manifest, directory = verified_manifest(arguments.manifest)
@@ -104,7 +105,7 @@ def main():
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaders = {
-        name: DataLoader(Studies(rows, label_map, arguments.image_root, name == "train"),
+        name: DataLoader(Studies(rows, label_map, arguments.image_root or directory, name == "train"),
                          batch_size=arguments.batch_size, shuffle=name == "train", num_workers=4)
         for name, rows in splits.items()
     }

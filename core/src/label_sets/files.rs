@@ -315,3 +315,26 @@ pub fn read_labels(
     }
     Ok(out)
 }
+
+/// The folder of a label set that links each study to its images.
+pub const IMAGES: &str = "images";
+
+/// Makes `images/<study_id>` in `dir` a symbolic link to each study's images where they are in the
+/// hospital (a DICOM folder, a NIfTI file): the label set's files name the link, and a training job
+/// follows it on a host that sees the image archive. The links are not in the manifest (they are
+/// locations, not content) and are never downloaded.
+pub fn link_images(dir: &Path, rows: &[Row]) -> Result<()> {
+    let with_images: Vec<(&String, &String)> = rows
+        .iter()
+        .filter_map(|row| Some((&row.study_id, row.image_location.as_ref()?)))
+        .collect();
+    if with_images.is_empty() {
+        return Ok(());
+    }
+    let images = dir.join(IMAGES);
+    std::fs::create_dir(&images)?;
+    for (study_id, location) in with_images {
+        std::os::unix::fs::symlink(location, images.join(study_id))?;
+    }
+    Ok(())
+}

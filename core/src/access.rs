@@ -90,7 +90,9 @@ pub async fn authorize(
         .token_project
         .is_some_and(|scope| scope != project_id)
     {
-        return Err(Error::NotFound(format!("project {project_id}")));
+        return Err(Error::NotFound(format!(
+            "project {project_id} (or your membership of it)"
+        )));
     }
     let membership = projects::membership(pool, project_id, caller.user_id).await?;
     check(&membership, capability, today)?;

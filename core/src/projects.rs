@@ -380,7 +380,7 @@ pub async fn membership(pool: &SqlitePool, project_id: i64, user_id: i64) -> Res
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?
+    .ok_or_else(|| Error::NotFound(format!("project {project_id} (or your membership of it)")))?
     .membership()
 }
 

@@ -129,7 +129,7 @@ async fn arguments_naming_sieves_own_options_are_refused_and_start_nothing() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, Error::Invalid(m) if m.starts_with("arguments, line 2:") && m.contains("remove it")),
+            matches!(&error, Error::Invalid(m) if m.starts_with("Extra arguments, line 2:") && m.contains("remove it")),
             "{attack:?}: {error}"
         );
     }

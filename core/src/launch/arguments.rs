@@ -28,7 +28,7 @@ pub fn argument_lines(text: &str) -> Result<Vec<Vec<String>>> {
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         let args = shlex::split(line).ok_or_else(|| {
             Error::Invalid(format!(
-                "arguments, line {}: a quote is not closed; put a value with spaces in quotes, e.g. --question \"Pleural effusion\"",
+                "Extra arguments, line {}: a quote is not closed; put a value with spaces in quotes, e.g. --question \"Pleural effusion\"",
                 lines.len() + 1
             ))
         })?;
@@ -66,39 +66,39 @@ pub fn check(runs: &[Vec<String>]) -> Result<()> {
         let line = index + 1;
         if run.len() > MAX_ARGUMENTS {
             return Err(Error::Invalid(format!(
-                "arguments, line {line}: {} arguments for one job; at most {MAX_ARGUMENTS}",
+                "Extra arguments, line {line}: {} arguments for one job; at most {MAX_ARGUMENTS}",
                 run.len()
-            )));
-        }
-        let total: usize = run.iter().map(|argument| argument.chars().count()).sum();
-        if total > MAX_LINE_CHARS {
-            return Err(Error::Invalid(format!(
-                "arguments, line {line}: {total} characters for one job; at most {MAX_LINE_CHARS}"
             )));
         }
         for argument in run {
             let length = argument.chars().count();
             if length > MAX_ARGUMENT_CHARS {
                 return Err(Error::Invalid(format!(
-                    "arguments, line {line}: an argument of {length} characters; at most {MAX_ARGUMENT_CHARS}"
+                    "Extra arguments, line {line}: an argument of {length} characters; at most {MAX_ARGUMENT_CHARS}"
                 )));
             }
             if argument.chars().any(char::is_control) {
                 return Err(Error::Invalid(format!(
-                    "arguments, line {line}: {argument:?} holds a control character (such as a NUL byte, a tab or a line break); type plain text"
+                    "Extra arguments, line {line}: {argument:?} holds a control character (such as a NUL byte, a tab or a line break); type plain text"
                 )));
             }
             if argument == "--" {
                 return Err(Error::Invalid(format!(
-                    "arguments, line {line}: \"--\" would stop the training command reading Sieve's own options; remove it"
+                    "Extra arguments, line {line}: \"--\" would stop the training command reading Sieve's own options; remove it"
                 )));
             }
             if let Some(option) = sieve_option_named(argument) {
                 return Err(Error::Invalid(format!(
-                    "arguments, line {line}: {argument:?} would set {option}, which Sieve sets itself \
+                    "Extra arguments, line {line}: {argument:?} would set {option}, which Sieve sets itself \
                      (the job reads its own label set and writes only into its own directory); remove it"
                 )));
             }
+        }
+        let total: usize = run.iter().map(|argument| argument.chars().count()).sum();
+        if total > MAX_LINE_CHARS {
+            return Err(Error::Invalid(format!(
+                "Extra arguments, line {line}: {total} characters for one job; at most {MAX_LINE_CHARS}"
+            )));
         }
     }
     Ok(())
@@ -135,7 +135,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .starts_with("arguments, line 2: a quote is not closed"),
+                .starts_with("Extra arguments, line 2: a quote is not closed"),
             "{error}"
         );
         let args = words("--question \"Pleural effusion\" --alpha 0.5").remove(0);
@@ -165,7 +165,7 @@ mod tests {
         ] {
             let error = check(&words(&format!("--alpha 0.5\n{refused}"))).unwrap_err();
             assert!(
-                error.to_string().starts_with("arguments, line 2:"),
+                error.to_string().starts_with("Extra arguments, line 2:"),
                 "{refused}: {error}"
             );
         }
@@ -178,7 +178,7 @@ mod tests {
             let runs = vec![vec!["--alpha".to_string()], vec![refused.to_string()]];
             let error = check(&runs).unwrap_err();
             assert!(
-                error.to_string().starts_with("arguments, line 2:"),
+                error.to_string().starts_with("Extra arguments, line 2:"),
                 "{refused:?}: {error}"
             );
         }

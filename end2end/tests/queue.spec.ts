@@ -130,8 +130,11 @@ test("two tabs of one affiliate: the later answer to the same study is refused, 
 
   // Tab 2, still showing the same study, confirms the suggested "present": refused.
   await tabTwo.bringToFront();
+  // Scrolled down to the answer buttons, as one is after reading a report.
+  await tabTwo.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await tabTwo.keyboard.press("Enter");
   await expect(tabTwo.getByRole("alert")).toHaveText(REFUSED);
+  await expect(tabTwo.getByRole("alert")).toBeInViewport();
   await expect(tabTwo.getByTestId("queue-accession")).toHaveText(current);
   await expect(tabTwo.getByTestId("queue-progress")).toContainText("Done today 1");
   // Its next answer, to the study it now shows, is recorded and the message goes.

@@ -48,6 +48,8 @@ test("a scientist exports a label set, downloads it, launches it on the local pr
   await expect(group.getByTestId("job-state")).toHaveText(["succeeded", "succeeded"], { timeout: 60_000 });
   await expect(group.getByRole("cell", { name: "--question 'Pleural effusion' --alpha 2" })).toBeVisible();
   await group.getByRole("button", { name: "Log" }).first().click();
+  // The log opens below the list and is brought into view.
+  await expect(page.getByTestId("job-log")).toBeInViewport();
   await expect(page.getByTestId("job-log")).toContainText(`verified 4 files of label set v${manifest.version}`);
   await expect(page.getByTestId("job-log")).toContainText("done");
 });

@@ -80,7 +80,8 @@ pub async fn open(config: &Config) -> Result<SqlitePool, Box<dyn std::error::Err
     Ok(sieve_core::db::open(&config.database_path()).await?)
 }
 
-/// Creates the data directory if its parent exists, and checks that it can be written.
+/// Creates the data directory if its parent exists, makes it private to the server's user (mode
+/// 0700), and checks that it can be written.
 pub fn prepare_data_dir(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
     if !dir.exists() {
@@ -100,6 +101,12 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), String> {
     if !dir.is_dir() {
         return Err(format!("the data directory {shown} is not a directory"));
     }
+    // The server's user alone may enter it: it holds every report, label and log. Jobs see their
+    // own part of it through their sandbox's mounts, whatever this directory's mode.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|error| {
+        format!("cannot make the data directory {shown} private to Sieve's user: {error}")
+    })?;
     let probe = dir.join(".sieve-write-probe");
     std::fs::write(&probe, b"ok")
         .map_err(|error| format!("the data directory {shown} is not writable: {error}"))?;
@@ -118,4 +125,20 @@ pub fn read_password_from_stdin() -> Result<String, String> {
         return Err("the password read from standard input is empty".into());
     }
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_data_directory_is_private_to_the_servers_user() {
+        let parent = tempfile::tempdir().unwrap();
+        let data = parent.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        super::prepare_data_dir(&data).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "other local accounts cannot enter it");
+    }
 }

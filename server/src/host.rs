@@ -70,6 +70,17 @@ pub fn is_known_host(host: &str, public_url: Option<&PublicUrl>, listen: SocketA
         return false;
     };
     let name = authority.host();
+    // Exactly a name or address and maybe a port: the parser takes `127.0.0.1:3000.evil.example`
+    // or `evil@127.0.0.1` for an authority of 127.0.0.1.
+    let port = &host[name.len()..];
+    let strict = host.starts_with(name)
+        && (port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| p.parse::<u16>().is_ok()));
+    if !strict {
+        return false;
+    }
     if public_url.is_some_and(|url| url.is_host(host)) {
         return true;
     }
@@ -106,6 +117,15 @@ mod tests {
         assert!(is_known_host("localhost:3000", None, local));
         assert!(is_known_host("LOCALHOST", None, local));
         assert!(is_known_host("[::1]:3000", None, local));
+        for loose in [
+            "127.0.0.1:3000.evil.example",
+            "127.0.0.1:evil",
+            "127.0.0.1:",
+            "localhost:x",
+            "evil.example@127.0.0.1:3000",
+        ] {
+            assert!(!is_known_host(loose, None, local), "{loose}");
+        }
         assert!(!is_known_host("evil.example", None, local));
         assert!(!is_known_host("evil.example:3000", None, local));
         assert!(!is_known_host("10.0.0.5:3000", None, local));

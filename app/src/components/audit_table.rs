@@ -12,7 +12,7 @@ pub fn AuditEvents(rows: Vec<AuditRow>) -> impl IntoView {
             <tr>
                 <td class="nowrap">{event.at}</td>
                 <td>{event.actor}</td>
-                <td><code>{event.action}</code></td>
+                <td class="nowrap"><code>{event.action}</code></td>
                 <td>{event.object}</td>
                 <td class="detail">{event.detail}</td>
             </tr>

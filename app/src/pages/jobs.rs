@@ -103,11 +103,18 @@ pub fn JobsPage() -> impl IntoView {
             }
         })
     };
+    // The log opens below the list: bring it into view, or the click seems to do nothing.
+    let log_ref = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        if let Some(panel) = log_ref.get() {
+            panel.scroll_into_view();
+        }
+    });
     let log_panel = move || {
         Suspend::new(async move {
             match log.await {
                 Ok(Some(found)) => view! {
-                    <section class="panel" aria-labelledby="log-title" data-testid="job-log">
+                    <section class="panel" aria-labelledby="log-title" data-testid="job-log" node_ref=log_ref>
                         <h2 id="log-title">{format!("Job {} — {}", found.job.id, found.job.state)}</h2>
                         {found.job.message.clone().map(|m| view! { <p class="muted">{m}</p> })}
                         <pre class="log">{match found.log.is_empty() {

@@ -166,8 +166,15 @@ fn QueueView(queue: Queue) -> impl IntoView {
             </div>
         };
         let error = queue.error.get().map(|error| view! { <ErrorBox error /> });
+        // A refusal replaces the study the user was looking at: show it where they look.
+        let refused_ref = NodeRef::<leptos::html::Div>::new();
+        Effect::new(move |_| {
+            if let Some(alert) = refused_ref.get() {
+                alert.scroll_into_view();
+            }
+        });
         let refused = view.refused.clone().map(|why| {
-            view! { <div class="alert" role="alert" data-testid="queue-refused"><p>{why}</p></div> }
+            view! { <div class="alert" role="alert" data-testid="queue-refused" node_ref=refused_ref><p>{why}</p></div> }
         });
         let body = match view.study.clone() {
             None => view! {

@@ -38,7 +38,8 @@ pub struct StudiesQuery {
     pub page: Option<u32>,
 }
 
-/// A study: the report's identifiers and metadata, pseudonymous.
+/// A study: the report's identifiers and metadata, pseudonymous. The images' location is not
+/// among them: it often names the patient and the accession (label sets link to it instead).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Study {
     pub id: i64,
@@ -48,7 +49,6 @@ pub struct Study {
     pub exam_code: String,
     pub modality: String,
     pub body_part: String,
-    pub image_uri: Option<String>,
     /// The report's text (only when one study is asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_text: Option<String>,
@@ -75,7 +75,6 @@ fn study(report: Report, report_text: Option<String>, snippet: Option<String>) -
         exam_code: report.exam_code,
         modality: report.modality,
         body_part: report.body_part,
-        image_uri: report.image_uri,
         report_text,
         snippet,
     }

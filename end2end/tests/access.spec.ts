@@ -82,6 +82,14 @@ test("the admin creates a user and adds them to a project; they sign in and see 
   await expect(newcomer.getByRole("listitem").filter({ hasText: DEMO_PROJECT })).toContainText("affiliate");
   await context.close();
 
+  // Removing asks first: declined, nothing is sent; accepted, they go.
+  let removals = 0;
+  page.on("request", (request) => { if (request.url().includes("/api/remove_member")) removals += 1; });
+  page.once("dialog", (dialog) => dialog.dismiss());
+  await page.getByRole("button", { name: `Remove ${user}` }).click();
+  await expect(page.getByRole("row").filter({ hasText: user })).toHaveCount(1);
+  page.once("dialog", (dialog) => dialog.accept());
   await page.getByRole("button", { name: `Remove ${user}` }).click();
   await expect(page.getByRole("row").filter({ hasText: user })).toHaveCount(0);
+  expect(removals).toBe(1);
 });

@@ -71,8 +71,18 @@ test("a running job can be cancelled from the jobs page", async ({ page }) => {
   const refreshed = page.waitForResponse((r) => r.url().includes("/api/project_jobs"));
   await refreshed;
   await expect(page.getByLabel(/Extra arguments/)).toHaveValue("--alpha 3");
+  // Cancelling asks first: declined, nothing is sent and the job runs on; accepted, it stops.
+  let cancels = 0;
+  page.on("request", (request) => { if (request.url().includes("/api/cancel_job")) cancels += 1; });
+  page.once("dialog", (dialog) => dialog.dismiss());
+  await group.getByRole("button", { name: "Cancel" }).click();
+  await expect(group.getByTestId("job-state")).toHaveText("running");
+  let asked = "";
+  page.once("dialog", (dialog) => { asked = dialog.message(); return dialog.accept(); });
   await group.getByRole("button", { name: "Cancel" }).click();
   await expect(group.getByTestId("job-state")).toHaveText("cancelled");
+  expect(asked).toContain("Cancel job");
+  expect(cancels).toBe(1);
   await expect(group.getByRole("button", { name: "Cancel" })).toHaveCount(0);
 });
 

@@ -72,12 +72,12 @@ pub fn is_known_host(host: &str, public_url: Option<&PublicUrl>, listen: SocketA
     let name = authority.host();
     // Exactly a name or address and maybe a port: the parser takes `127.0.0.1:3000.evil.example`
     // or `evil@127.0.0.1` for an authority of 127.0.0.1.
-    let port = &host[name.len()..];
-    let strict = host.starts_with(name)
-        && (port.is_empty()
+    let strict = host.strip_prefix(name).is_some_and(|port| {
+        port.is_empty()
             || port
                 .strip_prefix(':')
-                .is_some_and(|p| p.parse::<u16>().is_ok()));
+                .is_some_and(|p| p.parse::<u16>().is_ok())
+    });
     if !strict {
         return false;
     }

@@ -9,6 +9,7 @@ use crate::api::admin::{admin_overview, SiteOverview};
 use crate::api::memberships::CreateProject;
 use crate::api::users::{CreateUser, DisableUser, NewPassword, ResetPassword};
 use crate::components::audit_table::AuditEvents;
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::pages::project::thousands;
@@ -105,15 +106,19 @@ fn Overview(
         let status = if user.disabled { "disabled" } else { "active" };
         let (reset_label, disable_label) = (format!("Reset password of {}", user.name), format!("Disable {}", user.name));
         let (reset_name, disable_name) = (user.name.clone(), user.name.clone());
+        let reset_question = format!("Reset the password of {}? Their sessions and API tokens end at once, and they need the new password to sign in.", user.name);
+        let disable_question = format!("Disable {}? They can no longer sign in, and their sessions and API tokens end at once.", user.name);
         let controls = (!user.disabled).then(|| {
             view! {
                 <ActionForm action=actions.reset_password>
                     <input type="hidden" name="name" value=reset_name />
-                    <button type="submit" class="button-quiet" aria-label=reset_label>"Reset password"</button>
+                    <button type="submit" class="button-quiet" aria-label=reset_label
+                        on:click=move |ev| if !confirmed(&reset_question) { ev.prevent_default(); }>"Reset password"</button>
                 </ActionForm>
                 <ActionForm action=actions.disable_user>
                     <input type="hidden" name="name" value=disable_name />
-                    <button type="submit" class="button-quiet button-danger" aria-label=disable_label>"Disable"</button>
+                    <button type="submit" class="button-quiet button-danger" aria-label=disable_label
+                        on:click=move |ev| if !confirmed(&disable_question) { ev.prevent_default(); }>"Disable"</button>
                 </ActionForm>
             }
         });

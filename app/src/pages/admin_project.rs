@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::admin::{admin_project, CloseProject, ProjectAdmin, SetIrbExpiry};
 use crate::api::memberships::{AddMember, RemoveMember};
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
@@ -119,6 +120,10 @@ fn Members(
     let member_count = project.members.len() as i64;
     let rows = project.members.into_iter().map(|member| {
         let label = format!("Remove {}", member.user);
+        let remove_question = format!(
+            "Remove {} from {}? They lose access to its reports at once; their answers stay.",
+            member.user, project.name
+        );
         let id = id.clone();
         view! {
             <tr>
@@ -129,7 +134,8 @@ fn Members(
                     <ActionForm action=remove>
                         <input type="hidden" name="id" value=id />
                         <input type="hidden" name="user" value=member.user />
-                        <button type="submit" class="button-quiet button-danger" aria-label=label>"Remove"</button>
+                        <button type="submit" class="button-quiet button-danger" aria-label=label
+                            on:click=move |ev| if !confirmed(&remove_question) { ev.prevent_default(); }>"Remove"</button>
                     </ActionForm>
                 </td>
             </tr>

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::jobs::{
     job_log, launch_choices, project_jobs, CancelJob, GroupView, JobRow, LaunchJobs, LaunchOptions,
 };
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 
 /// How often the page asks for the jobs' states while one may still change.
@@ -271,7 +272,11 @@ fn Group(
                                 <button type="button" class="button-quiet" on:click=move |_| shown.set(Some(id))>"Log"</button>
                                 {unfinished.then(|| view! {
                                     <button type="button" class="button-danger" disabled=move || cancel.pending().get()
-                                        on:click=move |_| { cancel.dispatch(CancelJob { project, job: id }); }>"Cancel"</button>
+                                        on:click=move |_| {
+                                            if confirmed(&format!("Cancel job {id}? It stops now; its log and what it wrote so far stay.")) {
+                                                cancel.dispatch(CancelJob { project, job: id });
+                                            }
+                                        }>"Cancel"</button>
                                 })}
                             </td>
                         </tr>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::jobs::{launch_profiles, ArchiveLaunchProfile, ProfilesView, SaveLaunchProfile};
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 
 #[component]
@@ -87,7 +88,11 @@ fn Profiles(
                                         settings.set(edit_settings.clone());
                                     }>"Edit"</button>
                                     {(!p.archived).then(|| view! {
-                                        <button type="button" class="button-danger" on:click=move |_| { archive.dispatch(ArchiveLaunchProfile { id }); }>"Archive"</button>
+                                        <button type="button" class="button-danger" on:click=move |_| {
+                                            if confirmed("Archive this profile? No new job can be launched with it; its jobs keep it.") {
+                                                archive.dispatch(ArchiveLaunchProfile { id });
+                                            }
+                                        }>"Archive"</button>
                                     })}
                                 </td>
                             </tr>

@@ -133,9 +133,21 @@ pub async fn session_user(session: &Session, state: &AppState) -> Result<Option<
     }
 }
 
+/// The user the sign-in guard found for this request (a request extension), so that the server
+/// functions and pages it lets through do not read the session and the user a second time.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub User);
+
 /// Returns the state and the signed-in user, or `NotSignedIn`.
 pub async fn require_user() -> Result<(AppState, User), AppError> {
     let state = state()?;
+    let found = leptos_axum::extract::<axum::http::request::Parts>()
+        .await
+        .ok()
+        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned());
+    if let Some(SignedIn(user)) = found {
+        return Ok((state, user));
+    }
     let session = session().await?;
     let user = session_user(&session, &state)
         .await?

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sieve_app::error::AppError;
-use sieve_app::ssr::{session_user, AppState};
+use sieve_app::ssr::{session_user, AppState, SignedIn};
 use tower_sessions::Session;
 
 /// Whether a path is reachable without signing in.
@@ -56,7 +56,7 @@ async fn touch(session: &Session) {
 pub async fn require_sign_in(
     State(state): State<AppState>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     touch(&session).await;
@@ -64,7 +64,11 @@ pub async fn require_sign_in(
         return next.run(request).await;
     }
     match session_user(&session, &state).await {
-        Ok(Some(_)) => next.run(request).await,
+        Ok(Some(user)) => {
+            // Read once here; `require_user` takes it from the request.
+            request.extensions_mut().insert(SignedIn(user));
+            next.run(request).await
+        }
         Ok(None) if crate::server_fns::is_server_fn(request.uri().path()) => {
             crate::server_fns::refuse(request.uri().path(), &AppError::NotSignedIn)
         }

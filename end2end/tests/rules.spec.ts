@@ -37,6 +37,11 @@ function ruleRow(page: Page, phrase: string) {
 
 test("a fellow adds a phrase from a report, drags it above another and sees the counts change", async ({ page }) => {
   const question = `Pneumothorax ${Date.now()}`;
+  // The coverage bars are drawn without inline styles, which the Content-Security-Policy refuses.
+  const refusedByPolicy: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) refusedByPolicy.push(message.text());
+  });
   await signIn(page, "fellow");
   await page.getByRole("link", { name: DEMO_PROJECT }).click();
   await page.getByRole("link", { name: "Questions and rules" }).click();
@@ -101,6 +106,9 @@ test("a fellow adds a phrase from a report, drags it above another and sees the 
   await page.getByRole("button", { name: "Compare" }).click();
   await expect(page.getByTestId("flips")).toContainText("present");
   await expect(page.getByTestId("flips")).toContainText(String(absent));
+  await page.goto(rulesUrl);
+  await expect(page.getByRole("img", { name: /labeled, .* conflicted, .* unlabeled/ })).toBeVisible();
+  expect(refusedByPolicy).toEqual([]);
 });
 
 test("an affiliate cannot open the rules of a question", async ({ page }) => {

@@ -71,7 +71,7 @@ fn QuestionList(project: i64, rows: Vec<QuestionRow>) -> impl IntoView {
                             <td>{row.cohort.unwrap_or_else(|| "All studies".into())}</td>
                             <td class="number">{row.rules}</td>
                             <td class="number">{format!("{} of {}", thousands(row.labeled as i64), thousands(row.total as i64))}</td>
-                            <td><span class="meter" role="img" aria-label=format!("{share:.0}% labeled")><span style=format!("width: {share:.1}%")></span></span></td>
+                            <td><svg class="meter" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=format!("{share:.0}% labeled")><rect height="10" width=format!("{share:.1}") /></svg></td>
                         </tr>
                     }
                 }).collect_view()}

@@ -17,18 +17,23 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::query::{PhrasePrefixQuery, PhraseQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+pub mod highlight;
+pub mod query;
+
+pub use highlight::{Fragment, Highlighter};
 
 use crate::labeling::phrase::Phrase;
 use crate::labeling::text::{SieveTokenizer, TOKENIZER};
 use crate::projects::index_dir;
 use crate::{Error, Result};
+use query::SearchText;
 
 /// Memory the index writer may use before it flushes a segment (split over its threads).
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
@@ -77,7 +82,8 @@ fn schema() -> (Schema, Fields) {
 /// A filter over a project's studies: the saved part of a cohort, and what the search page sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Filter {
-    /// Tantivy query syntax: words (all must match), "quoted phrases", OR, -excluded.
+    /// The search box as typed: words (all must match), "quoted phrases", `*` endings, OR,
+    /// -excluded; read by [`SearchText::parse`] as rules read phrases.
     pub text: String,
     /// First and last study day, `YYYY-MM-DD`, inclusive.
     pub date_from: Option<String>,
@@ -85,6 +91,35 @@ pub struct Filter {
     pub exam_codes: Vec<String>,
     pub modalities: Vec<String>,
     pub body_parts: Vec<String>,
+}
+
+impl Filter {
+    /// The first and last study days as numbers YYYYMMDD (`None`: open), checked: each a real date
+    /// and the first not after the last. Errors name the field as the search page labels it.
+    pub fn study_days(&self) -> Result<(Option<u64>, Option<u64>)> {
+        let read = |date: &Option<String>, name: &str| -> Result<Option<u64>> {
+            match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                None => Ok(None),
+                Some(date) => study_day(date).map(Some).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "“{date}” in “{name}” is not a date: write it as 2024-03-31."
+                    ))
+                }),
+            }
+        };
+        let first = read(&self.date_from, "Studies from")?;
+        let last = read(&self.date_to, "to")?;
+        if let (Some(first), Some(last)) = (first, last) {
+            if first > last {
+                return Err(Error::Invalid(format!(
+                    "The dates are reversed: studies from {} to {} is an empty range. Swap the two dates.",
+                    self.date_from.as_deref().unwrap_or_default().trim(),
+                    self.date_to.as_deref().unwrap_or_default().trim()
+                )));
+            }
+        }
+        Ok((first, last))
+    }
 }
 
 /// A filter as a person types it: lists comma-separated, an empty field meaning "any".
@@ -132,13 +167,6 @@ pub struct Neighbours {
     pub total: usize,
     pub previous: Option<i64>,
     pub next: Option<i64>,
-}
-
-/// A piece of report text, highlighted where it matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Fragment {
-    pub text: String,
-    pub highlighted: bool,
 }
 
 /// The index of one project.
@@ -278,6 +306,50 @@ impl ProjectIndex {
         })
     }
 
+    /// The exam codes, modalities and body parts of the project's studies (each sorted, at most
+    /// [`MAX_CHOICES`]), read from the index's term lists (no scan of the reports).
+    pub fn choices(&self) -> Result<Choices> {
+        let searcher = self.reader.searcher();
+        let values = |field: Field| -> Result<Vec<String>> {
+            let mut found = std::collections::BTreeSet::new();
+            for segment in searcher.segment_readers() {
+                let terms = segment.inverted_index(field).map_err(index_error)?;
+                let mut stream = terms.terms().stream()?;
+                while stream.advance() && found.len() < MAX_CHOICES {
+                    found.insert(String::from_utf8_lossy(stream.key()).into_owned());
+                }
+            }
+            Ok(found.into_iter().collect())
+        };
+        Ok(Choices {
+            exam_codes: values(self.fields.exam_code)?,
+            modalities: values(self.fields.modality)?,
+            body_parts: values(self.fields.body_part)?,
+        })
+    }
+
+    /// Checks that every exam code, modality and body part `filter` names is one the project has;
+    /// the error lists those it has, so a typo is not a silent empty result.
+    pub fn check_choices(&self, filter: &Filter) -> Result<()> {
+        let choices = self.choices()?;
+        for (name, typed, known) in [
+            ("exam code", &filter.exam_codes, &choices.exam_codes),
+            ("modality", &filter.modalities, &choices.modalities),
+            ("body part", &filter.body_parts, &choices.body_parts),
+        ] {
+            let unknown = typed.iter().map(|v| v.trim()).find(|value| {
+                !value.is_empty() && !known.iter().any(|k| k.eq_ignore_ascii_case(value))
+            });
+            if let Some(value) = unknown {
+                return Err(Error::Invalid(format!(
+                    "No study of this project has the {name} “{value}”. Its studies have: {}.",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Returns how many reports match `filter`.
     pub fn count(&self, filter: &Filter) -> Result<usize> {
         let query = self.query(filter)?;
@@ -295,9 +367,16 @@ impl ProjectIndex {
 
     /// Returns the reports in which `phrase` occurs (its words in a row, within a sentence).
     pub fn phrase_matches(&self, phrase: &Phrase) -> Result<RoaringBitmap> {
+        self.collect_ids(&*self.phrase_query(phrase))
+    }
+
+    /// The query for a phrase, the one definition for rules and the search box: its words in a
+    /// row (the index leaves a gap between sentences), the last one any word it begins when
+    /// `prefix`.
+    fn phrase_query(&self, phrase: &Phrase) -> Box<dyn Query> {
         let term = |word: &String| Term::from_field_text(self.fields.text, word);
         let terms: Vec<Term> = phrase.words.iter().map(term).collect();
-        let query: Box<dyn Query> = match (phrase.prefix, terms.len()) {
+        match (phrase.prefix, terms.len()) {
             (false, 1) => Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic)),
             (false, _) => Box::new(PhraseQuery::new(terms)),
             (true, _) => {
@@ -306,8 +385,7 @@ impl ProjectIndex {
                 query.set_max_expansions(MAX_PREFIX_EXPANSIONS);
                 Box::new(query)
             }
-        };
-        self.collect_ids(&*query)
+        }
     }
 
     fn collect_ids(&self, query: &dyn Query) -> Result<RoaringBitmap> {
@@ -317,36 +395,51 @@ impl ProjectIndex {
             .map_err(index_error)
     }
 
-    /// Returns what cuts texts into fragments with the words of `filter.text` highlighted, built
-    /// once for a page of results (parsing the query and weighing its terms is not free).
+    /// Returns what cuts texts into fragments with the phrases of `filter.text` highlighted.
     /// `max_chars` bounds a snippet's length; `None` keeps the whole text.
     pub fn highlighter(&self, filter: &Filter, max_chars: Option<usize>) -> Result<Highlighter> {
-        let generator = match self.text_query(&filter.text)? {
-            None => None,
-            Some(query) => {
-                let searcher = self.reader.searcher();
-                let mut generator = SnippetGenerator::create(&searcher, &*query, self.fields.text)
-                    .map_err(index_error)?;
-                generator.set_max_num_chars(max_chars.unwrap_or(usize::MAX));
-                Some(generator)
-            }
-        };
-        Ok(Highlighter {
-            generator,
-            max_chars,
-        })
+        let search = SearchText::parse(&filter.text)?;
+        Ok(Highlighter::new(search.wanted().cloned(), max_chars))
     }
 
+    /// The query for the search box's text; `None` when nothing was typed.
     fn text_query(&self, text: &str) -> Result<Option<Box<dyn Query>>> {
-        if text.trim().is_empty() {
+        let search = SearchText::parse(text)?;
+        if search.clauses.is_empty() {
             return Ok(None);
         }
-        let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
-        parser.set_conjunction_by_default();
-        let query = parser
-            .parse_query(text)
-            .map_err(|error| Error::Invalid(format!("query: {error}")))?;
-        Ok(Some(query))
+        let all_of = |mut queries: Vec<Box<dyn Query>>, occur: Occur| -> Box<dyn Query> {
+            match queries.len() {
+                1 => queries.remove(0),
+                _ => Box::new(BooleanQuery::new(
+                    queries.into_iter().map(|q| (occur, q)).collect(),
+                )),
+            }
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = search
+            .clauses
+            .iter()
+            .map(|clause| {
+                let alternatives = clause
+                    .alternatives
+                    .iter()
+                    .map(|alternative| {
+                        let phrases = alternative.phrases.iter();
+                        all_of(phrases.map(|p| self.phrase_query(p)).collect(), Occur::Must)
+                    })
+                    .collect();
+                let occur = match clause.excluded {
+                    true => Occur::MustNot,
+                    false => Occur::Must,
+                };
+                (occur, all_of(alternatives, Occur::Should))
+            })
+            .collect();
+        // Only exclusions: every report but those.
+        if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Ok(Some(Box::new(BooleanQuery::new(clauses))))
     }
 
     fn query(&self, filter: &Filter) -> Result<Box<dyn Query>> {
@@ -363,18 +456,12 @@ impl ProjectIndex {
                 clauses.push((Occur::Must, any_of));
             }
         }
-        let day = |date: &Option<String>, name: &str| -> Result<Bound<Term>> {
-            match date.as_deref().filter(|date| !date.is_empty()) {
-                None => Ok(Bound::Unbounded),
-                Some(date) => Ok(Bound::Included(Term::from_field_u64(
-                    self.fields.study_day,
-                    study_day(date).ok_or_else(|| {
-                        Error::Invalid(format!("{name}: {date:?} is not a date (use YYYY-MM-DD)"))
-                    })?,
-                ))),
-            }
+        let (first, last) = filter.study_days()?;
+        let day = |day: Option<u64>| match day {
+            None => Bound::Unbounded,
+            Some(day) => Bound::Included(Term::from_field_u64(self.fields.study_day, day)),
         };
-        let (from, to) = (day(&filter.date_from, "from")?, day(&filter.date_to, "to")?);
+        let (from, to) = (day(first), day(last));
         if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
             clauses.push((Occur::Must, Box::new(RangeQuery::new(from, to))));
         }
@@ -452,85 +539,16 @@ impl SegmentCollector for SegmentReportIds {
     }
 }
 
-/// Reads `YYYY-MM-DD` as the number YYYYMMDD.
+/// Reads `YYYY-MM-DD` as the number YYYYMMDD (a real calendar day).
 fn study_day(date: &str) -> Option<u64> {
-    let digits: String = date.chars().filter(|c| *c != '-').collect();
-    (digits.len() == 8).then(|| digits.parse().ok()).flatten()
-}
-
-fn floor_char_boundary(text: &str, max: usize) -> usize {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
-}
-
-fn fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment> {
-    let mut out = Vec::new();
-    let mut position = 0;
-    for range in highlighted {
-        if range.start > position {
-            out.push(Fragment {
-                text: text[position..range.start].to_string(),
-                highlighted: false,
-            });
-        }
-        out.push(Fragment {
-            text: text[range.clone()].to_string(),
-            highlighted: true,
-        });
-        position = range.end;
-    }
-    if position < text.len() {
-        out.push(Fragment {
-            text: text[position..].to_string(),
-            highlighted: false,
-        });
-    }
-    out
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date.trim(), format).ok()?;
+    let year = u64::try_from(day.year()).ok()?;
+    Some(year * 10_000 + u64::from(u8::from(day.month())) * 100 + u64::from(day.day()))
 }
 
 fn index_error(error: tantivy::TantivyError) -> Error {
     Error::Internal(format!("search index: {error}"))
-}
-
-/// Highlights the words a search matched (see `ProjectIndex::highlighter`).
-pub struct Highlighter {
-    /// `None` when the search has no words (a filter-only search).
-    generator: Option<SnippetGenerator>,
-    max_chars: Option<usize>,
-}
-
-impl Highlighter {
-    /// Cuts a text into fragments, the matched words highlighted.
-    pub fn fragments(&self, text: &str) -> Vec<Fragment> {
-        let beginning = |max: usize| {
-            vec![Fragment {
-                text: text[..floor_char_boundary(text, max)].to_string(),
-                highlighted: false,
-            }]
-        };
-        let Some(generator) = &self.generator else {
-            return beginning(self.max_chars.unwrap_or(text.len()));
-        };
-        let snippet = generator.snippet(text);
-        match self.max_chars {
-            Some(max) if snippet.fragment().is_empty() => beginning(max),
-            Some(_) => fragments(snippet.fragment(), snippet.highlighted()),
-            // The whole text: the snippet spans first to last word, so its ranges are moved back
-            // into the full text, punctuation and trailing lines included.
-            None => {
-                let offset = text.find(snippet.fragment()).unwrap_or(0);
-                let ranges: Vec<_> = snippet
-                    .highlighted()
-                    .iter()
-                    .map(|range| range.start + offset..range.end + offset)
-                    .collect();
-                fragments(text, &ranges)
-            }
-        }
-    }
 }
 
 /// The indexes of an install, opened on first use and kept open (one writer each).
@@ -768,6 +786,17 @@ impl ProjectIndex {
     }
 }
 
+/// The values a filter may name, as the project's studies have them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Choices {
+    pub exam_codes: Vec<String>,
+    pub modalities: Vec<String>,
+    pub body_parts: Vec<String>,
+}
+
+/// Values listed per filter at most (a project with more exam codes lists the first, sorted).
+pub const MAX_CHOICES: usize = 500;
+
 /// A page of search results: each report with its highlighted snippet.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultPage {
@@ -792,9 +821,12 @@ pub async fn search_reports(
     let index = indexes.get(project_id)?;
     let hits = {
         let (index, filter) = (index.clone(), filter.clone());
-        tokio::task::spawn_blocking(move || index.search(&filter, offset, limit))
-            .await
-            .map_err(join_error)??
+        tokio::task::spawn_blocking(move || {
+            index.check_choices(&filter)?;
+            index.search(&filter, offset, limit)
+        })
+        .await
+        .map_err(join_error)??
     };
     let reports = crate::reports::find_many(pool, project_id, &hits.report_ids).await?;
     let highlighter = index.highlighter(filter, Some(SNIPPET_CHARS))?;

@@ -150,6 +150,33 @@ async fn filters_narrow_by_exam_and_date() {
         ..Filter::default()
     };
     assert!(matches!(index.count(&bad), Err(Error::Invalid(_))));
+    // An exam code the project does not have is named, with the ones it has.
+    let typo = Filter {
+        exam_codes: vec!["XRCHEST".into()],
+        ..Filter::default()
+    };
+    let error = index.check_choices(&typo).unwrap_err().to_string();
+    assert!(
+        error.contains("“XRCHEST”") && error.contains("CTHEADWO"),
+        "{error}"
+    );
+    assert!(index
+        .choices()
+        .unwrap()
+        .modalities
+        .contains(&"CT".to_string()));
+    let reversed = Filter {
+        date_from: Some("2020-02-01".into()),
+        date_to: Some("2020-01-01".into()),
+        ..Filter::default()
+    };
+    let error = index.count(&reversed).unwrap_err().to_string();
+    assert!(error.contains("reversed"), "{error}");
+    let not_a_day = Filter {
+        date_to: Some("2020-02-30".into()),
+        ..Filter::default()
+    };
+    assert!(matches!(index.count(&not_a_day), Err(Error::Invalid(_))));
 }
 
 #[tokio::test]
@@ -192,21 +219,128 @@ async fn snippets_highlight_the_matched_words() {
         .highlighter(&Filter::default(), Some(40))
         .unwrap()
         .fragments(&report.report_text);
-    assert_eq!(plain.len(), 1);
-    assert!(
-        !plain[0].highlighted
-            && report.report_text.starts_with(&plain[0].text)
-            && plain[0].text.len() <= 40
-    );
+    assert!(plain.iter().all(|f| !f.highlighted), "{plain:?}");
+    assert!(report.report_text.starts_with(&plain[0].text) && plain[0].text.len() <= 40);
+    // Where the snippet cuts the text, it says so.
+    assert_eq!(plain.last().unwrap().text, "…");
+}
+
+/// Phrases as a fellow writes them: words, `*` endings, case, punctuation.
+const PHRASES: &[&str] = &[
+    "pneumo*",
+    "effus*",
+    "Pleural Effusion",
+    "pleural eff*",
+    "no pneumothorax",
+    "cardiomegaly",
+    "Cannot be excluded.",
+    "left-sided",
+];
+
+#[tokio::test]
+async fn search_and_rules_read_a_phrase_the_same_way() {
+    use sieve_core::labeling::phrase::Phrase;
+    use sieve_core::labeling::{Labeler, Negation, Question, Rule, TextSettings};
+    let f = fixture(300).await;
+    let indexes = f.indexes();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    let index = indexes.get(f.project).unwrap();
+    let mut texts = Vec::new();
+    for id in 1..=300 {
+        texts.push((
+            id,
+            reports::find(&f.pool, f.project, id)
+                .await
+                .unwrap()
+                .report_text,
+        ));
+    }
+    for written in PHRASES {
+        // As a rule on the server (the index), and as the offline labeler reads it.
+        let by_rule = index
+            .phrase_matches(&Phrase::parse(written).unwrap())
+            .unwrap();
+        let question = Question {
+            name: "q".into(),
+            labels: vec!["present".into(), "absent".into()],
+            rules: vec![Rule {
+                phrase: written.to_string(),
+                label: "present".into(),
+                negation: Negation::Any,
+                sections: vec![],
+                enabled: true,
+            }],
+        };
+        let labeler = Labeler::new(vec![question], &TextSettings::default()).unwrap();
+        let by_labeler: roaring::RoaringBitmap = texts
+            .iter()
+            .filter(|(_, text)| labeler.label(text)[0].is_some())
+            .map(|(id, _)| *id as u32)
+            .collect();
+        // As typed into the search box: quoted, and (one word) bare.
+        let quoted = match written.strip_suffix('*') {
+            Some(body) => format!("\"{body}\"*"),
+            None => format!("\"{written}\""),
+        };
+        let by_search = index.matching(&text(&quoted)).unwrap();
+        assert!(
+            !by_rule.is_empty(),
+            "{written} matches nothing in the corpus"
+        );
+        assert_eq!(by_rule, by_labeler, "{written}: index and offline labeler");
+        assert_eq!(by_rule, by_search, "{written}: rule and search {quoted}");
+        if !written.contains(' ') {
+            assert_eq!(
+                index.matching(&text(written)).unwrap(),
+                by_rule,
+                "{written} bare"
+            );
+        }
+    }
 }
 
 #[tokio::test]
-async fn a_malformed_query_is_the_users_to_fix() {
-    let f = fixture(10).await;
+async fn whatever_is_typed_is_searched_or_answered_in_one_sentence() {
+    let f = fixture(50).await;
     let indexes = f.indexes();
+    indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
     let index = indexes.get(f.project).unwrap();
-    let error = index.count(&text("\"unclosed phrase")).unwrap_err();
-    assert!(error.to_string().starts_with("query:"), "{error}");
+    let count = |typed: &str| index.count(&text(typed));
+    // Pasted report text is words: a header's colon, a URL, a dash.
+    assert_eq!(count("impression:").unwrap(), count("impression").unwrap());
+    assert!(count("impression:").unwrap() > 0);
+    assert_eq!(count("https://pacs.example.org/view").unwrap(), 0);
+    assert_eq!(count("\"unclosed phrase").unwrap(), 0);
+    assert_eq!(
+        count("- pneumothorax").unwrap(),
+        count("pneumothorax").unwrap()
+    );
+    // Only exclusions: every report without the word.
+    assert_eq!(
+        count("-pneumothorax").unwrap() + count("pneumothorax").unwrap(),
+        50
+    );
+    let either =
+        index.matching(&text("pneumothorax")).unwrap() | index.matching(&text("effusion")).unwrap();
+    assert_eq!(
+        count("pneumothorax OR effusion").unwrap(),
+        either.len() as usize
+    );
+    for impossible in ["-", "* ...", "pneu*mo"] {
+        let error = count(impossible).unwrap_err();
+        assert!(matches!(error, Error::Invalid(_)), "{impossible}: {error}");
+        let message = error.to_string();
+        assert!(
+            message.ends_with('.') && !message.contains("query"),
+            "{message}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -373,7 +507,7 @@ async fn a_cohort_keeps_its_filter_and_shows_a_live_count() {
     .unwrap_err();
     assert!(matches!(again, Error::AlreadyExists(_)));
     let unparsable = Filter {
-        text: "\"open".into(),
+        text: "pneu*mo".into(),
         ..Filter::default()
     };
     assert!(matches!(
@@ -403,7 +537,7 @@ async fn a_cohort_keeps_its_filter_and_shows_a_live_count() {
         "the count is live"
     );
 
-    cohorts::delete(&f.pool, f.project, listed[0].cohort.id, "fiona")
+    cohorts::delete(&f.pool, &indexes, f.project, listed[0].cohort.id, "fiona")
         .await
         .unwrap();
     assert!(cohorts::list(&f.pool, &indexes, f.project)

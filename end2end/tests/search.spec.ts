@@ -67,3 +67,55 @@ test("a fellow saves a search as a cohort and finds it, counted, on the project 
   await expect(page.getByRole("searchbox")).toHaveValue('"pleural effusion"');
   await expect(page.getByTestId("result-count")).toContainText(`${count} reports match`);
 });
+
+test("the search box reads what a fellow types or pastes as rules read phrases, and says plainly what it cannot search", async ({ page }) => {
+  const errors: string[] = [];
+  // A refused search answers 422, which the browser logs; anything else (a policy refusal) is a fault.
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().includes("status of 422")) errors.push(message.text());
+  });
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Search reports" }).click();
+  const search = async (typed: string) => {
+    await page.getByRole("searchbox").fill(typed);
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL((url) => url.searchParams.get("q") === typed);
+  };
+
+  // A `*` ending, as in a rule: found and marked.
+  for (const prefix of ["pneumo*", "effus*"]) {
+    await search(prefix);
+    await expect(page.getByTestId("result-count")).toContainText("match");
+    const mark = page.locator(".result mark").first();
+    await expect(mark).toHaveText(new RegExp(`^${prefix.slice(0, -1)}`, "i"));
+  }
+  // Pasted report text: a header's colon, a URL, a dash.
+  await search("impression:");
+  await expect(page.getByTestId("result-count")).toContainText("match");
+  await search("https://pacs.example.org/view?id=1");
+  await expect(page.getByRole("heading", { name: "No report matches" })).toBeVisible();
+  await search("-pneumothorax");
+  await expect(page.getByTestId("result-count")).toContainText("match");
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  // What cannot be searched is said in one sentence, without parser words.
+  await search("-");
+  await expect(page.getByRole("alert")).toContainText("Nothing to search for");
+  await search("pneu*mo");
+  await expect(page.getByRole("alert")).toContainText("can only end a word");
+  await expect(page.getByRole("alert")).not.toContainText(/syntax|query|field/i);
+
+  // Filters: a list of the project's exam codes; a typo and reversed dates are named.
+  await expect(page.locator("datalist#exam-codes option[value=XRCHEST2V]")).toHaveCount(1);
+  await page.getByRole("searchbox").fill("");
+  await page.getByLabel("Exam codes").fill("XRCHEST");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByRole("alert")).toContainText("“XRCHEST”");
+  await expect(page.getByRole("alert")).toContainText("XRCHEST2V");
+  await page.getByLabel("Exam codes").fill("");
+  await page.getByLabel("Studies from").fill("2020-02-01");
+  await page.getByLabel("to", { exact: true }).fill("2020-01-01");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByRole("alert")).toContainText("reversed");
+  expect(errors).toEqual([]);
+});

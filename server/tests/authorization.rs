@@ -153,6 +153,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/project", "id={project}", MEMBER_CALL),
     server_fn("/api/search_reports", "project={project}&form[q]=pneumothorax&form[from]=&form[to]=&form[exam]=&form[modality]=&page=0", MEMBER_CALL),
     server_fn("/api/open_report", "project={project}&report={report}&form[q]=&form[from]=&form[to]=&form[exam]=&form[modality]=", MEMBER_CALL),
+    server_fn("/api/filter_choices", "project={project}", MEMBER_CALL),
     server_fn("/api/cohorts", "project={project}", MEMBER_CALL),
     server_fn("/api/save_cohort", "project={project}&name=C+{caller}&form[q]=pneumothorax&form[from]=&form[to]=&form[exam]=&form[modality]=", [401, 403, 403, 200, 404, 404]),
     server_fn("/api/delete_cohort", "project={project}&id=999999", [401, 403, 403, 404, 404, 404]),

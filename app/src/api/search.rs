@@ -69,6 +69,34 @@ pub struct ReportView {
     pub writes_rules: bool,
 }
 
+/// The values the search filters may name, as the project's studies have them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchChoices {
+    pub exam_codes: Vec<String>,
+    pub modalities: Vec<String>,
+    pub body_parts: Vec<String>,
+}
+
+/// Returns the exam codes, modalities and body parts of a project's studies, for the filters' lists
+/// (members who may read reports).
+#[server(endpoint = "filter_choices")]
+pub async fn filter_choices(project: i64) -> Result<SearchChoices, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::ReadReports).await?;
+            let choices = state.indexes.get(project)?.choices()?;
+            Ok(SearchChoices {
+                exam_codes: choices.exam_codes,
+                modalities: choices.modalities,
+                body_parts: choices.body_parts,
+            })
+        }
+        .await,
+    )
+}
+
 /// Results per page.
 pub const PAGE_SIZE: usize = 20;
 

@@ -9,7 +9,9 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::cohorts::SaveCohort;
-use crate::api::search::{search_reports, Fragment, ResultRow, SearchForm, SearchResults};
+use crate::api::search::{
+    filter_choices, search_reports, Fragment, ResultRow, SearchChoices, SearchForm, SearchResults,
+};
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
@@ -77,6 +79,7 @@ pub fn SearchPage() -> impl IntoView {
         move || (project(), form(), page()),
         |(project, form, page)| search_reports(project, form, page),
     );
+    let choices = Resource::new(project, filter_choices);
     let search_box = NodeRef::<leptos::html::Input>::new();
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
         if event.key() == "/" && !crate::components::keyboard::typing_in_a_field(&event) {
@@ -112,13 +115,36 @@ pub fn SearchPage() -> impl IntoView {
             <div class="form-row filters">
                 <div class="field"><label for="from">"Studies from"</label><input id="from" name="from" type="date" value=move || form().from /></div>
                 <div class="field"><label for="to">"to"</label><input id="to" name="to" type="date" value=move || form().to /></div>
-                <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" value=move || form().exam placeholder="e.g. XRCHEST2V, CTHEADWO" /></div>
-                <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" value=move || form().modality placeholder="e.g. CR, CT" /></div>
-                <div class="field"><label for="body_part">"Body parts"</label><input id="body_part" name="body_part" value=move || form().body_part placeholder="e.g. CHEST" /></div>
+                <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" list="exam-codes" value=move || form().exam placeholder="any (comma-separated)" /></div>
+                <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" list="modalities" value=move || form().modality placeholder="any" /></div>
+                <div class="field"><label for="body_part">"Body parts"</label><input id="body_part" name="body_part" list="body-parts" value=move || form().body_part placeholder="any" /></div>
             </div>
+            <p class="muted hint" data-testid="search-help">
+                "All words are required, in any order. " <strong>"\"no pneumothorax\""</strong> " in quotes: words in a row, as a rule reads them. "
+                <strong>"effus*"</strong> ": any ending. " <strong>"-pleural"</strong> ": without that word. " <strong>"OR"</strong> " between two: either."
+            </p>
         </Form>
+        <Transition fallback=|| ()>{move || Suspend::new(async move {
+            choices.await.ok().map(|choices| view! { <FilterLists choices /> })
+        })}</Transition>
         <Suspense fallback=|| view! { <p class="muted">"Searching…"</p> }>{content}</Suspense>
         <SaveAsCohort project=Signal::derive(project) form=Signal::derive(form) />
+    }
+}
+
+/// The filters' suggestion lists: the values the project's studies have.
+#[component]
+fn FilterLists(choices: SearchChoices) -> impl IntoView {
+    let options = |values: Vec<String>| {
+        values
+            .into_iter()
+            .map(|value| view! { <option value=value></option> })
+            .collect_view()
+    };
+    view! {
+        <datalist id="exam-codes">{options(choices.exam_codes)}</datalist>
+        <datalist id="modalities">{options(choices.modalities)}</datalist>
+        <datalist id="body-parts">{options(choices.body_parts)}</datalist>
     }
 }
 
@@ -164,7 +190,7 @@ fn Results(results: SearchResults, project: i64, form: SearchForm) -> impl IntoV
         return view! {
             <div class="empty-state">
                 <h2>"No report matches"</h2>
-                <p>"Try fewer words, a shorter phrase, or wider filters. Phrases match whole words: \"effusion\" does not match \"effusions\"; write effusion* for both."</p>
+                <p>"Try fewer words, a shorter phrase, or wider filters. Words match whole words: effusion does not find \"effusions\"; write effus* for both."</p>
             </div>
         }
         .into_any();

@@ -21,7 +21,9 @@ pub const MAX_PAGE: u32 = 100_000;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StudiesQuery {
-    /// Words and "phrases" in Tantivy query syntax; a query that does not parse is answered 400.
+    /// Words, "phrases", `*` endings, -excluded and OR, read as the search page reads them
+    /// (`sieve_core::search::query`); an impossible search (only punctuation, a `*` inside a word)
+    /// is answered 400 with what to change.
     pub q: Option<String>,
     /// First study day, YYYY-MM-DD.
     pub from: Option<String>,

@@ -176,9 +176,56 @@ fn stored_filter(
     .into()
 }
 
-/// Deletes one of a project's cohorts.
-pub async fn delete(pool: &SqlitePool, project_id: i64, cohort_id: i64, actor: &str) -> Result<()> {
+/// Deletes one of a project's cohorts that no question uses.
+///
+/// A question applies to its cohort's studies; were its cohort deleted it would silently apply to
+/// every study of the project (a question's scope is part of the protocol a team agreed on). So a
+/// cohort that questions use, archived ones included, is refused with `Error::InUse`, which names
+/// each question, how many studies it covers now and how many it would cover without the cohort.
+pub async fn delete(
+    pool: &SqlitePool,
+    indexes: &Indexes,
+    project_id: i64,
+    cohort_id: i64,
+    actor: &str,
+) -> Result<()> {
     let mut transaction = pool.begin().await?;
+    let users = sqlx::query!(
+        r#"SELECT name, archived_at IS NOT NULL AS "archived!: bool" FROM questions
+           WHERE cohort_id = ? AND project_id = ? ORDER BY name"#,
+        cohort_id,
+        project_id
+    )
+    .fetch_all(&mut *transaction)
+    .await?;
+    if !users.is_empty() {
+        let cohort = name(pool, project_id, cohort_id).await?;
+        let index = indexes.get(project_id)?;
+        let now = index.count(&filter(pool, project_id, cohort_id).await?)?;
+        let all = index.count(&Filter::default())?;
+        let questions: Vec<String> = users
+            .into_iter()
+            .map(|user| match user.archived {
+                true => format!("{} (archived)", user.name),
+                false => user.name,
+            })
+            .collect();
+        return Err(Error::InUse(format!(
+            "The cohort {cohort} was not deleted: {} {} it, covering {now} studies; without the cohort {} would cover all {all} studies of the project. Give those questions' work a new question on another cohort, or archive them and keep the cohort.",
+            match questions.len() {
+                1 => "the question",
+                _ => "the questions",
+            },
+            match questions.len() {
+                1 => format!("{} uses", questions[0]),
+                _ => format!("{} use", questions.join(", ")),
+            },
+            match questions.len() {
+                1 => "it",
+                _ => "each",
+            },
+        )));
+    }
     let name = sqlx::query_scalar!(
         "DELETE FROM cohorts WHERE id = ? AND project_id = ? RETURNING name",
         cohort_id,

@@ -16,6 +16,10 @@ pub enum Error {
     /// The thing already exists (a unique name or key is taken).
     #[error("{0} already exists")]
     AlreadyExists(String),
+    /// The thing is still used by others and removing it would change them; the message says
+    /// which and what would change.
+    #[error("{0}")]
+    InUse(String),
     /// A file was not imported because of invalid records: the first of them, and how many in all.
     #[error("{file} was not imported: {total} invalid record(s); nothing was written\n{}{}", errors.join("\n"), more(*total, errors.len()))]
     Rejected {
@@ -50,6 +54,7 @@ impl Error {
                 | Error::Forbidden(_)
                 | Error::Invalid(_)
                 | Error::AlreadyExists(_)
+                | Error::InUse(_)
                 | Error::Rejected { .. }
                 | Error::Unavailable(_)
         )

@@ -10,8 +10,17 @@ use crate::error::is_unique_violation;
 use crate::labeling::{Question as Spec, Rule, TextSettings};
 use crate::{Error, Result};
 
+mod archive;
+mod import;
+
+pub use archive::{archive, archived, restore};
+pub use import::{read_rules_file, Replacement};
+
 /// Labels a question may have, at most.
 pub const MAX_LABELS: usize = 9;
+
+/// Labels a question needs, at least: one label alone cannot tell studies apart.
+pub const MIN_LABELS: usize = 2;
 
 /// A question as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +30,22 @@ pub struct Question {
     pub name: String,
     pub labels: Vec<String>,
     pub cohort_id: Option<i64>,
+    /// Archived questions are out of the lists and queues; their rules and answers are kept.
+    pub archived: bool,
 }
 
 impl Question {
+    /// Refuses an archived question: its queue is closed until a fellow restores it.
+    pub fn check_active(&self) -> Result<()> {
+        match self.archived {
+            true => Err(Error::Forbidden(format!(
+                "The question {} is archived; a fellow can restore it on the questions page.",
+                self.name
+            ))),
+            false => Ok(()),
+        }
+    }
+
     /// Checks that `label` is one of the question's labels; the error lists them.
     pub fn check_label(&self, label: &str) -> Result<()> {
         match self.labels.iter().any(|known| known == label) {
@@ -100,6 +122,12 @@ pub enum Change {
         rules: Vec<Rule>,
         source: String,
     },
+    /// Makes the rules those of an earlier version again (its rules and their ids), as a new
+    /// version: history is never rewritten.
+    Restore {
+        version: i64,
+        rules: Vec<StoredRule>,
+    },
 }
 
 fn quoted(rule: &Rule) -> String {
@@ -171,6 +199,13 @@ impl Change {
                     .collect();
                 format!("imported {} rules from {source}", new.len())
             }
+            Change::Restore {
+                version,
+                rules: old,
+            } => {
+                *rules = old.clone();
+                format!("restored version {version} ({} rules)", old.len())
+            }
         })
     }
 }
@@ -185,28 +220,51 @@ fn check_name(name: &str) -> Result<&str> {
     }
 }
 
-/// Reads a typed list of labels ("present, absent, uncertain").
+/// Reads a typed list of labels ("present, absent, uncertain") and checks it as [`check_labels`].
 pub fn parse_labels(typed: &str) -> Result<Vec<String>> {
-    let mut labels: Vec<String> = Vec::new();
-    for label in typed.split(',').map(str::trim).filter(|l| !l.is_empty()) {
-        if labels.iter().any(|known| known.eq_ignore_ascii_case(label)) {
-            return Err(Error::Invalid(format!("labels: {label:?} is listed twice")));
+    let labels: Vec<String> = typed
+        .split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    check_labels(&labels)?;
+    Ok(labels)
+}
+
+/// Checks a question's labels: two to nine (one per answer key), none listed twice (case aside),
+/// none empty or longer than 40 characters. The one check every new question goes through.
+pub fn check_labels(labels: &[String]) -> Result<()> {
+    for (index, label) in labels.iter().enumerate() {
+        if label.trim().is_empty() {
+            return Err(Error::Invalid("labels: a label is empty".into()));
+        }
+        if labels[..index]
+            .iter()
+            .any(|known| known.trim().eq_ignore_ascii_case(label.trim()))
+        {
+            return Err(Error::Invalid(format!(
+                "labels: “{label}” is listed twice; give each label once"
+            )));
         }
         if label.chars().count() > 40 {
             return Err(Error::Invalid(format!(
-                "labels: {label:?} is longer than 40 characters"
+                "labels: “{label}” is longer than 40 characters"
             )));
         }
-        labels.push(label.to_string());
     }
     match labels.len() {
         0 => Err(Error::Invalid(
-            "labels: give at least one label, separated by commas".into(),
+            "labels: give at least two labels, separated by commas (e.g. present, absent)".into(),
         )),
+        1 => Err(Error::Invalid(format!(
+            "labels: a question needs at least two labels, so that studies can differ (e.g. {}, absent); only “{}” was given",
+            labels[0], labels[0]
+        ))),
         n if n > MAX_LABELS => Err(Error::Invalid(format!(
             "labels: at most {MAX_LABELS} labels (one per answer key 1–9); {n} given"
         ))),
-        _ => Ok(labels),
+        _ => Ok(()),
     }
 }
 
@@ -220,6 +278,7 @@ pub async fn create(
     actor: Option<&str>,
 ) -> Result<Question> {
     let name = check_name(name)?;
+    check_labels(labels)?;
     let labels_json = serde_json::to_string(labels).expect("labels serialise");
     let now = crate::now();
     let mut transaction = pool.begin().await?;
@@ -271,13 +330,15 @@ pub async fn create(
         name: name.to_string(),
         labels: labels.to_vec(),
         cohort_id,
+        archived: false,
     })
 }
 
-/// Returns a project's questions by name.
+/// Returns a project's active questions by name (archived ones: [`archived`]).
 pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
     let rows = sqlx::query!(
-        r#"SELECT id AS "id!", name, labels, cohort_id FROM questions WHERE project_id = ? ORDER BY name"#,
+        r#"SELECT id AS "id!", name, labels, cohort_id FROM questions
+           WHERE project_id = ? AND archived_at IS NULL ORDER BY name"#,
         project_id
     )
     .fetch_all(pool)
@@ -290,19 +351,20 @@ pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
                 name: row.name,
                 labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
                 cohort_id: row.cohort_id,
+                archived: false,
             })
         })
         .collect()
 }
 
-fn stored_json(error: serde_json::Error) -> Error {
+pub(crate) fn stored_json(error: serde_json::Error) -> Error {
     Error::Internal(format!("stored JSON does not read back: {error}"))
 }
 
-/// Returns one question of a project.
+/// Returns one question of a project, archived or not.
 pub async fn get(pool: &SqlitePool, project_id: i64, question_id: i64) -> Result<Question> {
     let row = sqlx::query!(
-        r#"SELECT name, labels, cohort_id FROM questions WHERE id = ? AND project_id = ?"#,
+        r#"SELECT name, labels, cohort_id, archived_at FROM questions WHERE id = ? AND project_id = ?"#,
         question_id,
         project_id
     )
@@ -315,6 +377,7 @@ pub async fn get(pool: &SqlitePool, project_id: i64, question_id: i64) -> Result
         name: row.name,
         labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
         cohort_id: row.cohort_id,
+        archived: row.archived_at.is_some(),
     })
 }
 
@@ -388,6 +451,29 @@ pub async fn change(
     ))
 }
 
+/// Saves the rules of an earlier `version` as a new version (the history keeps every version, the
+/// restored one included); returns it. Restoring the current version is refused: nothing would
+/// change.
+pub async fn restore_version(
+    pool: &SqlitePool,
+    question: &Question,
+    version: i64,
+    actor: Option<&str>,
+) -> Result<RuleSet> {
+    let old = rules(pool, question.id, Some(version)).await?;
+    let current = rules(pool, question.id, None).await?;
+    if old.rules == current.rules {
+        return Err(Error::Invalid(format!(
+            "version {version}: the current rules are already those of version {version}"
+        )));
+    }
+    let restore = Change::Restore {
+        version,
+        rules: old.rules,
+    };
+    change(pool, question, &restore, actor).await
+}
+
 fn is_busy(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.message().contains("locked") || db.message().contains("busy"))
 }
@@ -452,7 +538,9 @@ pub async fn save_text_settings(
     actor: Option<&str>,
 ) -> Result<()> {
     let mut specs = Vec::new();
-    for question in list(pool, project_id).await? {
+    let mut all = list(pool, project_id).await?;
+    all.extend(archived(pool, project_id).await?);
+    for question in all {
         specs.push(rules(pool, question.id, None).await?.spec(&question));
     }
     crate::labeling::Labeler::new(specs, settings).map_err(Error::Invalid)?;

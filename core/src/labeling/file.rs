@@ -18,7 +18,9 @@
 //! ```
 //!
 //! Rules are in priority order (or ordered by `priority` when given). Reading never stops at the
-//! first problem: every error comes back with its line.
+//! first problem: every error comes back with its line. A file without a single rule (empty, a
+//! header alone, `rules: []`) and a CSV file with a column this layout does not have are refused,
+//! so that a wrong file can never pass for an empty rule set.
 
 use serde::{Deserialize, Serialize};
 
@@ -102,10 +104,27 @@ pub fn read(
     text: &str,
     labels: Option<&[String]>,
 ) -> Result<RulesFile, Vec<LineError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(vec![LineError {
+            line: 1,
+            message: "the file is empty: it holds no rules".into(),
+        }]);
+    }
     let (file, lines, mut errors) = match format {
         Format::Csv => read_csv(text)?,
         Format::Yaml => read_yaml(text)?,
     };
+    if file.rules.is_empty() && errors.is_empty() {
+        let expected = match format {
+            Format::Csv => "a header line (phrase,label) and then one line per rule",
+            Format::Yaml => "a list named rules, each rule with a phrase and a label",
+        };
+        return Err(vec![LineError {
+            line: 1,
+            message: format!("the file holds no rules: a rules file has {expected}"),
+        }]);
+    }
     let allowed = labels.map(<[String]>::to_vec).or(file.labels.clone());
     for (rule, &line) in file.rules.iter().zip(&lines) {
         let mut fail = |message: String| errors.push(LineError { line, message });
@@ -185,6 +204,48 @@ fn negation_of(
     }
 }
 
+/// The columns of a CSV rules file, in the order [`write`] puts them.
+const CSV_COLUMNS: [&str; 8] = [
+    "priority",
+    "phrase",
+    "label",
+    "negation",
+    "negated_label",
+    "uncertain_label",
+    "sections",
+    "enabled",
+];
+
+/// Refuses a header with a column this layout does not have, or without `phrase` and `label`.
+fn check_csv_header(headers: &csv::StringRecord) -> Result<(), Vec<LineError>> {
+    let columns = CSV_COLUMNS.join(", ");
+    let unknown: Vec<String> = headers
+        .iter()
+        .filter(|name| !CSV_COLUMNS.contains(name))
+        .map(|name| format!("“{name}”"))
+        .collect();
+    let missing: Vec<&str> = ["phrase", "label"]
+        .into_iter()
+        .filter(|needed| !headers.iter().any(|name| name == *needed))
+        .collect();
+    let message = match (unknown.is_empty(), missing.is_empty()) {
+        (true, true) => return Ok(()),
+        (false, _) => format!(
+            "the first line must name the columns, and {} {} not one of them (a rules file's columns: {columns}; phrase and label are needed)",
+            unknown.join(", "),
+            if unknown.len() == 1 { "is" } else { "are" }
+        ),
+        (true, false) => format!(
+            "the first line must name the columns, and {} missing (a rules file's columns: {columns})",
+            match missing.as_slice() {
+                [one] => format!("the column {one} is"),
+                _ => "the columns phrase and label are".to_string(),
+            }
+        ),
+    };
+    Err(vec![LineError { line: 1, message }])
+}
+
 #[derive(Deserialize)]
 struct CsvRow {
     priority: Option<String>,
@@ -213,6 +274,7 @@ fn read_csv(text: &str) -> Result<Read, Vec<LineError>> {
         }]
     })?;
     let headers = headers.clone();
+    check_csv_header(&headers)?;
     let mut record = csv::StringRecord::new();
     loop {
         let line = reader.position().line() as usize;
@@ -257,6 +319,12 @@ fn read_csv(text: &str) -> Result<Read, Vec<LineError>> {
 
 fn csv_reason(error: &csv::Error) -> String {
     match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "this line has {len} values where the first line names {expected_len} columns (a phrase with a comma must be in double quotes)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "this line is not readable text".into(),
         csv::ErrorKind::Deserialize { err, .. } => match err.field() {
             Some(field) => format!("column {}: {}", field + 1, err.kind()),
             None => err.to_string(),
@@ -341,7 +409,7 @@ fn read_yaml(text: &str) -> Result<Read, Vec<LineError>> {
     let file: YamlFile = serde_yaml::from_str(text).map_err(|error| {
         vec![LineError {
             line: error.location().map_or(1, |l| l.line()),
-            message: error.to_string(),
+            message: yaml_reason(&error),
         }]
     })?;
     let lines = yaml_item_lines(text);
@@ -374,6 +442,28 @@ fn read_yaml(text: &str) -> Result<Read, Vec<LineError>> {
         lines,
         errors,
     ))
+}
+
+/// Says in plain words why a YAML rules file could not be read (the parser names Rust types).
+fn yaml_reason(error: &serde_yaml::Error) -> String {
+    let message = error.to_string();
+    let quoted = |marker: &str| {
+        let (_, rest) = message.split_once(marker)?;
+        let (name, _) = rest.split_once('`')?;
+        Some(name.to_string())
+    };
+    if let Some(field) = quoted("missing field `") {
+        return format!("“{field}” is missing (every rule needs a phrase and a label; the file needs a list named rules)");
+    }
+    if let Some(field) = quoted("unknown field `") {
+        return format!(
+            "“{field}” is not a field of a rules file (a rule has phrase, label, priority, negation, negated, uncertain, sections, enabled; the file has question, labels, rules)"
+        );
+    }
+    if message.contains("invalid type") || message.contains("expected") {
+        return "this is not a rules file in YAML: it needs a list named rules, each rule with a phrase and a label".into();
+    }
+    "this is not readable YAML: check the indentation and the quotes on this line".into()
 }
 
 /// The line of each item of the `rules:` list (the YAML parser keeps no positions of values).
@@ -557,6 +647,52 @@ mod tests {
         let text = "question: P\nrules:\n  - phrase: a\n    lable: present\n";
         let errors = read(Format::Yaml, text, None).unwrap_err();
         assert_eq!(errors[0].line, 4, "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_file_without_rules_is_refused() {
+        for (format, text) in [
+            (Format::Csv, ""),
+            (Format::Csv, "  \n"),
+            (Format::Csv, "phrase,label\n"),
+            (Format::Yaml, "rules: []\n"),
+        ] {
+            let errors = read(format, text, None).unwrap_err();
+            assert_eq!(errors.len(), 1, "{text:?}");
+            assert!(errors[0].message.contains("no rules"), "{}", errors[0]);
+        }
+    }
+
+    #[test]
+    fn unknown_or_missing_columns_are_refused_on_the_first_line() {
+        let errors = read(Format::Csv, "phrase,lable\npneumothorax,present\n", None).unwrap_err();
+        assert_eq!(errors[0].line, 1);
+        assert!(
+            errors[0].message.contains("“lable” is not one of them"),
+            "{}",
+            errors[0]
+        );
+        let garbage = "hello world\nthis is not a rules file\n";
+        let errors = read(Format::Csv, garbage, None).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("“hello world”"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_yaml_file_that_is_not_a_rules_file_is_named_so() {
+        let errors = read(Format::Yaml, "just some words\n", None).unwrap_err();
+        assert!(
+            errors[0].message.contains("not a rules file"),
+            "{}",
+            errors[0]
+        );
+        assert!(!errors[0].message.contains("struct"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let text = "\u{feff}phrase,label\r\npneumothorax,present\r\n";
+        assert_eq!(read(Format::Csv, text, None).unwrap().rules.len(), 1);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod label_sets;
 pub mod memberships;
 pub mod projects;
+pub mod questions;
 pub mod queue;
 pub mod rules;
 pub mod search;

@@ -108,7 +108,21 @@ impl From<sieve_core::Error> for AppError {
         use sieve_core::Error;
         match error {
             Error::NotFound(what) => AppError::NotFound(capitalise(&what)),
-            Error::Invalid(message) | Error::Unavailable(message) => AppError::Invalid(message),
+            Error::Invalid(message) | Error::Unavailable(message) | Error::InUse(message) => {
+                AppError::Invalid(message)
+            }
+            Error::Rejected {
+                file,
+                errors,
+                total,
+            } => {
+                let mut lines = vec![format!("{file} was not imported, and nothing was changed:")];
+                lines.extend(errors.iter().map(|error| capitalise(error)));
+                if let Some(rest) = total.checked_sub(errors.len() as u64).filter(|n| *n > 0) {
+                    lines.push(format!("… and {rest} more."));
+                }
+                AppError::Invalid(lines.join("\n"))
+            }
             Error::Forbidden(message) => AppError::Forbidden(message),
             Error::AlreadyExists(what) => AppError::Invalid(format!("{what} already exists")),
             internal => {

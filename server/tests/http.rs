@@ -590,14 +590,61 @@ async fn rule_files_round_trip_and_an_invalid_file_changes_nothing() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
-        body.contains("bad.csv:3: label: unknown label \\\"maybe\\\""),
+        body.contains("line 3: label: unknown label \\\"maybe\\\""),
         "{body}"
     );
-    assert!(body.contains("bad.csv:4: phrase:"), "{body}");
+    assert!(body.contains("line 4: phrase:"), "{body}");
     let current = sieve_core::questions::rules(&install.pool, question.id, None)
         .await
         .unwrap();
     assert_eq!(current.version, 1, "the invalid file wrote no version");
+
+    // A file with no valid rule is refused with the reason, never saved as an empty rule set.
+    for (garbage, reason) in [
+        ("", "empty"),
+        ("phrase,label\n", "no rules"),
+        ("hello world\nnot a rules file\n", "hello world"),
+    ] {
+        let (status, _, body) = send(
+            &app,
+            put_rules(
+                install.project_id,
+                question.id,
+                "garbage.csv",
+                &cookie,
+                garbage,
+            ),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{garbage:?}: {body}"
+        );
+        assert!(body.contains(reason), "{garbage:?}: {body}");
+    }
+    // A preview says what the import would do and saves nothing.
+    let three = "phrase,label\nno pneumothorax,absent\npneumothorax,present\ncollapse,present\n";
+    let (status, _, body) = send(
+        &app,
+        put_rules(
+            install.project_id,
+            question.id,
+            "p.csv&preview=true",
+            &cookie,
+            three,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("Replaces 2 rules with 3: 1 added, 0 removed, 1 changed, 1 unchanged."),
+        "{body}"
+    );
+    let current = sieve_core::questions::rules(&install.pool, question.id, None)
+        .await
+        .unwrap();
+    assert_eq!(current.version, 1, "garbage and a preview wrote no version");
 
     let path = format!(
         "/api/v1/projects/{}/questions/{}/rules?format=csv",

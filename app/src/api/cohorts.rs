@@ -73,7 +73,8 @@ pub async fn save_cohort(project: i64, name: String, form: SearchForm) -> Result
     )
 }
 
-/// Deletes a cohort (fellows).
+/// Deletes a cohort that no question uses (fellows); one that questions use is refused with
+/// the questions and the studies each would then cover.
 #[server(endpoint = "delete_cohort")]
 pub async fn delete_cohort(project: i64, id: i64) -> Result<(), AppError> {
     use sieve_core::access::Capability;
@@ -81,7 +82,8 @@ pub async fn delete_cohort(project: i64, id: i64) -> Result<(), AppError> {
         async {
             let (state, user, _) =
                 crate::ssr::require_project(project, Capability::ManageRules).await?;
-            sieve_core::cohorts::delete(&state.pool, project, id, &user.name).await?;
+            sieve_core::cohorts::delete(&state.pool, &state.indexes, project, id, &user.name)
+                .await?;
             Ok(())
         }
         .await,

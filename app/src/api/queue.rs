@@ -154,6 +154,10 @@ mod server {
     ) -> Result<Caller, AppError> {
         let (state, user, membership) = crate::ssr::require_project(project, capability).await?;
         let question = questions::get(&state.pool, project, question).await?;
+        // An archived question's queue is closed; its dashboard stays open to fellows.
+        if capability == Capability::Annotate {
+            question.check_active()?;
+        }
         Ok(Caller {
             state,
             user_id: user.id,

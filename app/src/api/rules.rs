@@ -23,8 +23,18 @@ pub struct QuestionRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionsView {
     pub questions: Vec<QuestionRow>,
+    /// Archived questions, by name.
+    pub archived: Vec<ArchivedQuestion>,
     pub cohorts: Vec<(i64, String)>,
     pub settings: SettingsForm,
+}
+
+/// An archived question, listed with Restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedQuestion {
+    pub id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
 }
 
 /// A project's cue lists and section headers, one entry per line.
@@ -318,8 +328,18 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
             }
             let settings = questions::text_settings(&state.pool, project).await?;
             let cues = &settings.cues;
+            let archived = questions::archived(&state.pool, project)
+                .await?
+                .into_iter()
+                .map(|question| ArchivedQuestion {
+                    id: question.id,
+                    name: question.name,
+                    labels: question.labels,
+                })
+                .collect();
             Ok(QuestionsView {
                 questions: rows,
+                archived,
                 cohorts,
                 settings: SettingsForm {
                     pre_negation: server::lines(&cues.pre_negation),
@@ -484,6 +504,25 @@ pub async fn move_rule(project: i64, question: i64, id: u32, to: usize) -> Resul
 pub async fn delete_rule(project: i64, question: i64, id: u32) -> Result<Board, AppError> {
     use sieve_core::questions::Change;
     crate::ssr::respond(server::change(project, question, Change::Delete { id }).await)
+}
+
+/// Saves the rules of an earlier `version` as a new version (audited) and returns the new board.
+#[server(endpoint = "restore_rule_version")]
+pub async fn restore_rule_version(
+    project: i64,
+    question: i64,
+    version: i64,
+) -> Result<Board, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, user, project_name, question) =
+                server::fellow_question(project, question).await?;
+            sieve_core::questions::restore_version(&state.pool, &question, version, Some(&user))
+                .await?;
+            server::current_board(&state, project_name, &question).await
+        }
+        .await,
+    )
 }
 
 /// What a rule would newly label, and take from the rules below, if added at `at`.

@@ -23,14 +23,15 @@ fn answer(status: u16, body: Option<String>) -> Result<String, String> {
     Err(lines.join("\n"))
 }
 
-/// PUTs the file chosen in `file` to `url?filename=NAME`; `status` gets the outcome, and `done`
-/// runs after a success.
+/// PUTs the file chosen in `file` to `url?filename=NAME` and the `extra` parameters; `status`
+/// gets the outcome, and `done` runs after a success with the answer's message.
 #[cfg(feature = "hydrate")]
 pub fn put_file(
     url: &str,
+    extra: &[(&str, &str)],
     file: NodeRef<Input>,
     status: RwSignal<Option<Result<String, String>>>,
-    done: impl Fn() + 'static,
+    done: impl Fn(String) + 'static,
 ) {
     use leptos::wasm_bindgen::closure::Closure;
     use leptos::wasm_bindgen::JsCast;
@@ -46,6 +47,9 @@ pub fn put_file(
     };
     let mut query = leptos_router::params::ParamsMap::new();
     query.insert("filename", chosen.name());
+    for (name, value) in extra {
+        query.insert(name.to_string(), value.to_string());
+    }
     let Ok(request) = XmlHttpRequest::new() else {
         return;
     };
@@ -62,10 +66,9 @@ pub fn put_file(
             answered.status().unwrap_or(0),
             answered.response_text().ok().flatten(),
         );
-        let ok = result.is_ok();
-        status.set(Some(result));
-        if ok {
-            done();
+        status.set(Some(result.clone()));
+        if let Ok(message) = result {
+            done(message);
         }
     });
     request.set_onload(Some(on_load.as_ref().unchecked_ref()));
@@ -84,8 +87,9 @@ pub fn put_file(
 #[cfg(not(feature = "hydrate"))]
 pub fn put_file(
     _: &str,
+    _: &[(&str, &str)],
     _: NodeRef<Input>,
     _: RwSignal<Option<Result<String, String>>>,
-    _: impl Fn() + 'static,
+    _: impl Fn(String) + 'static,
 ) {
 }

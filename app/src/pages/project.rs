@@ -149,8 +149,16 @@ mod tests {
 #[component]
 fn Cohorts(project: i64) -> impl IntoView {
     use crate::api::cohorts::{cohorts, DeleteCohort};
+    use crate::components::confirm::confirmed;
     use crate::pages::search::query_string;
     let delete = ServerAction::<DeleteCohort>::new();
+    let refused = move || {
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+    };
     let list = Resource::new(move || delete.version().get(), move |_| cohorts(project));
     let rows = move || {
         Suspend::new(async move {
@@ -162,12 +170,14 @@ fn Cohorts(project: i64) -> impl IntoView {
                 .into_any(),
                 Ok(rows) => view! {
                     <h2 id="cohorts-title">"Cohorts"</h2>
+                    <p class="muted">"A question covers its cohort's studies. A cohort that a question uses, archived or not, cannot be deleted: the question would silently cover every study of the project instead. Deleting one that no question uses asks first."</p>
                     <table>
                         <thead><tr><th>"Cohort"</th><th class="number">"Studies"</th><th></th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|row| {
                                 let href = format!("/projects/{project}/search{}", query_string(&row.form, &[]));
                                 let label = format!("Delete cohort {}", row.name);
+                                let ask = format!("Delete the cohort {}? The saved search is removed; the studies stay.", row.name);
                                 view! {
                                     <tr>
                                         <td><a href=href>{row.name}</a></td>
@@ -176,7 +186,8 @@ fn Cohorts(project: i64) -> impl IntoView {
                                             <ActionForm action=delete>
                                                 <input type="hidden" name="project" value=project.to_string() />
                                                 <input type="hidden" name="id" value=row.id.to_string() />
-                                                <button type="submit" class="button-quiet button-danger" aria-label=label>"Delete"</button>
+                                                <button type="submit" class="button-quiet button-danger" aria-label=label
+                                                    on:click=move |ev| if !confirmed(&ask) { ev.prevent_default(); }>"Delete"</button>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -194,6 +205,7 @@ fn Cohorts(project: i64) -> impl IntoView {
     view! {
         <section aria-labelledby="cohorts-title">
             <Suspense fallback=|| ()>{rows}</Suspense>
+            {refused}
         </section>
     }
 }

@@ -1,10 +1,15 @@
 //! `/projects/:id/questions`: a project's questions with their coverage, a form for a new one, and
-//! the project's cue lists and section headers (fellows).
+//! the project's cue lists and section headers (fellows). A question can be archived (after a
+//! confirm) and restored from the collapsed list of archived questions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::rules::{questions, CreateQuestion, QuestionRow, SaveTextSettings, SettingsForm};
+use crate::api::questions::{ArchiveQuestion, RestoreQuestion};
+use crate::api::rules::{
+    questions, ArchivedQuestion, CreateQuestion, QuestionRow, SaveTextSettings, SettingsForm,
+};
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
@@ -14,10 +19,26 @@ pub fn QuestionsPage() -> impl IntoView {
     let project = move || id().unwrap_or(0);
     let create = ServerAction::<CreateQuestion>::new();
     let save = ServerAction::<SaveTextSettings>::new();
+    let archive = ServerAction::<ArchiveQuestion>::new();
+    let restore = ServerAction::<RestoreQuestion>::new();
     let view_data = Resource::new(
-        move || (project(), create.version().get(), save.version().get()),
-        |(project, _, _)| questions(project),
+        move || {
+            (
+                project(),
+                create.version().get(),
+                save.version().get(),
+                archive.version().get() + restore.version().get(),
+            )
+        },
+        |(project, _, _, _)| questions(project),
     );
+    let refused = move || {
+        let archived = archive.value().get().and_then(Result::err);
+        let restored = restore.value().get().and_then(Result::err);
+        archived
+            .or(restored)
+            .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+    };
     let content = move || {
         Suspend::new(async move {
             match view_data.await {
@@ -25,7 +46,9 @@ pub fn QuestionsPage() -> impl IntoView {
                     let project = project();
                     let cohorts = data.cohorts.clone();
                     view! {
-                        <QuestionList project rows=data.questions />
+                        <QuestionList project rows=data.questions archive />
+                        {refused}
+                        <Archived project rows=data.archived restore />
                         <NewQuestion project cohorts create />
                         <Settings project form=data.settings save />
                     }
@@ -45,7 +68,11 @@ pub fn QuestionsPage() -> impl IntoView {
 }
 
 #[component]
-fn QuestionList(project: i64, rows: Vec<QuestionRow>) -> impl IntoView {
+fn QuestionList(
+    project: i64,
+    rows: Vec<QuestionRow>,
+    archive: ServerAction<ArchiveQuestion>,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! {
             <p class="empty" data-testid="no-questions">"No questions yet. Add one below, e.g. “Pneumothorax” with the labels present, absent, uncertain."</p>
@@ -56,7 +83,7 @@ fn QuestionList(project: i64, rows: Vec<QuestionRow>) -> impl IntoView {
         <table data-testid="questions">
             <thead><tr>
                 <th>"Question"</th><th>"Labels"</th><th>"Cohort"</th>
-                <th class="number">"Rules"</th><th class="number">"Labeled"</th><th>"Coverage"</th>
+                <th class="number">"Rules"</th><th class="number">"Labeled"</th><th>"Coverage"</th><th></th>
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|row| {
@@ -64,19 +91,65 @@ fn QuestionList(project: i64, rows: Vec<QuestionRow>) -> impl IntoView {
                         0 => 0.0,
                         total => row.labeled as f64 * 100.0 / total as f64,
                     };
+                    let label = format!("Archive {}", row.name);
+                    let ask = format!(
+                        "Archive the question {}? It leaves this list and the affiliates' queues; its rules, answers and label sets are kept, and you can restore it.",
+                        row.name
+                    );
+                    let id = row.id;
+                    let name = row.name.clone();
                     view! {
-                        <tr>
+                        <tr data-question=name>
                             <td><a href=format!("/projects/{project}/questions/{}", row.id)>{row.name}</a></td>
                             <td>{row.labels.join(", ")}</td>
                             <td>{row.cohort.unwrap_or_else(|| "All studies".into())}</td>
                             <td class="number">{row.rules}</td>
                             <td class="number">{format!("{} of {}", thousands(row.labeled as i64), thousands(row.total as i64))}</td>
                             <td><svg class="meter" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=format!("{share:.0}% labeled")><rect height="10" width=format!("{share:.1}") /></svg></td>
+                            <td>
+                                <button type="button" class="button-quiet" aria-label=label
+                                    on:click=move |_| if confirmed(&ask) {
+                                        archive.dispatch(ArchiveQuestion { project, id });
+                                    }>"Archive"</button>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
+    }
+    .into_any()
+}
+
+/// The archived questions, collapsed, each with Restore.
+#[component]
+fn Archived(
+    project: i64,
+    rows: Vec<ArchivedQuestion>,
+    restore: ServerAction<RestoreQuestion>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <details class="archived" data-testid="archived-questions">
+            <summary>{format!("Archived questions ({})", rows.len())}</summary>
+            <p class="muted">"Archived questions are out of the queues and the label set choices; their rules, answers and label sets are kept."</p>
+            <ul>
+                {rows.into_iter().map(|row| {
+                    let label = format!("Restore {}", row.name);
+                    let id = row.id;
+                    view! {
+                        <li>
+                            <a href=format!("/projects/{project}/questions/{id}")>{row.name}</a>
+                            {format!(" ({}) ", row.labels.join(", "))}
+                            <button type="button" class="button-quiet" aria-label=label
+                                on:click=move |_| { restore.dispatch(RestoreQuestion { project, id }); }>"Restore"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </details>
     }
     .into_any()
 }
@@ -106,7 +179,8 @@ fn NewQuestion(
                     </div>
                     <div class="field">
                         <label for="question-labels">"Labels, comma-separated"</label>
-                        <input id="question-labels" name="labels" required value="present, absent, uncertain" />
+                        <input id="question-labels" name="labels" required value="present, absent, uncertain" aria-describedby="labels-help" />
+                        <small id="labels-help" class="muted">"At least two, each once."</small>
                     </div>
                     <div class="field">
                         <label for="question-cohort">"Applies to"</label>

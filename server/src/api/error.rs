@@ -48,7 +48,8 @@ impl ApiError {
             ApiError::Core(Error::NotFound(_)) => StatusCode::NOT_FOUND,
             ApiError::Core(Error::Forbidden(_)) => StatusCode::FORBIDDEN,
             ApiError::Core(Error::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Core(Error::AlreadyExists(_)) => StatusCode::CONFLICT,
+            ApiError::Core(Error::AlreadyExists(_) | Error::InUse(_)) => StatusCode::CONFLICT,
+            ApiError::Core(Error::Rejected { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Core(Error::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sieve_app::ssr::AppState;
 use sieve_core::access::Capability;
 use sieve_core::labeling::file::{self, Format};
-use sieve_core::questions::{self, Change};
+use sieve_core::questions::{self, Change, Replacement, RuleSet, StoredRule};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
@@ -39,14 +39,22 @@ pub struct ExportQuery {
 pub struct ImportQuery {
     /// The file's name: its extension (.csv, .yaml, .yml) tells the format.
     pub filename: String,
+    /// true: only say what the import would do (rules added, removed, changed; studies whose
+    /// label would change), saving nothing.
+    pub preview: Option<bool>,
 }
 
-/// What an import of rules did.
+/// What an import of rules did, or with `preview`, would do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RulesImported {
     pub message: String,
+    /// The version written; with `preview`, the current version (nothing was written).
     pub version: i64,
     pub rules: usize,
+    /// Whether the rules were saved (false for a preview).
+    pub saved: bool,
+    /// Studies whose soft label would change (previews only).
+    pub studies_changing: Option<u64>,
 }
 
 /// Downloads a question's current rules as CSV or YAML (the project's fellows, as the rules page).
@@ -114,8 +122,9 @@ pub async fn export_rules(
         .into_response())
 }
 
-/// Replaces a question's rules with those of the uploaded file, as a new version (fellows). A
-/// file with any invalid rule changes nothing and is answered 422 with every error and its line.
+/// Replaces a question's rules with those of the uploaded file, as a new version (fellows); with
+/// `preview=true`, only says what that would do. A file that holds no rule, is not a rules file,
+/// or has any invalid line changes nothing and is answered 422 with every problem and its line.
 #[utoipa::path(put, path = "/api/v1/projects/{id}/questions/{question}/rules", tag = "rules",
     params(("id" = i64, Path, description = "Project id"), ("question" = i64, Path, description = "Question id"), ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The rules file"),
@@ -125,7 +134,7 @@ pub async fn export_rules(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Only fellows change rules", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 422, description = "Invalid rules: nothing was changed", body = Rejection),
+        (status = 422, description = "Not a rules file, no valid rule, or invalid rules: nothing was changed", body = Rejection),
     ))]
 pub async fn import_rules(
     State(state): State<AppState>,
@@ -145,14 +154,9 @@ pub async fn import_rules(
         .next()
         .unwrap_or_default()
         .to_string();
-    let format = Format::of_path(&name).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "filename {name:?}: a rules file ends in .csv, .yaml or .yml"
-        ))
-    })?;
     let rejected = |errors: Vec<String>| {
         let total = errors.len() as u64;
-        let error = format!("{name} was not imported: {total} error(s); the rules are unchanged");
+        let error = format!("{name} was not imported, and the rules are unchanged.");
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(Rejection {
@@ -163,29 +167,60 @@ pub async fn import_rules(
         )
             .into_response()
     };
-    let Ok(text) = String::from_utf8(body.to_vec()) else {
-        return Ok(rejected(vec![format!("{name}: not UTF-8 text")]));
+    let rules = match questions::read_rules_file(&question, &name, &body) {
+        Ok(rules) => rules,
+        Err(sieve_core::Error::Rejected { errors, .. }) => return Ok(rejected(errors)),
+        // Only the file's name is wrong (not .csv or .yaml): the request, not the file.
+        Err(sieve_core::Error::Invalid(message)) => return Err(ApiError::BadRequest(message)),
+        Err(other) => return Err(other.into()),
     };
-    let read = match file::read(format, &text, Some(&question.labels)) {
-        Ok(read) => read,
-        Err(errors) => {
-            let errors = errors
+    if query.preview == Some(true) {
+        let current = questions::rules(&state.pool, question.id, None).await?;
+        let replacement = Replacement::of(&current.rules, &rules);
+        let candidate = RuleSet {
+            version: current.version + 1,
+            rules: rules
                 .iter()
-                .map(|e| format!("{name}:{}: {}", e.line, e.message))
-                .collect();
-            return Ok(rejected(errors));
-        }
-    };
+                .enumerate()
+                .map(|(index, rule)| StoredRule {
+                    id: index as u32 + 1,
+                    rule: rule.clone(),
+                })
+                .collect(),
+        };
+        let labeling = state.labeling();
+        let before = labeling.labels(&question, current.clone()).await?;
+        let after = match labeling.labels(&question, candidate).await {
+            Ok(after) => after,
+            Err(sieve_core::Error::Invalid(message)) => return Ok(rejected(vec![message])),
+            Err(other) => return Err(other.into()),
+        };
+        let changing: u64 =
+            sieve_core::labeling::soft::flips(&before.resolution, &after.resolution, 0)
+                .iter()
+                .map(|flip| flip.count)
+                .sum();
+        let message = format!(
+            "{} {changing} studies would change label. Nothing is saved until you confirm.",
+            replacement.summary()
+        );
+        return Ok(Json(RulesImported {
+            message,
+            version: current.version,
+            rules: rules.len(),
+            saved: false,
+            studies_changing: Some(changing),
+        })
+        .into_response());
+    }
     let change = Change::ReplaceAll {
-        rules: read.rules,
+        rules,
         source: name.clone(),
     };
     let set =
         match questions::change(&state.pool, &question, &change, Some(&caller.user.name)).await {
             Ok(set) => set,
-            Err(sieve_core::Error::Invalid(message)) => {
-                return Ok(rejected(vec![format!("{name}: {message}")]))
-            }
+            Err(sieve_core::Error::Invalid(message)) => return Ok(rejected(vec![message])),
             Err(other) => return Err(other.into()),
         };
     let message = format!(
@@ -197,6 +232,8 @@ pub async fn import_rules(
         message,
         version: set.version,
         rules: set.rules.len(),
+        saved: true,
+        studies_changing: None,
     })
     .into_response())
 }

@@ -1,7 +1,7 @@
 //! The document shell and the routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -25,7 +25,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <HydrationScripts options />
+                // The bundle's names carry its hash (`output_name` is `sieve.<hash>`, see
+                // server/src/bundle.rs), so browsers may keep the files for a year.
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="sieve" />
                 <MetaTags />
             </head>
             <body>
@@ -58,7 +61,6 @@ pub fn page_title(page: String) -> String {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="sieve" href="/pkg/sieve.css" />
         <Title formatter=page_title />
         <Router>
             <Routes fallback=NotFound>

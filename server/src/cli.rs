@@ -142,7 +142,7 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:3000]
     #[arg(long, env = "SIEVE_ADDR")]
     pub addr: Option<SocketAddr>,
-    /// Directory of the browser bundle (pkg/sieve.js, pkg/sieve.wasm, pkg/sieve.css) [default: target/site]
+    /// Directory of the browser bundle (bundle.txt and pkg/sieve.<hash>.js, .wasm, .css) [default: target/site]
     #[arg(long, env = "SIEVE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
     /// Create the demo project and its users (once) and print their sign-ins

@@ -1,6 +1,7 @@
 //! The Sieve server: wires configuration, the database, sessions and routes, and carries the command line.
 
 pub mod api;
+pub mod bundle;
 pub mod caching;
 pub mod cli;
 pub mod commands;

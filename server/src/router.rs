@@ -20,7 +20,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::session_cache::SessionCache;
-use crate::{api, caching, csrf, guard, health, host, security, server_fns};
+use crate::{api, bundle, caching, csrf, guard, health, host, security, server_fns};
 
 /// The largest request body accepted, but for uploads of reports (see `api::imports`).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -29,8 +29,11 @@ pub const SESSION_COOKIE: &str = "sieve_session";
 
 /// Builds the state shared by every handler and server function.
 pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> {
+    // Pages link the bundle by its hashed name (`bundle.rs`); leptos' plain name without a build.
+    let output_name =
+        bundle::hashed_name(&config.site_root).unwrap_or_else(|| bundle::STEM.to_string());
     let leptos_options = LeptosOptions::builder()
-        .output_name("sieve")
+        .output_name(output_name)
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
@@ -85,6 +88,7 @@ pub async fn sessions(
 pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let bundle = bundle::service(std::path::Path::new(options.site_root.as_ref()));
     let pages = Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
@@ -94,6 +98,7 @@ pub fn app(state: AppState, sessions: SessionManagerLayer<SessionStore>) -> Rout
     Router::new()
         .merge(api::router())
         .merge(pages)
+        .nest_service(bundle::PKG_PATH, bundle)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::require_sign_in,

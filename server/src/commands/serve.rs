@@ -6,7 +6,7 @@ use sieve_core::demo;
 
 use super::{open, Outcome};
 use crate::config::Config;
-use crate::{indexer, router};
+use crate::{bundle, indexer, router};
 
 pub async fn run(config: Config) -> Outcome {
     let pool = open(&config).await?;
@@ -23,7 +23,9 @@ pub async fn run(config: Config) -> Outcome {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
-    if !config.site_root.join("pkg/sieve.wasm").exists() {
+    let bundle_built = bundle::hashed_name(&config.site_root)
+        .is_some_and(|name| config.site_root.join(format!("pkg/{name}.wasm")).exists());
+    if !bundle_built {
         tracing::warn!(site_root = %config.site_root.display(), "browser bundle missing: pages will not become interactive (build it with scripts/build.sh)");
     }
     let sessions = router::sessions(&pool, &config).await?;

@@ -1,12 +1,13 @@
-# Sieve in a container: the same build as scripts/build.sh (release profile), then a small runtime
-# image running as a non-root user with its data on a volume.
+# Sieve in a container: the same build as scripts/build.sh (release profile: an optimised server and
+# the small, precompressed browser bundle under hashed names; see scripts/lib.sh), then a small
+# runtime image running as a non-root user with its data on a volume.
 #   docker build -t sieve .
 #   docker run -p 3000:3000 -v sieve-data:/data sieve
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-ENV SIEVE_PROFILE=release CARGO_TARGET_DIR=/src/target SIEVE_CACHE=/opt/sieve-cache
+ENV SIEVE_PROFILE=release SIEVE_BUNDLE=release CARGO_TARGET_DIR=/src/target SIEVE_CACHE=/opt/sieve-cache
 RUN bash scripts/build.sh
 
 FROM debian:bookworm-slim

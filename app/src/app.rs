@@ -25,6 +25,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // The icon inline: without one, every page's request for /favicon.ico failed (a
+                // console error on every page).
+                <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%231f5fa8'/%3E%3Cpath d='M4 6h8M4 10h8M6 4v8M10 4v8' stroke='white'/%3E%3C/svg%3E" />
                 // The bundle's names carry its hash (`output_name` is `sieve.<hash>`, see
                 // server/src/bundle.rs), so browsers may keep the files for a year.
                 <HydrationScripts options=options.clone() />

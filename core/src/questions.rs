@@ -130,6 +130,38 @@ pub enum Change {
     },
 }
 
+/// The place (0-based) of a rule other than `except` that reads text exactly as `rule` does — the
+/// same phrase (as parsed: case and spacing aside), negation mode and sections — so that one of the
+/// two could never label a study.
+fn same_reading(rules: &[StoredRule], rule: &Rule, except: Option<u32>) -> Option<usize> {
+    let phrase = crate::labeling::phrase::Phrase::parse(&rule.phrase).ok()?;
+    let sections = |r: &Rule| -> Vec<String> {
+        let mut s: Vec<String> = r.sections.iter().map(|s| s.trim().to_uppercase()).collect();
+        s.sort();
+        s
+    };
+    rules.iter().position(|other| {
+        Some(other.id) != except
+            && other.rule.negation == rule.negation
+            && sections(&other.rule) == sections(rule)
+            && crate::labeling::phrase::Phrase::parse(&other.rule.phrase).ok()
+                == Some(phrase.clone())
+    })
+}
+
+/// Refuses a rule that another already is (see [`same_reading`]), naming that one.
+fn refuse_twice(rules: &[StoredRule], rule: &Rule, except: Option<u32>) -> Result<()> {
+    match same_reading(rules, rule, except) {
+        None => Ok(()),
+        Some(at) => Err(Error::Invalid(format!(
+            "“{}” is already rule {} ({}), with the same negation and sections: edit that rule instead",
+            rule.phrase.trim(),
+            at + 1,
+            quoted(&rules[at].rule)
+        ))),
+    }
+}
+
 fn quoted(rule: &Rule) -> String {
     format!("“{}” → {}", rule.phrase.trim(), rule.label)
 }
@@ -146,6 +178,7 @@ impl Change {
         let next_id = || rules.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         Ok(match self {
             Change::Add { rule, at } => {
+                refuse_twice(rules, rule, None)?;
                 let at = at.unwrap_or(rules.len()).min(rules.len());
                 let id = next_id();
                 rules.insert(
@@ -159,6 +192,7 @@ impl Change {
             }
             Change::Edit { id, rule } => {
                 let at = find(rules, *id)?;
+                refuse_twice(rules, rule, Some(*id))?;
                 let before = std::mem::replace(&mut rules[at].rule, rule.clone());
                 match (before.enabled, rule.enabled) {
                     (true, false) if before.phrase == rule.phrase => {

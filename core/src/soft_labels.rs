@@ -111,7 +111,8 @@ impl Context<'_> {
             .zip(&matches)
             .map(|(rule, matches)| (rule.enabled, &**matches))
             .collect();
-        let resolution = soft::resolve(&cohort, &enabled);
+        let phrases: Vec<_> = list.iter().map(|r| Phrase::parse(&r.phrase).ok()).collect();
+        let resolution = soft::resolve(&cohort, &enabled, &soft::nesting(&phrases));
         Ok(Labels {
             question: question.clone(),
             rules,

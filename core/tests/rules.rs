@@ -187,9 +187,12 @@ async fn an_invalid_rule_changes_nothing() {
     for (bad, expected) in [
         (
             rule("pneumothorax", "maybe", Negation::Any),
-            "unknown label",
+            "the label “maybe” is not one of the question's",
         ),
-        (rule("eff*usion", "present", Negation::Any), "wildcard"),
+        (
+            rule("eff*usion", "present", Negation::Any),
+            "a * can only end the phrase",
+        ),
     ] {
         let change = Change::Add {
             rule: bad,
@@ -287,4 +290,44 @@ async fn disabling_a_rule_hands_its_studies_to_the_rules_below() {
         after.resolution.labels["present"].len(),
         before.resolution.labels["present"].len() + before.resolution.labels["absent"].len()
     );
+}
+
+#[tokio::test]
+async fn the_same_rule_twice_is_refused_naming_the_first() {
+    let f = fixture(10).await;
+    let question = f.question().await;
+    let add = |rule: Rule| Change::Add { rule, at: None };
+    questions::change(
+        &f.pool,
+        &question,
+        &add(rule("No Pneumothorax", "absent", Negation::Any)),
+        None,
+    )
+    .await
+    .unwrap();
+    let error = questions::change(
+        &f.pool,
+        &question,
+        &add(rule("no  pneumothorax", "present", Negation::Any)),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("is already rule 1"), "{error}");
+    // The same words read otherwise (another negation mode or section) are another rule.
+    let mut scoped = rule("no pneumothorax", "absent", Negation::Any);
+    scoped.sections = vec!["IMPRESSION".into()];
+    let set = questions::change(&f.pool, &question, &add(scoped), None)
+        .await
+        .unwrap();
+    // A rule may be edited into itself (here: disabled).
+    let mut disabled = rule("No Pneumothorax", "absent", Negation::Any);
+    disabled.enabled = false;
+    let edit = Change::Edit {
+        id: set.rules[0].id,
+        rule: disabled,
+    };
+    questions::change(&f.pool, &question, &edit, None)
+        .await
+        .unwrap();
 }

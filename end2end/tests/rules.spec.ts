@@ -107,7 +107,7 @@ test("a fellow adds a phrase from a report, drags it above another and sees the 
   await expect(page.getByTestId("flips")).toContainText("present");
   await expect(page.getByTestId("flips")).toContainText(String(absent));
   await page.goto(rulesUrl);
-  await expect(page.getByRole("img", { name: /labeled, .* conflicted, .* unlabeled/ })).toBeVisible();
+  await expect(page.getByRole("img", { name: /labeled without conflict, .* with a conflict, .* unlabeled, of .* studies/ })).toBeVisible();
   expect(refusedByPolicy).toEqual([]);
 });
 
@@ -117,4 +117,75 @@ test("an affiliate cannot open the rules of a question", async ({ page }) => {
   await expect(page.getByRole("link", { name: "Questions and rules" })).toHaveCount(0);
   await gotoHydrated(page, page.url() + "/questions");
   await expect(page.getByRole("alert")).toContainText(/managing phrase rules needs the fellow role/i);
+});
+
+test("every control of the rules table does what it says: edit, view matches page by page, a duplicate refused, conflicts that add up", async ({ page }) => {
+  const question = `Effusion ${Date.now()}`;
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Questions and rules" }).click();
+  await page.getByLabel("Question", { exact: true }).fill(question);
+  await page.getByRole("button", { name: "Add question" }).click();
+  await page.getByRole("link", { name: question }).click();
+  await expect(page.getByRole("heading", { name: question })).toBeVisible();
+  const add = async (phrase: string, label: string, negation = "any") => {
+    await page.getByLabel("Phrase", { exact: true }).fill(phrase);
+    await page.getByLabel("Label", { exact: true }).selectOption(label);
+    await page.getByLabel("Negation", { exact: true }).selectOption(negation);
+    await page.getByRole("button", { name: "Add rule" }).click();
+  };
+  await add("no pleural effusion", "absent");
+  await expect(ruleRow(page, "no pleural effusion")).toBeVisible();
+  await add("pleural effusion", "present");
+  await expect(ruleRow(page, "pleural effusion")).toBeVisible();
+  // The box empties once added.
+  await expect(page.getByLabel("Phrase", { exact: true })).toHaveValue("");
+
+  // "pleural effusion" inside "no pleural effusion" above it is no conflict; the bar's parts add up.
+  await expect(page.getByTestId("conflicted")).toHaveText("0");
+  await expect(ruleRow(page, "pleural effusion").locator("td").nth(9)).toHaveText("0");
+  const number = async (id: string) => Number((await page.getByTestId(id).innerText()).replace(/,/g, ""));
+  expect((await number("labeled")) + (await number("conflicted")) + (await number("unlabeled"))).toBe(await number("studies"));
+  await expect(page.getByTestId("conflict-meaning")).toContainText("not a conflict");
+
+  // The same phrase again (other case and spacing) is refused by name, and the typed phrase stays.
+  await add("Pleural  Effusion", "absent");
+  await expect(page.getByRole("alert")).toContainText("is already rule 2");
+  await expect(page.getByLabel("Phrase", { exact: true })).toHaveValue("Pleural  Effusion");
+  await expect(page.locator("table.rules tbody tr")).toHaveCount(2);
+
+  // Edit opens the rule in place; saving changes it.
+  await ruleRow(page, "pleural effusion").getByRole("button", { name: "Edit" }).click();
+  const editing = page.locator("tr.editing");
+  await expect(editing).toBeVisible();
+  await expect(editing.getByLabel("Phrase", { exact: true })).toHaveValue("pleural effusion");
+  await editing.getByLabel("Phrase", { exact: true }).fill("pleural effus*");
+  await editing.getByRole("button", { name: "Save" }).click();
+  await expect(ruleRow(page, "pleural effus*")).toBeVisible();
+  await expect(page.locator("tr.editing")).toHaveCount(0);
+
+  // View matches: every page can be reached, and no code is shown as text.
+  await ruleRow(page, "pleural effus*").getByRole("button", { name: "pleural effus*" }).click();
+  await page.getByLabel(/All matches/).check();
+  const pages = page.getByText(/ reports · page \d+ of \d+/);
+  await expect(pages).toContainText("page 1 of");
+  const total = Number((await pages.innerText()).match(/of (\d+)/)![1]);
+  expect(total).toBeGreaterThan(1);
+  await page.getByRole("button", { name: "Next →" }).click();
+  await expect(pages).toContainText("page 2 of");
+  await page.getByRole("button", { name: "← Previous" }).click();
+  await expect(pages).toContainText("page 1 of");
+  const shown = await page.locator("main").innerText();
+  expect(shown).not.toMatch(/on:click|move \||\.update\(|=>/);
+
+  // Delete: the undo notice is beside the table, in view.
+  await ruleRow(page, "no pleural effusion").getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Deleted" })).toBeInViewport();
+  await page.getByRole("button", { name: /Undo/ }).click();
+  await expect(ruleRow(page, "no pleural effusion")).toBeVisible();
+
+  // At 1024 px the rules table fits its column: no sideways scrolling.
+  const [table, room] = await page.locator("table.rules").evaluate((t) => [t.scrollWidth, t.parentElement!.clientWidth]);
+  expect(table).toBeLessThanOrEqual(room);
 });

@@ -147,7 +147,8 @@ fn AddPhrase(
     use crate::api::rules::{add_rule, preview_rule, RuleForm};
     let question = RwSignal::new(None::<i64>);
     let label = RwSignal::new(String::new());
-    let at_top = RwSignal::new(true);
+    // As on the rules page: a new rule goes last unless asked (it takes nothing from the others).
+    let at_top = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let form = move || RuleForm {
         phrase: selection.get_untracked(),
@@ -182,10 +183,14 @@ fn AddPhrase(
         let sent = form();
         leptos::task::spawn_local(async move {
             outcome.set(Some(match add_rule(project, q, sent.clone(), at()).await {
-                Ok(board) => Ok(format!(
-                    "Added “{}” → {} to {} (version {}).",
-                    sent.phrase, sent.label, board.question.name, board.version
-                )),
+                Ok(board) => {
+                    // Added once: the box empties, so a second click cannot add it again.
+                    selection.set(String::new());
+                    Ok(format!(
+                        "Added “{}” → {} to {} (version {}).",
+                        sent.phrase, sent.label, board.question.name, board.version
+                    ))
+                }
                 Err(error) => Err(error.to_string()),
             }));
         });
@@ -254,7 +259,7 @@ fn AddPhrase(
                             }).collect_view()}
                         </select>
                     </div>
-                    <label class="check"><input type="checkbox" prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority"</label>
+                    <label class="check"><input type="checkbox" prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority (else lowest)"</label>
                     <p class="actions">
                         <button type="button" class="button-quiet" on:click=preview>"Preview"</button>
                         " "

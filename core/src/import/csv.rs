@@ -35,7 +35,10 @@ impl Columns {
         for (index, name) in header.iter().enumerate() {
             let name = name.trim().trim_start_matches('\u{feff}');
             let field = column_to_field.get(&name.to_lowercase()).ok_or_else(|| {
-                format!("unknown column {name:?}: map it to a field (e.g. --map report_text={name}) or remove it")
+                format!(
+                    "the column “{name}” is not one Sieve reads (its columns: {}): rename or remove it",
+                    FIELDS.join(", ")
+                )
             })?;
             index_of.insert(*field, index);
         }
@@ -44,8 +47,10 @@ impl Columns {
             .filter(|field| !index_of.contains_key(*field))
             .collect();
         if !missing.is_empty() {
+            let missing: Vec<&str> = missing.into_iter().copied().collect();
             return Err(format!(
-                "missing column(s) {missing:?}: map them with --map FIELD=COLUMN"
+                "the file has no column {}: every report needs one (rename the column that holds it)",
+                missing.join(", no column ")
             ));
         }
         Ok(Columns { index_of })
@@ -74,6 +79,18 @@ impl Columns {
     }
 }
 
+/// Why a row could not be read, in words for the person who exported the file.
+fn unreadable(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "the text is not UTF-8 (field {}): save the file as “CSV UTF-8” and import it again",
+            err.field() + 1
+        ),
+        csv::ErrorKind::Io(error) => format!("the file could not be read to the end ({error})"),
+        _ => "this row cannot be read as CSV (a quote may be left open)".to_string(),
+    }
+}
+
 /// Reads reports from CSV. A header that names an unknown column, or lacks a required one, fails
 /// the whole file (at line 1).
 pub fn records(
@@ -86,7 +103,7 @@ pub fn records(
         .from_reader(reader);
     let header = csv
         .headers()
-        .map_err(|error| Error::Invalid(format!("line 1: cannot read the header: {error}")))?
+        .map_err(|error| Error::Invalid(format!("line 1: {}", unreadable(&error))))?
         .clone();
     let columns = Columns::from_header(&header, mapping)
         .map_err(|reason| Error::Invalid(format!("line 1: {reason}")))?;
@@ -98,7 +115,7 @@ pub fn records(
                 let line = error.position().map_or(0, |position| position.line());
                 return Ok(Parsed {
                     line,
-                    result: Err(format!("unreadable row: {error}")),
+                    result: Err(unreadable(&error)),
                     raw: String::new(),
                 });
             }

@@ -102,9 +102,9 @@ impl Question {
             for label in rule.labels() {
                 if !self.labels.iter().any(|known| known == label) {
                     return Err(format!(
-                        "rule {} ({:?}): unknown label {label:?} (the question's labels: {})",
+                        "rule {} (“{}”): the label “{label}” is not one of the question's ({})",
                         rank + 1,
-                        rule.phrase,
+                        rule.phrase.trim(),
                         self.labels.join(", ")
                     ));
                 }
@@ -458,7 +458,7 @@ mod tests {
         )
         .err()
         .unwrap();
-        assert!(error.contains("unknown label \"maybe\""), "{error}");
+        assert!(error.contains("the label “maybe” is not one"), "{error}");
         let mut scoped = rule("pneumothorax", "present");
         scoped.sections = vec!["SUMMARY".into()];
         let error = Labeler::new(vec![question(vec![scoped])], &TextSettings::default())

@@ -24,32 +24,61 @@ impl Phrase {
             None => (trimmed, false),
         };
         if body.contains('*') {
-            return Err(format!("{written:?}: a wildcard * may only end a phrase"));
+            return Err(format!(
+                "“{}”: a * can only end the phrase, as in effusion*",
+                written.trim()
+            ));
         }
         if prefix && body.ends_with(char::is_whitespace) {
             return Err(format!(
-                "{written:?}: the wildcard * must follow a word without a space"
+                "“{}”: the * must follow a word without a space, as in effusion*",
+                written.trim()
             ));
         }
         let reading = Reading::new(body, &[]);
         if reading.words.is_empty() {
-            return Err(format!("{written:?}: a phrase needs at least one word"));
+            return Err(format!(
+                "“{}”: a phrase needs at least one word (letters or digits)",
+                written.trim()
+            ));
         }
         if reading.words.last().is_some_and(|w| w.sentence > 0) {
             return Err(format!(
-                "{written:?}: a phrase cannot span sentences (it matches within one)"
+                "“{}”: a phrase is matched within one sentence, so it cannot hold a full stop, colon or semicolon between words",
+                written.trim()
             ));
         }
         let words: Vec<String> = (0..reading.words.len())
             .map(|i| reading.norm(i).to_string())
             .collect();
         if let Some(long) = words.iter().find(|w| w.len() > MAX_WORD) {
+            let start: String = long.chars().take(20).collect();
             return Err(format!(
-                "{written:?}: the word {:?}… is longer than {MAX_WORD} bytes",
-                &long[..20]
+                "“{start}…” is longer than any word in a report ({MAX_WORD} letters at most)"
             ));
         }
         Ok(Phrase { words, prefix })
+    }
+
+    /// Whether every occurrence of this phrase lies inside an occurrence of `longer` wherever
+    /// `longer` occurs: its words are a run of `longer`'s ("pleural effusion" within "no pleural
+    /// effusion"; "effus*" within "small effusion").
+    pub fn within(&self, longer: &Phrase) -> bool {
+        let last = self.words.len() - 1;
+        let fits = |start: usize| {
+            self.words.iter().enumerate().all(|(offset, word)| {
+                let at = start + offset;
+                let theirs = &longer.words[at];
+                let their_prefix = longer.prefix && at == longer.words.len() - 1;
+                match (self.prefix && offset == last, their_prefix) {
+                    (true, _) => theirs.starts_with(word.as_str()),
+                    (false, true) => false,
+                    (false, false) => theirs == word,
+                }
+            })
+        };
+        self.words.len() <= longer.words.len()
+            && (0..=longer.words.len() - self.words.len()).any(fits)
     }
 
     /// Whether the phrase's words start at word `at` of `reading` (within one sentence).
@@ -190,6 +219,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_phrase_is_within_a_longer_one_that_holds_its_words() {
+        let p = |written: &str| Phrase::parse(written).unwrap();
+        assert!(p("pleural effusion").within(&p("no pleural effusion")));
+        assert!(p("effus*").within(&p("small effusion")));
+        assert!(p("effusion").within(&p("effusion")));
+        assert!(!p("effusion").within(&p("effus*")));
+        assert!(!p("pleural effusion").within(&p("no pleural")));
+        assert!(!p("no pleural effusion").within(&p("pleural effusion")));
+    }
+
+    #[test]
     fn phrases_filed_together_are_all_found() {
         let mut set = PhraseSet::default();
         for phrase in [
@@ -272,12 +312,14 @@ mod tests {
         assert!(Phrase::parse("  ")
             .unwrap_err()
             .contains("at least one word"));
-        assert!(Phrase::parse("eff*usion").unwrap_err().contains("wildcard"));
+        assert!(Phrase::parse("eff*usion")
+            .unwrap_err()
+            .contains("can only end the phrase"));
         assert!(Phrase::parse("no. effusion")
             .unwrap_err()
-            .contains("span sentences"));
+            .contains("within one sentence"));
         assert!(Phrase::parse("effusion *")
             .unwrap_err()
-            .contains("wildcard"));
+            .contains("without a space"));
     }
 }

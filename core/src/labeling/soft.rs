@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
+
+use super::phrase::Phrase;
 use serde::{Deserialize, Serialize};
 
 /// The studies one rule matches, split by the label it gives them (disjoint).
@@ -39,7 +41,8 @@ pub struct RuleStats {
     pub effective: u64,
     /// Studies also matched by another enabled rule.
     pub overlaps: u64,
-    /// Studies another enabled rule would give a different label.
+    /// Studies another enabled rule would give a different label (see [`resolve`] for what
+    /// counts as a conflict).
     pub conflicts: u64,
 }
 
@@ -52,16 +55,63 @@ pub struct Resolution {
     pub effective: Vec<RoaringBitmap>,
     pub stats: Vec<RuleStats>,
     pub labeled: RoaringBitmap,
-    /// Labeled studies that enabled rules would label differently.
+    /// Labeled studies that enabled rules would label differently (see [`resolve`]).
     pub conflicted: RoaringBitmap,
     pub unlabeled: RoaringBitmap,
 }
 
-/// Resolves soft labels over `cohort` from rules in priority order: (enabled, matches).
-pub fn resolve(cohort: &RoaringBitmap, rules: &[(bool, &RuleMatches)]) -> Resolution {
+/// For each rule (by its phrase, `None` when it has none), the rules above it whose phrase holds
+/// its own ([`Phrase::within`]): where both match, its match may be the words of theirs.
+pub fn nesting(phrases: &[Option<Phrase>]) -> Vec<Vec<usize>> {
+    // Rules by the words of their phrases: a holding phrase has the first word of the held one.
+    let mut by_word: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (at, phrase) in phrases.iter().enumerate() {
+        for word in phrase.iter().flat_map(|p| &p.words) {
+            by_word.entry(word).or_default().push(at);
+        }
+    }
+    phrases
+        .iter()
+        .enumerate()
+        .map(|(below, phrase)| {
+            let Some(phrase) = phrase else {
+                return Vec::new();
+            };
+            let first = phrase.words[0].as_str();
+            let words: Box<dyn Iterator<Item = (&&str, &Vec<usize>)>> =
+                match phrase.prefix && phrase.words.len() == 1 {
+                    true => Box::new(
+                        by_word
+                            .range(first..)
+                            .take_while(|(w, _)| w.starts_with(first)),
+                    ),
+                    false => Box::new(by_word.get_key_value(first).into_iter()),
+                };
+            let mut above: Vec<usize> = words
+                .flat_map(|(_, rules)| rules.iter().copied())
+                .filter(|&at| at < below)
+                .filter(|&at| phrases[at].as_ref().is_some_and(|p| phrase.within(p)))
+                .collect();
+            above.sort_unstable();
+            above.dedup();
+            above
+        })
+        .collect()
+}
+
+/// Resolves soft labels over `cohort` from rules in priority order: (enabled, matches), with the
+/// rules above each that hold its phrase (`nested`, from [`nesting`]; empty: none).
+///
+/// A study is *conflicted* when two enabled rules match it with different labels — except where
+/// the lower rule's phrase lies inside the higher one's and both match: "pleural effusion" under
+/// "no pleural effusion" is the same words, settled by priority, not a disagreement.
+pub fn resolve(
+    cohort: &RoaringBitmap,
+    rules: &[(bool, &RuleMatches)],
+    nested: &[Vec<usize>],
+) -> Resolution {
     let mut taken = RoaringBitmap::new();
     let mut twice = RoaringBitmap::new();
-    let mut by_label: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
     let mut labels: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
     let mut effective = Vec::with_capacity(rules.len());
     for &(enabled, matches) in rules {
@@ -72,34 +122,56 @@ pub fn resolve(cohort: &RoaringBitmap, rules: &[(bool, &RuleMatches)]) -> Resolu
         }
         effective.push(&all - &taken);
         for (label, studies) in &matches.by_label {
-            let studies = studies & cohort;
-            *labels.entry(label.clone()).or_default() |= &studies - &taken;
-            *by_label.entry(label.clone()).or_default() |= studies;
+            *labels.entry(label.clone()).or_default() |= (studies & cohort) - &taken;
         }
         twice |= &taken & &all;
         taken |= all;
     }
-    // A study is conflicted when two labels' matches meet on it.
+    // What each rule counts for conflicts: its matches less those a holding rule above also has.
+    let counted: Vec<Vec<(&String, RoaringBitmap)>> = rules
+        .iter()
+        .enumerate()
+        .map(|(at, &(_, matches))| {
+            let held = nested.get(at).into_iter().flatten();
+            let held = held
+                .filter(|&&above| rules[above].0)
+                .fold(RoaringBitmap::new(), |union, &above| {
+                    union | rules[above].1.all()
+                });
+            let held = held & cohort;
+            let by_label = matches.by_label.iter();
+            by_label
+                .map(|(label, studies)| (label, (studies & cohort) - &held))
+                .collect()
+        })
+        .collect();
+    let mut counted_by_label: BTreeMap<&String, RoaringBitmap> = BTreeMap::new();
+    for (&(enabled, _), rule) in rules.iter().zip(&counted) {
+        for (label, studies) in rule.iter().filter(|_| enabled) {
+            *counted_by_label.entry(label).or_default() |= studies;
+        }
+    }
+    // A study is conflicted when two labels' counted matches meet on it.
     let mut conflicted = RoaringBitmap::new();
     let mut seen = RoaringBitmap::new();
-    for studies in by_label.values() {
+    for studies in counted_by_label.values() {
         conflicted |= &seen & studies;
         seen |= studies;
     }
     let stats = rules
         .iter()
         .zip(&effective)
-        .map(|(&(enabled, matches), effective)| {
+        .zip(&counted)
+        .map(|((&(enabled, matches), effective), counted)| {
             let all = matches.all() & cohort;
-            let conflicts = matches
-                .by_label
+            let conflicts = counted
                 .iter()
                 .map(|(label, studies)| {
-                    let others = by_label
+                    let others = counted_by_label
                         .iter()
                         .filter(|(other, _)| *other != label)
                         .fold(RoaringBitmap::new(), |union, (_, s)| union | s);
-                    (studies & cohort) & others
+                    studies & others
                 })
                 .fold(RoaringBitmap::new(), |union, s| union | s);
             RuleStats {
@@ -187,7 +259,7 @@ mod tests {
         let cohort: RoaringBitmap = (1..=10).collect();
         let absent = matches("absent", &[1, 2, 3]);
         let present = matches("present", &[3, 4, 5]);
-        let resolution = resolve(&cohort, &[(true, &absent), (true, &present)]);
+        let resolution = resolve(&cohort, &[(true, &absent), (true, &present)], &[]);
         assert_eq!(ids(&resolution.labels["absent"]), [1, 2, 3]);
         assert_eq!(ids(&resolution.labels["present"]), [4, 5]);
         assert_eq!(ids(&resolution.unlabeled), [6, 7, 8, 9, 10]);
@@ -202,7 +274,7 @@ mod tests {
             }
         );
         // Swapped, study 3 goes the other way.
-        let swapped = resolve(&cohort, &[(true, &present), (true, &absent)]);
+        let swapped = resolve(&cohort, &[(true, &present), (true, &absent)], &[]);
         assert_eq!(ids(&swapped.labels["present"]), [3, 4, 5]);
         let flips = flips(&resolution, &swapped, 5);
         assert_eq!(
@@ -217,16 +289,40 @@ mod tests {
     }
 
     #[test]
+    fn a_phrase_inside_a_higher_ones_is_not_a_conflict_where_both_match() {
+        let cohort: RoaringBitmap = (1..=5).collect();
+        let phrases: Vec<Option<Phrase>> = ["no pleural effusion", "pleural effusion"]
+            .iter()
+            .map(|p| Phrase::parse(p).ok())
+            .collect();
+        let nested = nesting(&phrases);
+        assert_eq!(nested, [vec![], vec![0]]);
+        let negated = matches("absent", &[1, 2]);
+        let mentioned = matches("present", &[1, 2, 3]);
+        let resolution = resolve(&cohort, &[(true, &negated), (true, &mentioned)], &nested);
+        assert!(resolution.conflicted.is_empty());
+        assert_eq!(resolution.stats[1].conflicts, 0);
+        // Without the nesting (two unrelated phrases), studies 1 and 2 are conflicts.
+        let unrelated = resolve(&cohort, &[(true, &negated), (true, &mentioned)], &[]);
+        assert_eq!(ids(&unrelated.conflicted), [1, 2]);
+        // The labeled, conflicted and unlabeled studies add up to the cohort.
+        assert_eq!(
+            resolution.labeled.len() + resolution.unlabeled.len(),
+            cohort.len()
+        );
+    }
+
+    #[test]
     fn disabled_rules_label_nothing_and_studies_outside_the_cohort_count_for_nothing() {
         let cohort: RoaringBitmap = (1..=4).collect();
         let first = matches("present", &[1, 2, 9]);
         let second = matches("present", &[2, 3]);
-        let resolution = resolve(&cohort, &[(false, &first), (true, &second)]);
+        let resolution = resolve(&cohort, &[(false, &first), (true, &second)], &[]);
         assert_eq!(ids(&resolution.labels["present"]), [2, 3]);
         assert_eq!(resolution.stats[0].matches, 2);
         assert_eq!(resolution.stats[0].effective, 0);
         // Agreeing rules overlap without conflict.
-        let both = resolve(&cohort, &[(true, &first), (true, &second)]);
+        let both = resolve(&cohort, &[(true, &first), (true, &second)], &[]);
         assert_eq!(both.stats[1].overlaps, 1);
         assert_eq!(both.stats[1].conflicts, 0);
         assert!(both.conflicted.is_empty());

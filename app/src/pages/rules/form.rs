@@ -108,9 +108,11 @@ pub(super) fn AddRule(board: Memo<Board>, screen: Screen) -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let sent = form.get_untracked();
-        screen.apply(add_rule(screen.project, screen.question, sent, at()));
-        form.update(|f| f.phrase.clear());
-        preview.set(None);
+        let saved = move || {
+            form.update(|f| f.phrase.clear());
+            preview.set(None);
+        };
+        screen.apply_then(add_rule(screen.project, screen.question, sent, at()), saved);
     };
     let shown = move || {
         preview.get().map(|result| match result {

@@ -44,12 +44,22 @@ impl Screen {
     where
         F: std::future::Future<Output = Result<Board, AppError>> + 'static,
     {
+        self.apply_then(change, || ());
+    }
+
+    /// As [`Screen::apply`], calling `done` once the change is saved (not when it is refused, so a
+    /// refused form keeps what was typed).
+    fn apply_then<F>(self, change: F, done: impl FnOnce() + 'static)
+    where
+        F: std::future::Future<Output = Result<Board, AppError>> + 'static,
+    {
         leptos::task::spawn_local(async move {
             match change.await {
                 Ok(board) => {
                     self.latest.set(Some(board));
                     self.error.set(None);
                     self.changes.update(|n| *n += 1);
+                    done();
                 }
                 Err(error) => self.error.set(Some(error)),
             }
@@ -133,6 +143,12 @@ fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl I
         }
     });
     on_cleanup(move || handle.remove());
+    let refused = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let (Some(_), Some(alert)) = (screen.error.get(), refused.get()) {
+            alert.scroll_into_view();
+        }
+    });
     let head = move || {
         let b = board.get();
         view! {
@@ -152,14 +168,16 @@ fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl I
     view! {
         {head}
         <Coverage board />
-        {move || screen.error.get().map(|error| view! { <ErrorBox error /> })}
+        <form::AddRule board screen />
+        // Beside the table, where the change was made, and scrolled into view.
+        <div node_ref=refused>{move || screen.error.get().map(|error| view! { <ErrorBox error /> })}</div>
+        // The undo notice stays in view (fixed at the bottom of the window) until undone or replaced.
         {move || screen.deleted.get().map(|(form, _)| view! {
             <p class="notice undo" role="status">
                 {format!("Deleted “{}” → {}. ", form.phrase, form.label)}
                 <button type="button" class="button-quiet" on:click=move |_| screen.undo()>"Undo (Ctrl+Z)"</button>
             </p>
         })}
-        <form::AddRule board screen />
         <table::RuleTable board screen />
         {move || screen.selected.get().map(|id| view! { <reports::RuleReports id screen /> })}
         <files::Files screen />
@@ -168,27 +186,33 @@ fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl I
     .into_any()
 }
 
-/// The coverage bar and the label distribution.
+/// The coverage bar and the label distribution. The bar's three parts are disjoint and add up to
+/// the question's studies.
 #[component]
 fn Coverage(board: Memo<Board>) -> impl IntoView {
     move || {
         let b = board.get();
-        let total = (b.labeled + b.unlabeled).max(1) as f64;
+        let studies = b.labeled + b.unlabeled;
+        let total = studies.max(1) as f64;
         let share = |n: u64| n as f64 * 100.0 / total;
         let clean = b.labeled - b.conflicted;
         view! {
             <section aria-label="Coverage" class="coverage">
                 // Drawn with SVG attributes: the Content-Security-Policy refuses inline styles.
                 <svg class="coverage-bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=format!(
-                    "{} labeled, {} of them conflicted, {} unlabeled", clean + b.conflicted, b.conflicted, b.unlabeled)>
+                    "{clean} labeled without conflict, {} labeled with a conflict, {} unlabeled, of {studies} studies", b.conflicted, b.unlabeled)>
                     <rect class="labeled" x="0" height="10" width=format!("{:.2}", share(clean)) />
                     <rect class="conflicted" x=format!("{:.2}", share(clean)) height="10" width=format!("{:.2}", share(b.conflicted)) />
                     <rect class="unlabeled" x=format!("{:.2}", share(clean) + share(b.conflicted)) height="10" width=format!("{:.2}", share(b.unlabeled)) />
                 </svg>
                 <p class="coverage-legend">
-                    <span><i class="swatch labeled"></i>"Labeled " <strong data-testid="labeled">{thousands(b.labeled as i64)}</strong></span>
-                    <span><i class="swatch conflicted"></i>"Conflicted " <strong data-testid="conflicted">{thousands(b.conflicted as i64)}</strong></span>
+                    <span><i class="swatch labeled"></i>"Labeled " <strong data-testid="labeled">{thousands(clean as i64)}</strong></span>
+                    <span><i class="swatch conflicted"></i>"Labeled, with a conflict " <strong data-testid="conflicted">{thousands(b.conflicted as i64)}</strong></span>
                     <span><i class="swatch unlabeled"></i>"Unlabeled " <strong data-testid="unlabeled">{thousands(b.unlabeled as i64)}</strong></span>
+                    <span class="muted">"of " <strong data-testid="studies">{thousands(studies as i64)}</strong> " studies"</span>
+                </p>
+                <p class="muted" data-testid="conflict-meaning">
+                    "A conflict: two enabled rules would give a study different labels; the higher rule's label stands, and the lower rule's Conflicts column counts it. A phrase inside a longer one above it (pleural effusion under no pleural effusion) is not a conflict."
                 </p>
                 <dl class="distribution" data-testid="distribution">
                     {b.distribution.into_iter().map(|(label, count)| view! {

@@ -37,7 +37,7 @@ pub(super) fn RuleTable(board: Memo<Board>, screen: Screen) -> impl IntoView {
                         <th class="number" title="Studies the phrase matches">"Matches"</th>
                         <th class="number" title="Studies it labels, after the rules above">"Effective"</th>
                         <th class="number" title="Studies another rule also matches">"Overlaps"</th>
-                        <th class="number" title="Studies another rule would label differently">"Conflicts"</th>
+                        <th class="number" title="Studies another enabled rule would label differently (not counting this phrase inside a longer one above it)">"Conflicts"</th>
                         <th>"On"</th><th></th>
                     </tr></thead>
                     <tbody>{rows}</tbody>
@@ -88,13 +88,14 @@ pub(super) fn RuleLine(
         move |_| screen.delete(&row, rank)
     };
     let negation = match row.form.negation.as_str() {
-        "route" => format!(
-            "route (negated → {}, uncertain → {})",
-            none_if_empty(&row.form.negated),
-            none_if_empty(&row.form.uncertain)
-        ),
-        "affirmed" => "affirmed only".into(),
-        _ => "any mention".into(),
+        "route" => view! {
+            "by status"
+            <span class="detail">{format!("negated → {}", none_if_empty(&row.form.negated))}</span>
+            <span class="detail">{format!("uncertain → {}", none_if_empty(&row.form.uncertain))}</span>
+        }
+        .into_any(),
+        "affirmed" => "affirmed only".into_any(),
+        _ => "any mention".into_any(),
     };
     let selected = move || screen.selected.get() == Some(id);
     view! {
@@ -113,10 +114,10 @@ pub(super) fn RuleLine(
             }>
             <td class="handle" aria-hidden="true">"⠿"</td>
             <td class="number">{rank + 1}</td>
-            <td><button type="button" class="link" on:click=move |_| screen.selected.set(Some(id))>{row.form.phrase.clone()}</button></td>
+            <td class="phrase"><button type="button" class="link" on:click=move |_| screen.selected.set(Some(id))>{row.form.phrase.clone()}</button></td>
             <td><span class="badge">{row.form.label.clone()}</span></td>
-            <td>{negation}</td>
-            <td>{match row.form.sections.is_empty() { true => "whole report".to_string(), false => row.form.sections.clone() }}</td>
+            <td class="negation">{negation}</td>
+            <td class="sections">{match row.form.sections.is_empty() { true => "all".to_string(), false => row.form.sections.clone() }}</td>
             <td class="number" data-testid="matches">{thousands(row.matches as i64)}</td>
             <td class="number" data-testid="effective">{thousands(row.effective as i64)}</td>
             <td class="number">{thousands(row.overlaps as i64)}</td>
@@ -154,13 +155,14 @@ pub(super) fn EditLine(
     let form = RwSignal::new(row.form.clone());
     let save = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        editing.set(None);
-        screen.apply(edit_rule(
+        let change = edit_rule(
             screen.project,
             screen.question,
             row.id,
             form.get_untracked(),
-        ));
+        );
+        // Closed once saved; a refused edit stays open with what was typed.
+        screen.apply_then(change, move || editing.set(None));
     };
     view! {
         <tr class="editing">

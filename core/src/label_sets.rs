@@ -10,21 +10,22 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::pseudonym::Pseudonymizer;
-use crate::questions::{self, Question, RuleSet};
-use crate::queue::{final_label, Final, Source};
+use crate::questions;
+use crate::queue::{Final, Source};
 use crate::soft_labels::Context;
 use crate::split::{self, Shares, Split};
 use crate::{Error, Result};
 
+mod evidence;
 mod files;
 
+pub use evidence::{Evidence, LabelFilter, StudyLabel};
 pub use files::{sha256_file, FileEntry};
 
 /// Which labels a label set takes.
@@ -42,7 +43,7 @@ impl Policy {
     pub fn takes(&self, final_label: &Final) -> bool {
         let confirmed = matches!(
             final_label.source,
-            Source::Adjudicated | Source::Agreed | Source::Confirmed
+            Source::Adjudicated | Source::Gold | Source::Agreed | Source::Confirmed
         );
         let uncertain = final_label.label.eq_ignore_ascii_case("uncertain");
         (confirmed || self.soft_where_unconfirmed) && !(uncertain && self.drop_uncertain)
@@ -156,80 +157,14 @@ fn study_pseudonym(pseudonymizer: &Pseudonymizer, accession: &str) -> String {
     format!("S{}", &keyed[1..])
 }
 
-/// The labels of one question: soft labels as bitmaps, answers, and the fellows' decisions.
-struct Evidence {
-    soft: Vec<(String, RoaringBitmap)>,
-    answers: HashMap<i64, Vec<String>>,
-    decided: HashMap<i64, String>,
-}
-
-impl Evidence {
-    async fn read(context: &Context<'_>, question: &Question, rules: RuleSet) -> Result<Evidence> {
-        let labels = context.labels(question, rules).await?;
-        let soft = labels.resolution.labels.into_iter().collect();
-        let mut answers: HashMap<i64, Vec<String>> = HashMap::new();
-        let rows = sqlx::query!(
-            "SELECT report_id, label FROM answers WHERE question_id = ? AND is_gold = 0",
-            question.id
-        )
-        .fetch_all(context.pool)
-        .await?;
-        for row in rows {
-            answers.entry(row.report_id).or_default().push(row.label);
-        }
-        // A gold label is the fellow's own decision on the study, as an adjudication is; an
-        // adjudication made later wins.
-        let mut decided: HashMap<i64, String> = sqlx::query!(
-            "SELECT report_id, label FROM gold WHERE question_id = ?",
-            question.id
-        )
-        .fetch_all(context.pool)
-        .await?
-        .into_iter()
-        .map(|row| (row.report_id, row.label))
-        .collect();
-        let adjudicated = sqlx::query!(
-            "SELECT report_id, label FROM adjudications WHERE question_id = ?",
-            question.id
-        )
-        .fetch_all(context.pool)
-        .await?;
-        decided.extend(
-            adjudicated
-                .into_iter()
-                .map(|row| (row.report_id, row.label)),
-        );
-        Ok(Evidence {
-            soft,
-            answers,
-            decided,
-        })
-    }
-
-    fn soft_label(&self, report_id: u32) -> Option<&str> {
-        self.soft
-            .iter()
-            .find(|(_, studies)| studies.contains(report_id))
-            .map(|(label, _)| label.as_str())
-    }
-
-    fn cell(&self, report_id: i64, policy: &Policy) -> Option<Cell> {
-        let answers: Vec<&str> = self
-            .answers
-            .get(&report_id)
-            .map(|all| all.iter().map(String::as_str).collect())
-            .unwrap_or_default();
-        let soft = u32::try_from(report_id)
-            .ok()
-            .and_then(|id| self.soft_label(id));
-        let decided = self.decided.get(&report_id).map(String::as_str);
-        let resolved = final_label(soft, &answers, decided)?;
-        policy.takes(&resolved).then_some(Cell {
-            label: resolved.label,
-            source: resolved.source,
-            agreement: resolved.agreement,
-        })
-    }
+/// A study's cell for one question: its final label, if the policy takes it.
+fn cell(evidence: &Evidence, report_id: i64, policy: &Policy) -> Option<Cell> {
+    let resolved = evidence.final_label(report_id)?;
+    policy.takes(&resolved).then_some(Cell {
+        label: resolved.label,
+        source: resolved.source,
+        agreement: resolved.agreement,
+    })
 }
 
 fn check_spec(spec: &Spec) -> Result<()> {
@@ -300,7 +235,7 @@ pub async fn plan(
         }
         let labels: Vec<Option<Cell>> = evidence
             .iter()
-            .map(|question| question.cell(report.id, &spec.policy))
+            .map(|question| cell(question, report.id, &spec.policy))
             .collect();
         if labels.iter().all(Option::is_none) {
             continue;

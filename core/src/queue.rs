@@ -10,6 +10,8 @@
 //! study under that claim, so a second tab or a page restored by Back never replaces an answer.
 //! Every answer is committed before the next study is served.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sqlx::{SqliteExecutor, SqlitePool};
 
@@ -412,6 +414,8 @@ pub async fn study_answers(
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Adjudicated,
+    /// The fellow's true label for a gold item.
+    Gold,
     Agreed,
     Confirmed,
     /// Affiliates disagree and no fellow has decided: the soft label stands, marked so.
@@ -424,18 +428,78 @@ pub enum Source {
 pub struct Final {
     pub label: String,
     pub source: Source,
-    /// Share of the answers that agree with the final label (`None` without answers).
+    /// Share of the answers that agree with the final label, from two answers on (`None` with
+    /// fewer: one rater agrees with no one).
     pub agreement: Option<f64>,
 }
 
-/// Resolves a final label: adjudicated > agreed confirmations > single confirmation > soft label.
+/// The fellow's decisions on a question's studies: adjudications and gold items, by report id.
+/// The one reading of them for the dashboard, the label sets and the REST API.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    pub adjudicated: HashMap<i64, String>,
+    pub gold: HashMap<i64, String>,
+}
+
+impl Decisions {
+    /// Reads a question's adjudications and gold items.
+    pub async fn read(pool: &SqlitePool, question_id: i64) -> Result<Decisions> {
+        let adjudicated = sqlx::query!(
+            "SELECT report_id, label FROM adjudications WHERE question_id = ?",
+            question_id
+        )
+        .fetch_all(pool)
+        .await?;
+        let gold = sqlx::query!(
+            "SELECT report_id, label FROM gold WHERE question_id = ?",
+            question_id
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(Decisions {
+            adjudicated: adjudicated
+                .into_iter()
+                .map(|r| (r.report_id, r.label))
+                .collect(),
+            gold: gold.into_iter().map(|r| (r.report_id, r.label)).collect(),
+        })
+    }
+
+    /// A study's final label from its soft label and its answers (gold items' answers aside).
+    pub fn final_label(
+        &self,
+        report_id: i64,
+        soft: Option<&str>,
+        answers: &[&str],
+    ) -> Option<Final> {
+        let adjudicated = self.adjudicated.get(&report_id).map(String::as_str);
+        let gold = self.gold.get(&report_id).map(String::as_str);
+        final_label(soft, answers, adjudicated, gold)
+    }
+
+    /// The studies the fellow decided, adjudicated or gold.
+    pub fn studies(&self) -> impl Iterator<Item = i64> + '_ {
+        self.adjudicated
+            .keys()
+            .chain(
+                self.gold
+                    .keys()
+                    .filter(|id| !self.adjudicated.contains_key(id)),
+            )
+            .copied()
+    }
+}
+
+/// Resolves a final label: adjudicated > gold > agreed confirmations > single confirmation > soft
+/// label (disputed where confirmations disagree).
 pub fn final_label(
     soft: Option<&str>,
     answers: &[&str],
     adjudicated: Option<&str>,
+    gold: Option<&str>,
 ) -> Option<Final> {
     let share = |label: &str| {
-        (!answers.is_empty())
+        (answers.len() >= 2)
             .then(|| answers.iter().filter(|a| **a == label).count() as f64 / answers.len() as f64)
     };
     let make = |label: &str, source| Final {
@@ -445,6 +509,9 @@ pub fn final_label(
     };
     if let Some(label) = adjudicated {
         return Some(make(label, Source::Adjudicated));
+    }
+    if let Some(label) = gold {
+        return Some(make(label, Source::Gold));
     }
     match answers {
         [] => soft.map(|label| make(label, Source::Soft)),
@@ -548,15 +615,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     )
     .fetch_all(pool)
     .await?;
-    let adjudicated: std::collections::HashMap<i64, String> = sqlx::query!(
-        "SELECT report_id, label FROM adjudications WHERE question_id = ?",
-        question.id
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|row| (row.report_id, row.label))
-    .collect();
+    let decisions = Decisions::read(pool, question.id).await?;
     let gold_items = sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!: i64" FROM gold WHERE question_id = ?"#,
         question.id
@@ -588,6 +647,10 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         study.soft = row.soft_label.clone();
         study.answers.push((row.name.clone(), row.label.clone()));
     }
+    // Every decided study has a final label, answered or not (a gold item nobody was served yet).
+    for report_id in decisions.studies() {
+        studies.entry(report_id).or_default();
+    }
     let mut finals: std::collections::BTreeMap<Source, u64> = Default::default();
     let mut disagreements = Vec::new();
     for (
@@ -599,11 +662,11 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     ) in &studies
     {
         let labels: Vec<&str> = given.iter().map(|(_, l)| l.as_str()).collect();
-        let decided = adjudicated.get(&report_id).map(String::as_str);
-        if let Some(final_label) = final_label(soft.as_deref(), &labels, decided) {
+        if let Some(final_label) = decisions.final_label(report_id, soft.as_deref(), &labels) {
             *finals.entry(final_label.source).or_default() += 1;
         }
-        if decided.is_none() && labels.iter().any(|l| *l != labels[0]) {
+        let decided = decisions.adjudicated.contains_key(&report_id);
+        if !decided && labels.iter().any(|l| *l != labels[0]) {
             disagreements.push(Disagreement {
                 report_id,
                 soft_label: soft.clone(),
@@ -678,28 +741,40 @@ mod tests {
     #[test]
     fn final_labels_follow_the_order_of_trust() {
         let soft = Some("present");
-        assert_eq!(final_label(soft, &[], None).unwrap().source, Source::Soft);
-        let one = final_label(soft, &["absent"], None).unwrap();
+        assert_eq!(
+            final_label(soft, &[], None, None).unwrap().source,
+            Source::Soft
+        );
+        let one = final_label(soft, &["absent"], None, None).unwrap();
         assert_eq!(
             (one.label.as_str(), one.source),
             ("absent", Source::Confirmed)
         );
-        let agreed = final_label(soft, &["absent", "absent"], None).unwrap();
+        let agreed = final_label(soft, &["absent", "absent"], None, None).unwrap();
         assert_eq!(
             (agreed.source, agreed.agreement),
             (Source::Agreed, Some(1.0))
         );
-        let disputed = final_label(soft, &["absent", "present"], None).unwrap();
+        let disputed = final_label(soft, &["absent", "present"], None, None).unwrap();
         assert_eq!(
             (disputed.label.as_str(), disputed.source),
             ("present", Source::Disputed)
         );
-        let decided = final_label(soft, &["absent", "present"], Some("absent")).unwrap();
+        let decided = final_label(soft, &["absent", "present"], Some("absent"), None).unwrap();
         assert_eq!(
             (decided.source, decided.agreement),
             (Source::Adjudicated, Some(0.5))
         );
-        assert_eq!(final_label(None, &[], None), None);
+        assert_eq!(final_label(None, &[], None, None), None);
+        // One rater agrees with no one; gold is its own source, below an adjudication.
+        assert_eq!(one.agreement, None);
+        let gold = final_label(soft, &["absent"], None, Some("present")).unwrap();
+        assert_eq!(
+            (gold.label.as_str(), gold.source),
+            ("present", Source::Gold)
+        );
+        let both = final_label(soft, &[], Some("absent"), Some("present")).unwrap();
+        assert_eq!(both.source, Source::Adjudicated);
     }
 
     #[test]

@@ -231,10 +231,22 @@ async fn final_labels_only_takes_confirmed_and_adjudicated_labels() {
     )
     .await
     .unwrap();
+    // A gold item on a study nobody answered: the fellow's label, under its own source.
+    let answered: Vec<i64> = confirmed.iter().chain(&corrected).copied().collect();
+    let gold_study = (1..600).find(|id| !answered.contains(id)).unwrap();
+    queue::set_gold(
+        &project.pool,
+        &project.question,
+        gold_study,
+        Some("present"),
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
 
     let set = project.export(&project.spec(false, 1)).await;
     let rows = rows(&project, &set);
-    assert_eq!(rows.len(), 9, "only the 9 answered studies");
+    assert_eq!(rows.len(), 10, "the 9 answered studies and the gold item");
     let sources: BTreeMap<String, usize> = rows.iter().fold(BTreeMap::new(), |mut all, row| {
         let source = row["labels"]["Pneumothorax"]["source"]
             .as_str()
@@ -245,8 +257,17 @@ async fn final_labels_only_takes_confirmed_and_adjudicated_labels() {
     });
     assert_eq!(
         sources,
-        BTreeMap::from([("adjudicated".into(), 1), ("confirmed".into(), 8)])
+        BTreeMap::from([
+            ("adjudicated".into(), 1),
+            ("confirmed".into(), 8),
+            ("gold".into(), 1)
+        ])
     );
+    // One rater agrees with no one: no agreement figure for a single confirmation.
+    assert!(rows
+        .iter()
+        .filter(|row| row["labels"]["Pneumothorax"]["source"] == "confirmed")
+        .all(|row| row["labels"]["Pneumothorax"]["agreement"].is_null()));
     let uncertain = rows
         .iter()
         .filter(|row| row["labels"]["Pneumothorax"]["label"] == "uncertain")
@@ -263,7 +284,7 @@ async fn final_labels_only_takes_confirmed_and_adjudicated_labels() {
         drop_uncertain: true,
     };
     let dropped = project.export(&spec).await;
-    assert_eq!(dropped.studies, 5, "uncertain labels left out");
+    assert_eq!(dropped.studies, 6, "uncertain labels left out");
 }
 
 #[tokio::test]

@@ -28,7 +28,10 @@ macro_rules! number_in_path {
 mod caller;
 mod error;
 mod imports;
+mod labels;
 mod projects;
+mod questions;
+mod queue;
 mod rules;
 mod studies;
 mod training;
@@ -42,12 +45,12 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use caller::{ApiCaller, ApiQuery, ProjectId, StudyId};
+pub use caller::{ApiCaller, ApiQuery, ProjectId, QuestionId, StudyId};
 pub use error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Sieve REST API", description = "Projects, studies and label sets of a Sieve install, for scripts."),
+    info(title = "Sieve REST API", description = "Projects, studies, questions with their labels and queues, and label sets of a Sieve install, for scripts."),
     modifiers(&BearerToken),
     security(("bearer" = []))
 )]
@@ -81,6 +84,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(projects::get_project))
         .routes(routes!(studies::list_studies))
         .routes(routes!(studies::get_study))
+        .routes(routes!(questions::list_questions))
+        .routes(routes!(labels::list_labels))
+        .routes(routes!(queue::queue_progress))
         .routes(routes!(
             training::list_label_sets,
             training::create_label_set

@@ -266,6 +266,11 @@ const TABLE: &[Row] = &[
         body: "",
         expect: [401, 403, 403, 200, 404, 404],
     },
+    // Questions and their labels study by study are the exporters', as on the label sets page;
+    // the queue's progress and agreement are the fellow's, as on the dashboard.
+    rest("/api/v1/projects/{id}/questions", "/api/v1/projects/{project}/questions", EXPORT_CALL),
+    rest("/api/v1/projects/{id}/questions/{question}/labels", "/api/v1/projects/{project}/questions/{question}/labels?source=soft&per_page=5", EXPORT_CALL),
+    rest("/api/v1/projects/{id}/questions/{question}/progress", "/api/v1/projects/{project}/questions/{question}/progress", FELLOW_CALL),
     // The rules are the fellow's, as on the rules page (and not after the protocol has ended).
     rest("/api/v1/projects/{id}/questions/{question}/rules", "/api/v1/projects/{project}/questions/{question}/rules?format=yaml", FELLOW_CALL),
     // A name without .csv or .yaml: fellows pass authorisation and are told what to send; no change.

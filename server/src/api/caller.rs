@@ -115,6 +115,11 @@ number_in_path!(
     StudyId,
     "study"
 );
+number_in_path!(
+    /// The `{question}` of a question in an API path.
+    QuestionId,
+    "question"
+);
 
 /// Query parameters, with a plain JSON error naming the one that is wrong.
 #[derive(Debug, Clone)]

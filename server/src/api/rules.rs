@@ -16,16 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
 use super::imports::Rejection;
-use super::{ApiCaller, ApiError, ApiQuery, ProjectId};
+use super::{ApiCaller, ApiError, ApiQuery, ProjectId, QuestionId};
 
 /// The largest rules file accepted (the most axum reads into memory by default).
 pub const MAX_RULES_BYTES: usize = 2 * 1024 * 1024;
-
-number_in_path!(
-    /// The `{question}` of a question in an API path.
-    QuestionId,
-    "question"
-);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

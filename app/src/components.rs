@@ -3,6 +3,7 @@
 pub mod audit_table;
 pub mod confirm;
 pub mod error_box;
+pub mod form_reset;
 pub mod keyboard;
 pub mod layout;
 pub mod upload;

@@ -22,6 +22,8 @@ test("a scientist creates an API token, calls the API with it, and revokes it", 
   expect(projects.status()).toBe(200);
   expect((await projects.json()).map((p: { name: string }) => p.name)).toEqual([DEMO_PROJECT]);
 
+  // Revoking asks first.
+  page.once("dialog", (dialog) => dialog.accept());
   await row.getByRole("button", { name: `Revoke ${name}` }).click();
   await expect(row).toContainText("revoked or expired");
   const refused = await request.get("/api/v1/me", auth);

@@ -11,6 +11,7 @@ use crate::api::users::{CreateUser, DisableUser, NewPassword, ResetPassword};
 use crate::components::audit_table::AuditEvents;
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
+use crate::components::form_reset::clear_after_success;
 use crate::error::AppError;
 use crate::pages::project::thousands;
 
@@ -148,6 +149,11 @@ fn Overview(
             .and_then(Result::err)
             .map(|error| view! { <ErrorBox error /> })
     };
+    // The list reloads beside the form, which keeps what was typed unless emptied.
+    let new_user = NodeRef::<leptos::html::Form>::new();
+    clear_after_success(new_user, move || {
+        matches!(actions.create_user.value().get(), Some(Ok(_)))
+    });
     view! {
         <section aria-labelledby="users-title">
             <h2 id="users-title">"Users"</h2>
@@ -155,7 +161,7 @@ fn Overview(
                 <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Status"</th><th></th></tr></thead>
                 <tbody>{users.collect_view()}</tbody>
             </table>
-            <ActionForm action=actions.create_user>
+            <ActionForm action=actions.create_user node_ref=new_user>
                 <div class="form-row inline-form">
                     <div class="field">
                         <label for="new-user">"New user"</label>

@@ -7,6 +7,7 @@ use crate::api::admin::{admin_project, CloseProject, ProjectAdmin, SetIrbExpiry}
 use crate::api::memberships::{AddMember, RemoveMember};
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
+use crate::components::form_reset::clear_after_success;
 use crate::pages::project::thousands;
 
 /// Shows the project and the two lifecycle forms.
@@ -55,12 +56,18 @@ fn Lifecycle(
     set_expiry: ServerAction<SetIrbExpiry>,
     close: ServerAction<CloseProject>,
 ) -> impl IntoView {
-    let expiry_error = move || {
-        set_expiry
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|error| view! { <ErrorBox error /> })
+    // The page reloads the project after a save: say what is now stored.
+    let saved_day = project.irb_expires_on.clone();
+    let expiry_outcome = move || match set_expiry.value().get() {
+        Some(Ok(())) => {
+            let saved = match saved_day.clone() {
+                Some(day) => format!("Saved: the protocol's last valid day is {day}."),
+                None => "Saved: the protocol has no end date.".to_string(),
+            };
+            Some(view! { <p class="notice" role="status">{saved}</p> }.into_any())
+        }
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
     };
     let close_outcome = move || {
         match close.value().get() {
@@ -99,7 +106,7 @@ fn Lifecycle(
                     <button type="submit" class="button-primary button-inline">"Save end date"</button>
                 </div>
             </ActionForm>
-            {expiry_error}
+            {expiry_outcome}
         </section>
         <section class="card danger-zone" aria-labelledby="close-title">
             <h2 id="close-title">"Close the project"</h2>
@@ -146,6 +153,8 @@ fn Members(
         let removed = remove.value().get().and_then(Result::err);
         added.or(removed).map(|error| view! { <ErrorBox error /> })
     };
+    let new_member = NodeRef::<leptos::html::Form>::new();
+    clear_after_success(new_member, move || matches!(add.value().get(), Some(Ok(_))));
     let users = project.all_users.into_iter().map(|name| {
         let value = name.clone();
         view! { <option value=value>{name}</option> }
@@ -166,7 +175,7 @@ fn Members(
                 <thead><tr><th>"User"</th><th>"Role"</th><th>"Account"</th><th></th></tr></thead>
                 <tbody>{rows.collect_view()}</tbody>
             </table>
-            <ActionForm action=add>
+            <ActionForm action=add node_ref=new_member>
                 <input type="hidden" name="id" value=project.id.to_string() />
                 <div class="form-row inline-form">
                     <div class="field">

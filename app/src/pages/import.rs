@@ -177,10 +177,20 @@ fn upload(
     on_progress.forget();
     let answered = request.clone();
     let on_load = Closure::<dyn FnMut()>::new(move || {
-        phase.set(outcome(
+        let result = outcome(
             answered.status().unwrap_or(0),
             answered.response_text().ok().flatten(),
-        ))
+        );
+        // Imported: the form empties, so the same file is not sent again by a second click.
+        if matches!(result, Phase::Imported { .. }) {
+            if let Some(input) = file.get_untracked() {
+                input.set_value("");
+            }
+            if let Some(input) = skip_invalid.get_untracked() {
+                input.set_checked(false);
+            }
+        }
+        phase.set(result)
     });
     request.set_onload(Some(on_load.as_ref().unchecked_ref()));
     on_load.forget();

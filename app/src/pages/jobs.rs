@@ -11,6 +11,7 @@ use crate::api::jobs::{
 };
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
+use crate::components::form_reset::clear_after_success;
 
 /// How often the page asks for the jobs' states while one may still change.
 const REFRESH_MS: u64 = 2000;
@@ -180,6 +181,10 @@ fn LaunchPanel(
     let chosen = preselected
         .filter(|v| data.label_sets.contains(v))
         .unwrap_or(data.label_sets[0]);
+    let launch_form = NodeRef::<leptos::html::Form>::new();
+    clear_after_success(launch_form, move || {
+        matches!(launch.value().get(), Some(Ok(_)))
+    });
     let outcome = move || {
         match launch.value().get() {
         Some(Ok(count)) => view! {
@@ -193,7 +198,7 @@ fn LaunchPanel(
     view! {
         <section class="panel" aria-labelledby="launch-title">
             <h2 id="launch-title">"Launch"</h2>
-            <ActionForm action=launch>
+            <ActionForm action=launch node_ref=launch_form>
                 <input type="hidden" name="project" value=project.to_string() />
                 <div class="form-row">
                     <div class="field"><label for="label-set">"Label set"</label>

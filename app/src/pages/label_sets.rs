@@ -18,6 +18,12 @@ pub fn LabelSetsPage() -> impl IntoView {
     let create = ServerAction::<CreateLabelSet>::new();
     let compare = ServerAction::<DiffLabelSets>::new();
     let form = RwSignal::new(ExportForm::default());
+    // Written: the choices empty (and the preview with them), so the same set is not written twice.
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            form.set(ExportForm::default());
+        }
+    });
     let data = Resource::new(
         move || (project().unwrap_or(0), create.version().get()),
         |(project, _)| label_sets(project),

@@ -50,6 +50,8 @@ fn Profiles(
             .unwrap_or_default()
     };
     let name = RwSignal::new(String::new());
+    // Edit fills the form below the table: it is brought into view, or the click seems to do nothing.
+    let name_input = NodeRef::<leptos::html::Input>::new();
     let backend = RwSignal::new("local".to_string());
     let settings = RwSignal::new(template("local"));
     let pick = {
@@ -62,7 +64,7 @@ fn Profiles(
     };
     let saved = move || {
         match save.value().get() {
-        Some(Ok(name)) => view! { <p class="notice" role="status">{format!("Saved launch profile {name:?}.")}</p> }.into_any(),
+        Some(Ok(name)) => view! { <p class="notice" role="status">{format!("Saved launch profile “{name}”.")}</p> }.into_any(),
         Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
         None => ().into_any(),
     }
@@ -86,6 +88,10 @@ fn Profiles(
                                         name.set(edit_name.clone());
                                         backend.set(edit_backend.clone());
                                         settings.set(edit_settings.clone());
+                                        if let Some(input) = name_input.get_untracked() {
+                                            input.scroll_into_view();
+                                            let _ = input.focus();
+                                        }
                                     }>"Edit"</button>
                                     {(!p.archived).then(|| view! {
                                         <button type="button" class="button-danger" on:click=move |_| {
@@ -106,7 +112,7 @@ fn Profiles(
             <ActionForm action=save>
                 <div class="form-row">
                     <div class="field"><label for="profile-name">"Name"</label>
-                        <input id="profile-name" name="name" required prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e)) /></div>
+                        <input id="profile-name" name="name" required node_ref=name_input prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e)) /></div>
                     <div class="field"><label for="profile-backend">"Backend"</label>
                         <select id="profile-backend" name="backend" prop:value=move || backend.get() on:change=pick>
                             <option value="local">"local — a process on the Sieve host"</option>

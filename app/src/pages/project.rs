@@ -33,7 +33,8 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><dt>"Reports"</dt><dd data-testid="report-count">{thousands(project.report_count)}</dd></div>
                         <div><dt>"Protocol ends"</dt><dd>{project.irb_expires_on.unwrap_or_else(|| "not set".into())}</dd></div>
                     </dl>
-                    {project.restriction.clone().map(|reason| view! { <p class="notice" role="status">{reason}</p> })}
+                    // Not role="status": that styles a notice as a success, and this one says what is not allowed.
+                    {project.restriction.clone().map(|reason| view! { <p class="notice" role="note">{reason}</p> })}
 
                     {project.restriction.is_none().then(|| view! {
                         <p class="actions">

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::queue::{queue_review, Adjudicate, BuildQueue, ReviewView, SetGold};
 use crate::components::error_box::ErrorBox;
+use crate::components::form_reset::clear_after_success;
 use crate::pages::project::thousands;
 
 fn share(value: Option<f64>) -> String {
@@ -64,12 +65,20 @@ fn Dashboard(
         None => None,
     }
     };
+    // The dashboard reloads after a save: say what the gold set holds now.
+    let gold_items = data.gold_items;
     let gold_outcome = move || {
-        gold.value()
-            .get()
-            .and_then(Result::err)
-            .map(|error| view! { <ErrorBox error /> })
+        match gold.value().get() {
+        Some(Ok(())) => Some(
+            view! { <p class="notice" role="status">{format!("Gold set saved: {} items.", thousands(gold_items))}</p> }
+                .into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    }
     };
+    let gold_form = NodeRef::<leptos::html::Form>::new();
+    clear_after_success(gold_form, move || matches!(gold.value().get(), Some(Ok(_))));
     let form = data.form.clone();
     let labels = data.labels.clone();
     let decisions = data.labels.clone();
@@ -172,7 +181,7 @@ fn Dashboard(
         <section class="panel" aria-labelledby="gold-title">
             <h2 id="gold-title">"Gold set"</h2>
             <p class="muted">"Gold items are served among the others, unmarked, and score each affiliate."</p>
-            <ActionForm action=gold>
+            <ActionForm action=gold node_ref=gold_form>
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="question" value=question.to_string() />
                 <div class="form-row">

@@ -5,7 +5,9 @@ use leptos_meta::Title;
 
 use crate::api::projects::my_projects;
 use crate::api::tokens::{list_tokens, CreateToken, RevokeToken, TokenRow, VALIDITY_CHOICES};
+use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
+use crate::components::form_reset::clear_after_success;
 
 /// Lists tokens with a revoke button each, and a form to create one.
 #[component]
@@ -17,6 +19,9 @@ pub fn TokensPage() -> impl IntoView {
         |_| list_tokens(),
     );
     let projects = OnceResource::new(my_projects());
+    // The form stays on the page while the list reloads: it empties itself once a token is made.
+    let form = NodeRef::<leptos::html::Form>::new();
+    clear_after_success(form, move || matches!(create.value().get(), Some(Ok(_))));
 
     let list = move || {
         Suspend::new(async move {
@@ -69,7 +74,7 @@ pub fn TokensPage() -> impl IntoView {
         {created}
         <section class="card" aria-labelledby="new-token-title">
             <h2 id="new-token-title">"Create a token"</h2>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=form>
                 <div class="form-row">
                     <div class="field">
                         <label for="token-name">"Name"</label>
@@ -104,11 +109,16 @@ pub fn TokensPage() -> impl IntoView {
 fn TokenTable(rows: Vec<TokenRow>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
     let rows = rows.into_iter().map(|row| {
         let label = format!("Revoke {}", row.name);
+        let question = format!(
+            "Revoke the token {}? Scripts using it are refused at once; this cannot be undone.",
+            row.name
+        );
         let action = match row.active {
             true => view! {
                 <ActionForm action=revoke>
                     <input type="hidden" name="id" value=row.id.to_string() />
-                    <button type="submit" class="button-quiet button-danger" aria-label=label>"Revoke"</button>
+                    <button type="submit" class="button-quiet button-danger" aria-label=label
+                        on:click=move |ev| if !confirmed(&question) { ev.prevent_default(); }>"Revoke"</button>
                 </ActionForm>
             }
             .into_any(),

@@ -1,5 +1,5 @@
-import { Browser, expect, Page, test } from "@playwright/test";
-import { gotoHydrated, signIn } from "./helpers";
+import { Browser, expect, Page } from "@playwright/test";
+import { gotoHydrated, signIn, test } from "./helpers";
 
 const DEMO_PROJECT = "Demo: chest radiographs and head CT";
 

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { demoPassword, gotoHydrated, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { demoPassword, gotoHydrated, signIn, test } from "./helpers";
 
 const DEMO_PROJECT = "Demo: chest radiographs and head CT";
 
@@ -15,7 +15,8 @@ test("the sign-in page becomes interactive: the password can be shown", async ({
   await expect(password).toHaveAttribute("type", "password");
 });
 
-test("a wrong password gets one generic message and no session", async ({ page }) => {
+test("a wrong password gets one generic message and no session", async ({ page, guard }) => {
+  guard.allow(/status of 401.*\/api\/sign_in/);
   await gotoHydrated(page, "/login");
   await page.getByLabel("User name").fill("fellow");
   await page.getByLabel("Password", { exact: true }).fill("not the password");
@@ -56,7 +57,8 @@ test("a page asked for before signing in is shown after signing in", async ({ pa
   await expect(page.getByRole("cell", { name: "sign_in", exact: true }).first()).toBeVisible();
 });
 
-test("an affiliate is refused the admin page", async ({ page }) => {
+test("an affiliate is refused the admin page", async ({ page, guard }) => {
+  guard.allow(/status of 403.*\/admin\)/);
   await signIn(page, "affiliate");
   await expect(page.getByRole("link", { name: "Administration" })).toHaveCount(0);
   const response = await page.goto("/admin");

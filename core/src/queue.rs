@@ -288,18 +288,56 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     })
 }
 
-/// Marks a study's true label for the gold set (`None` removes it).
+/// A gold item as the fellow's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldItem {
+    pub report_id: i64,
+    pub accession: String,
+    pub label: String,
+    pub set_by: Option<String>,
+    /// Unix seconds.
+    pub set_at: i64,
+}
+
+/// A question's gold items, the latest set first.
+pub async fn gold_items(pool: &SqlitePool, question: &Question) -> Result<Vec<GoldItem>> {
+    Ok(sqlx::query_as!(
+        GoldItem,
+        r#"SELECT g.report_id, r.accession, g.label, g.set_by, g.set_at
+           FROM gold g JOIN reports r ON r.id = g.report_id
+           WHERE g.question_id = ? ORDER BY g.set_at DESC, r.accession"#,
+        question.id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Marks a study's true label for the gold set (`None` removes it). A study outside the
+/// question's cohort is refused: the queue would never serve it, and its label says nothing of
+/// the question's studies. (The page names studies by accession: see `reports::id_of`.)
 pub async fn set_gold(
-    pool: &SqlitePool,
+    context: &Context<'_>,
     question: &Question,
     report_id: i64,
     label: Option<&str>,
     actor: Option<&str>,
 ) -> Result<()> {
+    let pool = context.pool;
     if let Some(label) = label {
         question.check_label(label)?;
     }
-    crate::reports::find(pool, question.project_id, report_id).await?;
+    let report = crate::reports::find(pool, question.project_id, report_id).await?;
+    if label.is_some() {
+        let cohort = context
+            .studies_in(question.project_id, question.cohort_id)
+            .await?;
+        if !u32::try_from(report_id).is_ok_and(|id| cohort.contains(id)) {
+            return Err(Error::Invalid(format!(
+                "the study {} is not in this question's cohort: a gold item must be a study the queue can serve",
+                report.accession
+            )));
+        }
+    }
     let now = crate::now();
     let mut transaction = pool.begin().await?;
     match label {

@@ -301,6 +301,24 @@ pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<
     .ok_or_else(|| Error::NotFound(format!("report {report_id}")))
 }
 
+/// Returns the id of a project's report by its accession (as written, spaces around it aside), or
+/// `NotFound` naming the accession.
+pub async fn id_of(pool: &SqlitePool, project_id: i64, accession: &str) -> Result<i64> {
+    let accession = accession.trim();
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM reports WHERE project_id = ? AND accession = ?"#,
+        project_id,
+        accession
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| {
+        Error::NotFound(format!(
+            "a study with the accession “{accession}” in this project"
+        ))
+    })
+}
+
 /// Returns the reports with these ids (of one project), in the order of `ids`.
 pub async fn find_many(pool: &SqlitePool, project_id: i64, ids: &[i64]) -> Result<Vec<Report>> {
     // One statement for the whole page; CROSS JOIN keeps SQLite looking reports up by id.

@@ -235,7 +235,7 @@ async fn final_labels_only_takes_confirmed_and_adjudicated_labels() {
     let answered: Vec<i64> = confirmed.iter().chain(&corrected).copied().collect();
     let gold_study = (1..600).find(|id| !answered.contains(id)).unwrap();
     queue::set_gold(
-        &project.pool,
+        &project.context(),
         &project.question,
         gold_study,
         Some("present"),

@@ -329,7 +329,7 @@ async fn gold_items_are_interleaved_at_the_set_rate_and_score_the_affiliate() {
             .unwrap();
     for &report in &gold {
         queue::set_gold(
-            &f.pool,
+            &f.project.context(),
             &f.question,
             report,
             Some("present"),
@@ -545,4 +545,107 @@ async fn an_answer_under_a_superseded_claim_is_refused() {
         count(&f.pool, "SELECT SUM(open) FROM tasks").await,
         "refusals take and give back no slot"
     );
+}
+
+#[tokio::test]
+async fn a_gold_item_outside_the_questions_cohort_is_refused() {
+    use sieve_core::search::Filter;
+    use sieve_core::{cohorts, questions, reports};
+    let f = fixture(200, 1, Settings::default()).await;
+    let chests = Filter {
+        body_parts: vec!["CHEST".into()],
+        ..Filter::default()
+    };
+    let project_id = f.question.project_id;
+    let cohort = cohorts::save(
+        &f.pool,
+        &f.project.indexes,
+        project_id,
+        "Chests",
+        &chests,
+        "fellow",
+    )
+    .await
+    .unwrap();
+    let labels = questions::parse_labels("present, absent").unwrap();
+    let chest_only = questions::create(
+        &f.pool,
+        project_id,
+        "Effusion",
+        &labels,
+        Some(cohort.id),
+        None,
+    )
+    .await
+    .unwrap();
+    let head: i64 = sqlx::query_scalar("SELECT id FROM reports WHERE body_part = 'HEAD' LIMIT 1")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let error = queue::set_gold(
+        &f.project.context(),
+        &chest_only,
+        head,
+        Some("absent"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    let accession = reports::find(&f.pool, project_id, head)
+        .await
+        .unwrap()
+        .accession;
+    assert!(
+        error.to_string().contains(&accession) && error.to_string().contains("cohort"),
+        "{error}"
+    );
+    assert!(queue::gold_items(&f.pool, &chest_only)
+        .await
+        .unwrap()
+        .is_empty());
+    // A chest study is taken, listed with its accession, and removed again.
+    let chest: i64 = sqlx::query_scalar("SELECT id FROM reports WHERE body_part = 'CHEST' LIMIT 1")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        reports::id_of(
+            &f.pool,
+            project_id,
+            &reports::find(&f.pool, project_id, chest)
+                .await
+                .unwrap()
+                .accession
+        )
+        .await
+        .unwrap(),
+        chest
+    );
+    queue::set_gold(
+        &f.project.context(),
+        &chest_only,
+        chest,
+        Some("absent"),
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    let items = queue::gold_items(&f.pool, &chest_only).await.unwrap();
+    assert_eq!(
+        (items.len(), items[0].report_id, items[0].label.as_str()),
+        (1, chest, "absent")
+    );
+    queue::set_gold(
+        &f.project.context(),
+        &chest_only,
+        chest,
+        None,
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    assert!(queue::gold_items(&f.pool, &chest_only)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -128,6 +128,18 @@ pub struct ReviewView {
     pub rules: Vec<(String, u64, u64, Option<f64>)>,
     pub disagreements: Vec<DisagreementView>,
     pub finals: Vec<(String, u64)>,
+    /// The gold items, the latest set first.
+    pub gold: Vec<GoldRow>,
+}
+
+/// A gold item in the fellow's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldRow {
+    pub report_id: i64,
+    pub accession: String,
+    pub label: String,
+    pub set_by: String,
+    pub set_at: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -456,7 +468,19 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                 items: m.items,
             };
             let settings = &review.settings;
+            let gold = sieve_core::queue::gold_items(&caller.state.pool, &caller.question)
+                .await?
+                .into_iter()
+                .map(|item| GoldRow {
+                    report_id: item.report_id,
+                    accession: item.accession,
+                    label: item.label,
+                    set_by: item.set_by.unwrap_or_default(),
+                    set_at: sieve_core::audit::format_time(item.set_at),
+                })
+                .collect();
             Ok(ReviewView {
+                gold,
                 project_name: caller.project_name.clone(),
                 question: caller.question.name.clone(),
                 labels: caller.question.labels.clone(),
@@ -580,7 +604,7 @@ pub async fn set_gold(
             let caller = server::caller(project, question, Capability::ManageRules).await?;
             let label = Some(label.trim()).filter(|l| !l.is_empty());
             sieve_core::queue::set_gold(
-                &caller.state.pool,
+                &caller.state.labeling(),
                 &caller.question,
                 report,
                 label,

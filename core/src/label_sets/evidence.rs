@@ -125,3 +125,79 @@ impl Evidence {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Studies 1–4 labeled "present" by the rules; 2 confirmed "absent", 3 adjudicated "absent",
+    /// 9 (outside the soft labels) a gold item "absent".
+    fn evidence() -> Evidence {
+        let soft = vec![(
+            "present".to_string(),
+            RoaringBitmap::from_iter([1u32, 2, 3, 4]),
+        )];
+        let answers = HashMap::from([(2, vec!["absent".to_string()])]);
+        let decisions = Decisions {
+            adjudicated: HashMap::from([(3, "absent".to_string())]),
+            gold: HashMap::from([(9, "absent".to_string())]),
+        };
+        Evidence {
+            soft,
+            answers,
+            decisions,
+        }
+    }
+
+    fn listed(evidence: &Evidence, filter: &LabelFilter) -> Vec<(i64, String, Source)> {
+        evidence
+            .study_labels(filter)
+            .map(|s| (s.report_id, s.final_label.label, s.final_label.source))
+            .collect()
+    }
+
+    #[test]
+    fn every_study_with_a_soft_label_an_answer_or_a_decision_is_listed_in_id_order() {
+        let evidence = evidence();
+        let every = listed(&evidence, &LabelFilter::default());
+        let expected = [
+            (1, "present", Source::Soft),
+            (2, "absent", Source::Confirmed),
+            (3, "absent", Source::Adjudicated),
+            (4, "present", Source::Soft),
+            (9, "absent", Source::Gold),
+        ]
+        .map(|(id, label, source)| (id, label.to_string(), source));
+        assert_eq!(every, expected);
+        let confirmed = evidence
+            .study_labels(&LabelFilter::default())
+            .nth(1)
+            .unwrap();
+        assert_eq!(
+            (confirmed.soft_label.as_deref(), confirmed.answers),
+            (Some("present"), 1)
+        );
+        assert_eq!(evidence.final_label(5), None, "no evidence, no label");
+    }
+
+    #[test]
+    fn filters_keep_the_label_and_the_source_asked_for() {
+        let evidence = evidence();
+        let absent = LabelFilter {
+            label: Some("absent".into()),
+            source: None,
+        };
+        let ids: Vec<i64> = listed(&evidence, &absent).iter().map(|s| s.0).collect();
+        assert_eq!(ids, [2, 3, 9]);
+        let soft_absent = LabelFilter {
+            label: Some("absent".into()),
+            source: Some(Source::Soft),
+        };
+        assert!(listed(&evidence, &soft_absent).is_empty());
+        let gold = LabelFilter {
+            label: None,
+            source: Some(Source::Gold),
+        };
+        assert_eq!(listed(&evidence, &gold).len(), 1);
+    }
+}

@@ -50,6 +50,7 @@ struct HighlightKey {
     version: i64,
     settings: Option<String>,
     phrase: String,
+    soft_label: Option<String>,
 }
 
 /// Highlighters kept at most; past it they are all dropped (old rule versions pile up otherwise).
@@ -437,14 +438,17 @@ fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) 
     })
 }
 
-/// The mentions of a question's rule (by phrase, in its current rules) in a report's text, to
-/// highlight what gave the soft label; none when the rule is gone. The rule's labeler is kept
-/// for the version of the rules and the text settings it was built for: a served study costs one
-/// look-up of both, not reading and compiling the rules.
+/// The mentions of the rule that gave a study its soft label (`phrase`, `soft_label`) in a
+/// report's text, read as that rule reads them (its negation mode), to highlight the evidence;
+/// none when the rule is gone. Several rules may share a phrase (one disabled, one routing by
+/// status): the rule is the enabled one that can give `soft_label`, as the labels were computed.
+/// The rule's labeler is kept for the version of the rules and the text settings it was built
+/// for: a served study costs one look-up of both, not reading and compiling the rules.
 pub async fn mentions_of(
     context: &Context<'_>,
     question: &Question,
     phrase: &str,
+    soft_label: Option<&str>,
     text: &str,
 ) -> Result<Vec<crate::labeling::engine::Mention>> {
     let current = sqlx::query!(
@@ -463,17 +467,28 @@ pub async fn mentions_of(
         version,
         settings: current.settings,
         phrase: phrase.to_string(),
+        soft_label: soft_label.map(str::to_string),
     };
     let cached = lock(&context.cache.highlighters).get(&key).cloned();
     let labeler = match cached {
         Some(labeler) => labeler,
         None => {
             let rules = questions::rules(context.pool, question.id, Some(version)).await?;
-            let Some(stored) = rules.rules.iter().find(|r| r.rule.phrase == phrase) else {
+            let same: Vec<&Rule> = rules
+                .rules
+                .iter()
+                .map(|r| &r.rule)
+                .filter(|r| r.phrase == phrase)
+                .collect();
+            let gives = |r: &&Rule| soft_label.is_some_and(|l| r.labels().contains(&l));
+            let chosen = (same.iter().find(|r| r.enabled && gives(r)))
+                .or_else(|| same.iter().find(|r| r.enabled))
+                .or_else(|| same.first());
+            let Some(rule) = chosen else {
                 return Ok(Vec::new());
             };
             let settings = questions::read_text_settings(key.settings.as_deref())?;
-            let labeler = Arc::new(one_rule_labeler(question, &stored.rule, &settings)?);
+            let labeler = Arc::new(one_rule_labeler(question, rule, &settings)?);
             let mut highlighters = lock(&context.cache.highlighters);
             if highlighters.len() >= MAX_HIGHLIGHTERS {
                 highlighters.clear();

@@ -649,3 +649,54 @@ async fn a_gold_item_outside_the_questions_cohort_is_refused() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn the_evidence_is_read_by_the_rule_that_gave_the_soft_label() {
+    use sieve_core::labeling::{Negation, Rule, Status};
+    use sieve_core::questions::{self, Change};
+    let f = fixture(20, 1, Settings::default()).await;
+    // The same phrase twice: a disabled rule that counts affirmed mentions only, and the enabled
+    // one that routes a negated mention to "absent".
+    let rule = |negation: Negation, enabled: bool| Rule {
+        phrase: "pneumothorax".into(),
+        label: "present".into(),
+        negation,
+        sections: vec![],
+        enabled,
+    };
+    // The disabled one ends up first, above the one in use.
+    for (negation, enabled) in [
+        (
+            Negation::Route {
+                negated: Some("absent".into()),
+                uncertain: None,
+            },
+            true,
+        ),
+        (Negation::AffirmedOnly, false),
+    ] {
+        let change = Change::Add {
+            rule: rule(negation, enabled),
+            at: Some(0),
+        };
+        questions::change(&f.pool, &f.question, &change, None)
+            .await
+            .unwrap();
+    }
+    let text = "FINDINGS: Negative for pneumothorax.";
+    let mentions = sieve_core::soft_labels::mentions_of(
+        &f.project.context(),
+        &f.question,
+        "pneumothorax",
+        Some("absent"),
+        text,
+    )
+    .await
+    .unwrap();
+    assert_eq!(mentions.len(), 1);
+    assert_eq!(mentions[0].status, Status::Negated);
+    assert!(
+        mentions[0].counts,
+        "the negated mention gave the label: it is evidence, not ignored"
+    );
+}

@@ -220,6 +220,7 @@ mod server {
                             &caller.state.labeling(),
                             &caller.question,
                             phrase,
+                            served.soft_label.as_deref(),
                             &report.report_text,
                         )
                         .await?
@@ -418,6 +419,7 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
                         &caller.state.labeling(),
                         &caller.question,
                         phrase,
+                        answers.soft_label.as_deref(),
                         &found.report_text,
                     )
                     .await?

@@ -141,13 +141,13 @@ impl Install {
         sieve_core::queue::adjudicate(&pool, &question, adjudicated, "absent", Some("fiona"))
             .await
             .unwrap();
-        // The gold item, as the gold set stores it.
-        sqlx::query(
-            "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, 'absent', 'fiona', 0)",
+        sieve_core::queue::set_gold(
+            &state.labeling(),
+            &question,
+            gold,
+            Some("absent"),
+            Some("fiona"),
         )
-        .bind(question.id)
-        .bind(gold)
-        .execute(&pool)
         .await
         .unwrap();
 

@@ -276,6 +276,9 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await fellow.getByRole("button", { name: "Save gold label" }).click();
   await expect(fellow.getByRole("status")).toHaveText("Gold set saved: 0 items.");
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(2);
+  await fellow.getByTestId("disagreements").getByRole("link", { name: answered[0] }).click();
+  await expect(fellow.getByRole("heading", { name: `Report ${answered[0]}` })).toBeVisible();
+  await gotoHydrated(fellow, dashboard);
   const row = fellow.getByTestId("disagreements").getByRole("row").filter({ hasText: answered[0] });
   await row.getByRole("button", { name: "present" }).click();
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(1);
@@ -290,6 +293,11 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await fellow.getByRole("link", { name: "← Queue and agreement" }).click();
   await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
   await expect(fellow.getByText(/adjudicated 2/)).toBeVisible();
+  // The dashboard again, from the project's list of queues.
+  await fellow.locator(".breadcrumbs").getByRole("link", { name: DEMO_PROJECT }).click();
+  await expect(fellow.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
+  await fellow.getByTestId("queues").getByRole("row").filter({ hasText: question }).getByRole("link", { name: "Dashboard" }).click();
+  await expect(fellow.getByRole("heading", { name: `${question}: queue and agreement` })).toBeVisible();
   await fellow.getByRole("link", { name: question, exact: true }).click();
   await expect(fellow.getByRole("heading", { name: question })).toBeVisible();
   await fellowGuard.check();

@@ -17,25 +17,23 @@ pub fn AdjudicatePage() -> impl IntoView {
     );
     // The shown study's resource lives here, beside the list, not inside its Suspense (a resource
     // created while another resolves can keep an asynchronous server render waiting).
+    // It reads the disagreements itself: taken from `review` while that still loads, the server
+    // rendered "none left" and the browser then found a study there (a hydration panic). A decided
+    // study leaves the list, so `at` stays on a decision and moves only on skip and back.
     let at = RwSignal::new(0usize);
     let decided = RwSignal::new(0usize);
-    let current = move || {
-        review
-            .get()
-            .and_then(Result::ok)
-            .and_then(|data| data.disagreements.get(at.get()).map(|d| d.report_id))
-    };
     let shown = Resource::new(
         move || {
             (
                 project().unwrap_or(0),
                 question().unwrap_or(0),
-                current(),
+                at.get(),
                 decided.get(),
             )
         },
-        |(project, question, report, _)| async move {
-            match report {
+        |(project, question, at, _)| async move {
+            let list = queue_review(project, question).await?;
+            match list.disagreements.get(at).map(|d| d.report_id) {
                 Some(report) => dispute(project, question, report).await.map(Some),
                 None => Ok(None),
             }
@@ -45,13 +43,13 @@ pub fn AdjudicatePage() -> impl IntoView {
         Suspend::new(async move {
             match review.await {
                 Ok(data) => {
-                    let ids: Vec<i64> = data.disagreements.iter().map(|d| d.report_id).collect();
+                    let count = data.disagreements.len();
                     view! {
                         <Title text=format!("{} — adjudication", data.question) />
                         <p class="breadcrumbs"><a href=format!("/projects/{}/questions/{}/review", project().unwrap_or(0), question().unwrap_or(0))>
                             "← Queue and agreement"</a></p>
                         <h1>{format!("{}: disagreements", data.question)}</h1>
-                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) ids labels=data.labels at decided shown />
+                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) labels=data.labels count at decided shown />
                     }
                     .into_any()
                 }
@@ -68,16 +66,20 @@ type Shown = Resource<Result<Option<crate::api::queue::DisputeView>, crate::erro
 fn Disputes(
     project: i64,
     question: i64,
-    ids: Vec<i64>,
+    count: usize,
     labels: Vec<String>,
     at: RwSignal<usize>,
     decided: RwSignal<usize>,
     shown: Shown,
 ) -> impl IntoView {
-    let count = ids.len();
-    let ids = StoredValue::new(ids);
     let error = RwSignal::new(None);
-    let current = move || ids.with_value(|ids| ids.get(at.get_untracked()).copied());
+    let current = move || {
+        shown
+            .get_untracked()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|view| view.report_id)
+    };
     let labels = StoredValue::new(labels);
     let decide = move |index: usize| {
         let (Some(report), Some(label)) = (current(), labels.with_value(|l| l.get(index).cloned()))
@@ -89,7 +91,6 @@ fn Disputes(
                 Ok(()) => {
                     error.set(None);
                     decided.update(|n| *n += 1);
-                    at.update(|i| *i += 1);
                 }
                 Err(failure) => error.set(Some(failure)),
             }
@@ -119,7 +120,7 @@ fn Disputes(
                 Ok(Some(view)) => {
                     let answers = view.answers.iter().map(|(who, label)| format!("{who}: {label}")).collect::<Vec<_>>().join(" · ");
                     view! {
-                        <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {count} · decided this visit: {}", at.get_untracked() + 1, decided.get_untracked())}</p>
+                        <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {} · decided this visit: {}", at.get_untracked() + 1, count.saturating_sub(decided.get_untracked()), decided.get_untracked())}</p>
                         <dl class="facts compact">
                             <div><dt>"Report"</dt><dd>{view.accession.clone()}</dd></div>
                             <div><dt>"Soft label"</dt><dd>{view.soft_label.clone().unwrap_or_else(|| "—".into())}</dd></div>

@@ -34,15 +34,18 @@ pub struct Shares {
 }
 
 impl Shares {
+    /// Checks that each share is between 0 and 1 and that they add up to 1; the message speaks in
+    /// per cent, as the export form does.
     pub fn check(&self) -> Result<(), String> {
         let all = [self.train, self.validation, self.test];
         if all.iter().any(|share| !(0.0..=1.0).contains(share)) {
-            return Err("split: each share is between 0 and 1".into());
+            return Err("split: train, validation and test are each between 0 and 100 %".into());
         }
-        if (all.iter().sum::<f64>() - 1.0).abs() > 1e-9 {
+        let total = all.iter().sum::<f64>();
+        if (total - 1.0).abs() > 1e-9 {
             return Err(format!(
-                "split: the shares add up to {:.3}, not 1 (e.g. 0.8, 0.1, 0.1)",
-                all.iter().sum::<f64>()
+                "split: train, validation and test add up to {} %, not 100 % (for example 80, 10, 10)",
+                (total * 1000.0).round() / 10.0
             ));
         }
         Ok(())
@@ -184,7 +187,7 @@ mod tests {
             validation: 0.3,
             test: 0.1,
         };
-        assert!(wrong.check().unwrap_err().contains("add up to 1.200"));
+        assert!(wrong.check().unwrap_err().contains("add up to 120 %"));
         assert!(SHARES.check().is_ok());
     }
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::{SqliteExecutor, SqlitePool};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// What happened. Stored as its `as_str` name, which compliance exports show as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,13 +161,45 @@ pub async fn record_all(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// Part of the actor's name, case aside ("fel" finds "Fellow").
     pub actor: Option<String>,
     pub action: Option<String>,
+    /// Part of what the event names or says (its object or detail, an accession included), case
+    /// aside.
+    pub text: Option<String>,
     pub project_id: Option<i64>,
     /// Unix seconds, inclusive.
     pub since: Option<i64>,
     /// Unix seconds, exclusive.
     pub until: Option<i64>,
+}
+
+/// Reads a range of days as typed (`YYYY-MM-DD`, empty: open; both days included, in UTC) as
+/// unix seconds for [`Filter`]'s `since` and `until`. Errors name the field as the audit page does.
+pub fn day_range(from: &str, to: &str) -> Result<(Option<i64>, Option<i64>)> {
+    let day = |text: &str, name: &str| -> Result<Option<i64>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let date = time::Date::parse(text, format).map_err(|_| {
+            Error::Invalid(format!(
+                "{name}: “{text}” is not a date (write it as 2024-03-31)"
+            ))
+        })?;
+        Ok(Some(date.midnight().assume_utc().unix_timestamp()))
+    };
+    let since = day(from, "From")?;
+    let until = day(to, "To")?.map(|start| start + 86_400);
+    if let (Some(since), Some(until)) = (since, until) {
+        if since >= until {
+            return Err(Error::Invalid(
+                "The dates are reversed: “From” is after “To”. Swap the two dates.".into(),
+            ));
+        }
+    }
+    Ok((since, until))
 }
 
 /// One page of events, newest first, and how many match in all.
@@ -178,33 +210,44 @@ pub struct Page {
 }
 
 /// Returns the events matching `filter`, newest first, `per_page` at a time (page 0 is the newest).
+/// An event about a report names the study by its accession (`study SYN…`), as people read it.
 pub async fn search(pool: &SqlitePool, filter: &Filter, page: i64, per_page: i64) -> Result<Page> {
     let offset = page.max(0) * per_page;
     let events = sqlx::query_as!(
         Event,
-        "SELECT id, at, actor, action, project_id, object, detail FROM audit_events
-         WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR project_id = ?3)
-           AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
-         ORDER BY id DESC LIMIT ?6 OFFSET ?7",
+        r#"SELECT id AS "id!", at AS "at!", actor, action AS "action!", project_id, shown AS object, detail
+         FROM (SELECT *, CASE WHEN object LIKE 'report:%'
+                     THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
+                     ELSE object END AS shown FROM audit_events)
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
+           AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
+           AND (?8 IS NULL OR instr(lower(shown), lower(?8)) > 0 OR instr(lower(detail), lower(?8)) > 0)
+         ORDER BY id DESC LIMIT ?6 OFFSET ?7"#,
         filter.actor,
         filter.action,
         filter.project_id,
         filter.since,
         filter.until,
         per_page,
-        offset
+        offset,
+        filter.text
     )
     .fetch_all(pool)
     .await?;
     let total = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "count!: i64" FROM audit_events
-         WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR project_id = ?3)
-           AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"#,
+        r#"SELECT COUNT(*) AS "count!: i64"
+         FROM (SELECT *, CASE WHEN object LIKE 'report:%'
+                     THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
+                     ELSE object END AS shown FROM audit_events)
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
+           AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
+           AND (?6 IS NULL OR instr(lower(shown), lower(?6)) > 0 OR instr(lower(detail), lower(?6)) > 0)"#,
         filter.actor,
         filter.action,
         filter.project_id,
         filter.since,
         filter.until,
+        filter.text,
     )
     .fetch_one(pool)
     .await?;

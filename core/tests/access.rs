@@ -326,6 +326,45 @@ async fn the_audit_log_filters_pages_and_exports() {
     let second = audit::search(&f.pool, &filter, 1, 2).await.unwrap();
     assert_eq!(second.events.len(), 1);
     assert!(first.events[0].id > second.events[0].id, "newest first");
+    // Part of a name, case aside; a day range (today's events only).
+    let partly = audit::Filter {
+        actor: Some("FIO".into()),
+        action: Some("sign_in_failed".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        audit::search(&f.pool, &partly, 0, 50).await.unwrap().total,
+        3
+    );
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let (since, until) = audit::day_range(&today, &today).unwrap();
+    let dated = audit::Filter {
+        since,
+        until,
+        ..partly.clone()
+    };
+    assert_eq!(
+        audit::search(&f.pool, &dated, 0, 50).await.unwrap().total,
+        3
+    );
+    let (since, until) = audit::day_range("2001-01-01", "2001-01-31").unwrap();
+    let long_ago = audit::Filter {
+        since,
+        until,
+        ..partly
+    };
+    assert_eq!(
+        audit::search(&f.pool, &long_ago, 0, 50)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(audit::day_range("2001-02-01", "2001-01-01")
+        .unwrap_err()
+        .to_string()
+        .contains("reversed"));
+    assert!(audit::day_range("yesterday", "").is_err());
     let by_project = audit::Filter {
         project_id: Some(f.other_project),
         ..Default::default()

@@ -635,6 +635,17 @@ async fn a_gold_item_outside_the_questions_cohort_is_refused() {
         (items.len(), items[0].report_id, items[0].label.as_str()),
         (1, chest, "absent")
     );
+    // The audit log names the study by its accession, and finds it by it.
+    let about = sieve_core::audit::Filter {
+        text: Some(items[0].accession.to_lowercase()),
+        ..Default::default()
+    };
+    let logged = sieve_core::audit::search(&f.pool, &about, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(logged.total, 1);
+    let named = format!("study {}", items[0].accession);
+    assert_eq!(logged.events[0].object.as_deref(), Some(named.as_str()));
     queue::set_gold(
         &f.project.context(),
         &chest_only,

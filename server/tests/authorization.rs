@@ -210,7 +210,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/admin_overview", "", ADMIN_CALL),
     server_fn(
         "/api/audit_events",
-        "actor=&action=&project=&page=0",
+        "query[actor]=&query[action]=&query[project]=&page=0",
         ADMIN_CALL,
     ),
     server_fn("/api/admin_project", "id={project}", ADMIN_CALL),

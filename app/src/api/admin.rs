@@ -104,32 +104,44 @@ pub struct AuditLogPage {
 /// Events per page on the audit page.
 pub const AUDIT_PAGE_SIZE: i64 = 50;
 
-/// Returns one page of audit events, newest first, filtered by actor, action and project id
-/// (empty strings filter nothing). For site admins only.
+/// The audit page's filters as typed (empty: any): part of a name, an action, a project id, part
+/// of the object or detail (an accession), and a day range `YYYY-MM-DD` (both days included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    pub actor: String,
+    pub action: String,
+    pub project: String,
+    pub text: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Returns one page of audit events, newest first, filtered as `query` says. For site admins only.
 #[server(endpoint = "audit_events")]
-pub async fn audit_events(
-    actor: String,
-    action: String,
-    project: String,
-    page: i64,
-) -> Result<AuditLogPage, AppError> {
+pub async fn audit_events(query: AuditQuery, page: i64) -> Result<AuditLogPage, AppError> {
     use sieve_core::audit;
 
     crate::ssr::respond(
         async {
             let (state, _) = crate::ssr::require_admin().await?;
             let given = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
-            let project_id = match given(&project) {
+            let project_id = match given(&query.project) {
                 Some(id) => Some(id.parse::<i64>().map_err(|_| {
-                    AppError::Invalid(format!("project: {id:?} is not a project id"))
+                    AppError::Invalid(format!(
+                        "Project id: “{id}” is not a number (the project's id, as in its address)"
+                    ))
                 })?),
                 None => None,
             };
+            let (since, until) = audit::day_range(&query.from, &query.to)?;
             let filter = audit::Filter {
-                actor: given(&actor),
-                action: given(&action),
+                actor: given(&query.actor),
+                action: given(&query.action),
+                text: given(&query.text),
                 project_id,
-                ..Default::default()
+                since,
+                until,
             };
             let found = audit::search(&state.pool, &filter, page.max(0), AUDIT_PAGE_SIZE).await?;
             Ok(AuditLogPage {

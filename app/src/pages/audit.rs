@@ -5,27 +5,30 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::{audit_events, AuditLogPage};
+use crate::api::admin::{audit_events, AuditLogPage, AuditQuery};
 use crate::components::audit_table::AuditEvents;
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 
-/// Filters (actor, action, project id) in the query string, so a filtered view can be bookmarked.
+/// Filters (who, action, project id, about what, days) in the query string, so a filtered view can be bookmarked.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let filters = move || {
         (
-            param("actor"),
-            param("action"),
-            param("project"),
+            AuditQuery {
+                actor: param("actor"),
+                action: param("action"),
+                project: param("project"),
+                text: param("text"),
+                from: param("from"),
+                to: param("to"),
+            },
             param("page").parse::<i64>().unwrap_or(0),
         )
     };
-    let events = Resource::new(filters, |(actor, action, project, page)| {
-        audit_events(actor, action, project, page)
-    });
+    let events = Resource::new(filters, |(query, page)| audit_events(query, page));
     let content = move || {
         Suspend::new(async move {
             match events.await {
@@ -42,7 +45,7 @@ pub fn AuditPage() -> impl IntoView {
             <div class="form-row">
                 <div class="field">
                     <label for="actor">"Who"</label>
-                    <input id="actor" name="actor" value=move || param("actor") placeholder="user name" />
+                    <input id="actor" name="actor" value=move || param("actor") placeholder="part of a name" />
                 </div>
                 <div class="field">
                     <label for="action">"Action"</label>
@@ -51,6 +54,18 @@ pub fn AuditPage() -> impl IntoView {
                 <div class="field">
                     <label for="project">"Project id"</label>
                     <input id="project" name="project" value=move || param("project") inputmode="numeric" />
+                </div>
+                <div class="field">
+                    <label for="text">"About"</label>
+                    <input id="text" name="text" value=move || param("text") placeholder="accession, question, file…" />
+                </div>
+                <div class="field">
+                    <label for="from">"From"</label>
+                    <input id="from" name="from" type="date" value=move || param("from") />
+                </div>
+                <div class="field">
+                    <label for="to">"To"</label>
+                    <input id="to" name="to" type="date" value=move || param("to") />
                 </div>
                 <button type="submit" class="button-primary button-inline">"Filter"</button>
             </div>

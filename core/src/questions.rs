@@ -108,6 +108,10 @@ pub enum Change {
     Edit {
         id: u32,
         rule: Rule,
+        /// The rule as the editor saw it: when given and the rule has changed since (another tab,
+        /// another fellow), the edit is refused rather than undoing that change.
+        #[serde(default)]
+        was: Option<Rule>,
     },
     /// Moves a rule to position `to` (0 = highest priority).
     Move {
@@ -170,10 +174,12 @@ impl Change {
     /// Applies the change to a rule list; returns what it did, in words.
     fn apply(&self, rules: &mut Vec<StoredRule>) -> Result<String> {
         let find = |rules: &[StoredRule], id: u32| {
-            rules
-                .iter()
-                .position(|r| r.id == id)
-                .ok_or_else(|| Error::NotFound(format!("rule {id} (it may have been deleted)")))
+            rules.iter().position(|r| r.id == id).ok_or_else(|| {
+                Error::Invalid(
+                    "This rule is no longer in the list: it was deleted in another tab or by someone else. The list below is current."
+                        .into(),
+                )
+            })
         };
         let next_id = || rules.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         Ok(match self {
@@ -190,8 +196,14 @@ impl Change {
                 );
                 format!("added {} at priority {}", quoted(rule), at + 1)
             }
-            Change::Edit { id, rule } => {
+            Change::Edit { id, rule, was } => {
                 let at = find(rules, *id)?;
+                if was.as_ref().is_some_and(|was| *was != rules[at].rule) {
+                    return Err(Error::Invalid(format!(
+                        "This rule was changed since you opened it (it is now {}), in another tab or by someone else; nothing was saved. The list below is current: edit it again there.",
+                        quoted(&rules[at].rule)
+                    )));
+                }
                 refuse_twice(rules, rule, Some(*id))?;
                 let before = std::mem::replace(&mut rules[at].rule, rule.clone());
                 match (before.enabled, rule.enabled) {

@@ -280,6 +280,7 @@ async fn disabling_a_rule_hands_its_studies_to_the_rules_below() {
     let change = Change::Edit {
         id: first.id,
         rule: first.rule,
+        was: None,
     };
     questions::change(&f.pool, &question, &change, None)
         .await
@@ -325,9 +326,26 @@ async fn the_same_rule_twice_is_refused_naming_the_first() {
     disabled.enabled = false;
     let edit = Change::Edit {
         id: set.rules[0].id,
-        rule: disabled,
+        rule: disabled.clone(),
+        was: Some(set.rules[0].rule.clone()),
     };
     questions::change(&f.pool, &question, &edit, None)
         .await
         .unwrap();
+    // The same edit again, from a tab that still shows the rule before it (a second tab): refused,
+    // and the first edit stands.
+    let stale = Change::Edit {
+        id: set.rules[0].id,
+        rule: rule("no pneumothorax", "uncertain", Negation::Any),
+        was: Some(set.rules[0].rule.clone()),
+    };
+    let error = questions::change(&f.pool, &question, &stale, None)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("changed since you opened it"),
+        "{error}"
+    );
+    let now = questions::rules(&f.pool, question.id, None).await.unwrap();
+    assert_eq!(now.rules[0].rule, disabled);
 }

@@ -266,15 +266,23 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await gotoHydrated(fellow, dashboard);
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(2);
   // A demo report out of this queue (a gold label settles a disagreement), then taken out again.
-  await fellow.getByLabel("Report id").fill("1");
+  // The demo's first study, by the accession on its report; listed, then removed from the list.
+  await fellow.getByLabel("Accession").fill("SYN202600000000");
   await fellow.getByLabel("True label").selectOption("present");
   await fellow.getByRole("button", { name: "Save gold label" }).click();
-  await expect(fellow.getByRole("status")).toHaveText("Gold set saved: 1 items.");
-  await expect(fellow.getByLabel("Report id")).toHaveValue("");
-  await fellow.getByLabel("Report id").fill("1");
-  await fellow.getByLabel("True label").selectOption({ label: "(remove from the gold set)" });
+  await expect(fellow.getByRole("status")).toHaveText("Gold item saved: SYN202600000000 is “present”. The gold set holds 1 items.");
+  await expect(fellow.getByLabel("Accession")).toHaveValue("");
+  const item = fellow.getByTestId("gold-items").locator('tr[data-gold="SYN202600000000"]');
+  await expect(item).toContainText("present");
+  // An accession this project does not have is named (answered 404).
+  fellowGuard.allow(/status of 404/);
+  await fellow.getByLabel("Accession").fill("NO-SUCH-STUDY");
   await fellow.getByRole("button", { name: "Save gold label" }).click();
-  await expect(fellow.getByRole("status")).toHaveText("Gold set saved: 0 items.");
+  await expect(fellow.getByRole("alert")).toContainText("NO-SUCH-STUDY");
+  fellow.once("dialog", (dialog) => dialog.accept());
+  await item.getByRole("button", { name: "Remove" }).click();
+  await expect(fellow.getByRole("status")).toHaveText("SYN202600000000 is no longer a gold item. The gold set holds 0 items.");
+  await expect(fellow.getByTestId("gold-items")).toContainText("No gold items yet");
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(2);
   await fellow.getByTestId("disagreements").getByRole("link", { name: answered[0] }).click();
   await expect(fellow.getByRole("heading", { name: `Report ${answered[0]}` })).toBeVisible();

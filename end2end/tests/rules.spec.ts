@@ -185,6 +185,30 @@ test("every control of the rules table does what it says: edit, view matches pag
   await page.getByRole("button", { name: /Undo/ }).click();
   await expect(ruleRow(page, "no pleural effusion")).toBeVisible();
 
+  // Alt+↓ twice moves the same rule twice: the focus follows it.
+  await ruleRow(page, "no pleural effusion").focus();
+  await page.keyboard.press("Alt+ArrowDown");
+  await expect(page.locator("table.rules tbody tr").nth(1)).toHaveAttribute("data-rule", "no pleural effusion");
+  await expect(ruleRow(page, "no pleural effusion")).toBeFocused();
+  await page.keyboard.press("Alt+ArrowUp");
+  await expect(page.locator("table.rules tbody tr").first()).toHaveAttribute("data-rule", "no pleural effusion");
+
+  // A second tab's edit of a rule changed since it opened is refused, and the change stands.
+  const other = await page.context().newPage();
+  await gotoHydrated(other, page.url());
+  await ruleRow(page, "pleural effus*").getByRole("button", { name: "Edit" }).click();
+  await page.locator("tr.editing").getByLabel("Sections").fill("IMPRESSION");
+  await page.locator("tr.editing").getByRole("button", { name: "Save" }).click();
+  await expect(ruleRow(page, "pleural effus*").locator("td.sections")).toHaveText("IMPRESSION");
+  await ruleRow(other, "pleural effus*").getByRole("button", { name: "Edit" }).click();
+  await other.locator("tr.editing").getByLabel("Label", { exact: true }).selectOption("uncertain");
+  await other.locator("tr.editing").getByRole("button", { name: "Save" }).click();
+  await expect(other.getByRole("alert")).toContainText("changed since you opened it");
+  await other.close();
+  await page.reload();
+  await expect(ruleRow(page, "pleural effus*").locator("td.sections")).toHaveText("IMPRESSION");
+  await expect(ruleRow(page, "pleural effus*").locator(".badge")).toHaveText("present");
+
   // At 1024 px the rules table fits its column: no sideways scrolling.
   const [table, room] = await page.locator("table.rules").evaluate((t) => [t.scrollWidth, t.parentElement!.clientWidth]);
   expect(table).toBeLessThanOrEqual(room);

@@ -181,7 +181,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/undo_answer", "project={project}&question={question}", ANNOTATOR_CALL),
     server_fn("/api/skip_study", "project={project}&question={question}&report=999999&claim=1", ANNOTATOR_CALL),
     server_fn("/api/queue_review", "project={project}&question={question}", FELLOW_CALL),
-    server_fn("/api/set_gold", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
+    server_fn("/api/set_gold", "project={project}&question={question}&accession=NO-SUCH-STUDY&label=present", FELLOW_MISSING),
     server_fn("/api/dispute", "project={project}&question={question}&report={report}", FELLOW_CALL),
     server_fn("/api/adjudicate", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/label_sets", "project={project}", EXPORT_CALL),

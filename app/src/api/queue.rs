@@ -592,19 +592,27 @@ pub async fn build_queue(
     )
 }
 
-/// Marks a study's true label in the gold set (an empty label removes it).
+/// Marks the true label of the study with `accession` in the gold set (an empty label removes
+/// it); returns what was done, in a sentence naming the study.
 #[server(endpoint = "set_gold")]
 pub async fn set_gold(
     project: i64,
     question: i64,
-    report: i64,
+    accession: String,
     label: String,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
             let caller = server::caller(project, question, Capability::ManageRules).await?;
             let label = Some(label.trim()).filter(|l| !l.is_empty());
+            let accession = accession.trim();
+            if accession.is_empty() {
+                return Err(AppError::Invalid(
+                    "Accession: type the study's accession, as on its report.".into(),
+                ));
+            }
+            let report = sieve_core::reports::id_of(&caller.state.pool, project, accession).await?;
             sieve_core::queue::set_gold(
                 &caller.state.labeling(),
                 &caller.question,
@@ -613,7 +621,10 @@ pub async fn set_gold(
                 Some(&caller.user),
             )
             .await?;
-            Ok(())
+            Ok(match label {
+                Some(label) => format!("Gold item saved: {accession} is “{label}”."),
+                None => format!("{accession} is no longer a gold item."),
+            })
         }
         .await,
     )

@@ -479,17 +479,23 @@ pub async fn add_rule(
     crate::ssr::respond(server::change(project, question, Change::Add { rule, at }).await)
 }
 
-/// Replaces a rule's content (also enables or disables it) and returns the new board.
+/// Replaces a rule's content (also enables or disables it) and returns the new board. `was` is
+/// the rule as the screen showed it: a rule changed since is not overwritten (the error says so).
 #[server(endpoint = "edit_rule")]
 pub async fn edit_rule(
     project: i64,
     question: i64,
     id: u32,
     rule: RuleForm,
+    was: RuleForm,
 ) -> Result<Board, AppError> {
     use sieve_core::questions::Change;
-    let rule = server::rule_of(&rule);
-    crate::ssr::respond(server::change(project, question, Change::Edit { id, rule }).await)
+    let change = Change::Edit {
+        id,
+        rule: server::rule_of(&rule),
+        was: Some(server::rule_of(&was)),
+    };
+    crate::ssr::respond(server::change(project, question, change).await)
 }
 
 /// Moves a rule to priority `to` (0 = highest) and returns the new board.

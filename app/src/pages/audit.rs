@@ -45,27 +45,27 @@ pub fn AuditPage() -> impl IntoView {
             <div class="form-row">
                 <div class="field">
                     <label for="actor">"Who"</label>
-                    <input id="actor" name="actor" value=move || param("actor") placeholder="part of a name" />
+                    <input id="actor" name="actor" value=move || param("actor") prop:value=move || param("actor") placeholder="part of a name" />
                 </div>
                 <div class="field">
                     <label for="action">"Action"</label>
-                    <input id="action" name="action" value=move || param("action") placeholder="e.g. sign_in_failed" />
+                    <input id="action" name="action" value=move || param("action") prop:value=move || param("action") placeholder="e.g. sign_in_failed" />
                 </div>
                 <div class="field">
                     <label for="project">"Project id"</label>
-                    <input id="project" name="project" value=move || param("project") inputmode="numeric" />
+                    <input id="project" name="project" value=move || param("project") prop:value=move || param("project") inputmode="numeric" />
                 </div>
                 <div class="field">
                     <label for="text">"About"</label>
-                    <input id="text" name="text" value=move || param("text") placeholder="accession, question, file…" />
+                    <input id="text" name="text" value=move || param("text") prop:value=move || param("text") placeholder="accession, question, file…" />
                 </div>
                 <div class="field">
                     <label for="from">"From"</label>
-                    <input id="from" name="from" type="date" value=move || param("from") />
+                    <input id="from" name="from" type="date" value=move || param("from") prop:value=move || param("from") />
                 </div>
                 <div class="field">
                     <label for="to">"To"</label>
-                    <input id="to" name="to" type="date" value=move || param("to") />
+                    <input id="to" name="to" type="date" value=move || param("to") prop:value=move || param("to") />
                 </div>
                 <button type="submit" class="button-primary button-inline">"Filter"</button>
             </div>

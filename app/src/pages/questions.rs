@@ -189,7 +189,8 @@ fn NewQuestion(
                             {cohorts.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                         </select>
                     </div>
-                    <button type="submit" class="button-primary button-inline">"Add question"</button>
+                    // Disabled while the question is being saved: a double click adds it once, quietly.
+                    <button type="submit" class="button-primary button-inline" disabled=move || create.pending().get()>"Add question"</button>
                 </div>
                 {error}
             </ActionForm>

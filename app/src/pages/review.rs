@@ -65,12 +65,12 @@ fn Dashboard(
         None => None,
     }
     };
-    // The dashboard reloads after a save: say what the gold set holds now.
+    // The dashboard reloads after a save: say which study was set, and what the set holds now.
     let gold_items = data.gold_items;
     let gold_outcome = move || {
         match gold.value().get() {
-        Some(Ok(())) => Some(
-            view! { <p class="notice" role="status">{format!("Gold set saved: {} items.", thousands(gold_items))}</p> }
+        Some(Ok(done)) => Some(
+            view! { <p class="notice" role="status">{format!("{done} The gold set holds {} items.", thousands(gold_items))}</p> }
                 .into_any(),
         ),
         Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
@@ -185,7 +185,7 @@ fn Dashboard(
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="question" value=question.to_string() />
                 <div class="form-row">
-                    <div class="field"><label for="gold-report">"Report id"</label><input id="gold-report" name="report" type="number" min="1" required /></div>
+                    <div class="field"><label for="gold-accession">"Accession"</label><input id="gold-accession" name="accession" required autocomplete="off" placeholder="as on the report" /></div>
                     <div class="field"><label for="gold-label">"True label"</label>
                         <select id="gold-label" name="label">
                             {data.labels.iter().map(|l| view! { <option value=l.clone()>{l.clone()}</option> }).collect_view()}
@@ -195,6 +195,7 @@ fn Dashboard(
                 </div>
             </ActionForm>
             {gold_outcome}
+            <GoldList items=data.gold.clone() project question gold />
         </section>
 
         <section aria-labelledby="disagreements-title">
@@ -231,6 +232,42 @@ fn Dashboard(
                 }.into_any(),
             }}
         </section>
+    }
+    .into_any()
+}
+
+/// The gold items, each with its study and a way to remove it.
+#[component]
+fn GoldList(
+    items: Vec<crate::api::queue::GoldRow>,
+    project: i64,
+    question: i64,
+    gold: ServerAction<SetGold>,
+) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="empty" data-testid="gold-items">"No gold items yet: type a study's accession above, with its true label."</p> }.into_any();
+    }
+    view! {
+        <table data-testid="gold-items">
+            <thead><tr><th>"Study"</th><th>"True label"</th><th>"Set by"</th><th>"When"</th><th></th></tr></thead>
+            <tbody>{items.into_iter().map(|item| {
+                let accession = item.accession.clone();
+                let remove = move |_| {
+                    if crate::components::confirm::confirmed(&format!("Remove {accession} from the gold set?")) {
+                        gold.dispatch(SetGold { project, question, accession: accession.clone(), label: String::new() });
+                    }
+                };
+                view! {
+                    <tr data-gold=item.accession.clone()>
+                        <td><a href=format!("/projects/{project}/reports/{}", item.report_id)>{item.accession.clone()}</a></td>
+                        <td><span class="badge">{item.label}</span></td>
+                        <td>{item.set_by}</td>
+                        <td>{item.set_at}</td>
+                        <td><button type="button" class="button-quiet button-danger" on:click=remove>"Remove"</button></td>
+                    </tr>
+                }
+            }).collect_view()}</tbody>
+        </table>
     }
     .into_any()
 }

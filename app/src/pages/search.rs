@@ -108,16 +108,16 @@ pub fn SearchPage() -> impl IntoView {
         <Form method="GET" action="">
             <div class="search-bar">
                 <label for="q" class="visually-hidden">"Words or \"phrases\""</label>
-                <input id="q" name="q" type="search" node_ref=search_box value=move || form().q
+                <input id="q" name="q" type="search" node_ref=search_box value=move || form().q prop:value=move || form().q
                     placeholder="Words or \"exact phrases\" — e.g. \"no pneumothorax\"   (press / to search)" autofocus />
                 <button type="submit" class="button-primary button-inline">"Search"</button>
             </div>
             <div class="form-row filters">
-                <div class="field"><label for="from">"Studies from"</label><input id="from" name="from" type="date" value=move || form().from /></div>
-                <div class="field"><label for="to">"to"</label><input id="to" name="to" type="date" value=move || form().to /></div>
-                <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" list="exam-codes" value=move || form().exam placeholder="any (comma-separated)" /></div>
-                <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" list="modalities" value=move || form().modality placeholder="any" /></div>
-                <div class="field"><label for="body_part">"Body parts"</label><input id="body_part" name="body_part" list="body-parts" value=move || form().body_part placeholder="any" /></div>
+                <div class="field"><label for="from">"Studies from"</label><input id="from" name="from" type="date" value=move || form().from prop:value=move || form().from /></div>
+                <div class="field"><label for="to">"to"</label><input id="to" name="to" type="date" value=move || form().to prop:value=move || form().to /></div>
+                <div class="field"><label for="exam">"Exam codes"</label><input id="exam" name="exam" list="exam-codes" value=move || form().exam prop:value=move || form().exam placeholder="any (comma-separated)" /></div>
+                <div class="field"><label for="modality">"Modalities"</label><input id="modality" name="modality" list="modalities" value=move || form().modality prop:value=move || form().modality placeholder="any" /></div>
+                <div class="field"><label for="body_part">"Body parts"</label><input id="body_part" name="body_part" list="body-parts" value=move || form().body_part prop:value=move || form().body_part placeholder="any" /></div>
             </div>
             <p class="muted hint" data-testid="search-help">
                 "All words are required, in any order. " <strong>"\"no pneumothorax\""</strong> " in quotes: words in a row, as a rule reads them. "

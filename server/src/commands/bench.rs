@@ -155,6 +155,7 @@ pub async fn labels(
                 Change::Edit {
                     id: target.id,
                     rule,
+                    was: None,
                 }
             }
         };

@@ -36,6 +36,8 @@ struct Screen {
     selected: RwSignal<Option<u32>>,
     /// Changes since load, so the versions list refreshes.
     changes: RwSignal<u32>,
+    /// The rule whose row takes the focus when the table is drawn again (moved by keyboard).
+    focused: RwSignal<Option<u32>>,
 }
 
 impl Screen {
@@ -71,8 +73,11 @@ impl Screen {
     }
 
     fn delete(self, row: &RuleRow, at: usize) {
-        self.deleted.set(Some((row.form.clone(), at)));
-        self.apply(delete_rule(self.project, self.question, row.id));
+        // The undo notice once the delete is saved (not beside a refusal).
+        let form = row.form.clone();
+        let deleted = self.deleted;
+        let change = delete_rule(self.project, self.question, row.id);
+        self.apply_then(change, move || deleted.set(Some((form, at))));
     }
 
     fn undo(self) {
@@ -85,7 +90,14 @@ impl Screen {
     fn set_enabled(self, row: &RuleRow, enabled: bool) {
         let mut form = row.form.clone();
         form.enabled = enabled;
-        self.apply(edit_rule(self.project, self.question, row.id, form));
+        let was = row.form.clone();
+        self.apply(edit_rule(self.project, self.question, row.id, form, was));
+    }
+
+    /// Moves a rule by keyboard: the focus follows it to its new row.
+    fn move_by_key(self, id: u32, to: usize) {
+        self.focused.set(Some(id));
+        self.move_to(id, to);
     }
 }
 
@@ -122,6 +134,7 @@ pub fn RulesPage() -> impl IntoView {
                         deleted: RwSignal::new(None),
                         selected: RwSignal::new(None),
                         changes,
+                        focused: RwSignal::new(None),
                     };
                     view! { <BoardView first screen versions /> }.into_any()
                 }
@@ -212,7 +225,7 @@ fn Coverage(board: Memo<Board>) -> impl IntoView {
                     <span class="muted">"of " <strong data-testid="studies">{thousands(studies as i64)}</strong> " studies"</span>
                 </p>
                 <p class="muted" data-testid="conflict-meaning">
-                    "A conflict: two enabled rules would give a study different labels; the higher rule's label stands, and the lower rule's Conflicts column counts it. A phrase inside a longer one above it (pleural effusion under no pleural effusion) is not a conflict."
+                    "A conflict: two enabled rules would give a study different labels; the higher rule's label stands, and both rules' Conflicts columns count it. A phrase inside a longer one above it (pleural effusion under no pleural effusion) is not a conflict."
                 </p>
                 <dl class="distribution" data-testid="distribution">
                     {b.distribution.into_iter().map(|(label, count)| view! {

@@ -66,8 +66,8 @@ pub(super) fn RuleLine(
                 return;
             }
             match (event.key().as_str(), event.alt_key()) {
-                ("ArrowUp", true) if rank > 0 => screen.move_to(id, rank - 1),
-                ("ArrowDown", true) if rank + 1 < count => screen.move_to(id, rank + 1),
+                ("ArrowUp", true) if rank > 0 => screen.move_by_key(id, rank - 1),
+                ("ArrowDown", true) if rank + 1 < count => screen.move_by_key(id, rank + 1),
                 ("Delete", _) => screen.delete(&row, rank),
                 (" ", _) => screen.set_enabled(&row, !row.form.enabled),
                 ("Enter", _) => screen.selected.set(Some(id)),
@@ -98,8 +98,16 @@ pub(super) fn RuleLine(
         _ => "any mention".into_any(),
     };
     let selected = move || screen.selected.get() == Some(id);
+    let line = NodeRef::<leptos::html::Tr>::new();
+    Effect::new(move |_| {
+        if let Some(tr) = line.get() {
+            if screen.focused.get_untracked() == Some(id) {
+                let _ = tr.focus();
+            }
+        }
+    });
     view! {
-        <tr tabindex="0" draggable="true" data-rule=row.form.phrase.clone()
+        <tr node_ref=line tabindex="0" draggable="true" data-rule=row.form.phrase.clone()
             class:disabled=!row.form.enabled class:selected=selected
             on:keydown=keys
             on:dragstart=move |_| dragged.set(Some(id))
@@ -160,6 +168,7 @@ pub(super) fn EditLine(
             screen.question,
             row.id,
             form.get_untracked(),
+            row.form.clone(),
         );
         // Closed once saved; a refused edit stays open with what was typed.
         screen.apply_then(change, move || editing.set(None));

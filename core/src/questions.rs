@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::error::is_unique_violation;
-use crate::labeling::{Question as Spec, Rule, TextSettings};
+use crate::labeling::{Negation, Question as Spec, Rule, TextSettings};
 use crate::{Error, Result};
 
 mod archive;
@@ -170,6 +170,32 @@ fn quoted(rule: &Rule) -> String {
     format!("“{}” → {}", rule.phrase.trim(), rule.label)
 }
 
+/// A rule in full, for a version's description of an edit: its phrase and label, then how it reads
+/// negation and where it looks, so that an edit of those is visible in the history.
+fn described(rule: &Rule) -> String {
+    let mode = match &rule.negation {
+        Negation::Any => String::new(),
+        Negation::AffirmedOnly => ", affirmed only".into(),
+        Negation::Route { negated, uncertain } => format!(
+            ", negated → {}, uncertain → {}",
+            negated.as_deref().unwrap_or("ignored"),
+            uncertain.as_deref().unwrap_or("ignored")
+        ),
+    };
+    let sections = match rule.sections.is_empty() {
+        true => String::new(),
+        false => format!(", in {}", rule.sections.join(", ")),
+    };
+    format!("{}{mode}{sections}", quoted(rule))
+}
+
+/// Refuses a phrase that cannot be a rule, in the words of [`Phrase::parse`].
+fn check_phrase(rule: &Rule) -> Result<()> {
+    crate::labeling::phrase::Phrase::parse(&rule.phrase)
+        .map(|_| ())
+        .map_err(Error::Invalid)
+}
+
 impl Change {
     /// Applies the change to a rule list; returns what it did, in words.
     fn apply(&self, rules: &mut Vec<StoredRule>) -> Result<String> {
@@ -184,6 +210,7 @@ impl Change {
         let next_id = || rules.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         Ok(match self {
             Change::Add { rule, at } => {
+                check_phrase(rule)?;
                 refuse_twice(rules, rule, None)?;
                 let at = at.unwrap_or(rules.len()).min(rules.len());
                 let id = next_id();
@@ -197,6 +224,7 @@ impl Change {
                 format!("added {} at priority {}", quoted(rule), at + 1)
             }
             Change::Edit { id, rule, was } => {
+                check_phrase(rule)?;
                 let at = find(rules, *id)?;
                 if was.as_ref().is_some_and(|was| *was != rules[at].rule) {
                     return Err(Error::Invalid(format!(
@@ -213,7 +241,7 @@ impl Change {
                     (false, true) if before.phrase == rule.phrase => {
                         format!("enabled {}", quoted(rule))
                     }
-                    _ => format!("edited {} (was {})", quoted(rule), quoted(&before)),
+                    _ => format!("edited {} (was {})", described(rule), described(&before)),
                 }
             }
             Change::Move { id, to } => {
@@ -382,10 +410,16 @@ pub async fn create(
 
 /// Returns a project's active questions by name (archived ones: [`archived`]).
 pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
+    listed(pool, project_id, false).await
+}
+
+/// A project's questions by name, the archived ones or the active ones.
+async fn listed(pool: &SqlitePool, project_id: i64, archived: bool) -> Result<Vec<Question>> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", name, labels, cohort_id FROM questions
-           WHERE project_id = ? AND archived_at IS NULL ORDER BY name"#,
-        project_id
+           WHERE project_id = ? AND (archived_at IS NOT NULL) = ? ORDER BY name"#,
+        project_id,
+        archived
     )
     .fetch_all(pool)
     .await?;
@@ -397,7 +431,7 @@ pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
                 name: row.name,
                 labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
                 cohort_id: row.cohort_id,
-                archived: false,
+                archived,
             })
         })
         .collect()

@@ -117,9 +117,37 @@ fn alive(pid: &str, dir: &Path) -> bool {
 }
 
 pub async fn observe(pid: &str, dir: &Path) -> Result<Observed> {
+    if let Some(ended) = ended(dir) {
+        return Ok(ended);
+    }
+    if alive(pid, dir) {
+        return Ok(Observed::state(State::Running));
+    }
+    // The shell may have just ended between the two looks (its last step, the exit code's rename,
+    // can replace it): look for the exit code once more, written or being written.
+    if let Some(ended) = ended(dir) {
+        return Ok(ended);
+    }
+    let writing = std::fs::metadata(dir.join(format!("{EXIT_CODE}.tmp")))
+        .and_then(|file| file.modified())
+        .is_ok_and(|at| at.elapsed().unwrap_or_default().as_secs() < 60);
+    if writing {
+        return Ok(Observed::state(State::Running));
+    }
+    Ok(Observed {
+        state: State::Lost,
+        exit_code: None,
+        message: Some(format!(
+            "process {pid} is gone and left no exit code (was the host restarted?)"
+        )),
+    })
+}
+
+/// The job's end as its exit code file records it, if it has ended.
+fn ended(dir: &Path) -> Option<Observed> {
     if let Ok(text) = std::fs::read_to_string(dir.join(EXIT_CODE)) {
         let code: i64 = text.trim().parse().unwrap_or(-1);
-        return Ok(Observed {
+        return Some(Observed {
             state: if code == 0 {
                 State::Succeeded
             } else {
@@ -129,16 +157,7 @@ pub async fn observe(pid: &str, dir: &Path) -> Result<Observed> {
             message: (code != 0).then(|| format!("exited with code {code}")),
         });
     }
-    match alive(pid, dir) {
-        true => Ok(Observed::state(State::Running)),
-        false => Ok(Observed {
-            state: State::Lost,
-            exit_code: None,
-            message: Some(format!(
-                "process {pid} is gone and left no exit code (was the host restarted?)"
-            )),
-        }),
-    }
+    None
 }
 
 pub async fn cancel(pid: &str) -> Result<()> {

@@ -4,31 +4,13 @@
 
 use sqlx::SqlitePool;
 
-use super::{stored_json, Question};
+use super::Question;
 use crate::audit::{self, Action, NewEvent};
 use crate::{Error, Result};
 
 /// Returns a project's archived questions by name.
 pub async fn archived(pool: &SqlitePool, project_id: i64) -> Result<Vec<Question>> {
-    let rows = sqlx::query!(
-        r#"SELECT id AS "id!", name, labels, cohort_id FROM questions
-           WHERE project_id = ? AND archived_at IS NOT NULL ORDER BY name"#,
-        project_id
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(Question {
-                id: row.id,
-                project_id,
-                name: row.name,
-                labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
-                cohort_id: row.cohort_id,
-                archived: true,
-            })
-        })
-        .collect()
+    super::listed(pool, project_id, true).await
 }
 
 /// Archives one of a project's questions (refused when it is archived already).

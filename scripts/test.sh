@@ -37,8 +37,10 @@ say "agreement measures against reference implementations (scikit-learn, statsmo
 
 say "browser tests (Playwright, Chromium)"
 port="$(free_port)"
-"$SIEVE_BIN" serve --demo --data-dir "$scratch/data" --site-root "$SITE_ROOT" \
-  --addr "127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
+# Started as README starts it: the default relative ./data, from the directory it is run in (the
+# training test then sees a job succeed with the paths a first start gives it).
+(cd "$scratch" && exec "$SIEVE_BIN" serve --demo --site-root "$SITE_ROOT" \
+  --addr "127.0.0.1:$port" >"$scratch/server.log" 2>&1) &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 if ! wait_for "http://127.0.0.1:$port/healthz" 60; then

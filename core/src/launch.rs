@@ -249,9 +249,9 @@ async fn observe(backend: &Backend, scheduler_id: &str, dir: &Path) -> Result<Ob
     }
 }
 
-async fn stop(backend: &Backend, scheduler_id: &str) -> Result<()> {
+async fn stop(backend: &Backend, scheduler_id: &str, dir: &Path) -> Result<()> {
     match backend {
-        Backend::Local(_) => local::cancel(scheduler_id).await,
+        Backend::Local(_) => local::cancel(scheduler_id, dir).await,
         Backend::Slurm(settings) => slurm::cancel(settings, scheduler_id).await,
         Backend::Kubernetes(settings) => kubernetes::cancel(settings, scheduler_id).await,
     }
@@ -463,7 +463,8 @@ pub async fn launch(pool: &SqlitePool, launch: Launch<'_>) -> Result<Vec<Job>> {
             }
             Err(error) => {
                 for (id, scheduler_id) in &started {
-                    let _ = stop(&launch.profile.backend, scheduler_id).await;
+                    let dir = jobs_dir(launch.data_dir).join(id.to_string());
+                    let _ = stop(&launch.profile.backend, scheduler_id, &dir).await;
                     forget(pool, launch.data_dir, *id).await?;
                 }
                 return Err(error);
@@ -671,7 +672,7 @@ pub async fn cancel(pool: &SqlitePool, project_id: i64, id: i64, actor: &str) ->
         )));
     }
     let profile = profile_of(pool, id).await?;
-    stop(&profile.backend, &job.scheduler_id).await?;
+    stop(&profile.backend, &job.scheduler_id, &job.dir).await?;
     let now = crate::now();
     let mut transaction = pool.begin().await?;
     sqlx::query!(

@@ -139,8 +139,15 @@ test("every control of the rules table does what it says: edit, view matches pag
   await expect(ruleRow(page, "no pleural effusion")).toBeVisible();
   await add("pleural effusion", "present");
   await expect(ruleRow(page, "pleural effusion")).toBeVisible();
-  // The box empties once added.
+  // The box empties once added, and the form starts afresh (no sections or mode carried over).
   await expect(page.getByLabel("Phrase", { exact: true })).toHaveValue("");
+  await page.getByLabel("Sections").fill("IMPRESSION");
+  await add("pleural fluid", "present", "affirmed");
+  await expect(ruleRow(page, "pleural fluid")).toBeVisible();
+  await expect(page.getByLabel("Sections")).toHaveValue("");
+  await expect(page.getByLabel("Negation", { exact: true })).toHaveValue("any");
+  await ruleRow(page, "pleural fluid").getByRole("button", { name: "Delete" }).click();
+  await expect(ruleRow(page, "pleural fluid")).toHaveCount(0);
 
   // "pleural effusion" inside "no pleural effusion" above it is no conflict; the bar's parts add up.
   await expect(page.getByTestId("conflicted")).toHaveText("0");

@@ -160,8 +160,13 @@ fn ended(dir: &Path) -> Option<Observed> {
     None
 }
 
-pub async fn cancel(pid: &str) -> Result<()> {
-    // The whole process group; a job that already ended is fine.
+pub async fn cancel(pid: &str, dir: &Path) -> Result<()> {
+    // Only while the process is still this job's shell: once the job has ended, its number may
+    // be another process group's (numbers are reused), which must not be signalled.
+    if !alive(pid, dir) {
+        return Ok(());
+    }
+    // The whole process group.
     let _ = shell::run("kill", &["-TERM".into(), "--".into(), format!("-{pid}")]).await?;
     Ok(())
 }

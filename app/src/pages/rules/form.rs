@@ -108,8 +108,15 @@ pub(super) fn AddRule(board: Memo<Board>, screen: Screen) -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let sent = form.get_untracked();
+        // Once added, the form starts afresh: a next rule does not silently inherit this one's
+        // negation mode, sections or priority (only its label is kept, as the likely next one).
         let saved = move || {
-            form.update(|f| f.phrase.clear());
+            let label = form.get_untracked().label;
+            form.set(RuleForm {
+                label,
+                ..blank(&board.get_untracked())
+            });
+            at_top.set(false);
             preview.set(None);
         };
         screen.apply_then(add_rule(screen.project, screen.question, sent, at()), saved);

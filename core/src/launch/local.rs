@@ -167,6 +167,35 @@ pub async fn cancel(pid: &str, dir: &Path) -> Result<()> {
         return Ok(());
     }
     // The whole process group.
-    let _ = shell::run("kill", &["-TERM".into(), "--".into(), format!("-{pid}")]).await?;
+    let group = format!("-{pid}");
+    let _ = shell::run("kill", &["-TERM".into(), "--".into(), group.clone()]).await?;
+    // What outlives the request (a sandbox caught while it was being set up ignores it) is
+    // killed: the group's number stays the job's while any of its processes lives.
+    for _ in 0..30 {
+        if !group_alive(pid, dir) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = shell::run("kill", &["-KILL".into(), "--".into(), group]).await?;
     Ok(())
+}
+
+/// Whether a process of group `pid` that names the job's directory is still running.
+fn group_alive(pid: &str, dir: &Path) -> bool {
+    let dir = dir.display().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid pgrp …: the fields after the command's closing parenthesis.
+        let group = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(2));
+        group == Some(pid) && {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(&dir)
+        }
+    })
 }

@@ -114,6 +114,9 @@ const EXPORT_NOT_JSON: [u16; 6] = [401, 403, 400, 400, 404, 404];
 const EXPORT_FORM: &str = "form[questions][0]={question}&form[soft_where_unconfirmed]=true&form[drop_uncertain]=false&form[seed]=1&form[train]=80&form[validation]=10&form[test]=10";
 /// Fellows pass authorisation and are told the rule does not exist.
 const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
+/// Fellows pass authorisation and are told the rule is no longer in the list (a change made on a
+/// stale screen: refused as the user's to redo, 422).
+const FELLOW_STALE: [u16; 6] = [401, 403, 403, 422, 404, 404];
 /// The rule form, filled in; `{caller}` keeps each caller's phrase apart.
 const RULE: &str = "rule[phrase]=matrix+{caller}&rule[label]=present&rule[negation]=any&rule[negated]=&rule[uncertain]=&rule[sections]=&rule[enabled]=true";
 
@@ -163,9 +166,9 @@ const TABLE: &[Row] = &[
     server_fn("/api/save_text_settings", "project={project}&form[pre_negation]=no&form[post_negation]=&form[pre_uncertainty]=possible&form[post_uncertainty]=&form[pseudo]=&form[termination]=but&form[section_headers]=IMPRESSION", FELLOW_CALL),
     server_fn("/api/rule_board", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/add_rule", "project={project}&question={question}&{rule}", FELLOW_CALL),
-    server_fn("/api/edit_rule", "project={project}&question={question}&id=999999&{rule}", FELLOW_MISSING),
-    server_fn("/api/move_rule", "project={project}&question={question}&id=999999&to=0", FELLOW_MISSING),
-    server_fn("/api/delete_rule", "project={project}&question={question}&id=999999", FELLOW_MISSING),
+    server_fn("/api/edit_rule", "project={project}&question={question}&id=999999&{rule}&{was}", FELLOW_STALE),
+    server_fn("/api/move_rule", "project={project}&question={question}&id=999999&to=0", FELLOW_STALE),
+    server_fn("/api/delete_rule", "project={project}&question={question}&id=999999", FELLOW_STALE),
     server_fn("/api/restore_rule_version", "project={project}&question={question}&version=999999", FELLOW_MISSING),
     server_fn("/api/archive_question", "project={project}&id=999999", FELLOW_MISSING),
     server_fn("/api/restore_question", "project={project}&id=999999", FELLOW_MISSING),
@@ -495,6 +498,7 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
             let question = install.question_id.to_string();
             let fill = |text: &str| {
                 text.replace("{rule}", RULE)
+                    .replace("{was}", &RULE.replace("rule[", "was["))
                     .replace("{export}", EXPORT_FORM)
                     .replace("{project}", &project)
                     .replace("{report}", &report)

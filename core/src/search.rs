@@ -331,6 +331,13 @@ impl ProjectIndex {
     /// Checks that every exam code, modality and body part `filter` names is one the project has;
     /// the error lists those it has, so a typo is not a silent empty result.
     pub fn check_choices(&self, filter: &Filter) -> Result<()> {
+        // Most searches name no exam code, modality or body part: no term lists to read.
+        if filter.exam_codes.is_empty()
+            && filter.modalities.is_empty()
+            && filter.body_parts.is_empty()
+        {
+            return Ok(());
+        }
         let choices = self.choices()?;
         for (name, typed, known) in [
             ("exam code", &filter.exam_codes, &choices.exam_codes),

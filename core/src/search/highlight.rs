@@ -15,9 +15,8 @@ pub struct Fragment {
 
 /// Highlights the phrases a search asked for (see `ProjectIndex::highlighter`).
 pub struct Highlighter {
-    /// Empty when the search has no words (a filter-only search).
-    phrases: PhraseSet,
-    any: bool,
+    /// `None` when the search has no words (a filter-only search).
+    phrases: Option<PhraseSet>,
     max_chars: Option<usize>,
 }
 
@@ -27,15 +26,12 @@ const LEAD: usize = 60;
 impl Highlighter {
     /// Highlights `phrases`; `max_chars` bounds a snippet's length in bytes (`None`: the whole text).
     pub fn new(phrases: impl IntoIterator<Item = Phrase>, max_chars: Option<usize>) -> Highlighter {
-        let mut set = PhraseSet::default();
-        let mut any = false;
+        let mut set = None::<PhraseSet>;
         for phrase in phrases {
-            set.add(phrase);
-            any = true;
+            set.get_or_insert_with(PhraseSet::default).add(phrase);
         }
         Highlighter {
             phrases: set,
-            any,
             max_chars,
         }
     }
@@ -67,12 +63,12 @@ impl Highlighter {
 
     /// Byte ranges of the phrases' occurrences, in order, overlaps merged.
     fn occurrences(&self, text: &str) -> Vec<std::ops::Range<usize>> {
-        if !self.any {
+        let Some(phrases) = &self.phrases else {
             return Vec::new();
-        }
+        };
         let reading = Reading::new(text, &[]);
         let mut ranges = Vec::new();
-        self.phrases.find(&reading, |found| {
+        phrases.find(&reading, |found| {
             ranges.push(reading.words[found.first].start..reading.words[found.end - 1].end);
         });
         ranges.sort_by_key(|range| range.start);

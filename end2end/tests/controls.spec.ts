@@ -270,12 +270,12 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await fellow.getByLabel("Accession").fill("SYN202600000000");
   await fellow.getByLabel("True label").selectOption("present");
   await fellow.getByRole("button", { name: "Save gold label" }).click();
-  await expect(fellow.getByRole("status")).toHaveText("Gold item saved: SYN202600000000 is “present”. The gold set holds 1 items.");
+  await expect(fellow.getByRole("status")).toHaveText("Gold item saved: SYN202600000000 is “present”. The gold set holds 1 item.");
   await expect(fellow.getByLabel("Accession")).toHaveValue("");
   const item = fellow.getByTestId("gold-items").locator('tr[data-gold="SYN202600000000"]');
   await expect(item).toContainText("present");
-  // An accession this project does not have is named (answered 404).
-  fellowGuard.allow(/status of 404/);
+  // An accession this project does not have is named (answered 422).
+  fellowGuard.allow(/status of 422/);
   await fellow.getByLabel("Accession").fill("NO-SUCH-STUDY");
   await fellow.getByRole("button", { name: "Save gold label" }).click();
   await expect(fellow.getByRole("alert")).toContainText("NO-SUCH-STUDY");

@@ -114,8 +114,8 @@ const EXPORT_NOT_JSON: [u16; 6] = [401, 403, 400, 400, 404, 404];
 const EXPORT_FORM: &str = "form[questions][0]={question}&form[soft_where_unconfirmed]=true&form[drop_uncertain]=false&form[seed]=1&form[train]=80&form[validation]=10&form[test]=10";
 /// Fellows pass authorisation and are told the rule does not exist.
 const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
-/// Fellows pass authorisation and are told the rule is no longer in the list (a change made on a
-/// stale screen: refused as the user's to redo, 422).
+/// Fellows pass authorisation and are told their input names nothing (a rule no longer in the
+/// list, a mistyped accession): refused as the user's to fix, 422.
 const FELLOW_STALE: [u16; 6] = [401, 403, 403, 422, 404, 404];
 /// The rule form, filled in; `{caller}` keeps each caller's phrase apart.
 const RULE: &str = "rule[phrase]=matrix+{caller}&rule[label]=present&rule[negation]=any&rule[negated]=&rule[uncertain]=&rule[sections]=&rule[enabled]=true";
@@ -184,7 +184,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/undo_answer", "project={project}&question={question}", ANNOTATOR_CALL),
     server_fn("/api/skip_study", "project={project}&question={question}&report=999999&claim=1", ANNOTATOR_CALL),
     server_fn("/api/queue_review", "project={project}&question={question}", FELLOW_CALL),
-    server_fn("/api/set_gold", "project={project}&question={question}&accession=NO-SUCH-STUDY&label=present", FELLOW_MISSING),
+    server_fn("/api/set_gold", "project={project}&question={question}&accession=NO-SUCH-STUDY&label=present", FELLOW_STALE),
     server_fn("/api/dispute", "project={project}&question={question}&report={report}", FELLOW_CALL),
     server_fn("/api/adjudicate", "project={project}&question={question}&report=999999&label=present", FELLOW_MISSING),
     server_fn("/api/label_sets", "project={project}", EXPORT_CALL),

@@ -612,7 +612,15 @@ pub async fn set_gold(
                     "Accession: type the study's accession, as on its report.".into(),
                 ));
             }
-            let report = sieve_core::reports::id_of(&caller.state.pool, project, accession).await?;
+            // A mistyped accession is the form's to fix, said as such (not a missing page).
+            let report = match sieve_core::reports::id_of(&caller.state.pool, project, accession).await {
+                Err(sieve_core::Error::NotFound(_)) => {
+                    return Err(AppError::Invalid(format!(
+                        "No study of this project has the accession “{accession}”: copy it from the report or a search result."
+                    )))
+                }
+                found => found?,
+            };
             sieve_core::queue::set_gold(
                 &caller.state.labeling(),
                 &caller.question,

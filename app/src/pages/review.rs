@@ -70,7 +70,7 @@ fn Dashboard(
     let gold_outcome = move || {
         match gold.value().get() {
         Some(Ok(done)) => Some(
-            view! { <p class="notice" role="status">{format!("{done} The gold set holds {} items.", thousands(gold_items))}</p> }
+            view! { <p class="notice" role="status">{format!("{done} The gold set holds {} {}.", thousands(gold_items), if gold_items == 1 { "item" } else { "items" })}</p> }
                 .into_any(),
         ),
         Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),

@@ -110,18 +110,93 @@ pub async fn create(
     find(pool, id).await
 }
 
-/// Gives a user a role in a project, replacing the role they had there.
+/// What giving a user a role in a project did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum MemberChange {
+    /// They were not a member; they are now.
+    Added,
+    /// They were a member with another role (`was`); audited as a role change.
+    RoleChanged { was: ProjectRole },
+    /// They already had that role: nothing was written.
+    Unchanged,
+}
+
+/// Gives a user a role in a project, replacing the role they had there (audited as
+/// `member_added` or `member_role_changed`, naming the role it replaces).
 pub async fn add_member(
     pool: &SqlitePool,
     project_name: &str,
     user_name: &str,
     role: ProjectRole,
     actor: Option<&str>,
-) -> Result<()> {
+) -> Result<MemberChange> {
+    set_role(pool, project_name, user_name, role, None, actor).await
+}
+
+/// Gives a user a role in a project as [`add_member`] does, but only if their role there is still
+/// `shown` (`None`: not a member), what the admin's page showed when they chose. A membership
+/// changed since (another admin, another tab) is refused as `Invalid`, naming the role they have
+/// now, and nothing is written.
+pub async fn set_member_role(
+    pool: &SqlitePool,
+    project_name: &str,
+    user_name: &str,
+    role: ProjectRole,
+    shown: Option<ProjectRole>,
+    actor: Option<&str>,
+) -> Result<MemberChange> {
+    set_role(pool, project_name, user_name, role, Some(shown), actor).await
+}
+
+async fn set_role(
+    pool: &SqlitePool,
+    project_name: &str,
+    user_name: &str,
+    role: ProjectRole,
+    shown: Option<Option<ProjectRole>>,
+    actor: Option<&str>,
+) -> Result<MemberChange> {
     let project = find_by_name(pool, project_name).await?;
     let user = find_user_by_name(pool, user_name).await?;
     let role_name = role.as_str();
     let mut transaction = pool.begin().await?;
+    let was: Option<ProjectRole> = sqlx::query_scalar!(
+        "SELECT role FROM memberships WHERE project_id = ? AND user_id = ?",
+        project.id,
+        user.id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?
+    .map(|role| role.parse())
+    .transpose()?;
+    if let Some(shown) = shown.filter(|shown| *shown != was) {
+        let now = match was {
+            Some(was) => format!("has the role {was} in {}", project.name),
+            None => format!("is not a member of {}", project.name),
+        };
+        let then = match shown {
+            Some(shown) => format!("with the role {shown}"),
+            None => "as not a member".to_string(),
+        };
+        return Err(Error::Invalid(format!(
+            "{} {now} (this page showed them as {then}): the membership changed since the page was loaded. \
+             Look at the list again and choose once more.",
+            user.name
+        )));
+    }
+    let (change, action, detail) = match was {
+        Some(was) if was == role => return Ok(MemberChange::Unchanged),
+        Some(was) => (
+            MemberChange::RoleChanged { was },
+            Action::MemberRoleChanged,
+            format!("role {was} → {role_name}"),
+        ),
+        None => (
+            MemberChange::Added,
+            Action::MemberAdded,
+            format!("role {role_name}"),
+        ),
+    };
     sqlx::query!(
         "INSERT INTO memberships (project_id, user_id, role) VALUES (?, ?, ?)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
@@ -135,11 +210,11 @@ pub async fn add_member(
         actor,
         project_id: Some(project.id),
         object: Some(format!("user:{}", user.name)),
-        detail: Some(format!("role {role_name}")),
+        detail: Some(detail),
     };
-    audit::record(&mut *transaction, Action::MemberAdded, event).await?;
+    audit::record(&mut *transaction, action, event).await?;
     transaction.commit().await?;
-    Ok(())
+    Ok(change)
 }
 
 /// A member of a project, as the admin's project page lists them.

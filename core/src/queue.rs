@@ -102,9 +102,15 @@ pub struct Built {
     pub overlapped: u64,
 }
 
-/// Whether a study is among the overlap share: a fixed hash, so rebuilding keeps the choice.
-fn overlapped(question_id: i64, report_id: i64, share: f64) -> bool {
-    (mix(question_id as u64, report_id as u64) % 1_000_000) as f64 / 1_000_000.0 < share
+/// The studies answered by several affiliates: the `share` of `studies` (rounded to the nearest
+/// study) whose fixed hash ranks lowest, so the overlap is the share asked for and rebuilding keeps
+/// the choice (a study leaves it only when the queue grows or the share falls).
+fn overlapped(question_id: i64, studies: &[i64], share: f64) -> std::collections::HashSet<i64> {
+    let mut ranked: Vec<i64> = studies.to_vec();
+    ranked.sort_by_key(|&report| (mix(question_id as u64, report as u64), report));
+    ranked.dedup();
+    let wanted = (share * ranked.len() as f64).round() as usize;
+    ranked.into_iter().take(wanted).collect()
 }
 
 fn mix(a: u64, b: u64) -> u64 {
@@ -125,10 +131,6 @@ pub async fn build(
     settings.check(question)?;
     let labels = labeling.current(question).await?;
     let mut tasks = Vec::new();
-    let mut built = Built {
-        queued: 0,
-        overlapped: 0,
-    };
     for (rank, (stored, effective)) in labels
         .rules
         .rules
@@ -141,17 +143,21 @@ pub async fn build(
                 continue;
             }
             for report in (studies & effective).iter() {
-                let report = i64::from(report);
-                let needed = match overlapped(question.id, report, settings.overlap_share) {
-                    true => settings.overlap_raters,
-                    false => 1,
-                };
-                built.queued += 1;
-                built.overlapped += u64::from(needed > 1);
-                tasks.push((report, needed, rank, &stored.rule.phrase, label));
+                tasks.push((i64::from(report), 1, rank, &stored.rule.phrase, label));
             }
         }
     }
+    let studies: Vec<i64> = tasks.iter().map(|task| task.0).collect();
+    let overlap = overlapped(question.id, &studies, settings.overlap_share);
+    for task in &mut tasks {
+        if overlap.contains(&task.0) {
+            task.1 = settings.overlap_raters;
+        }
+    }
+    let built = Built {
+        queued: tasks.len() as u64,
+        overlapped: overlap.len() as u64,
+    };
     let tasks = serde_json::to_string(&tasks).expect("tasks serialise");
     let chosen = serde_json::to_string(&settings.labels).expect("labels serialise");
     let now = crate::now();
@@ -254,13 +260,21 @@ fn gold_due(user_id: i64, question_id: i64, n: i64, rate: f64) -> bool {
     n % period == place
 }
 
-/// A user's progress in a question's queue.
+/// A user's progress in a question's queue. The labeling page and the project's list of queues
+/// show these numbers, each with its meaning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
+    /// The user's answers since midnight (UTC).
     pub done_today: i64,
+    /// The user's answers in this queue, ever.
     pub done: i64,
-    /// Answers still to hand out in the whole queue.
+    /// Answers the whole queue still needs, from any affiliate (a study in the overlap needs
+    /// `overlap_raters` different ones): what keeps the queue from being finished.
     pub left: i64,
+    /// Studies other affiliates are labeling right now.
+    pub held_by_others: i64,
+    /// How many different affiliates answer a study in the overlap.
+    pub overlap_raters: i64,
     /// Mean seconds per study today.
     pub seconds_per_study: Option<f64>,
 }
@@ -271,7 +285,9 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
         r#"SELECT COUNT(*) AS "done!: i64",
                   SUM(answered_at >= ?3) AS "today: i64",
                   AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64",
-                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "left: i64"
+                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "left: i64",
+                  (SELECT overlap_raters FROM queue_settings WHERE question_id = ?1) AS "raters: i64",
+                  (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.user_id != ?2) AS "held!: i64"
            FROM answers WHERE question_id = ?1 AND user_id = ?2"#,
         question_id,
         user_id,
@@ -279,11 +295,12 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     )
     .fetch_one(pool)
     .await?;
-    let left = mine.left.unwrap_or(0);
     Ok(Progress {
         done_today: mine.today.unwrap_or(0),
         done: mine.done,
-        left,
+        left: mine.left.unwrap_or(0),
+        held_by_others: mine.held,
+        overlap_raters: mine.raters.unwrap_or(Settings::default().overlap_raters),
         seconds_per_study: mine.seconds,
     })
 }
@@ -461,6 +478,22 @@ pub enum Source {
     Soft,
 }
 
+impl Source {
+    /// What the source means, in the words the dashboard shows beside its count.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Source::Adjudicated => "a fellow settled it",
+            Source::Gold => "the fellow's label of a gold item",
+            Source::Agreed => "two or more affiliates gave the same label",
+            Source::Confirmed => "one affiliate's answer so far",
+            Source::Disputed => {
+                "affiliates disagree and no fellow has settled it: the soft label stands"
+            }
+            Source::Soft => "no answer yet: the rules' soft label",
+        }
+    }
+}
+
 /// A study's final label for a question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Final {
@@ -601,8 +634,13 @@ pub struct Disagreement {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Review {
     pub settings: Settings,
+    /// Studies in the queue.
     pub tasks: i64,
+    /// Studies of the queue that need several affiliates' answers (the overlap).
+    pub overlapped: i64,
+    /// Studies with every answer they need.
     pub completed: i64,
+    /// Answers given, by every affiliate, gold items' included.
     pub answers: i64,
     pub gold_items: i64,
     pub agreement: Agreement,
@@ -638,6 +676,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     let settings = settings(pool, question.id).await?;
     let counts = sqlx::query!(
         r#"SELECT COUNT(*) AS "tasks!: i64",
+                  SUM(t.needed > 1) AS "overlapped: i64",
                   SUM((SELECT COUNT(*) FROM answers a WHERE a.question_id = t.question_id AND a.report_id = t.report_id) >= t.needed) AS "completed: i64"
            FROM tasks t WHERE t.question_id = ?"#,
         question.id
@@ -715,6 +754,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     Ok(Review {
         settings,
         tasks: counts.tasks,
+        overlapped: counts.overlapped.unwrap_or(0),
         completed: counts.completed.unwrap_or(0),
         answers: answers.len() as i64,
         gold_items,

@@ -365,3 +365,65 @@ async fn a_new_password_lifts_the_lockout_from_every_address_and_moves_the_epoch
         );
     }
 }
+
+#[tokio::test]
+async fn adding_an_existing_member_is_a_role_change_and_a_stale_page_changes_nothing() {
+    let (_dir, pool) = fresh_database().await;
+    auth::create_user(&pool, "maria", "long enough password", false, None)
+        .await
+        .unwrap();
+    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
+        .await
+        .unwrap();
+    let add = |role, shown| {
+        projects::set_member_role(&pool, "Pneumothorax", "maria", role, shown, Some("admin"))
+    };
+    assert_eq!(
+        add(ProjectRole::Affiliate, None).await.unwrap(),
+        projects::MemberChange::Added
+    );
+    // A second page that still shows maria as no member refuses, naming her role now.
+    let stale = add(ProjectRole::Fellow, None).await.unwrap_err();
+    assert!(matches!(stale, Error::Invalid(_)), "{stale:?}");
+    assert!(
+        stale
+            .to_string()
+            .contains("maria has the role affiliate in Pneumothorax"),
+        "{stale}"
+    );
+    let role = |members: Vec<projects::Member>| members[0].role;
+    assert_eq!(
+        role(projects::members(&pool, project.id).await.unwrap()),
+        ProjectRole::Affiliate
+    );
+    assert_eq!(
+        add(ProjectRole::Fellow, Some(ProjectRole::Affiliate))
+            .await
+            .unwrap(),
+        projects::MemberChange::RoleChanged {
+            was: ProjectRole::Affiliate
+        }
+    );
+    assert_eq!(
+        add(ProjectRole::Fellow, Some(ProjectRole::Fellow))
+            .await
+            .unwrap(),
+        projects::MemberChange::Unchanged
+    );
+    let events: Vec<_> = audit::recent(&pool, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.detail.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        &events[..2],
+        [
+            (
+                "member_role_changed".to_string(),
+                "role affiliate → fellow".to_string()
+            ),
+            ("member_added".to_string(), "role affiliate".to_string()),
+        ]
+    );
+}

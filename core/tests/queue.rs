@@ -106,6 +106,33 @@ fn recorded(verdict: Verdict) -> Option<Served> {
 }
 
 #[tokio::test]
+async fn the_overlap_is_the_share_asked_for_within_one_study_and_a_rebuild_keeps_it() {
+    for share in [0.1, 0.3, 0.5] {
+        let settings = Settings {
+            overlap_share: share,
+            overlap_raters: 2,
+            gold_rate: 0.0,
+            ..Settings::default()
+        };
+        let f = fixture(150, 1, settings.clone()).await;
+        let queued = count(&f.pool, "SELECT COUNT(*) FROM tasks").await;
+        let overlapped = count(&f.pool, "SELECT COUNT(*) FROM tasks WHERE needed = 2").await;
+        let asked = share * queued as f64;
+        assert!(
+            (overlapped as f64 - asked).abs() <= 0.5,
+            "{share}: {overlapped} of {queued} studies overlapped, asked {asked:.1}"
+        );
+        let chosen = "SELECT group_concat(report_id) FROM (SELECT report_id FROM tasks WHERE needed = 2 ORDER BY report_id)";
+        let before: String = sqlx::query_scalar(chosen).fetch_one(&f.pool).await.unwrap();
+        queue::build(&f.project.context(), &f.question, &settings, None)
+            .await
+            .unwrap();
+        let after: String = sqlx::query_scalar(chosen).fetch_one(&f.pool).await.unwrap();
+        assert_eq!(before, after, "a rebuild overlaps the same studies");
+    }
+}
+
+#[tokio::test]
 async fn concurrent_affiliates_fill_every_study_exactly_as_often_as_it_needs() {
     let settings = Settings {
         overlap_share: 0.3,

@@ -16,16 +16,24 @@ pub struct CohortRow {
     pub form: SearchForm,
 }
 
+/// A project's cohorts, and whether the caller may delete them (fellows), so that the page offers
+/// Delete only to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortsView {
+    pub rows: Vec<CohortRow>,
+    pub writes_rules: bool,
+}
+
 /// Returns a project's cohorts with their counts (every member).
 #[server(endpoint = "cohorts")]
-pub async fn cohorts(project: i64) -> Result<Vec<CohortRow>, AppError> {
+pub async fn cohorts(project: i64) -> Result<CohortsView, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
-            let (state, _, _) =
+            let (state, _, membership) =
                 crate::ssr::require_project(project, Capability::ViewAggregates).await?;
             let cohorts = sieve_core::cohorts::list(&state.pool, &state.indexes, project).await?;
-            Ok(cohorts
+            let rows = cohorts
                 .into_iter()
                 .map(|entry| {
                     let filter = entry.cohort.filter;
@@ -43,7 +51,11 @@ pub async fn cohorts(project: i64) -> Result<Vec<CohortRow>, AppError> {
                         },
                     }
                 })
-                .collect())
+                .collect();
+            Ok(CohortsView {
+                rows,
+                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
+            })
         }
         .await,
     )

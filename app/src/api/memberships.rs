@@ -28,23 +28,48 @@ pub async fn create_project(name: String, irb_protocol: String) -> Result<i64, A
     )
 }
 
-/// Gives a user a role in a project (replacing the role they had there).
+/// Gives a user a role in a project. `shown` is the role the page showed them with (empty: not a
+/// member); a membership changed since is refused, naming the role they have now. Returns what was
+/// done, in a sentence.
 #[server(endpoint = "add_member")]
-pub async fn add_member(id: i64, user: String, role: String) -> Result<(), AppError> {
+pub async fn add_member(
+    id: i64,
+    user: String,
+    role: String,
+    shown: String,
+) -> Result<String, AppError> {
     crate::ssr::respond(
         async {
+            use sieve_core::projects::MemberChange;
             let (state, actor) = crate::ssr::require_admin().await?;
             let project = sieve_core::projects::find(&state.pool, id).await?;
-            let role = role.parse()?;
-            sieve_core::projects::add_member(
+            let role: sieve_core::auth::ProjectRole = role.parse()?;
+            let shown = match shown.trim() {
+                "" => None,
+                shown => Some(shown.parse()?),
+            };
+            let user = user.trim();
+            let change = sieve_core::projects::set_member_role(
                 &state.pool,
                 &project.name,
-                user.trim(),
+                user,
                 role,
+                shown,
                 Some(&actor.name),
             )
             .await?;
-            Ok(())
+            Ok(match change {
+                MemberChange::Added => format!("Added {user} to {} as {role}.", project.name),
+                MemberChange::RoleChanged { was } => {
+                    format!("{user} is now {role} in {} (was {was}).", project.name)
+                }
+                MemberChange::Unchanged => {
+                    format!(
+                        "{user} already was {role} in {}: nothing changed.",
+                        project.name
+                    )
+                }
+            })
         }
         .await,
     )

@@ -14,6 +14,9 @@ pub struct QueueRow {
     pub question_id: i64,
     pub name: String,
     pub done_today: i64,
+    /// The caller's answers in this queue, ever.
+    pub done: i64,
+    /// Answers the queue still needs from any affiliate.
     pub left: i64,
 }
 
@@ -25,12 +28,17 @@ pub struct QueuesView {
     pub rows: Vec<QueueRow>,
 }
 
-/// Where an affiliate stands.
+/// Where an affiliate stands (`sieve_core::queue::Progress` says what each number means).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
     pub done_today: i64,
     pub done: i64,
+    /// Answers the queue still needs from any affiliate.
     pub left: i64,
+    /// Studies other affiliates are labeling right now.
+    pub held_by_others: i64,
+    /// How many different affiliates answer a study in the overlap.
+    pub overlap_raters: i64,
     pub seconds_per_study: Option<f64>,
 }
 
@@ -127,7 +135,10 @@ pub struct ReviewView {
     /// (phrase, answers, agreeing, precision).
     pub rules: Vec<(String, u64, u64, Option<f64>)>,
     pub disagreements: Vec<DisagreementView>,
-    pub finals: Vec<(String, u64)>,
+    /// (source, studies, what the source means).
+    pub finals: Vec<(String, u64, String)>,
+    /// Studies that need several affiliates' answers (the overlap).
+    pub overlapped: i64,
     /// The gold items, the latest set first.
     pub gold: Vec<GoldRow>,
 }
@@ -249,6 +260,8 @@ mod server {
                 done_today: progress.done_today,
                 done: progress.done,
                 left: progress.left,
+                held_by_others: progress.held_by_others,
+                overlap_raters: progress.overlap_raters,
                 seconds_per_study: progress.seconds_per_study,
             },
             refused: None,
@@ -277,6 +290,7 @@ pub async fn my_queues(project: i64) -> Result<QueuesView, AppError> {
                             question_id: question.id,
                             name: question.name,
                             done_today: progress.done_today,
+                            done: progress.done,
                             left: progress.left,
                         });
                     }
@@ -495,6 +509,7 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                 },
                 tasks: review.tasks,
                 completed: review.completed,
+                overlapped: review.overlapped,
                 answers: review.answers,
                 gold_items: review.gold_items,
                 measures: vec![
@@ -545,7 +560,10 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                 finals: review
                     .finals
                     .iter()
-                    .map(|(source, count)| (format!("{source:?}").to_lowercase(), *count))
+                    .map(|(source, count)| {
+                        let name = format!("{source:?}").to_lowercase();
+                        (name, *count, source.meaning().to_string())
+                    })
                     .collect(),
             })
         }

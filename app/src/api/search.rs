@@ -75,6 +75,8 @@ pub struct SearchChoices {
     pub exam_codes: Vec<String>,
     pub modalities: Vec<String>,
     pub body_parts: Vec<String>,
+    /// Whether the caller may save the search as a cohort (fellows).
+    pub writes_rules: bool,
 }
 
 /// Returns the exam codes, modalities and body parts of a project's studies, for the filters' lists
@@ -84,13 +86,14 @@ pub async fn filter_choices(project: i64) -> Result<SearchChoices, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
-            let (state, _, _) =
+            let (state, _, membership) =
                 crate::ssr::require_project(project, Capability::ReadReports).await?;
             let choices = state.indexes.get(project)?.choices()?;
             Ok(SearchChoices {
                 exam_codes: choices.exam_codes,
                 modalities: choices.modalities,
                 body_parts: choices.body_parts,
+                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
             })
         }
         .await,

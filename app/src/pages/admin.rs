@@ -12,7 +12,6 @@ use crate::components::audit_table::AuditEvents;
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::components::form_reset::clear_after_success;
-use crate::error::AppError;
 use crate::pages::project::thousands;
 
 /// The actions of the page, shared by its sections.
@@ -64,36 +63,50 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// Shows a password just generated (once), or the error of the last user action.
+/// Shows every password generated on this page until the admin hides it (a second user created,
+/// or a refused action, never takes the first one away), and the error of the last user action.
 #[component]
 fn PasswordNotice(actions: Actions) -> impl IntoView {
-    let shown = move |result: Option<Result<NewPassword, AppError>>| {
-        match result {
-        Some(Ok(new)) => Some(
-            view! {
-                <div class="secret" role="status">
-                    <p><strong>"Password for " {new.user.clone()}</strong> " — give it to them in person; it will not be shown again."</p>
-                    <input class="secret-value" readonly value=new.password aria-label=format!("New password for {}", new.user) />
-                </div>
+    let passwords = RwSignal::new(Vec::<NewPassword>::new());
+    for action in [actions.create_user.value(), actions.reset_password.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(new)) = action.get() {
+                passwords.update(|shown| shown.push(new));
             }
-            .into_any(),
-        ),
-        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
-        None => None,
+        });
     }
-    };
-    let disable_error = move || {
-        actions
-            .disable_user
-            .value()
+    let cards = move || {
+        passwords
             .get()
-            .and_then(Result::err)
-            .map(|error| view! { <ErrorBox error /> })
+            .into_iter()
+            .enumerate()
+            .map(|(index, new)| {
+                let hide = move |_| passwords.update(|shown| { shown.remove(index); });
+                view! {
+                    <div class="secret" role="status">
+                        <p><strong>"Password for " {new.user.clone()}</strong> " — give it to them in person; it will not be shown again."</p>
+                        <input class="secret-value" readonly value=new.password.clone() aria-label=format!("New password for {}", new.user) />
+                        " "
+                        <button type="button" class="button-quiet" on:click=hide>{format!("Hide the password of {}", new.user)}</button>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    let error = move || {
+        [
+            actions.create_user.value().get().and_then(Result::err),
+            actions.reset_password.value().get().and_then(Result::err),
+            actions.disable_user.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|error| view! { <ErrorBox error /> })
     };
     view! {
-        {move || shown(actions.create_user.value().get())}
-        {move || shown(actions.reset_password.value().get())}
-        {disable_error}
+        {cards}
+        {error}
     }
 }
 
@@ -168,7 +181,7 @@ fn Overview(
                         <input id="new-user" name="name" required placeholder="user name" autocomplete="off" />
                     </div>
                     <label class="checkbox"><input type="checkbox" name="admin" />" site admin"</label>
-                    <button type="submit" class="button-primary button-inline">"Create user"</button>
+                    <button type="submit" class="button-primary button-inline" disabled=move || actions.create_user.pending().get()>"Create user"</button>
                 </div>
             </ActionForm>
         </section>

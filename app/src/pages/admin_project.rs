@@ -125,6 +125,11 @@ fn Members(
 ) -> impl IntoView {
     let id = project.id.to_string();
     let member_count = project.members.len() as i64;
+    let roles_of_members: Vec<(String, String)> = project
+        .members
+        .iter()
+        .map(|member| (member.user.clone(), member.role.clone()))
+        .collect();
     let rows = project.members.into_iter().map(|member| {
         let label = format!("Remove {}", member.user);
         let remove_question = format!(
@@ -153,6 +158,37 @@ fn Members(
         let removed = remove.value().get().and_then(Result::err);
         added.or(removed).map(|error| view! { <ErrorBox error /> })
     };
+    let added = move || {
+        add.value()
+            .get()
+            .and_then(Result::ok)
+            .map(|done| view! { <p class="notice" role="status">{done}</p> })
+    };
+    // Choosing someone who is already a member changes their role: the page says so and asks,
+    // and sends the role it showed, so that a membership changed meanwhile is refused.
+    let roles: std::collections::HashMap<String, String> = roles_of_members.into_iter().collect();
+    let project_name = project.name.clone();
+    let (user_field, role_field, shown_field) = (
+        NodeRef::<leptos::html::Select>::new(),
+        NodeRef::<leptos::html::Select>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    let ask_role_change = move |ev: leptos::ev::MouseEvent| {
+        let (Some(user), Some(role), Some(shown)) =
+            (user_field.get(), role_field.get(), shown_field.get())
+        else {
+            return;
+        };
+        let (user, role) = (user.value(), role.value());
+        let was = roles.get(&user).cloned().unwrap_or_default();
+        shown.set_value(&was);
+        let question = format!(
+            "{user} is already in {project_name} with the role {was}. Change their role to {role}? What they may do changes at once; their answers stay."
+        );
+        if !was.is_empty() && was != role && !confirmed(&question) {
+            ev.prevent_default();
+        }
+    };
     let new_member = NodeRef::<leptos::html::Form>::new();
     clear_after_success(new_member, move || matches!(add.value().get(), Some(Ok(_))));
     let users = project.all_users.into_iter().map(|name| {
@@ -177,22 +213,25 @@ fn Members(
             </table>
             <ActionForm action=add node_ref=new_member>
                 <input type="hidden" name="id" value=project.id.to_string() />
+                <input type="hidden" name="shown" value="" node_ref=shown_field />
                 <div class="form-row inline-form">
                     <div class="field">
                         <label for="member-user">"User"</label>
-                        <select id="member-user" name="user">{users.collect_view()}</select>
+                        <select id="member-user" name="user" node_ref=user_field>{users.collect_view()}</select>
                     </div>
                     <div class="field">
                         <label for="member-role">"Role"</label>
-                        <select id="member-role" name="role">
+                        <select id="member-role" name="role" node_ref=role_field>
                             <option value="fellow">"fellow — writes rules, curates the gold set"</option>
                             <option value="affiliate" selected>"affiliate — confirms labels"</option>
                             <option value="scientist">"scientist — exports and trains"</option>
                         </select>
                     </div>
-                    <button type="submit" class="button-primary button-inline">"Add member"</button>
+                    <button type="submit" class="button-primary button-inline" disabled=move || add.pending().get()
+                        on:click=ask_role_change>"Add member or change role"</button>
                 </div>
             </ActionForm>
+            {added}
             {error}
         </section>
     }

@@ -155,13 +155,18 @@ fn QueueView(queue: Queue) -> impl IntoView {
             .seconds_per_study
             .map(|s| format!(" · {s:.0} s per study today"))
             .unwrap_or_default();
+        let still_needed = match progress.left {
+            1 => "1 answer".to_string(),
+            n => format!("{} answers", thousands(n)),
+        };
         let head = view! {
             <Title text=format!("{} — queue", view.question) />
             <p class="breadcrumbs"><a href=format!("/projects/{}", queue.project)>{view.project_name.clone()}</a> " /"</p>
             <div class="viewer-head">
                 <h1>{view.question.clone()}</h1>
-                <p class="muted" data-testid="queue-progress">
-                    {format!("Done today {} · left in queue {}{pace}", thousands(progress.done_today), thousands(progress.left))}
+                <p class="muted" data-testid="queue-progress" title="Your answers count once each; the queue needs one answer per study, or several different affiliates' for a study in the overlap.">
+                    {format!("Done today {} · {} in all · the queue still needs {still_needed} from any affiliate{pace}",
+                        thousands(progress.done_today), thousands(progress.done))}
                 </p>
             </div>
         };
@@ -177,12 +182,30 @@ fn QueueView(queue: Queue) -> impl IntoView {
             view! { <div class="alert" role="alert" data-testid="queue-refused" node_ref=refused_ref><p>{why}</p></div> }
         });
         let body = match view.study.clone() {
-            None => view! {
-                <p class="empty" data-testid="queue-empty">"Nothing left to label in this queue. Thank you! "
-                    <a href=format!("/projects/{}", queue.project)>"Back to the project"</a></p>
-                <p><button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Take back my last answer (U)"</button></p>
+            None => {
+                let why = match progress.left {
+                    0 => "This queue is finished: every study has all the answers it needs. Thank you!".to_string(),
+                    left => {
+                        let busy = match progress.held_by_others {
+                            0 => String::new(),
+                            held => format!(" Other affiliates are labeling {} right now.", thousands(held)),
+                        };
+                        format!(
+                            "Nothing left for you in this queue. It still needs {still_needed} from other affiliates: \
+                             a study in the overlap is answered by {} different affiliates, and you have answered or \
+                             skipped the {}.{busy}",
+                            progress.overlap_raters,
+                            if left == 1 { "one waiting" } else { "others waiting" },
+                        )
+                    }
+                };
+                view! {
+                    <p class="empty" data-testid="queue-empty">{why} " "
+                        <a href=format!("/projects/{}", queue.project)>"Back to the project"</a></p>
+                    <p><button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Take back my last answer (U)"</button></p>
+                }
+                .into_any()
             }
-            .into_any(),
             Some(study) => {
                 let buttons = view
                     .labels
@@ -201,29 +224,37 @@ fn QueueView(queue: Queue) -> impl IntoView {
                         }
                     })
                     .collect_view();
+                // The answer panel stays in view beside the report (under it on narrow screens),
+                // so the answer keys never fall below the fold.
                 view! {
-                    <dl class="facts compact">
-                        <div><dt>"Report"</dt><dd data-testid="queue-accession">{study.accession.clone()}</dd></div>
-                        <div><dt>"Study date"</dt><dd>{study.study_date.clone()}</dd></div>
-                        <div><dt>"Exam"</dt><dd>{study.exam_code.clone()}</dd></div>
-                        <div><dt>"Matched phrase"</dt><dd>{study.rule_phrase.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                    </dl>
-                    <article class="report-text" aria-label="Report text">
-                        {study.fragments.into_iter().map(|fragment| match fragment.mark {
-                            Some(class) => view! { <mark class=class>{fragment.text}</mark> }.into_any(),
-                            None => fragment.text.into_any(),
-                        }).collect_view()}
-                    </article>
-                    <div class="answers" role="group" aria-label="Label">{buttons}</div>
-                    <p class="actions">
-                        <button type="button" class="button-primary button-inline" disabled=move || queue.busy.get()
-                            on:click=move |_| queue.confirm()>"Confirm (Enter)"</button>
-                        " "
-                        <button type="button" class="button-quiet" on:click=move |_| queue.skip()>"Skip (S)"</button>
-                        " "
-                        <button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Undo last (U)"</button>
-                    </p>
-                    <p class="muted">"Keys: 1–" {view.labels.len()} " choose · Enter confirms · Backspace or U takes back the last answer · S skips · ? lists every key."</p>
+                    <div class="labeling">
+                        <div>
+                            <dl class="facts compact">
+                                <div><dt>"Report"</dt><dd data-testid="queue-accession">{study.accession.clone()}</dd></div>
+                                <div><dt>"Study date"</dt><dd>{study.study_date.clone()}</dd></div>
+                                <div><dt>"Exam"</dt><dd>{study.exam_code.clone()}</dd></div>
+                                <div><dt>"Matched phrase"</dt><dd>{study.rule_phrase.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                            </dl>
+                            <article class="report-text" aria-label="Report text">
+                                {study.fragments.into_iter().map(|fragment| match fragment.mark {
+                                    Some(class) => view! { <mark class=class>{fragment.text}</mark> }.into_any(),
+                                    None => fragment.text.into_any(),
+                                }).collect_view()}
+                            </article>
+                        </div>
+                        <aside class="labeling-panel" aria-label="Your answer" data-testid="answer-panel">
+                            <div class="answers" role="group" aria-label="Label">{buttons}</div>
+                            <p class="actions">
+                                <button type="button" class="button-primary button-inline" disabled=move || queue.busy.get()
+                                    on:click=move |_| queue.confirm()>"Confirm (Enter)"</button>
+                                " "
+                                <button type="button" class="button-quiet" on:click=move |_| queue.skip()>"Skip (S)"</button>
+                                " "
+                                <button type="button" class="button-quiet" on:click=move |_| queue.undo()>"Undo last (U)"</button>
+                            </p>
+                            <p class="muted hint">"Keys: 1–" {view.labels.len()} " choose · Enter confirms · Backspace or U takes back the last answer · S skips · ? lists every key."</p>
+                        </aside>
+                    </div>
                 }
                 .into_any()
             }

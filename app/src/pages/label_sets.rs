@@ -24,6 +24,14 @@ pub fn LabelSetsPage() -> impl IntoView {
             form.set(ExportForm::default());
         }
     });
+    // A refused export is about the choices it was sent with: once they change, the refusal goes
+    // (the preview says at once whether the new choices would be refused).
+    Effect::new(move || {
+        form.track();
+        if matches!(create.value().get_untracked(), Some(Err(_))) {
+            create.value().set(None);
+        }
+    });
     let data = Resource::new(
         move || (project().unwrap_or(0), create.version().get()),
         |(project, _)| label_sets(project),

@@ -88,11 +88,13 @@ fn Queues(project: i64) -> impl IntoView {
                 .into_any(),
                 false => view! {
                     <table data-testid="queues">
-                        <thead><tr><th>"Question"</th><th class="number">"Done today"</th><th class="number">"Left"</th><th></th></tr></thead>
+                        <thead><tr><th>"Question"</th><th class="number">"Your answers today"</th><th class="number">"Your answers in all"</th>
+                            <th class="number" title="One answer per study, or several different affiliates' answers for a study in the overlap">"Answers the queue still needs"</th><th></th></tr></thead>
                         <tbody>{view.rows.into_iter().map(|row| view! {
                             <tr>
                                 <td>{row.name.clone()}</td>
                                 <td class="number">{thousands(row.done_today)}</td>
+                                <td class="number">{thousands(row.done)}</td>
                                 <td class="number">{thousands(row.left)}</td>
                                 <td>
                                     <a class="button-quiet" href=format!("/projects/{project}/label/{}", row.question_id)>{format!("Label {}", row.name)}</a>
@@ -164,18 +166,24 @@ fn Cohorts(project: i64) -> impl IntoView {
     let rows = move || {
         Suspend::new(async move {
             match list.await {
-                Ok(rows) if rows.is_empty() => view! {
+                Ok(list) if list.rows.is_empty() => view! {
                     <h2 id="cohorts-title">"Cohorts"</h2>
-                    <p class="muted">"No cohorts yet: save a search as a cohort from the search page."</p>
+                    <p class="muted">{match list.writes_rules {
+                        true => "No cohorts yet: save a search as a cohort from the search page.",
+                        false => "No cohorts yet: a fellow saves them from the search page.",
+                    }}</p>
                 }
                 .into_any(),
-                Ok(rows) => view! {
+                Ok(list) => view! {
                     <h2 id="cohorts-title">"Cohorts"</h2>
-                    <p class="muted">"A question covers its cohort's studies. A cohort that a question uses, archived or not, cannot be deleted: the question would silently cover every study of the project instead. Deleting one that no question uses asks first."</p>
+                    {list.writes_rules.then(|| view! {
+                        <p class="muted">"A question covers its cohort's studies. A cohort that a question uses, archived or not, cannot be deleted: the question would silently cover every study of the project instead. Deleting one that no question uses asks first."</p>
+                    })}
                     <table>
                         <thead><tr><th>"Cohort"</th><th class="number">"Studies"</th><th></th></tr></thead>
                         <tbody>
-                            {rows.into_iter().map(|row| {
+                            {list.rows.into_iter().map(|row| {
+                                let writes_rules = list.writes_rules;
                                 let href = format!("/projects/{project}/search{}", query_string(&row.form, &[]));
                                 let label = format!("Delete cohort {}", row.name);
                                 let ask = format!("Delete the cohort {}? The saved search is removed; the studies stay.", row.name);
@@ -183,14 +191,14 @@ fn Cohorts(project: i64) -> impl IntoView {
                                     <tr>
                                         <td><a href=href>{row.name}</a></td>
                                         <td class="number">{thousands(row.count as i64)}</td>
-                                        <td>
+                                        <td>{writes_rules.then(|| view! {
                                             <ActionForm action=delete>
                                                 <input type="hidden" name="project" value=project.to_string() />
                                                 <input type="hidden" name="id" value=row.id.to_string() />
                                                 <button type="submit" class="button-quiet button-danger" aria-label=label
                                                     on:click=move |ev| if !confirmed(&ask) { ev.prevent_default(); }>"Delete"</button>
                                             </ActionForm>
-                                        </td>
+                                        })}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -81,6 +81,10 @@ fn Dashboard(
     clear_after_success(gold_form, move || matches!(gold.value().get(), Some(Ok(_))));
     let form = data.form.clone();
     let labels = data.labels.clone();
+    let percent_of = |part: i64, whole: i64| match whole {
+        0 => "0 %".to_string(),
+        _ => format!("{:.0} %", part as f64 * 100.0 / whole as f64),
+    };
     let decisions = data.labels.clone();
     view! {
         <Title text=format!("{} — queue dashboard", data.question) />
@@ -89,11 +93,17 @@ fn Dashboard(
             <a href=format!("/projects/{project}/questions/{question}")>{data.question.clone()}</a> " /"
         </p>
         <h1>{format!("{}: queue and agreement", data.question)}</h1>
+        // Each number with what it counts, so that they add up on screen.
         <dl class="facts" data-testid="queue-facts">
-            <div><dt>"Studies queued"</dt><dd>{thousands(data.tasks)}</dd></div>
-            <div><dt>"Completed"</dt><dd data-testid="completed">{thousands(data.completed)}</dd></div>
-            <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd></div>
-            <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd></div>
+            <div><dt>"Studies queued"</dt><dd>{thousands(data.tasks)}</dd>
+                <p class="fact-meaning">{format!("{} of them ({}) in the overlap, each answered by {} different affiliates; the others by one",
+                    thousands(data.overlapped), percent_of(data.overlapped, data.tasks), form.overlap_raters)}</p></div>
+            <div><dt>"Completed"</dt><dd data-testid="completed">{thousands(data.completed)}</dd>
+                <p class="fact-meaning">"Studies with every answer they need"</p></div>
+            <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd>
+                <p class="fact-meaning">"Given by all affiliates together, gold items included: a study in the overlap counts once per affiliate"</p></div>
+            <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd>
+                <p class="fact-meaning">"Studies whose true label you set; served to check affiliates, not counted above"</p></div>
         </dl>
         <p><a class="button-quiet" href=format!("/projects/{project}/label/{question}")>"Label this queue yourself"</a></p>
 
@@ -136,8 +146,13 @@ fn Dashboard(
                     }).collect_view()}</tbody>
                 </table>
             })}
-            <p class="muted">{format!("Final labels by source: {}",
-                data.finals.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" · "))}</p>
+            <h3>"Final labels by source"</h3>
+            <table data-testid="final-sources">
+                <thead><tr><th>"Source"</th><th class="number">"Studies"</th><th>"Meaning"</th></tr></thead>
+                <tbody>{data.finals.iter().map(|(source, count, meaning)| view! {
+                    <tr><td>{source.clone()}</td><td class="number">{thousands(*count as i64)}</td><td class="muted">{meaning.clone()}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
         </section>
 
         <section aria-labelledby="raters-title">

@@ -128,7 +128,12 @@ pub fn SearchPage() -> impl IntoView {
             choices.await.ok().map(|choices| view! { <FilterLists choices /> })
         })}</Transition>
         <Suspense fallback=|| view! { <p class="muted">"Searching…"</p> }>{content}</Suspense>
-        <SaveAsCohort project=Signal::derive(project) form=Signal::derive(form) />
+        // Only fellows save cohorts: others are not offered a form that would be refused.
+        <Transition fallback=|| ()>{move || Suspend::new(async move {
+            choices.await.ok().filter(|choices| choices.writes_rules).map(|_| view! {
+                <SaveAsCohort project=Signal::derive(project) form=Signal::derive(form) />
+            })
+        })}</Transition>
     }
 }
 

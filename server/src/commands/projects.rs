@@ -27,8 +27,15 @@ pub async fn run(pool: &SqlitePool, config: &Config, command: ProjectCommand) ->
                 MemberRole::Affiliate => ProjectRole::Affiliate,
                 MemberRole::Scientist => ProjectRole::Scientist,
             };
-            projects::add_member(pool, &project, &user, role, None).await?;
-            println!("{user} is now {role} in {project}");
+            match projects::add_member(pool, &project, &user, role, None).await? {
+                projects::MemberChange::Added => println!("{user} is now {role} in {project}"),
+                projects::MemberChange::RoleChanged { was } => {
+                    println!("{user} is now {role} in {project} (was {was})")
+                }
+                projects::MemberChange::Unchanged => {
+                    println!("{user} already was {role} in {project}: nothing changed")
+                }
+            }
         }
         ProjectCommand::Expire { project, on, never } => {
             let id = projects::find_by_name(pool, &project).await?.id;

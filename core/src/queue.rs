@@ -264,6 +264,8 @@ fn gold_due(user_id: i64, question_id: i64, n: i64, rate: f64) -> bool {
 /// show these numbers, each with its meaning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
+    /// Whether a fellow has built the queue (until then nothing is served).
+    pub built: bool,
     /// The user's answers since midnight (UTC).
     pub done_today: i64,
     /// The user's answers in this queue, ever.
@@ -296,6 +298,7 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     .fetch_one(pool)
     .await?;
     Ok(Progress {
+        built: mine.left.is_some(),
         done_today: mine.today.unwrap_or(0),
         done: mine.done,
         left: mine.left.unwrap_or(0),

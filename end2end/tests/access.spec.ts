@@ -96,3 +96,71 @@ test("the admin creates a user and adds them to a project; they sign in and see 
   await expect(page.getByRole("row").filter({ hasText: user })).toHaveCount(0);
   expect(removals).toBe(1);
 });
+
+test("adding someone who is already a member says it is a role change and asks; a second new user keeps the first one's password on screen", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/admin");
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  const stamp = Date.now() % 100000;
+  const [first, second] = [`radiographer${stamp}`, `resident${stamp}`];
+  for (const user of [first, second]) {
+    await page.getByLabel("New user").fill(user);
+    await page.getByRole("button", { name: "Create user" }).click();
+    await expect(page.getByRole("textbox", { name: `New password for ${user}` })).toBeVisible();
+  }
+  // Both one-time passwords stay until hidden.
+  await expect(page.getByRole("textbox", { name: `New password for ${first}` })).toHaveValue(/^[\w]{4}-[\w]{4}-[\w]{4}-[\w]{4}$/);
+  await page.getByRole("button", { name: `Hide the password of ${first}` }).click();
+  await expect(page.getByRole("textbox", { name: `New password for ${first}` })).toHaveCount(0);
+  await expect(page.getByRole("textbox", { name: `New password for ${second}` })).toBeVisible();
+
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await page.getByLabel("User", { exact: true }).selectOption(first);
+  await page.getByLabel("Role").selectOption("affiliate");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("status")).toHaveText(`Added ${first} to ${DEMO_PROJECT} as affiliate.`);
+  const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: first, exact: true }) });
+  await expect(row).toContainText("affiliate");
+
+  // The same user again, as a fellow: the page asks; declined, nothing changes.
+  let asked = "";
+  page.once("dialog", (dialog) => { asked = dialog.message(); dialog.dismiss(); });
+  await page.getByLabel("User", { exact: true }).selectOption(first);
+  await page.getByLabel("Role").selectOption("fellow");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect.poll(() => asked).toContain(`${first} is already in ${DEMO_PROJECT} with the role affiliate. Change their role to fellow?`);
+  await expect(row).toContainText("affiliate");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("status")).toHaveText(`${first} is now fellow in ${DEMO_PROJECT} (was affiliate).`);
+  await expect(row).toContainText("fellow");
+
+  await page.goto("/admin/audit?action=member_role_changed");
+  await expect(page.getByRole("row").filter({ hasText: first }).first()).toContainText("role affiliate → fellow");
+});
+
+test("an affiliate is not offered what only a fellow may do: no cohort Delete, no Save cohort", async ({ browser }) => {
+  const fellow = await (await browser.newContext()).newPage();
+  await signIn(fellow, "fellow");
+  await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
+  await fellow.getByRole("link", { name: "Search reports" }).click();
+  await fellow.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  const name = `Chest only ${Date.now()}`;
+  await fellow.getByLabel("Cohort name").fill(name);
+  await fellow.getByRole("button", { name: "Save cohort" }).click();
+  await expect(fellow.getByRole("status").filter({ hasText: "Cohort saved" })).toBeVisible();
+
+  const affiliate = await (await browser.newContext()).newPage();
+  await signIn(affiliate, "affiliate");
+  await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
+  await affiliate.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  await expect(affiliate.getByRole("link", { name })).toBeVisible();
+  await expect(affiliate.getByRole("button", { name: /Delete cohort/ })).toHaveCount(0);
+  await affiliate.getByRole("link", { name: "Search reports" }).click();
+  await affiliate.getByRole("searchbox").fill("effusion");
+  await affiliate.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(affiliate.getByTestId("result-count")).toBeVisible();
+  await expect(affiliate.getByRole("heading", { name: "Save this search as a cohort" })).toHaveCount(0);
+  await expect(affiliate.getByLabel("Cohort name")).toHaveCount(0);
+});

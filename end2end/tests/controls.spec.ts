@@ -300,7 +300,7 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await expect(fellow.getByTestId("no-disputes")).toBeVisible();
   await fellow.getByRole("link", { name: "← Queue and agreement" }).click();
   await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
-  await expect(fellow.getByText(/adjudicated 2/)).toBeVisible();
+  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("2");
   // The dashboard again, from the project's list of queues.
   await fellow.locator(".breadcrumbs").getByRole("link", { name: DEMO_PROJECT }).click();
   await expect(fellow.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
@@ -463,7 +463,7 @@ test("administration: users are created, reset and disabled (asking first); a ne
 
   await page.getByLabel("Last valid day").fill("2099-06-30");
   await page.getByRole("button", { name: "Save end date" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved: the protocol's last valid day is 2099-06-30.");
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toHaveText("Saved: the protocol's last valid day is 2099-06-30.");
 
   await page.getByLabel("Type the project's name to confirm").fill(project);
   await page.getByRole("button", { name: "Close project and purge reports" }).click();
@@ -527,4 +527,24 @@ test("API tokens: a created token empties the form; revoking asks first", async 
   expect(asked).toContain(`Revoke the token ${name}?`);
   const openapi = await page.request.get((await page.getByRole("link", { name: "OpenAPI" }).getAttribute("href"))!);
   expect(openapi.ok()).toBeTruthy();
+});
+
+test("a split that does not add up is refused in the form's words, and the refusal goes once the shares are fixed", async ({ page, guard }) => {
+  guard.allow(/status of 422.*(preview_label_set|create_label_set)/);
+  await signIn(page, "scientist");
+  await openDemoProject(page);
+  await page.getByRole("link", { name: "Label sets" }).click();
+  await gotoHydrated(page, page.url());
+  await page.getByRole("checkbox", { name: /Pleural effusion/ }).check();
+  await page.getByLabel("Train %").fill("80");
+  await page.getByLabel("Validation %").fill("10");
+  await page.getByLabel("Test %").fill("20");
+  await page.getByLabel("Test %").blur();
+  await expect(page.getByTestId("preview")).toContainText("add up to 110 %, not 100 %");
+  await page.getByRole("button", { name: "Export label set" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "add up to 110 %" })).toHaveCount(2);
+  await page.getByLabel("Test %").fill("10");
+  await page.getByLabel("Test %").blur();
+  await expect(page.getByTestId("preview-studies")).toHaveText(/^[\d,]+$/);
+  await expect(page.getByRole("alert")).toHaveCount(0);
 });

@@ -89,7 +89,8 @@ test("two answers that differ become a disagreement the fellow settles by keyboa
   await expect(fellow.getByTestId("no-disputes")).toBeVisible();
   await fellow.goto(dashboard);
   await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
-  await expect(fellow.getByText(/adjudicated 1/)).toBeVisible();
+  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ })).toContainText("a fellow settled it");
+  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("1");
 });
 
 /** As the fellow: labels the study the queue serves them (expected to be `study`) as suggested. */
@@ -187,3 +188,68 @@ test("a labeling page restored by Back answers nothing: the answer is refused an
   await fellowConfirms(fellow, study);
   await expectAffiliateAnswer(fellow, dashboard, study, "absent");
 });
+
+test("the dashboard says what each number counts, and the overlap is the share asked for", async ({ browser }) => {
+  const question = `Effusion overlap ${Date.now()}`;
+  const fellow = await fellowWithQueue(browser, question, "effusion", "30");
+  const built = await fellow.getByRole("status").innerText();
+  const [, queued, overlapped] = built.replace(/,/g, "").match(/Queued (\d+) studies \((\d+) labeled by several/)!.map(Number);
+  expect(Math.abs(overlapped - 0.3 * queued)).toBeLessThanOrEqual(0.5);
+  const facts = fellow.getByTestId("queue-facts");
+  await expect(facts).toContainText(`${overlapped} of them (${Math.round((overlapped * 100) / queued)} %) in the overlap, each answered by 2 different affiliates`);
+  await expect(facts).toContainText("Studies with every answer they need");
+  await expect(facts).toContainText("a study in the overlap counts once per affiliate");
+});
+
+test("an affiliate with nothing left is told why, and the project page's counts are fresh after Back", async ({ browser }) => {
+  const question = `Depressed fracture ${Date.now()}`;
+  // Two studies say "depressed fracture"; each needs two different affiliates.
+  await fellowWithQueue(browser, question, "depressed fracture", "100");
+  const affiliate = await (await browser.newContext()).newPage();
+  await signIn(affiliate, "affiliate");
+  await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
+  const row = affiliate.getByTestId("queues").getByRole("row", { name: new RegExp(question) });
+  const cells = row.getByRole("cell");
+  await expect(cells.nth(1)).toHaveText("0");
+  await expect(cells.nth(3)).toHaveText("4");
+  await row.getByRole("link", { name: `Label ${question}` }).click();
+  for (let n = 1; n <= 2; n++) {
+    await expect(affiliate.getByTestId("queue-accession")).toBeVisible();
+    await affiliate.keyboard.press("Enter");
+    await expect(affiliate.getByTestId("queue-progress")).toContainText(`Done today ${n}`);
+  }
+  // Not "nothing left" beside a count that says otherwise: the rest needs someone else.
+  await expect(affiliate.getByTestId("queue-empty")).toContainText(
+    "Nothing left for you in this queue. It still needs 2 answers from other affiliates: a study in the overlap is answered by 2 different affiliates",
+  );
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("the queue still needs 2 answers from any affiliate");
+
+  await affiliate.goBack();
+  await expect(affiliate.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
+  await expect(cells.nth(1)).toHaveText("2");
+  await expect(cells.nth(2)).toHaveText("2");
+  await expect(cells.nth(3)).toHaveText("2");
+});
+
+for (const [width, height] of [[1280, 720], [1366, 768], [1920, 1080], [390, 844]]) {
+  test(`the labeling page keeps the answer keys and Confirm in view at ${width}×${height}`, async ({ browser }) => {
+    const question = `Consolidation ${width} ${Date.now()}`;
+    await fellowWithQueue(browser, question, "consolidation", "0");
+    const affiliate = await (await browser.newContext({ viewport: { width, height } })).newPage();
+    await signIn(affiliate, "affiliate");
+    await affiliate.getByRole("link", { name: DEMO_PROJECT }).click();
+    await affiliate.getByRole("link", { name: `Label ${question}` }).click();
+    await expect(affiliate.getByTestId("queue-accession")).toBeVisible();
+    const panel = affiliate.getByTestId("answer-panel");
+    for (const scrolled of [false, true]) {
+      // At the top, as the page opens, and after reading down to the end of the report.
+      if (scrolled) await affiliate.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await expect(panel.getByRole("button", { name: /present/ })).toBeInViewport({ ratio: 1 });
+      await expect(panel.getByRole("button", { name: /absent/ })).toBeInViewport({ ratio: 1 });
+      await expect(panel.getByRole("button", { name: "Confirm (Enter)" })).toBeInViewport({ ratio: 1 });
+    }
+    // The report is not pushed off the screen by the panel either.
+    await affiliate.evaluate(() => window.scrollTo(0, 0));
+    await expect(affiliate.getByRole("article", { name: "Report text" })).toBeInViewport();
+  });
+}

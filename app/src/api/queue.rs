@@ -31,6 +31,8 @@ pub struct QueuesView {
 /// Where an affiliate stands (`sieve_core::queue::Progress` says what each number means).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
+    /// Whether a fellow has built the queue.
+    pub built: bool,
     pub done_today: i64,
     pub done: i64,
     /// Answers the queue still needs from any affiliate.
@@ -257,6 +259,7 @@ mod server {
             labels: caller.question.labels.clone(),
             study,
             progress: ProgressView {
+                built: progress.built,
                 done_today: progress.done_today,
                 done: progress.done,
                 left: progress.left,

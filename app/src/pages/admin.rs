@@ -71,7 +71,11 @@ fn PasswordNotice(actions: Actions) -> impl IntoView {
     for action in [actions.create_user.value(), actions.reset_password.value()] {
         Effect::new(move |_| {
             if let Some(Ok(new)) = action.get() {
-                passwords.update(|shown| shown.push(new));
+                // A newer password of the same user replaces theirs, which no longer works.
+                passwords.update(|shown| {
+                    shown.retain(|earlier| earlier.user != new.user);
+                    shown.push(new);
+                });
             }
         });
     }

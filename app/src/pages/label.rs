@@ -184,18 +184,18 @@ fn QueueView(queue: Queue) -> impl IntoView {
         let body = match view.study.clone() {
             None => {
                 let why = match progress.left {
+                    _ if !progress.built => "No queue has been built for this question yet: a fellow builds it from the question's dashboard.".to_string(),
                     0 => "This queue is finished: every study has all the answers it needs. Thank you!".to_string(),
-                    left => {
+                    _ => {
                         let busy = match progress.held_by_others {
                             0 => String::new(),
                             held => format!(" Other affiliates are labeling {} right now.", thousands(held)),
                         };
                         format!(
                             "Nothing left for you in this queue. It still needs {still_needed} from other affiliates: \
-                             a study in the overlap is answered by {} different affiliates, and you have answered or \
-                             skipped the {}.{busy}",
+                             a study in the overlap is answered by {} different affiliates, and the studies still \
+                             waiting are ones you have answered or skipped.{busy}",
                             progress.overlap_raters,
-                            if left == 1 { "one waiting" } else { "others waiting" },
                         )
                     }
                 };

@@ -8,6 +8,7 @@ pub mod memberships;
 pub mod projects;
 pub mod questions;
 pub mod queue;
+pub mod review;
 pub mod rules;
 pub mod search;
 pub mod session;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::queue::{adjudicate, dispute, queue_review};
+use crate::api::review::{adjudicate, dispute, queue_review};
 use crate::components::error_box::ErrorBox;
 
 #[component]
@@ -60,7 +60,7 @@ pub fn AdjudicatePage() -> impl IntoView {
     view! { <Suspense fallback=|| view! { <p class="muted">"Loading the disagreements…"</p> }>{content}</Suspense> }
 }
 
-type Shown = Resource<Result<Option<crate::api::queue::DisputeView>, crate::error::AppError>>;
+type Shown = Resource<Result<Option<crate::api::review::DisputeView>, crate::error::AppError>>;
 
 #[component]
 fn Disputes(

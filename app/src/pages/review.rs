@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::queue::{queue_review, Adjudicate, BuildQueue, ReviewView, SetGold};
+use crate::api::review::{queue_review, Adjudicate, BuildQueue, ReviewView, SetGold};
 use crate::components::error_box::ErrorBox;
 use crate::components::form_reset::clear_after_success;
 use crate::pages::project::thousands;
@@ -149,8 +149,8 @@ fn Dashboard(
             <h3>"Final labels by source"</h3>
             <table data-testid="final-sources">
                 <thead><tr><th>"Source"</th><th class="number">"Studies"</th><th>"Meaning"</th></tr></thead>
-                <tbody>{data.finals.iter().map(|(source, count, meaning)| view! {
-                    <tr><td>{source.clone()}</td><td class="number">{thousands(*count as i64)}</td><td class="muted">{meaning.clone()}</td></tr>
+                <tbody>{data.finals.iter().map(|count| view! {
+                    <tr><td>{count.source.clone()}</td><td class="number">{thousands(count.studies as i64)}</td><td class="muted">{count.meaning.clone()}</td></tr>
                 }).collect_view()}</tbody>
             </table>
         </section>
@@ -185,8 +185,8 @@ fn Dashboard(
                 false => view! {
                     <table>
                         <thead><tr><th>"Phrase"</th><th class="number">"Answers"</th><th class="number">"Agreeing"</th><th class="number">"Precision"</th></tr></thead>
-                        <tbody>{data.rules.iter().map(|(phrase, answers, agreeing, precision)| view! {
-                            <tr class:warn=precision.is_some_and(|p| p < 0.8)><td>{phrase.clone()}</td><td class="number">{*answers}</td><td class="number">{*agreeing}</td><td class="number">{share(*precision)}</td></tr>
+                        <tbody>{data.rules.iter().map(|rule| view! {
+                            <tr class:warn=rule.precision.is_some_and(|p| p < 0.8)><td>{rule.phrase.clone()}</td><td class="number">{rule.answers}</td><td class="number">{rule.agreeing}</td><td class="number">{share(rule.precision)}</td></tr>
                         }).collect_view()}</tbody>
                     </table>
                 }.into_any(),
@@ -254,7 +254,7 @@ fn Dashboard(
 /// The gold items, each with its study and a way to remove it.
 #[component]
 fn GoldList(
-    items: Vec<crate::api::queue::GoldRow>,
+    items: Vec<crate::api::review::GoldRow>,
     project: i64,
     question: i64,
     gold: ServerAction<SetGold>,

@@ -85,13 +85,6 @@ fn columns(questions: &[QuestionEntry]) -> Vec<String> {
     names
 }
 
-fn source_name(cell: &Cell) -> String {
-    serde_json::to_value(cell.source)
-        .ok()
-        .and_then(|value| value.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 fn write_csv(path: &Path, questions: &[QuestionEntry], rows: &[Row]) -> Result<()> {
     let mut out = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
     let failed = |error: csv::Error| Error::Internal(format!("{CSV}: {error}"));
@@ -108,7 +101,7 @@ fn write_csv(path: &Path, questions: &[QuestionEntry], rows: &[Row]) -> Result<(
             match cell {
                 Some(cell) => record.extend([
                     cell.label.clone(),
-                    source_name(cell),
+                    cell.source.name().to_string(),
                     cell.agreement.map(|a| a.to_string()).unwrap_or_default(),
                 ]),
                 None => record.extend([String::new(), String::new(), String::new()]),
@@ -211,7 +204,7 @@ fn column_values(questions: &[QuestionEntry], rows: &[Row]) -> Vec<Values> {
     for at in 0..questions.len() {
         let cell = |row: &Row| row.labels[at].clone();
         values.push(text(&|row| cell(row).map(|c| c.label)));
-        values.push(text(&|row| cell(row).map(|c| source_name(&c))));
+        values.push(text(&|row| cell(row).map(|c| c.source.name().to_string())));
         values.push(Values::Number(
             rows.iter()
                 .map(|row| cell(row).and_then(|c| c.agreement))

@@ -1,0 +1,169 @@
+//! The fellow's gold set and adjudications: the studies whose label the fellow decides, and a
+//! study's answers as the adjudication page shows them.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::audit::{self, Action, NewEvent};
+use crate::questions::Question;
+use crate::soft_labels::Context;
+use crate::{Error, Result};
+
+/// A gold item as the fellow's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldItem {
+    pub report_id: i64,
+    pub accession: String,
+    pub label: String,
+    pub set_by: Option<String>,
+    /// Unix seconds.
+    pub set_at: i64,
+}
+
+/// A question's gold items, the latest set first.
+pub async fn gold_items(pool: &SqlitePool, question: &Question) -> Result<Vec<GoldItem>> {
+    Ok(sqlx::query_as!(
+        GoldItem,
+        r#"SELECT g.report_id, r.accession, g.label, g.set_by, g.set_at
+           FROM gold g JOIN reports r ON r.id = g.report_id
+           WHERE g.question_id = ? ORDER BY g.set_at DESC, r.accession"#,
+        question.id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Marks a study's true label for the gold set (`None` removes it). A study outside the
+/// question's cohort is refused: the queue would never serve it, and its label says nothing of
+/// the question's studies. (The page names studies by accession: see `reports::id_of`.)
+pub async fn set_gold(
+    context: &Context<'_>,
+    question: &Question,
+    report_id: i64,
+    label: Option<&str>,
+    actor: Option<&str>,
+) -> Result<()> {
+    let pool = context.pool;
+    if let Some(label) = label {
+        question.check_label(label)?;
+    }
+    let report = crate::reports::find(pool, question.project_id, report_id).await?;
+    if label.is_some() {
+        let cohort = context
+            .studies_in(question.project_id, question.cohort_id)
+            .await?;
+        if !u32::try_from(report_id).is_ok_and(|id| cohort.contains(id)) {
+            return Err(Error::Invalid(format!(
+                "the study {} is not in this question's cohort: a gold item must be a study the queue can serve",
+                report.accession
+            )));
+        }
+    }
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    match label {
+        Some(label) => sqlx::query!(
+            "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at",
+            question.id, report_id, label, actor, now
+        )
+        .execute(&mut *transaction)
+        .await?,
+        None => sqlx::query!(
+            "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
+            question.id,
+            report_id
+        )
+        .execute(&mut *transaction)
+        .await?,
+    };
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!(
+            "{} gold: {}",
+            question.name,
+            label.unwrap_or("removed")
+        )),
+    };
+    audit::record(&mut *transaction, Action::GoldSet, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Settles a study's label (a fellow's decision on a disagreement).
+pub async fn adjudicate(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+    label: &str,
+    actor: Option<&str>,
+) -> Result<()> {
+    question.check_label(label)?;
+    crate::reports::find(pool, question.project_id, report_id).await?;
+    let now = crate::now();
+    let mut transaction = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO adjudications (question_id, report_id, label, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+        question.id, report_id, label, actor, now
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let event = NewEvent {
+        actor,
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!("{} adjudicated: {label}", question.name)),
+    };
+    audit::record(&mut *transaction, Action::Adjudicated, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// One study as the fellow adjudicates it: what the queue showed and every answer given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyAnswers {
+    pub soft_label: Option<String>,
+    pub rule_phrase: Option<String>,
+    /// (affiliate, label), gold items included.
+    pub answers: Vec<(String, String)>,
+    pub adjudicated: Option<String>,
+}
+
+/// Returns a study's answers in a question's queue (for the fellow).
+pub async fn study_answers(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+) -> Result<StudyAnswers> {
+    let task = sqlx::query!(
+        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    let answers = sqlx::query!(
+        r#"SELECT u.name AS "name!", a.label FROM answers a JOIN users u ON u.id = a.user_id
+           WHERE a.question_id = ? AND a.report_id = ? ORDER BY u.name"#,
+        question.id,
+        report_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let adjudicated = sqlx::query_scalar!(
+        "SELECT label FROM adjudications WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(StudyAnswers {
+        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
+        rule_phrase: task.map(|t| t.rule_phrase),
+        answers: answers.into_iter().map(|a| (a.name, a.label)).collect(),
+        adjudicated,
+    })
+}

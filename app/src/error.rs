@@ -23,6 +23,13 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The request clashes with what is stored (a name taken, a thing still in use): the message
+    /// says what and what to do.
+    #[error("{0}")]
+    Conflict(String),
+    /// A service Sieve depends on (a scheduler) could not do it: the message says which and why.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request itself could not be read (arguments missing, malformed or not text): says which
     /// argument where it can, never what the deserializer expected.
     #[error("This request could not be read: {0}. Reload the page and try again.")]
@@ -42,6 +49,8 @@ impl AppError {
             AppError::Unreadable(_) => 400,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::Unavailable(_) => 503,
             AppError::TooManyAttempts(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
@@ -105,12 +114,10 @@ fn plain_name(name: &str) -> String {
 #[cfg(feature = "ssr")]
 impl From<sieve_core::Error> for AppError {
     fn from(error: sieve_core::Error) -> Self {
-        use sieve_core::Error;
-        match error {
-            Error::NotFound(what) => AppError::NotFound(capitalise(&what)),
-            Error::Invalid(message) | Error::Unavailable(message) | Error::InUse(message) => {
-                AppError::Invalid(message)
-            }
+        use sieve_core::{Error, ErrorKind};
+        // Classified by `Error::kind`, as the REST API is; the message is made for the screen.
+        let message = match &error {
+            Error::NotFound(what) => capitalise(what),
             Error::Rejected {
                 file,
                 errors,
@@ -121,12 +128,19 @@ impl From<sieve_core::Error> for AppError {
                 if let Some(rest) = total.checked_sub(errors.len() as u64).filter(|n| *n > 0) {
                     lines.push(format!("… and {rest} more."));
                 }
-                AppError::Invalid(lines.join("\n"))
+                lines.join("\n")
             }
-            Error::Forbidden(message) => AppError::Forbidden(message),
-            Error::AlreadyExists(what) => AppError::Invalid(format!("{what} already exists")),
-            internal => {
-                tracing::error!(error = %internal, "server function failed");
+            Error::AlreadyExists(what) => format!("{} already exists.", capitalise(what)),
+            other => other.to_string(),
+        };
+        match error.kind() {
+            ErrorKind::NotFound => AppError::NotFound(message),
+            ErrorKind::Forbidden => AppError::Forbidden(message),
+            ErrorKind::Invalid => AppError::Invalid(message),
+            ErrorKind::Conflict => AppError::Conflict(message),
+            ErrorKind::Unavailable => AppError::Unavailable(message),
+            ErrorKind::Internal => {
+                tracing::error!(error = %error, "server function failed");
                 AppError::Internal
             }
         }

@@ -45,19 +45,56 @@ pub enum Error {
 /// Results of the domain.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What kind of failure an [`Error`] is: the one classification both edges (the browser's server
+/// functions and the REST API) map from, so that they answer alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 404: the thing does not exist, or the caller may not know that it does.
+    NotFound,
+    /// 403: the caller may not do this.
+    Forbidden,
+    /// 422: the request's content is wrong; the message says what to change.
+    Invalid,
+    /// 409: the request clashes with what is stored (a name taken, a thing still in use).
+    Conflict,
+    /// 503: a service Sieve depends on (a scheduler) could not do it.
+    Unavailable,
+    /// 500: a bug or an environment failure, logged; the user cannot fix it from the form.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status an error of this kind is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::NotFound => 404,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::Invalid => 422,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Internal => 500,
+        }
+    }
+}
+
 impl Error {
+    /// The kind of failure; exhaustive, so a new variant must be classified here.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::Invalid(_) | Error::Rejected { .. } => ErrorKind::Invalid,
+            Error::AlreadyExists(_) | Error::InUse(_) => ErrorKind::Conflict,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Open { .. } | Error::Database(_) | Error::Io(_) | Error::Internal(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+
     /// Whether the error was caused by the request itself (and may be shown to the user as it is).
     pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            Error::NotFound(_)
-                | Error::Forbidden(_)
-                | Error::Invalid(_)
-                | Error::AlreadyExists(_)
-                | Error::InUse(_)
-                | Error::Rejected { .. }
-                | Error::Unavailable(_)
-        )
+        self.kind() != ErrorKind::Internal
     }
 }
 

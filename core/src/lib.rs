@@ -25,7 +25,7 @@ pub mod split;
 pub mod throttle;
 pub mod tokens;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 
 /// Returns the current time as unix seconds, the unit every table stores.
 pub fn now() -> i64 {

@@ -243,7 +243,7 @@ const TABLE: &[Row] = &[
     ),
     server_fn(
         "/api/add_member",
-        "id={project}&user=ghost&role=fellow",
+        "id={project}&user=ghost&role=fellow&shown=",
         [401, 403, 403, 403, 404, 403],
     ),
     server_fn(
@@ -660,7 +660,7 @@ async fn every_change_of_credentials_or_rights_takes_effect_on_the_next_request(
         assert_eq!(status, 200, "{created}");
         let created: serde_json::Value = serde_json::from_str(&created).unwrap();
         let password = created["password"].as_str().unwrap().to_string();
-        let add = format!("id={project}&user={name}&role=fellow");
+        let add = format!("id={project}&user={name}&role=fellow&shown=");
         assert_eq!(call(app, "/api/add_member", add, &admin).await.0, 200);
         let first = sign_in_with(app, &name, &password).await;
         let second = sign_in_with(app, &name, &password).await;
@@ -681,7 +681,7 @@ async fn every_change_of_credentials_or_rights_takes_effect_on_the_next_request(
             Change::Disabled => ("/api/disable_user", format!("name={name}")),
             Change::RoleChanged => (
                 "/api/add_member",
-                format!("id={project}&user={name}&role=affiliate"),
+                format!("id={project}&user={name}&role=affiliate&shown=fellow"),
             ),
             Change::RemovedFromProject => {
                 ("/api/remove_member", format!("id={project}&user={name}"))

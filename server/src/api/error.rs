@@ -39,19 +39,14 @@ pub enum ApiError {
 
 impl ApiError {
     fn status(&self) -> StatusCode {
-        use sieve_core::Error;
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) | ApiError::Unreadable(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Core(Error::NotFound(_)) => StatusCode::NOT_FOUND,
-            ApiError::Core(Error::Forbidden(_)) => StatusCode::FORBIDDEN,
-            ApiError::Core(Error::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Core(Error::AlreadyExists(_) | Error::InUse(_)) => StatusCode::CONFLICT,
-            ApiError::Core(Error::Rejected { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Core(Error::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // The domain's errors answer as the browser's do: one classification, `Error::kind`.
+            ApiError::Core(error) => StatusCode::from_u16(error.kind().status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 }

@@ -1,0 +1,239 @@
+//! The indexes of an install (one per project, opened on first use, one writer each), and how an
+//! index catches up with the reports stored in SQLite: in batches, from the highest id indexed.
+
+use super::*;
+
+/// The indexes of an install, opened on first use and kept open (one writer each).
+pub struct Indexes {
+    root: PathBuf,
+    open: Mutex<HashMap<i64, Arc<ProjectIndex>>>,
+}
+
+impl Indexes {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Indexes {
+            root: root.into(),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Returns a project's index, opening (or creating) it.
+    pub fn get(&self, project_id: i64) -> Result<Arc<ProjectIndex>> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(index) = open.get(&project_id) {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(ProjectIndex::open(&index_dir(&self.root, project_id))?);
+        open.insert(project_id, index.clone());
+        Ok(index)
+    }
+
+    /// Forgets a project's index (after it was purged), releasing its writer.
+    pub fn forget(&self, project_id: i64) {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&project_id);
+    }
+
+    /// Indexes the reports written since the index's revision and commits; returns how many.
+    /// `progress` gets (indexed so far, to index in all).
+    pub async fn catch_up(
+        &self,
+        pool: &SqlitePool,
+        project_id: i64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
+        let index = self.get(project_id)?;
+        let _one_at_a_time = index.catching_up.lock().await;
+        let indexed_revision = index.revision()?;
+        let target = sqlx::query_scalar!(
+            "SELECT report_revision FROM projects WHERE id = ?",
+            project_id
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
+        if target <= indexed_revision {
+            return Ok(0);
+        }
+        let to_index = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "count!: i64" FROM reports WHERE project_id = ? AND revision > ?"#,
+            project_id,
+            indexed_revision
+        )
+        .fetch_one(pool)
+        .await? as u64;
+        // Reports above the highest id already indexed are new: no earlier version to delete.
+        let highest_indexed = index.highest_report_id()?;
+        let mut done = 0u64;
+        let mut after_id = 0i64;
+        loop {
+            let rows = sqlx::query!(
+                r#"SELECT id AS "id!", report_text, exam_code, modality, body_part, study_date FROM reports
+                   WHERE project_id = ? AND revision > ? AND revision <= ? AND id > ? ORDER BY id LIMIT ?"#,
+                project_id,
+                indexed_revision,
+                target,
+                after_id,
+                CATCH_UP_BATCH
+            )
+            .fetch_all(pool)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after_id = last.id;
+            let documents: Vec<Row> = rows
+                .into_iter()
+                .map(|r| Row {
+                    id: r.id,
+                    text: r.report_text,
+                    exam_code: r.exam_code,
+                    modality: r.modality,
+                    body_part: r.body_part,
+                    study_date: r.study_date,
+                })
+                .collect();
+            done += documents.len() as u64;
+            let index = index.clone();
+            tokio::task::spawn_blocking(move || index.add(documents, highest_indexed))
+                .await
+                .map_err(join_error)??;
+            progress(done, to_index);
+        }
+        let index_for_commit = index.clone();
+        let bulk = done >= MERGE_AFTER;
+        tokio::task::spawn_blocking(move || {
+            index_for_commit.commit(target)?;
+            match bulk {
+                true => index_for_commit.merge_segments(),
+                false => Ok(()),
+            }
+        })
+        .await
+        .map_err(join_error)??;
+        Ok(done)
+    }
+
+    /// Throws a project's index away and indexes every report again.
+    pub async fn rebuild(
+        &self,
+        pool: &SqlitePool,
+        project_id: i64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
+        let index = self.get(project_id)?;
+        let cleared = index.clone();
+        tokio::task::spawn_blocking(move || cleared.clear())
+            .await
+            .map_err(join_error)??;
+        self.catch_up(pool, project_id, progress).await
+    }
+}
+
+pub(super) fn join_error(error: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("indexing task failed: {error}"))
+}
+
+/// A report as indexed.
+struct Row {
+    id: i64,
+    text: String,
+    exam_code: String,
+    modality: String,
+    body_part: String,
+    study_date: String,
+}
+
+impl ProjectIndex {
+    /// Adds (or replaces) reports; they become searchable at the next commit.
+    /// Reports up to `highest_indexed` may have an earlier version in the index, which is deleted
+    /// first; for the others a delete would only queue up memory until the commit.
+    fn add(&self, rows: Vec<Row>, highest_indexed: Option<i64>) -> Result<()> {
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let f = &self.fields;
+        for row in rows {
+            if highest_indexed.is_some_and(|highest| row.id <= highest) {
+                writer.delete_term(Term::from_field_u64(f.report_id, row.id as u64));
+            }
+            let mut document = TantivyDocument::new();
+            document.add_u64(f.report_id, row.id as u64);
+            document.add_text(f.text, &row.text);
+            document.add_text(f.exam_code, row.exam_code.to_uppercase());
+            document.add_text(f.modality, row.modality.to_uppercase());
+            document.add_text(f.body_part, row.body_part.to_uppercase());
+            document.add_u64(f.study_day, study_day(&row.study_date).unwrap_or(0));
+            writer.add_document(document).map_err(index_error)?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was added, recording the revision now indexed, and makes it searchable.
+    fn commit(&self, revision: i64) -> Result<()> {
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut prepared = writer.prepare_commit().map_err(index_error)?;
+        prepared.set_payload(&revision.to_string());
+        prepared.commit().map_err(index_error)?;
+        drop(writer);
+        self.reader.reload().map_err(index_error)
+    }
+
+    /// Merges the segments a bulk indexing leaves into one per core, of about equal size: searches
+    /// then run one thread per segment, and a phrase over a million reports takes half the time.
+    fn merge_segments(&self) -> Result<()> {
+        let mut metas = self.index.searchable_segment_metas().map_err(index_error)?;
+        let parts = search_threads();
+        if metas.len() <= parts {
+            return Ok(());
+        }
+        metas.sort_by_key(|meta| std::cmp::Reverse(meta.num_docs()));
+        let mut bins: Vec<(u32, Vec<tantivy::index::SegmentId>)> = vec![(0, Vec::new()); parts];
+        for meta in metas {
+            let lightest = bins
+                .iter_mut()
+                .min_by_key(|(docs, _)| *docs)
+                .expect("at least one part");
+            lightest.0 += meta.num_docs();
+            lightest.1.push(meta.id());
+        }
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let merges: Vec<_> = bins
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(_, ids)| writer.merge(ids))
+            .collect();
+        drop(writer);
+        for merge in merges {
+            merge.wait().map_err(index_error)?;
+        }
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        writer.garbage_collect_files().wait().map_err(index_error)?;
+        drop(writer);
+        self.reader.reload().map_err(index_error)
+    }
+
+    /// Deletes every document and resets the revision to 0.
+    fn clear(&self) -> Result<()> {
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        writer.delete_all_documents().map_err(index_error)?;
+        drop(writer);
+        self.commit(0)
+    }
+}

@@ -72,6 +72,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(name) => {
                 AppError::Unreadable(format!("{} is missing", plain_name(&name)))
             }
+            // In the browser: the form's values could not be made into the request (a number
+            // field left empty or holding words). Nothing was sent; the user can fix it.
+            ServerFnErrorErr::Serialization(message) => AppError::Invalid(format!(
+                "The form was not sent: {}. Fill in each field and send it again.",
+                unreadable_reason(&message)
+            )),
             other => AppError::Transport(other.to_string()),
         }
     }
@@ -93,6 +99,12 @@ pub fn unreadable_reason(message: &str) -> String {
     }
     if let Some(value) = quoted("unknown variant `") {
         return format!("{value} is not one of the choices");
+    }
+    if message.contains("from empty string") {
+        return "a number field is empty".into();
+    }
+    if message.contains("invalid digit") || message.contains("invalid float literal") {
+        return "a number field holds something that is not a number".into();
     }
     if message.contains("utf-8") || message.contains("UTF-8") {
         return "it is not text".into();

@@ -111,6 +111,8 @@ pub struct Event {
     pub actor: Option<String>,
     pub action: String,
     pub project_id: Option<i64>,
+    /// The project's name, when the event belongs to one.
+    pub project: Option<String>,
     pub object: Option<String>,
     pub detail: Option<String>,
 }
@@ -217,7 +219,8 @@ pub async fn search(pool: &SqlitePool, filter: &Filter, page: i64, per_page: i64
     let offset = page.max(0) * per_page;
     let events = sqlx::query_as!(
         Event,
-        r#"SELECT id AS "id!", at AS "at!", actor, action AS "action!", project_id, shown AS object, detail
+        r#"SELECT id AS "id!", at AS "at!", actor, action AS "action!", project_id,
+                (SELECT name FROM projects p WHERE p.id = project_id) AS project, shown AS object, detail
          FROM (SELECT *, CASE WHEN object LIKE 'report:%'
                      THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
                      ELSE object END AS shown FROM audit_events)
@@ -274,7 +277,9 @@ pub async fn export_csv(pool: &SqlitePool, since: i64, out: impl std::io::Write)
         .map_err(csv_error)?;
     let mut rows = sqlx::query_as!(
         Event,
-        "SELECT id, at, actor, action, project_id, object, detail FROM audit_events WHERE at >= ? ORDER BY id",
+        "SELECT id, at, actor, action, project_id, (SELECT name FROM projects p WHERE p.id = project_id) AS project,
+                object, detail
+         FROM audit_events WHERE at >= ? ORDER BY id",
         since
     )
     .fetch(pool);
@@ -304,17 +309,9 @@ fn csv_error(error: csv::Error) -> crate::Error {
     crate::Error::Internal(format!("writing CSV failed: {error}"))
 }
 
-/// Returns the most recent events, newest first.
+/// Returns the most recent events, newest first, as [`search`] shows them.
 pub async fn recent(pool: &SqlitePool, limit: i64) -> Result<Vec<Event>> {
-    let events = sqlx::query_as!(
-        Event,
-        "SELECT id, at, actor, action, project_id, object, detail
-         FROM audit_events ORDER BY id DESC LIMIT ?",
-        limit
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(events)
+    Ok(search(pool, &Filter::default(), 0, limit).await?.events)
 }
 
 /// Formats an event time (unix seconds) as `YYYY-MM-DD HH:MM:SS` UTC.

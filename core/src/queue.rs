@@ -291,7 +291,8 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
         r#"SELECT COUNT(*) AS "done!: i64",
                   SUM(answered_at >= ?3) AS "today: i64",
                   AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64",
-                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "left: i64",
+                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "open: i64",
+                  (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.is_gold = 0) AS "claimed!: i64",
                   (SELECT overlap_raters FROM queue_settings WHERE question_id = ?1) AS "raters: i64",
                   (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.user_id != ?2) AS "held!: i64"
            FROM answers WHERE question_id = ?1 AND user_id = ?2"#,
@@ -302,10 +303,11 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
     .fetch_one(pool)
     .await?;
     Ok(Progress {
-        built: mine.left.is_some(),
+        built: mine.open.is_some(),
         done_today: mine.today.unwrap_or(0),
         done: mine.done,
-        left: mine.left.unwrap_or(0),
+        // Answers being given right now are still needed: opening a study changes nothing.
+        left: mine.open.map_or(0, |open| open + mine.claimed),
         held_by_others: mine.held,
         overlap_raters: mine.raters.unwrap_or(Settings::default().overlap_raters),
         seconds_per_study: mine.seconds,

@@ -305,8 +305,10 @@ pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<
 /// `NotFound` naming the accession.
 pub async fn id_of(pool: &SqlitePool, project_id: i64, accession: &str) -> Result<i64> {
     let accession = accession.trim();
+    // As typed, else in capitals (accessions are written in capitals; "syn123" is SYN123).
     sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM reports WHERE project_id = ? AND accession = ?"#,
+        r#"SELECT id AS "id!" FROM reports WHERE project_id = ?1 AND accession IN (?2, upper(?2))
+           ORDER BY accession = ?2 DESC LIMIT 1"#,
         project_id,
         accession
     )

@@ -29,6 +29,8 @@ pub struct AuditRow {
     pub at: String,
     pub actor: String,
     pub action: String,
+    /// The project's name; empty for site-wide events (sign-ins, users).
+    pub project: String,
     pub object: String,
     pub detail: String,
 }
@@ -87,6 +89,7 @@ fn audit_row(event: sieve_core::audit::Event) -> AuditRow {
         at: sieve_core::audit::format_time(event.at),
         actor: event.actor.unwrap_or_else(|| "system".into()),
         action: event.action,
+        project: event.project.unwrap_or_default(),
         object: event.object.unwrap_or_default(),
         detail: event.detail.unwrap_or_default(),
     }

@@ -75,14 +75,18 @@ pub async fn add_member(
     )
 }
 
-/// Takes a user out of a project.
+/// Takes a user out of a project; returns what was done, in a sentence.
 #[server(endpoint = "remove_member")]
-pub async fn remove_member(id: i64, user: String) -> Result<(), AppError> {
+pub async fn remove_member(id: i64, user: String) -> Result<String, AppError> {
     crate::ssr::respond(
         async {
             let (state, actor) = crate::ssr::require_admin().await?;
+            let project = sieve_core::projects::find(&state.pool, id).await?;
             sieve_core::projects::remove_member(&state.pool, id, &user, Some(&actor.name)).await?;
-            Ok(())
+            Ok(format!(
+                "Removed {user} from {}: they no longer see it; their answers stay.",
+                project.name
+            ))
         }
         .await,
     )

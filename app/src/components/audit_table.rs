@@ -13,6 +13,7 @@ pub fn AuditEvents(rows: Vec<AuditRow>) -> impl IntoView {
                 <td class="nowrap">{event.at}</td>
                 <td>{event.actor}</td>
                 <td class="nowrap"><code>{event.action}</code></td>
+                <td>{event.project}</td>
                 <td>{event.object}</td>
                 <td class="detail">{event.detail}</td>
             </tr>
@@ -20,7 +21,7 @@ pub fn AuditEvents(rows: Vec<AuditRow>) -> impl IntoView {
     });
     view! {
         <table>
-            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
+            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Project"</th><th>"Object"</th><th>"Detail"</th></tr></thead>
             <tbody>{rows.collect_view()}</tbody>
         </table>
     }

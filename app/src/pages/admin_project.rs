@@ -147,7 +147,11 @@ fn Members(
                         <input type="hidden" name="id" value=id />
                         <input type="hidden" name="user" value=member.user />
                         <button type="submit" class="button-quiet button-danger" aria-label=label
-                            on:click=move |ev| if !confirmed(&remove_question) { ev.prevent_default(); }>"Remove"</button>
+                            on:click=move |ev| match confirmed(&remove_question) {
+                                // The last add's notice is not this removal's outcome.
+                                true => add.value().set(None),
+                                false => ev.prevent_default(),
+                            }>"Remove"</button>
                     </ActionForm>
                 </td>
             </tr>
@@ -159,9 +163,10 @@ fn Members(
         added.or(removed).map(|error| view! { <ErrorBox error /> })
     };
     let added = move || {
-        add.value()
-            .get()
-            .and_then(Result::ok)
+        let added = add.value().get().and_then(Result::ok);
+        let removed = remove.value().get().and_then(Result::ok);
+        added
+            .or(removed)
             .map(|done| view! { <p class="notice" role="status">{done}</p> })
     };
     // Choosing someone who is already a member changes their role: the page says so and asks,
@@ -187,7 +192,9 @@ fn Members(
         );
         if !was.is_empty() && was != role && !confirmed(&question) {
             ev.prevent_default();
+            return;
         }
+        remove.value().set(None);
     };
     let new_member = NodeRef::<leptos::html::Form>::new();
     clear_after_success(new_member, move || matches!(add.value().get(), Some(Ok(_))));

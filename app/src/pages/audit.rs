@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::{audit_events, AuditLogPage, AuditQuery};
 use crate::components::audit_table::AuditEvents;
 use crate::components::error_box::ErrorBox;
+use crate::error::AppError;
 use crate::pages::project::thousands;
 
 /// Filters (who, action, project id, about what, days) in the query string, so a filtered view can be bookmarked.
@@ -29,11 +30,48 @@ pub fn AuditPage() -> impl IntoView {
         )
     };
     let events = Resource::new(filters, |(query, page)| audit_events(query, page));
+    // The filters belong to the site admin: anyone else sees only why the log is closed to them.
+    let filter_form = move || {
+        view! {
+            <Form method="GET" action="/admin/audit">
+                <div class="form-row">
+                    <div class="field">
+                        <label for="actor">"Who"</label>
+                        <input id="actor" name="actor" value=move || param("actor") prop:value=move || param("actor") placeholder="part of a name" />
+                    </div>
+                    <div class="field">
+                        <label for="action">"Action"</label>
+                        <input id="action" name="action" value=move || param("action") prop:value=move || param("action") placeholder="e.g. sign_in_failed" />
+                    </div>
+                    <div class="field">
+                        <label for="project">"Project id"</label>
+                        <input id="project" name="project" value=move || param("project") prop:value=move || param("project") inputmode="numeric" />
+                    </div>
+                    <div class="field">
+                        <label for="text">"About"</label>
+                        <input id="text" name="text" value=move || param("text") prop:value=move || param("text") placeholder="accession, question, file…" />
+                    </div>
+                    <div class="field">
+                        <label for="from">"From"</label>
+                        <input id="from" name="from" type="date" value=move || param("from") prop:value=move || param("from") />
+                    </div>
+                    <div class="field">
+                        <label for="to">"To"</label>
+                        <input id="to" name="to" type="date" value=move || param("to") prop:value=move || param("to") />
+                    </div>
+                    <button type="submit" class="button-primary button-inline">"Filter"</button>
+                </div>
+            </Form>
+        }
+    };
     let content = move || {
         Suspend::new(async move {
             match events.await {
-                Ok(page) => view! { <AuditTable page /> }.into_any(),
-                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                Ok(page) => view! { {filter_form()} <AuditTable page /> }.into_any(),
+                Err(error @ (AppError::Forbidden(_) | AppError::NotSignedIn)) => {
+                    view! { <ErrorBox error /> }.into_any()
+                }
+                Err(error) => view! { {filter_form()} <ErrorBox error /> }.into_any(),
             }
         })
     };
@@ -41,36 +79,7 @@ pub fn AuditPage() -> impl IntoView {
         <Title text="Audit log" />
         <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
         <h1>"Audit log"</h1>
-        <Form method="GET" action="/admin/audit">
-            <div class="form-row">
-                <div class="field">
-                    <label for="actor">"Who"</label>
-                    <input id="actor" name="actor" value=move || param("actor") prop:value=move || param("actor") placeholder="part of a name" />
-                </div>
-                <div class="field">
-                    <label for="action">"Action"</label>
-                    <input id="action" name="action" value=move || param("action") prop:value=move || param("action") placeholder="e.g. sign_in_failed" />
-                </div>
-                <div class="field">
-                    <label for="project">"Project id"</label>
-                    <input id="project" name="project" value=move || param("project") prop:value=move || param("project") inputmode="numeric" />
-                </div>
-                <div class="field">
-                    <label for="text">"About"</label>
-                    <input id="text" name="text" value=move || param("text") prop:value=move || param("text") placeholder="accession, question, file…" />
-                </div>
-                <div class="field">
-                    <label for="from">"From"</label>
-                    <input id="from" name="from" type="date" value=move || param("from") prop:value=move || param("from") />
-                </div>
-                <div class="field">
-                    <label for="to">"To"</label>
-                    <input id="to" name="to" type="date" value=move || param("to") prop:value=move || param("to") />
-                </div>
-                <button type="submit" class="button-primary button-inline">"Filter"</button>
-            </div>
-        </Form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>{content}</Suspense>
+        <Transition fallback=|| view! { <p class="muted">"Loading events…"</p> }>{content}</Transition>
     }
 }
 

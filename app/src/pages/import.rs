@@ -44,18 +44,44 @@ pub fn ImportPage() -> impl IntoView {
         upload(id(), file, skip_invalid, phase);
     };
     let busy = move || matches!(phase.get(), Phase::Uploading(_) | Phase::Importing);
-    let heading = move || {
+    // Only a fellow gets the form: anyone else is told why, not offered an upload that is refused.
+    let form = move || {
+        view! {
+            <section class="card">
+                <p class="muted">
+                    "CSV with a header row (accession, patient_id, study_date, exam_code, modality, body_part, report_text, image_uri), "
+                    "JSON lines with the same fields, or HL7 v2 ORU^R01 messages; each may be gzipped. A file with any invalid record "
+                    "is rejected whole, with every error listed, unless you choose to skip them. Importing a file again updates "
+                    "changed reports and leaves the rest. Patient identifiers are stored pseudonymised."
+                </p>
+                <form on:submit=on_submit>
+                    <div class="field">
+                        <label for="import-file">"File"</label>
+                        <input id="import-file" type="file" node_ref=file required accept=".csv,.jsonl,.ndjson,.json,.hl7,.gz" />
+                    </div>
+                    <label class="checkbox"><input type="checkbox" node_ref=skip_invalid />" Skip invalid records (import the rest)"</label>
+                    <button type="submit" class="button-primary button-inline" disabled=busy>"Import"</button>
+                </form>
+                <Outcome phase project=Signal::derive(id) />
+            </section>
+        }
+    };
+    let page = move || {
         Suspend::new(async move {
             match details.await {
                 Ok(project) => {
-                    let not_fellow = (project.role != "fellow").then(|| {
-                        view! { <p class="notice">"Only the project's fellows import reports; your role is " {project.role.clone()} "."</p> }
-                    });
+                    let body = match project.role == "fellow" {
+                        true => form().into_any(),
+                        false => view! {
+                            <p class="notice" role="note">"Only the project's fellows import reports; your role is " {project.role.clone()} "."</p>
+                        }
+                        .into_any(),
+                    };
                     view! {
                         <Title text=format!("Import · {}", project.name) />
                         <p class="breadcrumbs"><a href=format!("/projects/{}", project.id)>{project.name.clone()}</a> " / "</p>
                         <h1>"Import reports"</h1>
-                        {not_fellow}
+                        {body}
                     }
                     .into_any()
                 }
@@ -63,26 +89,7 @@ pub fn ImportPage() -> impl IntoView {
             }
         })
     };
-    view! {
-        <Suspense fallback=|| ()>{heading}</Suspense>
-        <section class="card">
-            <p class="muted">
-                "CSV with a header row (accession, patient_id, study_date, exam_code, modality, body_part, report_text, image_uri), "
-                "JSON lines with the same fields, or HL7 v2 ORU^R01 messages; each may be gzipped. A file with any invalid record "
-                "is rejected whole, with every error listed, unless you choose to skip them. Importing a file again updates "
-                "changed reports and leaves the rest. Patient identifiers are stored pseudonymised."
-            </p>
-            <form on:submit=on_submit>
-                <div class="field">
-                    <label for="import-file">"File"</label>
-                    <input id="import-file" type="file" node_ref=file required accept=".csv,.jsonl,.ndjson,.json,.hl7,.gz" />
-                </div>
-                <label class="checkbox"><input type="checkbox" node_ref=skip_invalid />" Skip invalid records (import the rest)"</label>
-                <button type="submit" class="button-primary button-inline" disabled=busy>"Import"</button>
-            </form>
-            <Outcome phase project=Signal::derive(id) />
-        </section>
-    }
+    view! { <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>{page}</Suspense> }
 }
 
 #[component]

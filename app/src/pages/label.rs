@@ -164,8 +164,8 @@ fn QueueView(queue: Queue) -> impl IntoView {
             <p class="breadcrumbs"><a href=format!("/projects/{}", queue.project)>{view.project_name.clone()}</a> " /"</p>
             <div class="viewer-head">
                 <h1>{view.question.clone()}</h1>
-                <p class="muted" data-testid="queue-progress" title="Your answers count once each; the queue needs one answer per study, or several different affiliates' for a study in the overlap.">
-                    {format!("Done today {} · {} in all · the queue still needs {still_needed} from any affiliate{pace}",
+                <p class="muted" data-testid="queue-progress" title="Your answers count once each; the queue needs one answer per study, or several different raters' for a study in the overlap.">
+                    {format!("Done today {} · {} in all · the queue still needs {still_needed} from any rater{pace}",
                         thousands(progress.done_today), thousands(progress.done))}
                 </p>
             </div>
@@ -189,11 +189,11 @@ fn QueueView(queue: Queue) -> impl IntoView {
                     _ => {
                         let busy = match progress.held_by_others {
                             0 => String::new(),
-                            held => format!(" Other affiliates are labeling {} right now.", thousands(held)),
+                            held => format!(" Other raters are labeling {} right now.", thousands(held)),
                         };
                         format!(
-                            "Nothing left for you in this queue. It still needs {still_needed} from other affiliates: \
-                             a study in the overlap is answered by {} different affiliates, and the studies still \
+                            "Nothing left for you in this queue. It still needs {still_needed} from other raters: \
+                             a study in the overlap is answered by {} different raters, and the studies still \
                              waiting are ones you have answered or skipped.{busy}",
                             progress.overlap_raters,
                         )

@@ -170,13 +170,21 @@ fn ExportPanel(
             }
         })
     };
+    // A share follows each keystroke, so the preview (and whether it is refused) is always of the
+    // numbers on screen; an emptied field counts as 0 %.
     let number = move |set: fn(&mut ExportForm, f64)| {
         move |event: leptos::ev::Event| {
-            if let Ok(value) = event_target_value(&event).parse::<f64>() {
+            let typed = event_target_value(&event);
+            let value = match typed.trim() {
+                "" => Some(0.0),
+                typed => typed.parse::<f64>().ok(),
+            };
+            if let Some(value) = value {
                 form.update(|f| set(f, value));
             }
         }
     };
+    let refused = move || matches!(preview.get(), Some(Err(_)));
     let written = move || {
         match create.value().get() {
         Some(Ok(set)) => view! {
@@ -230,11 +238,11 @@ fn ExportPanel(
                         <input id="seed" type="number" min="0" prop:value=move || form.with(|f| f.seed.to_string())
                             on:change=move |e| if let Ok(seed) = event_target_value(&e).parse() { form.update(|f| f.seed = seed) } /></div>
                     <div class="field"><label for="train">"Train %"</label>
-                        <input id="train" type="number" min="0" max="100" step="any" prop:value=move || form.with(|f| f.train.to_string()) on:change=number(|f, v| f.train = v) /></div>
+                        <input id="train" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.train.to_string()) on:input=number(|f, v| f.train = v) /></div>
                     <div class="field"><label for="validation">"Validation %"</label>
-                        <input id="validation" type="number" min="0" max="100" step="any" prop:value=move || form.with(|f| f.validation.to_string()) on:change=number(|f, v| f.validation = v) /></div>
+                        <input id="validation" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.validation.to_string()) on:input=number(|f, v| f.validation = v) /></div>
                     <div class="field"><label for="test">"Test %"</label>
-                        <input id="test" type="number" min="0" max="100" step="any" prop:value=move || form.with(|f| f.test.to_string()) on:change=number(|f, v| f.test = v) /></div>
+                        <input id="test" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.test.to_string()) on:input=number(|f, v| f.test = v) /></div>
                 </div>
                 <div class="options">
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
@@ -248,7 +256,7 @@ fn ExportPanel(
                     <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{sizes}</Transition>
                 </div>
                 <button type="submit" class="button-primary button-inline"
-                    disabled=move || create.pending().get() || form.with(|f| f.questions.is_empty())>
+                    disabled=move || create.pending().get() || refused() || form.with(|f| f.questions.is_empty())>
                     {move || match create.pending().get() { true => "Writing…", false => "Export label set" }}</button>
             </form>
             {written}

@@ -81,6 +81,21 @@ fn Dashboard(
     clear_after_success(gold_form, move || matches!(gold.value().get(), Some(Ok(_))));
     let form = data.form.clone();
     let labels = data.labels.clone();
+    // A rebuild keeps the answers but draws the queue again: asked first once there are answers.
+    let answered = data.answers;
+    let rebuild_question = format!(
+        "Rebuild the queue from the current soft labels? The {} answers given are kept; the studies queued and the overlap are drawn again with these settings.",
+        thousands(answered)
+    );
+    let ask_rebuild = move |ev: leptos::ev::MouseEvent| {
+        if answered > 0 && !crate::components::confirm::confirmed(&rebuild_question) {
+            ev.prevent_default();
+        }
+    };
+    let build_label = match answered {
+        0 => "Build the queue from the current soft labels",
+        _ => "Rebuild the queue from the current soft labels",
+    };
     let percent_of = |part: i64, whole: i64| match whole {
         0 => "0 %".to_string(),
         _ => format!("{:.0} %", part as f64 * 100.0 / whole as f64),
@@ -96,14 +111,14 @@ fn Dashboard(
         // Each number with what it counts, so that they add up on screen.
         <dl class="facts" data-testid="queue-facts">
             <div><dt>"Studies queued"</dt><dd>{thousands(data.tasks)}</dd>
-                <p class="fact-meaning">{format!("{} of them ({}) in the overlap, each answered by {} different affiliates; the others by one",
+                <p class="fact-meaning">{format!("Studies the rules gave a soft label (unlabeled ones are not queued); {} of them ({}) in the overlap, each answered by {} different raters, the others by one",
                     thousands(data.overlapped), percent_of(data.overlapped, data.tasks), form.overlap_raters)}</p></div>
             <div><dt>"Completed"</dt><dd data-testid="completed">{thousands(data.completed)}</dd>
                 <p class="fact-meaning">"Studies with every answer they need"</p></div>
             <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd>
-                <p class="fact-meaning">"Given by all affiliates together, gold items included: a study in the overlap counts once per affiliate"</p></div>
+                <p class="fact-meaning">"Given by all raters together, gold items included: a study in the overlap counts once per rater"</p></div>
             <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd>
-                <p class="fact-meaning">"Studies whose true label you set; served to check affiliates, not counted above"</p></div>
+                <p class="fact-meaning">"Studies whose true label you set; served to check raters, not counted above"</p></div>
         </dl>
         <p><a class="button-quiet" href=format!("/projects/{project}/label/{question}")>"Label this queue yourself"</a></p>
 
@@ -114,17 +129,18 @@ fn Dashboard(
                 <input type="hidden" name="question" value=question.to_string() />
                 <div class="form-row">
                     <div class="field"><label for="overlap">"Overlap (% of studies)"</label>
-                        <input id="overlap" name="form[overlap_percent]" type="number" min="0" max="100" step="any" value=form.overlap_percent.to_string() /></div>
+                        <input id="overlap" name="form[overlap_percent]" type="number" required min="0" max="100" step="any" value=form.overlap_percent.to_string() /></div>
                     <div class="field"><label for="raters">"…each labeled by"</label>
-                        <input id="raters" name="form[overlap_raters]" type="number" min="2" max="9" value=form.overlap_raters.to_string() /></div>
+                        <input id="raters" name="form[overlap_raters]" type="number" required min="2" max="9" value=form.overlap_raters.to_string() /></div>
                     <div class="field"><label for="gold-rate">"Gold items (% of served)"</label>
-                        <input id="gold-rate" name="form[gold_percent]" type="number" min="0" max="50" step="any" value=form.gold_percent.to_string() /></div>
+                        <input id="gold-rate" name="form[gold_percent]" type="number" required min="0" max="50" step="any" value=form.gold_percent.to_string() /></div>
                     <div class="field"><label for="claim">"Claim timeout (minutes)"</label>
-                        <input id="claim" name="form[claim_minutes]" type="number" min="1" value=form.claim_minutes.to_string() /></div>
+                        <input id="claim" name="form[claim_minutes]" type="number" required min="1" value=form.claim_minutes.to_string() /></div>
                     <div class="field"><label for="queued-labels">"Soft labels to queue (empty: all)"</label>
                         <input id="queued-labels" name="form[labels]" value=form.labels.clone() placeholder=labels.join(", ") /></div>
                 </div>
-                <button type="submit" class="button-primary button-inline">"Build the queue from the current soft labels"</button>
+                <button type="submit" class="button-primary button-inline" disabled=move || build.pending().get()
+                    on:click=ask_rebuild>{build_label}</button>
             </ActionForm>
             {built}
         </section>
@@ -139,7 +155,7 @@ fn Dashboard(
             </table>
             {(!data.pairs.is_empty()).then(|| view! {
                 <table>
-                    <thead><tr><th>"Affiliates"</th><th class="number">"Items"</th><th class="number">"Agreement"</th><th class="number">"Cohen's kappa"</th></tr></thead>
+                    <thead><tr><th>"Raters"</th><th class="number">"Items"</th><th class="number">"Agreement"</th><th class="number">"Cohen's kappa"</th></tr></thead>
                     <tbody>{data.pairs.iter().map(|p| view! {
                         <tr><td>{format!("{} – {}", p.a, p.b)}</td><td class="number">{p.items}</td>
                             <td class="number">{share(p.percent_agreement)}</td><td class="number">{share(p.cohen_kappa)}</td></tr>
@@ -147,7 +163,8 @@ fn Dashboard(
                 </table>
             })}
             <h3>"Final labels by source"</h3>
-            <table data-testid="final-sources">
+            {data.finals.is_empty().then(|| view! { <p class="empty">"No final labels yet: they come with the first answers."</p> })}
+            <table data-testid="final-sources" hidden=data.finals.is_empty()>
                 <thead><tr><th>"Source"</th><th class="number">"Studies"</th><th>"Meaning"</th></tr></thead>
                 <tbody>{data.finals.iter().map(|count| view! {
                     <tr><td>{count.source.clone()}</td><td class="number">{thousands(count.studies as i64)}</td><td class="muted">{count.meaning.clone()}</td></tr>
@@ -156,12 +173,13 @@ fn Dashboard(
         </section>
 
         <section aria-labelledby="raters-title">
-            <h2 id="raters-title">"Affiliates"</h2>
+            <h2 id="raters-title">"Raters"</h2>
+            <p class="muted">"Everyone who answered this queue: its affiliates, and fellows who labeled it themselves."</p>
             {match data.raters.is_empty() {
                 true => view! { <p class="empty">"No answers yet."</p> }.into_any(),
                 false => view! {
                     <table data-testid="raters">
-                        <thead><tr><th>"Affiliate"</th><th class="number">"Answers"</th><th class="number">"Seconds per study"</th>
+                        <thead><tr><th>"Rater"</th><th class="number">"Answers"</th><th class="number">"Seconds per study"</th>
                             <th class="number">"Gold answered"</th><th class="number">"Gold accuracy"</th><th>"Recall per label"</th></tr></thead>
                         <tbody>{data.raters.iter().map(|r| view! {
                             <tr>
@@ -195,7 +213,7 @@ fn Dashboard(
 
         <section class="panel" aria-labelledby="gold-title">
             <h2 id="gold-title">"Gold set"</h2>
-            <p class="muted">"Gold items are served among the others, unmarked, and score each affiliate."</p>
+            <p class="muted">"Gold items are served among the others, unmarked, and score each rater."</p>
             <ActionForm action=gold node_ref=gold_form>
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="question" value=question.to_string() />

@@ -17,7 +17,7 @@ pub enum Source {
     Gold,
     Agreed,
     Confirmed,
-    /// Affiliates disagree and no fellow has decided: the soft label stands, marked so.
+    /// Raters disagree and no fellow has decided: the soft label stands, marked so.
     Disputed,
     Soft,
 }
@@ -40,10 +40,10 @@ impl Source {
         match self {
             Source::Adjudicated => "a fellow settled it",
             Source::Gold => "the fellow's label of a gold item",
-            Source::Agreed => "two or more affiliates gave the same label",
-            Source::Confirmed => "one affiliate's answer so far",
+            Source::Agreed => "two or more raters gave the same label",
+            Source::Confirmed => "one rater's answer so far",
             Source::Disputed => {
-                "affiliates disagree and no fellow has settled it: the soft label stands"
+                "raters disagree and no fellow has settled it on the adjudication page: the soft label stands"
             }
             Source::Soft => "no answer yet: the rules' soft label",
         }

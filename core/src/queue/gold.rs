@@ -69,13 +69,22 @@ pub async fn set_gold(
         )
         .execute(&mut *transaction)
         .await?,
-        None => sqlx::query!(
-            "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
-            question.id,
-            report_id
-        )
-        .execute(&mut *transaction)
-        .await?,
+        None => {
+            let removed = sqlx::query!(
+                "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
+                question.id,
+                report_id
+            )
+            .execute(&mut *transaction)
+            .await?;
+            if removed.rows_affected() == 0 {
+                return Err(Error::Invalid(format!(
+                    "{} is not a gold item of this question: nothing was changed",
+                    report.accession
+                )));
+            }
+            removed
+        }
     };
     let event = NewEvent {
         actor,

@@ -686,6 +686,27 @@ async fn a_gold_item_outside_the_questions_cohort_is_refused() {
         .await
         .unwrap()
         .is_empty());
+    // Removed twice: the second says it is no gold item, and records nothing.
+    let events = sieve_core::audit::search(&f.pool, &about, 0, 10)
+        .await
+        .unwrap()
+        .total;
+    let again = queue::set_gold(&f.project.context(), &chest_only, chest, None, None)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("is not a gold item"), "{again}");
+    let after = sieve_core::audit::search(&f.pool, &about, 0, 10)
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(after, events);
+    // An accession typed in small letters finds the study.
+    assert_eq!(
+        reports::id_of(&f.pool, project_id, &items[0].accession.to_lowercase())
+            .await
+            .unwrap(),
+        chest
+    );
 }
 
 #[tokio::test]

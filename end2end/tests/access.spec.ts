@@ -136,8 +136,16 @@ test("adding someone who is already a member says it is a role change and asks; 
   await expect(page.getByRole("status")).toHaveText(`${first} is now fellow in ${DEMO_PROJECT} (was affiliate).`);
   await expect(row).toContainText("fellow");
 
+  // Removing says so, in place of the role change's notice.
+  page.once("dialog", (dialog) => dialog.accept());
+  await row.getByRole("button", { name: `Remove ${first}` }).click();
+  await expect(page.getByRole("status")).toHaveText(`Removed ${first} from ${DEMO_PROJECT}: they no longer see it; their answers stay.`);
+  await expect(row).toHaveCount(0);
+
   await page.goto("/admin/audit?action=member_role_changed");
-  await expect(page.getByRole("row").filter({ hasText: first }).first()).toContainText("role affiliate → fellow");
+  const event = page.getByRole("row").filter({ hasText: first }).first();
+  await expect(event).toContainText("role affiliate → fellow");
+  await expect(event).toContainText(DEMO_PROJECT);
 });
 
 test("an affiliate is not offered what only a fellow may do: no cohort Delete, no Save cohort", async ({ browser }) => {
@@ -163,4 +171,13 @@ test("an affiliate is not offered what only a fellow may do: no cohort Delete, n
   await expect(affiliate.getByTestId("result-count")).toBeVisible();
   await expect(affiliate.getByRole("heading", { name: "Save this search as a cohort" })).toHaveCount(0);
   await expect(affiliate.getByLabel("Cohort name")).toHaveCount(0);
+
+  // Pages of other roles say why, without a form that would be refused.
+  await affiliate.goto(new URL(affiliate.url()).pathname.replace(/\/search.*/, "/import"));
+  await expect(affiliate.getByRole("note")).toContainText("Only the project's fellows import reports");
+  await expect(affiliate.getByLabel("File")).toHaveCount(0);
+  await expect(affiliate.getByRole("button", { name: "Import" })).toHaveCount(0);
+  await affiliate.goto("/admin/audit");
+  await expect(affiliate.getByRole("alert")).toBeVisible();
+  await expect(affiliate.getByRole("button", { name: "Filter" })).toHaveCount(0);
 });

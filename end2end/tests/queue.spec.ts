@@ -192,13 +192,22 @@ test("a labeling page restored by Back answers nothing: the answer is refused an
 test("the dashboard says what each number counts, and the overlap is the share asked for", async ({ browser }) => {
   const question = `Effusion overlap ${Date.now()}`;
   const fellow = await fellowWithQueue(browser, question, "effusion", "30");
+  // An emptied number is stopped by the browser, not sent and reported as a lost connection.
+  let sent = 0;
+  fellow.on("request", (request) => { if (request.url().includes("/api/build_queue")) sent += 1; });
+  await fellow.getByLabel("Overlap (% of studies)").fill("");
+  await fellow.getByRole("button", { name: /Build the queue/ }).click();
+  expect(await fellow.getByLabel("Overlap (% of studies)").evaluate((input: HTMLInputElement) => input.validity.valueMissing)).toBe(true);
+  await expect(fellow.getByText("Could not reach the server")).toHaveCount(0);
+  expect(sent).toBe(0);
+  await fellow.reload();
   const built = await fellow.getByRole("status").innerText();
   const [, queued, overlapped] = built.replace(/,/g, "").match(/Queued (\d+) studies \((\d+) labeled by several/)!.map(Number);
   expect(Math.abs(overlapped - 0.3 * queued)).toBeLessThanOrEqual(0.5);
   const facts = fellow.getByTestId("queue-facts");
-  await expect(facts).toContainText(`${overlapped} of them (${Math.round((overlapped * 100) / queued)} %) in the overlap, each answered by 2 different affiliates`);
+  await expect(facts).toContainText(`${overlapped} of them (${Math.round((overlapped * 100) / queued)} %) in the overlap, each answered by 2 different raters`);
   await expect(facts).toContainText("Studies with every answer they need");
-  await expect(facts).toContainText("a study in the overlap counts once per affiliate");
+  await expect(facts).toContainText("a study in the overlap counts once per rater");
 });
 
 test("an affiliate with nothing left is told why, and the project page's counts are fresh after Back", async ({ browser }) => {
@@ -220,15 +229,36 @@ test("an affiliate with nothing left is told why, and the project page's counts 
   }
   // Not "nothing left" beside a count that says otherwise: the rest needs someone else.
   await expect(affiliate.getByTestId("queue-empty")).toContainText(
-    "Nothing left for you in this queue. It still needs 2 answers from other affiliates: a study in the overlap is answered by 2 different affiliates",
+    "Nothing left for you in this queue. It still needs 2 answers from other raters: a study in the overlap is answered by 2 different raters",
   );
-  await expect(affiliate.getByTestId("queue-progress")).toContainText("the queue still needs 2 answers from any affiliate");
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("the queue still needs 2 answers from any rater");
 
   await affiliate.goBack();
   await expect(affiliate.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
   await expect(cells.nth(1)).toHaveText("2");
   await expect(cells.nth(2)).toHaveText("2");
   await expect(cells.nth(3)).toHaveText("2");
+
+  // The fellow labels one of the two: opening it does not change what the queue still needs.
+  const fellow = await (await browser.newContext()).newPage();
+  await signIn(fellow, "fellow");
+  await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
+  await fellow.getByTestId("queues").getByRole("row", { name: new RegExp(question) }).getByRole("link", { name: `Label ${question}` }).click();
+  await expect(fellow.getByTestId("queue-progress")).toContainText("the queue still needs 2 answers");
+  await affiliate.reload();
+  await expect(cells.nth(3)).toHaveText("2");
+  await fellow.keyboard.press("Enter");
+  await expect(fellow.getByTestId("queue-progress")).toContainText("the queue still needs 1 answer from any rater");
+
+  // A rebuild after answers asks first; declined, nothing is sent.
+  await fellow.goBack();
+  await fellow.getByTestId("queues").getByRole("row", { name: new RegExp(question) }).getByRole("link", { name: "Dashboard" }).click();
+  await fellow.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  let asked = "";
+  fellow.once("dialog", (dialog) => { asked = dialog.message(); dialog.dismiss(); });
+  await fellow.getByRole("button", { name: "Rebuild the queue from the current soft labels" }).click();
+  await expect.poll(() => asked).toContain("The 3 answers given are kept");
+  await expect(fellow.getByRole("status")).toHaveCount(0);
 });
 
 for (const [width, height] of [[1280, 720], [1366, 768], [1920, 1080], [390, 844]]) {

@@ -355,7 +355,7 @@ pub async fn set_gold(
                 }
                 found => found?,
             };
-            sieve_core::queue::set_gold(
+            let accession = sieve_core::queue::set_gold(
                 &caller.state.labeling(),
                 &caller.question,
                 report,

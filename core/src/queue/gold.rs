@@ -35,14 +35,15 @@ pub async fn gold_items(pool: &SqlitePool, question: &Question) -> Result<Vec<Go
 
 /// Marks a study's true label for the gold set (`None` removes it). A study outside the
 /// question's cohort is refused: the queue would never serve it, and its label says nothing of
-/// the question's studies. (The page names studies by accession: see `reports::id_of`.)
+/// the question's studies. (The page names studies by accession: see `reports::id_of`.) Returns
+/// the study's accession as stored. Removing a study that is no gold item is refused (`Invalid`).
 pub async fn set_gold(
     context: &Context<'_>,
     question: &Question,
     report_id: i64,
     label: Option<&str>,
     actor: Option<&str>,
-) -> Result<()> {
+) -> Result<String> {
     let pool = context.pool;
     if let Some(label) = label {
         question.check_label(label)?;
@@ -98,7 +99,7 @@ pub async fn set_gold(
     };
     audit::record(&mut *transaction, Action::GoldSet, event).await?;
     transaction.commit().await?;
-    Ok(())
+    Ok(report.accession)
 }
 
 /// Settles a study's label (a fellow's decision on a disagreement).

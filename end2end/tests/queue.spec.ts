@@ -192,6 +192,7 @@ test("a labeling page restored by Back answers nothing: the answer is refused an
 test("the dashboard says what each number counts, and the overlap is the share asked for", async ({ browser }) => {
   const question = `Effusion overlap ${Date.now()}`;
   const fellow = await fellowWithQueue(browser, question, "effusion", "30");
+  const built = await fellow.getByRole("status").innerText();
   // An emptied number is stopped by the browser, not sent and reported as a lost connection.
   let sent = 0;
   fellow.on("request", (request) => { if (request.url().includes("/api/build_queue")) sent += 1; });
@@ -201,7 +202,6 @@ test("the dashboard says what each number counts, and the overlap is the share a
   await expect(fellow.getByText("Could not reach the server")).toHaveCount(0);
   expect(sent).toBe(0);
   await fellow.reload();
-  const built = await fellow.getByRole("status").innerText();
   const [, queued, overlapped] = built.replace(/,/g, "").match(/Queued (\d+) studies \((\d+) labeled by several/)!.map(Number);
   expect(Math.abs(overlapped - 0.3 * queued)).toBeLessThanOrEqual(0.5);
   const facts = fellow.getByTestId("queue-facts");

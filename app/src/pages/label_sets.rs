@@ -184,7 +184,6 @@ fn ExportPanel(
             }
         }
     };
-    let refused = move || matches!(preview.get(), Some(Err(_)));
     let written = move || {
         match create.value().get() {
         Some(Ok(set)) => view! {
@@ -195,14 +194,25 @@ fn ExportPanel(
         None => ().into_any(),
     }
     };
+    // The Export button comes with the preview: it is enabled only for choices the preview
+    // accepted, so a split that does not add up is never sent.
+    let export_button = move |ready: bool| {
+        view! {
+            <button type="submit" class="button-primary button-inline"
+                disabled=move || !ready || create.pending().get()>
+                {move || match create.pending().get() { true => "Writing…", false => "Export label set" }}</button>
+        }
+    };
     let sizes = move || {
         Suspend::new(async move {
             match preview.await {
-                Ok(_) if form.with(|f| f.questions.is_empty()) => {
-                    view! { <p class="muted">"Pick at least one question."</p> }.into_any()
+                Ok(_) if form.with_untracked(|f| f.questions.is_empty()) => view! {
+                    <div data-testid="preview"><p class="muted">"Pick at least one question."</p></div>
+                    {export_button(false)}
                 }
-                Ok(p) => view! { <PreviewTable preview=p /> }.into_any(),
-                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                .into_any(),
+                Ok(p) => view! { <div data-testid="preview"><PreviewTable preview=p /></div> {export_button(true)} }.into_any(),
+                Err(error) => view! { <div data-testid="preview"><ErrorBox error /></div> {export_button(false)} }.into_any(),
             }
         })
     };
@@ -252,12 +262,7 @@ fn ExportPanel(
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>
                 </div>
-                <div data-testid="preview">
-                    <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{sizes}</Transition>
-                </div>
-                <button type="submit" class="button-primary button-inline"
-                    disabled=move || create.pending().get() || refused() || form.with(|f| f.questions.is_empty())>
-                    {move || match create.pending().get() { true => "Writing…", false => "Export label set" }}</button>
+                <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{sizes}</Transition>
             </form>
             {written}
         </section>

@@ -18,6 +18,8 @@ pub mod arguments;
 pub use arguments::argument_lines;
 pub mod kubernetes;
 pub mod local;
+mod metrics;
+pub use metrics::{metrics, Metric, METRICS};
 pub mod sandbox;
 mod shell;
 pub mod slurm;
@@ -185,7 +187,7 @@ impl Submission {
     }
 
     pub fn output(&self) -> PathBuf {
-        self.dir.join("output")
+        self.dir.join(OUTPUT)
     }
 
     /// The environment every job gets, whatever runs it (paths as the job sees them).
@@ -231,6 +233,9 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 
 /// A job's log, in its directory.
 pub const LOG: &str = "log.txt";
+
+/// The job's output directory, in its own directory: the one place the job writes.
+pub const OUTPUT: &str = "output";
 
 /// Starts a job; returns the scheduler's id for it.
 async fn submit(backend: &Backend, submission: &Submission) -> Result<String> {

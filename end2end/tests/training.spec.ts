@@ -52,6 +52,10 @@ test("a scientist exports a label set, downloads it, launches it on the local pr
   await expect(page.getByTestId("job-log")).toBeInViewport();
   await expect(page.getByTestId("job-log")).toContainText(`verified 4 files of label set v${manifest.version}`);
   await expect(page.getByTestId("job-log")).toContainText("done");
+  // The job's metrics, as it wrote them, shown as a table rather than left in the log.
+  const metrics = page.getByTestId("job-metrics");
+  await expect(metrics.getByRole("row", { name: /splits\.test\.accuracy/ })).toContainText(/0\.\d{3}|1/);
+  await expect(metrics.getByRole("row", { name: /splits\.train\.studies/ })).toContainText(/\d+/);
 });
 
 test("a running job can be cancelled from the jobs page", async ({ page }) => {

@@ -56,10 +56,20 @@ impl JobRow {
 }
 
 /// A job with the end of its log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobWithLog {
     pub job: JobRow,
     pub log: String,
+    /// Every number the job wrote into `output/metrics.json`, by its path there.
+    pub metrics: Vec<MetricRow>,
+}
+
+/// A number a job reported in its metrics file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    /// Its path in the file: `splits.test.accuracy`.
+    pub name: String,
+    pub value: f64,
 }
 
 /// A profile in the admin's list.
@@ -216,6 +226,13 @@ pub async fn job_log(project: i64, job: i64) -> Result<JobWithLog, AppError> {
             let job = launch::job(&state.pool, project, job).await?;
             Ok(JobWithLog {
                 log: launch::log_tail(&job, LOG_TAIL_BYTES),
+                metrics: launch::metrics(&job)
+                    .into_iter()
+                    .map(|metric| MetricRow {
+                        name: metric.name,
+                        value: metric.value,
+                    })
+                    .collect(),
                 job: server::row(&job),
             })
         }

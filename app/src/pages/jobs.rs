@@ -119,6 +119,16 @@ pub fn JobsPage() -> impl IntoView {
                     <section class="panel" aria-labelledby="log-title" data-testid="job-log" node_ref=log_ref>
                         <h2 id="log-title">{format!("Job {} — {}", found.job.id, found.job.state)}</h2>
                         {found.job.message.clone().map(|m| view! { <p class="muted">{m}</p> })}
+                        {(!found.metrics.is_empty()).then(|| view! {
+                            <h3>"Metrics"</h3>
+                            <p class="muted">"As the job wrote them into its output, " <code>"metrics.json"</code> "."</p>
+                            <table data-testid="job-metrics">
+                                <thead><tr><th>"Measure"</th><th class="number">"Value"</th></tr></thead>
+                                <tbody>{found.metrics.iter().map(|metric| view! {
+                                    <tr><td><code>{metric.name.clone()}</code></td><td class="number">{format_metric(metric.value)}</td></tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                        })}
                         <pre class="log">{match found.log.is_empty() {
                             true => "(no output yet)".to_string(),
                             false => found.log,
@@ -289,5 +299,13 @@ fn Group(
                 }).collect_view()}</tbody>
             </table>
         </section>
+    }
+}
+
+/// A metric as people read it: whole numbers as they are, others to three decimals.
+fn format_metric(value: f64) -> String {
+    match value.fract() == 0.0 && value.abs() < 1e15 {
+        true => format!("{value:.0}"),
+        false => format!("{value:.3}"),
     }
 }

@@ -153,6 +153,14 @@ fn same_reading(rules: &[StoredRule], rule: &Rule, except: Option<u32>) -> Optio
     })
 }
 
+/// What adding `rule` to `rules` would be refused for (a phrase without words, a rule the list
+/// already has): checked alike by an add and by its preview, so a preview never promises an add
+/// that will be refused.
+pub(crate) fn check_new(rules: &[StoredRule], rule: &Rule) -> Result<()> {
+    check_phrase(rule)?;
+    refuse_twice(rules, rule, None)
+}
+
 /// Refuses a rule that another already is (see [`same_reading`]), naming that one.
 fn refuse_twice(rules: &[StoredRule], rule: &Rule, except: Option<u32>) -> Result<()> {
     match same_reading(rules, rule, except) {
@@ -210,8 +218,7 @@ impl Change {
         let next_id = || rules.iter().map(|r| r.id).max().unwrap_or(0) + 1;
         Ok(match self {
             Change::Add { rule, at } => {
-                check_phrase(rule)?;
-                refuse_twice(rules, rule, None)?;
+                check_new(rules, rule)?;
                 let at = at.unwrap_or(rules.len()).min(rules.len());
                 let id = next_id();
                 rules.insert(

@@ -327,8 +327,10 @@ pub struct RuleReports {
 }
 
 impl Context<'_> {
-    /// Previews `rule` inserted at `at` in the current rules (`labels`).
+    /// Previews `rule` inserted at `at` in the current rules (`labels`); refused (`Invalid`) for
+    /// what an add of it would be refused for (see `questions::check_new`).
     pub async fn preview(&self, labels: &Labels, rule: Rule, at: usize) -> Result<Preview> {
+        crate::questions::check_new(&labels.rules.rules, &rule)?;
         let mut draft = labels.rules.clone();
         let at = at.min(draft.rules.len());
         draft.rules.insert(

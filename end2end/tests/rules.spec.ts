@@ -161,6 +161,15 @@ test("every control of the rules table does what it says: edit, view matches pag
   await expect(page.getByRole("alert")).toContainText("is already rule 2");
   await expect(page.getByLabel("Phrase", { exact: true })).toHaveValue("Pleural  Effusion");
   await expect(page.locator("table.rules tbody tr")).toHaveCount(2);
+  // Its preview says so too, rather than promising an add that would be refused.
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "is already rule 2" })).toHaveCount(2);
+  // A preview of a new phrase replaces the refusal of what was sent before.
+  await page.getByLabel("Phrase", { exact: true }).fill("blunted costophrenic angle");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByTestId("preview")).toContainText(/Matches [\d,]+ studies/);
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  await page.getByLabel("Phrase", { exact: true }).fill("Pleural  Effusion");
 
   // Edit opens the rule in place; saving changes it.
   await ruleRow(page, "pleural effusion").getByRole("button", { name: "Edit" }).click();

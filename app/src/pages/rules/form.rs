@@ -100,9 +100,12 @@ pub(super) fn AddRule(board: Memo<Board>, screen: Screen) -> impl IntoView {
     let run_preview = move |_| {
         let (form, at) = (form.get_untracked(), at());
         leptos::task::spawn_local(async move {
-            preview.set(Some(
-                preview_rule(screen.project, screen.question, form, at).await,
-            ));
+            let previewed = preview_rule(screen.project, screen.question, form, at).await;
+            // A preview of what is typed now replaces a refusal of what was sent before.
+            if previewed.is_ok() {
+                screen.error.set(None);
+            }
+            preview.set(Some(previewed));
         });
     };
     let submit = move |event: leptos::ev::SubmitEvent| {

@@ -315,6 +315,17 @@ async fn the_same_rule_twice_is_refused_naming_the_first() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("is already rule 1"), "{error}");
+    // Its preview is refused alike, rather than promising an add that will be refused.
+    let labels = f.context().current(&question).await.unwrap();
+    let previewed = f
+        .context()
+        .preview(&labels, rule("no  pneumothorax", "present", Negation::Any), 1)
+        .await;
+    assert!(
+        matches!(&previewed, Err(Error::Invalid(message)) if message.contains("is already rule 1")),
+        "{:?}",
+        previewed.err()
+    );
     // The same words read otherwise (another negation mode or section) are another rule.
     let mut scoped = rule("no pneumothorax", "absent", Negation::Any);
     scoped.sections = vec!["IMPRESSION".into()];

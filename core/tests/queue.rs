@@ -759,3 +759,43 @@ async fn the_evidence_is_read_by_the_rule_that_gave_the_soft_label() {
         "the negated mention gave the label: it is evidence, not ignored"
     );
 }
+
+#[tokio::test]
+async fn the_same_decision_twice_is_recorded_once() {
+    let f = fixture(20, 1, Settings::default()).await;
+    let report: i64 = sqlx::query_scalar("SELECT report_id FROM tasks LIMIT 1")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        // A double click, or the same decision from a second tab.
+        queue::adjudicate(&f.pool, &f.question, report, "absent", Some("fellow"))
+            .await
+            .unwrap();
+        queue::set_gold(
+            &f.project.context(),
+            &f.question,
+            report,
+            Some("absent"),
+            Some("fellow"),
+        )
+        .await
+        .unwrap();
+    }
+    let events = |action: &'static str| {
+        count(
+            &f.pool,
+            match action {
+                "adjudicated" => "SELECT COUNT(*) FROM audit_events WHERE action = 'adjudicated'",
+                _ => "SELECT COUNT(*) FROM audit_events WHERE action = 'gold_set'",
+            },
+        )
+    };
+    assert_eq!(events("adjudicated").await, 1);
+    assert_eq!(events("gold_set").await, 1);
+    // Another decision is a change, and recorded.
+    queue::adjudicate(&f.pool, &f.question, report, "present", Some("fellow"))
+        .await
+        .unwrap();
+    assert_eq!(events("adjudicated").await, 2);
+}

@@ -319,7 +319,11 @@ async fn the_same_rule_twice_is_refused_naming_the_first() {
     let labels = f.context().current(&question).await.unwrap();
     let previewed = f
         .context()
-        .preview(&labels, rule("no  pneumothorax", "present", Negation::Any), 1)
+        .preview(
+            &labels,
+            rule("no  pneumothorax", "present", Negation::Any),
+            1,
+        )
         .await;
     assert!(
         matches!(&previewed, Err(Error::Invalid(message)) if message.contains("is already rule 1")),

@@ -65,7 +65,7 @@ async function questionWithQueue(browser: Browser): Promise<{ fellow: Page; fell
   await fellow.getByLabel("Overlap (% of studies)").fill("100");
   await fellow.getByLabel("Gold items (% of served)").fill("0");
   await fellow.getByRole("button", { name: /Build the queue/ }).click();
-  await expect(fellow.getByRole("status")).toHaveText("Queued 3 studies (3 labeled by several affiliates).");
+  await expect(fellow.getByRole("status")).toHaveText("Queued 3 studies (3 labeled by several raters).");
   await fellowGuard.check();
   return { fellow, fellowGuard, question, accessions };
 }
@@ -290,6 +290,7 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await gotoHydrated(fellow, dashboard);
   const row = fellow.getByTestId("disagreements").getByRole("row").filter({ hasText: answered[0] });
   await row.getByRole("button", { name: "present" }).click();
+  await expect(fellow.getByRole("status").filter({ hasText: "Settled" })).toHaveText(`Settled ${answered[0]} as “present”: its final label is now adjudicated.`);
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(1);
   await expect(fellow.getByTestId("disagreements")).not.toContainText(answered[0]);
 

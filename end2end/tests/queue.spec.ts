@@ -207,6 +207,8 @@ test("the dashboard says what each number counts, and the overlap is the share a
   const facts = fellow.getByTestId("queue-facts");
   await expect(facts).toContainText(`${overlapped} of them (${Math.round((overlapped * 100) / queued)} %) in the overlap, each answered by 2 different raters`);
   await expect(facts).toContainText("Studies with every answer they need");
+  // What the queue still needs, as the labeling page says it: every queued study once, overlap ones twice.
+  await expect(fellow.getByTestId("still-needed")).toHaveText(String(queued + overlapped));
   await expect(facts).toContainText("a study in the overlap counts once per rater");
 });
 

@@ -11,7 +11,7 @@ use crate::error::AppError;
 /// The queue's settings as the fellow's form edits them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueForm {
-    /// Percent of studies labeled by several affiliates.
+    /// Percent of studies labeled by several raters.
     pub overlap_percent: f64,
     pub overlap_raters: i64,
     pub gold_percent: f64,
@@ -74,8 +74,10 @@ pub struct ReviewView {
     pub rules: Vec<RulePrecisionView>,
     pub disagreements: Vec<DisagreementView>,
     pub finals: Vec<SourceCount>,
-    /// Studies that need several affiliates' answers (the overlap).
+    /// Studies that need several raters' answers (the overlap).
     pub overlapped: i64,
+    /// Answers the queue still needs from any rater (as the labeling page says it).
+    pub still_needed: i64,
     /// The gold items, the latest set first.
     pub gold: Vec<GoldRow>,
 }
@@ -215,6 +217,13 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                     claim_minutes: settings.claim_seconds / 60,
                     labels: settings.labels.join(", "),
                 },
+                still_needed: sieve_core::queue::progress(
+                    &caller.state.pool,
+                    caller.question.id,
+                    caller.user_id,
+                )
+                .await?
+                .left,
                 tasks: review.tasks,
                 completed: review.completed,
                 overlapped: review.overlapped,
@@ -372,21 +381,21 @@ pub async fn set_gold(
     )
 }
 
-/// Settles a disagreement with a label.
+/// Settles a disagreement with a label; returns what was done, in a sentence naming the study.
 #[server(endpoint = "adjudicate")]
 pub async fn adjudicate(
     project: i64,
     question: i64,
     report: i64,
     label: String,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
             let caller =
                 crate::api::queue::server::caller(project, question, Capability::ManageRules)
                     .await?;
-            sieve_core::queue::adjudicate(
+            let accession = sieve_core::queue::adjudicate(
                 &caller.state.pool,
                 &caller.question,
                 report,
@@ -394,7 +403,9 @@ pub async fn adjudicate(
                 Some(&caller.user),
             )
             .await?;
-            Ok(())
+            Ok(format!(
+                "Settled {accession} as “{label}”: its final label is now adjudicated."
+            ))
         }
         .await,
     )

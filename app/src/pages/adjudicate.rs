@@ -88,7 +88,7 @@ fn Disputes(
         };
         leptos::task::spawn_local(async move {
             match adjudicate(project, question, report, label).await {
-                Ok(()) => {
+                Ok(_) => {
                     error.set(None);
                     decided.update(|n| *n += 1);
                 }

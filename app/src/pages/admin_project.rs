@@ -171,7 +171,8 @@ fn Members(
     };
     // Choosing someone who is already a member changes their role: the page says so and asks,
     // and sends the role it showed, so that a membership changed meanwhile is refused.
-    let roles: std::collections::HashMap<String, String> = roles_of_members.into_iter().collect();
+    let roles: std::collections::HashMap<String, String> =
+        roles_of_members.iter().cloned().collect();
     let project_name = project.name.clone();
     let (user_field, role_field, shown_field) = (
         NodeRef::<leptos::html::Select>::new(),
@@ -185,6 +186,8 @@ fn Members(
             return;
         };
         let (user, role) = (user.value(), role.value());
+        // Whatever is chosen now, the last action's notice is not its outcome.
+        add.value().set(None);
         let was = roles.get(&user).cloned().unwrap_or_default();
         shown.set_value(&was);
         let question = format!(
@@ -198,10 +201,18 @@ fn Members(
     };
     let new_member = NodeRef::<leptos::html::Form>::new();
     clear_after_success(new_member, move || matches!(add.value().get(), Some(Ok(_))));
-    let users = project.all_users.into_iter().map(|name| {
-        let value = name.clone();
-        view! { <option value=value>{name}</option> }
-    });
+    // Members show their role here, so that choosing one is seen to be a role change.
+    let users: Vec<_> = project
+        .all_users
+        .into_iter()
+        .map(|name| {
+            let shown = match roles_of_members.iter().find(|(user, _)| *user == name) {
+                Some((_, role)) => format!("{name} ({role} here)"),
+                None => name.clone(),
+            };
+            view! { <option value=name>{shown}</option> }
+        })
+        .collect();
     view! {
         <Title text=format!("{} · administration", project.name) />
         <p class="breadcrumbs"><a href="/admin">"Administration"</a> " / "</p>
@@ -224,7 +235,10 @@ fn Members(
                 <div class="form-row inline-form">
                     <div class="field">
                         <label for="member-user">"User"</label>
-                        <select id="member-user" name="user" node_ref=user_field>{users.collect_view()}</select>
+                        <select id="member-user" name="user" required node_ref=user_field>
+                            <option value="" selected disabled>"Choose a user…"</option>
+                            {users}
+                        </select>
                     </div>
                     <div class="field">
                         <label for="member-role">"Role"</label>

@@ -257,7 +257,7 @@ fn ExportPanel(
                 <div class="options">
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
                     on:change=move |e| form.update(|f| f.soft_where_unconfirmed = event_target_checked(&e)) />
-                    " Take the soft label where no affiliate confirmed it (else confirmed and adjudicated labels only)"</label>
+                    " Take the soft label where no rater answered (else only labels that raters or a fellow decided)"</label>
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.drop_uncertain)
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>

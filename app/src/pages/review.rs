@@ -59,7 +59,7 @@ fn Dashboard(
     let built = move || {
         match build.value().get() {
         Some(Ok((queued, overlapped))) => Some(view! {
-            <p class="notice" role="status">{format!("Queued {} studies ({} labeled by several affiliates).", thousands(queued as i64), thousands(overlapped as i64))}</p>
+            <p class="notice" role="status">{format!("Queued {} studies ({} labeled by several raters).", thousands(queued as i64), thousands(overlapped as i64))}</p>
         }.into_any()),
         Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
         None => None,
@@ -117,8 +117,13 @@ fn Dashboard(
                 <p class="fact-meaning">"Studies with every answer they need"</p></div>
             <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd>
                 <p class="fact-meaning">"Given by all raters together, gold items included: a study in the overlap counts once per rater"</p></div>
+            <div><dt>"Answers still needed"</dt><dd data-testid="still-needed">{thousands(data.still_needed)}</dd>
+                <p class="fact-meaning">"From any rater, to complete every queued study (what the labeling page shows)"</p></div>
             <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd>
-                <p class="fact-meaning">"Studies whose true label you set; served to check raters, not counted above"</p></div>
+                <p class="fact-meaning">{match (data.gold_items, form.gold_percent > 0.0) {
+                    (0, true) => format!("None yet: the {} % of served studies set below takes effect once you add gold items", form.gold_percent),
+                    _ => "Studies whose true label you set; served to check raters, not counted above".to_string(),
+                }}</p></div>
         </dl>
         <p><a class="button-quiet" href=format!("/projects/{project}/label/{question}")>"Label this queue yourself"</a></p>
 
@@ -233,6 +238,11 @@ fn Dashboard(
 
         <section aria-labelledby="disagreements-title">
             <h2 id="disagreements-title">"Disagreements"</h2>
+            {move || match decide.value().get() {
+                Some(Ok(done)) => Some(view! { <p class="notice" role="status">{done}</p> }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+                None => None,
+            }}
             {(!data.disagreements.is_empty()).then(|| view! {
                 <p><a class="button-quiet" href=format!("/projects/{project}/questions/{question}/adjudicate")>"Settle them one by one, by keyboard"</a></p>
             })}
@@ -255,7 +265,7 @@ fn Dashboard(
                                             <input type="hidden" name="question" value=question.to_string() />
                                             <input type="hidden" name="report" value=report.to_string() />
                                             <input type="hidden" name="label" value=label.clone() />
-                                            <button type="submit" class="button-quiet">{label}</button>
+                                            <button type="submit" class="button-quiet" disabled=move || decide.pending().get()>{label}</button>
                                         </ActionForm>
                                     }).collect_view()}</td>
                                 </tr>

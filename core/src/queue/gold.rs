@@ -63,13 +63,21 @@ pub async fn set_gold(
     let now = crate::now();
     let mut transaction = pool.begin().await?;
     match label {
-        Some(label) => sqlx::query!(
-            "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at",
-            question.id, report_id, label, actor, now
-        )
-        .execute(&mut *transaction)
-        .await?,
+        Some(label) => {
+            // The same true label again changes nothing and records nothing.
+            let set = sqlx::query!(
+                "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at
+                 WHERE gold.label != excluded.label",
+                question.id, report_id, label, actor, now
+            )
+            .execute(&mut *transaction)
+            .await?;
+            if set.rows_affected() == 0 {
+                return Ok(report.accession);
+            }
+            set
+        }
         None => {
             let removed = sqlx::query!(
                 "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
@@ -102,25 +110,31 @@ pub async fn set_gold(
     Ok(report.accession)
 }
 
-/// Settles a study's label (a fellow's decision on a disagreement).
+/// Settles a study's label (a fellow's decision on a disagreement). The same decision again is
+/// no change: nothing is written or audited. Returns the study's accession.
 pub async fn adjudicate(
     pool: &SqlitePool,
     question: &Question,
     report_id: i64,
     label: &str,
     actor: Option<&str>,
-) -> Result<()> {
+) -> Result<String> {
     question.check_label(label)?;
-    crate::reports::find(pool, question.project_id, report_id).await?;
+    let report = crate::reports::find(pool, question.project_id, report_id).await?;
     let now = crate::now();
     let mut transaction = pool.begin().await?;
-    sqlx::query!(
+    // The same decision again (a double click, a second tab) changes nothing and records nothing.
+    let decided = sqlx::query!(
         "INSERT INTO adjudications (question_id, report_id, label, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+         ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, decided_by = excluded.decided_by, decided_at = excluded.decided_at
+         WHERE adjudications.label != excluded.label",
         question.id, report_id, label, actor, now
     )
     .execute(&mut *transaction)
     .await?;
+    if decided.rows_affected() == 0 {
+        return Ok(report.accession);
+    }
     let event = NewEvent {
         actor,
         project_id: Some(question.project_id),
@@ -129,7 +143,7 @@ pub async fn adjudicate(
     };
     audit::record(&mut *transaction, Action::Adjudicated, event).await?;
     transaction.commit().await?;
-    Ok(())
+    Ok(report.accession)
 }
 
 /// One study as the fellow adjudicates it: what the queue showed and every answer given.

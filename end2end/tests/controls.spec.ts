@@ -323,7 +323,7 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   const effusion = page.getByRole("checkbox", { name: /Pleural effusion/ });
   for (const seed of ["7", "8"]) {
     await effusion.check();
-    await page.getByLabel("Cohort").selectOption({ label: "Every study" });
+    await page.getByLabel("Cohort", { exact: true }).selectOption({ label: "Every study" });
     await page.getByLabel("Seed").fill(seed);
     await page.getByLabel("Train %").fill("70");
     await page.getByLabel("Validation %").fill("10");
@@ -343,8 +343,8 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   await expect(rows.first()).toContainText("seed 8");
   await expect(rows.nth(1)).toContainText("seed 7");
 
-  await page.getByLabel("From").selectOption(`v${Number(newest) - 1}`);
-  await page.getByLabel("To").selectOption(`v${newest}`);
+  await page.getByLabel("From", { exact: true }).selectOption(`v${Number(newest) - 1}`);
+  await page.getByLabel("To", { exact: true }).selectOption(`v${newest}`);
   await page.getByRole("button", { name: "Compare" }).click();
   await expect(page.getByTestId("diff")).toContainText("Unchanged");
 
@@ -366,7 +366,7 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   await expect(group.getByRole("cell", { name: "--alpha 0.25" })).toBeVisible();
   await group.getByRole("button", { name: "Log" }).click();
   await expect(page.getByTestId("job-log")).toBeInViewport();
-  await expect(page.getByTestId("job-log").getByRole("heading")).toContainText(/^Job \d+ — /);
+  await expect(page.getByTestId("job-log").getByRole("heading", { level: 2 })).toContainText(/^Job \d+ — /);
   await page.locator(".breadcrumbs").getByRole("link", { name: DEMO_PROJECT }).click();
   await expect(page.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
 });

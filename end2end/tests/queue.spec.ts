@@ -285,3 +285,45 @@ for (const [width, height] of [[1280, 720], [1366, 768], [1920, 1080], [390, 844
     await expect(affiliate.getByRole("article", { name: "Report text" })).toBeInViewport();
   });
 }
+
+test("the labeling screen marks the evidence of the rule that gave the soft label, not of a disabled one with the same phrase", async ({ browser }) => {
+  const question = `Pneumothorax evidence ${Date.now()}`;
+  const fellow = await (await browser.newContext()).newPage();
+  await signIn(fellow, "fellow");
+  await fellow.getByRole("link", { name: DEMO_PROJECT }).click();
+  await fellow.getByRole("link", { name: "Questions and rules" }).click();
+  await fellow.getByLabel("Question", { exact: true }).fill(question);
+  await fellow.getByRole("button", { name: "Add question" }).click();
+  await fellow.getByRole("link", { name: question }).click();
+  await gotoHydrated(fellow, fellow.url());
+  // First an affirmed-only rule (a negated mention does not count for it), then disabled …
+  await fellow.getByLabel("Phrase", { exact: true }).fill("pneumothorax");
+  await fellow.getByLabel("Label", { exact: true }).selectOption("present");
+  await fellow.getByLabel("Negation", { exact: true }).selectOption("affirmed");
+  await fellow.getByRole("button", { name: "Add rule" }).click();
+  await expect(fellow.locator('tr[data-rule="pneumothorax"]')).toHaveCount(1);
+  // … and the rule that labels: a negated mention makes "absent".
+  await fellow.getByLabel("Phrase", { exact: true }).fill("pneumothorax");
+  await fellow.getByLabel("Label", { exact: true }).selectOption("present");
+  await fellow.getByLabel("Negation", { exact: true }).selectOption("route");
+  await fellow.getByLabel("If negated").selectOption("absent");
+  await fellow.getByRole("button", { name: "Add rule" }).click();
+  const rules = fellow.locator('tr[data-rule="pneumothorax"]');
+  await expect(rules).toHaveCount(2);
+  await rules.first().getByRole("checkbox", { name: "Enable “pneumothorax”" }).uncheck();
+  await expect(rules.first()).toHaveClass(/disabled/);
+
+  await fellow.getByRole("link", { name: "Queue and agreement" }).click();
+  await fellow.getByLabel("Overlap (% of studies)").fill("0");
+  await fellow.getByLabel("Gold items (% of served)").fill("0");
+  await fellow.getByLabel("Soft labels to queue (empty: all)").fill("absent");
+  await fellow.getByRole("button", { name: /Build the queue/ }).click();
+  await expect(fellow.getByRole("status")).toContainText(/Queued \d+ studies/);
+
+  const affiliate = await affiliateQueue(browser, question);
+  await expect(affiliate.getByRole("button", { name: /absent/ })).toHaveAttribute("aria-pressed", "true");
+  // The negated mention is what gave "absent": drawn as negated evidence, not struck out as ignored.
+  const mention = affiliate.getByRole("article", { name: "Report text" }).locator("mark", { hasText: /pneumothorax/i }).first();
+  await expect(mention).toHaveClass(/negated/);
+  await expect(mention).not.toHaveClass(/ignored/);
+});

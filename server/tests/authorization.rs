@@ -172,7 +172,12 @@ const TABLE: &[Row] = &[
     server_fn("/api/restore_rule_version", "project={project}&question={question}&version=999999", FELLOW_MISSING),
     server_fn("/api/archive_question", "project={project}&id=999999", FELLOW_MISSING),
     server_fn("/api/restore_question", "project={project}&id=999999", FELLOW_MISSING),
-    server_fn("/api/preview_rule", "project={project}&question={question}&{rule}", FELLOW_CALL),
+    // Another phrase than add_rule's: a preview of a rule already in the list is refused as its add is.
+    server_fn(
+        "/api/preview_rule",
+        "project={project}&question={question}&rule[phrase]=preview+{caller}&rule[label]=present&rule[negation]=any&rule[negated]=&rule[uncertain]=&rule[sections]=&rule[enabled]=true",
+        FELLOW_CALL,
+    ),
     server_fn("/api/rule_reports", "project={project}&question={question}&id=1&all=true&page=0", FELLOW_CALL),
     server_fn("/api/rule_versions", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/compare_versions", "project={project}&question={question}&from=0&to=1", FELLOW_CALL),

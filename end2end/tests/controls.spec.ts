@@ -331,8 +331,11 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
     await page.getByLabel(/Take the soft label/).check();
     await page.getByLabel(/Leave out labels named/).check();
     await expect(page.getByTestId("preview-studies")).toHaveText(/^[\d,]+$/);
+    // What is written is what the preview showed, for the seed just typed.
+    const previewedTest = await page.getByTestId("preview").getByRole("row", { name: /^test/ }).getByRole("cell").nth(1).innerText();
     await page.getByRole("button", { name: "Export label set" }).click();
     await expect(page.getByRole("status")).toContainText(/Label set v\d+ written: [\d,]+ studies\./);
+    await expect(page.getByTestId("label-sets").locator("tbody tr").first()).toContainText(`test ${previewedTest} /`);
     // Written: the choices empty, so the same set is not written twice by a second click.
     await expect(effusion).not.toBeChecked();
     await expect(page.getByTestId("preview")).toHaveText("Pick at least one question.");

@@ -196,10 +196,13 @@ fn ExportPanel(
     };
     // The Export button comes with the preview: it is enabled only for choices the preview
     // accepted, so a split that does not add up is never sent.
+    // While the preview counts the choices just made, the button waits: an export is always of
+    // the choices whose preview is on screen.
+    let counting = RwSignal::new(false);
     let export_button = move |ready: bool| {
         view! {
             <button type="submit" class="button-primary button-inline"
-                disabled=move || !ready || create.pending().get()>
+                disabled=move || !ready || counting.get() || create.pending().get()>
                 {move || match create.pending().get() { true => "Writing…", false => "Export label set" }}</button>
         }
     };
@@ -245,8 +248,8 @@ fn ExportPanel(
                             {data.cohorts.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
                         </select></div>
                     <div class="field"><label for="seed">"Seed"</label>
-                        <input id="seed" type="number" min="0" prop:value=move || form.with(|f| f.seed.to_string())
-                            on:change=move |e| if let Ok(seed) = event_target_value(&e).parse() { form.update(|f| f.seed = seed) } /></div>
+                        <input id="seed" type="number" min="0" value=form.with_untracked(|f| f.seed.to_string())
+                            on:input=move |e| if let Ok(seed) = event_target_value(&e).parse() { form.update(|f| f.seed = seed) } /></div>
                     <div class="field"><label for="train">"Train %"</label>
                         <input id="train" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.train.to_string()) on:input=number(|f, v| f.train = v) /></div>
                     <div class="field"><label for="validation">"Validation %"</label>
@@ -262,7 +265,7 @@ fn ExportPanel(
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>
                 </div>
-                <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{sizes}</Transition>
+                <Transition fallback=|| view! { <p class="muted">"Counting…"</p> } set_pending=counting>{sizes}</Transition>
             </form>
             {written}
         </section>

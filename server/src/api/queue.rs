@@ -82,8 +82,9 @@ pub struct QueueProgress {
     pub completed: i64,
     /// Answers recorded, gold items included.
     pub answers: i64,
-    /// Answers still to hand out in the whole queue.
-    pub open: i64,
+    /// Answers the whole queue still needs from any rater, those being given now included (as the
+    /// dashboard and the labeling page show it).
+    pub still_needed: i64,
     /// Studies in the gold set.
     pub gold_items: i64,
     /// The dashboard's final labels by source: studies answered or decided by a fellow. Every
@@ -115,7 +116,7 @@ pub async fn queue_progress(
     let question = questions::get(&state.pool, project_id, question_id).await?;
     let review = queue::review(&state.pool, &question).await?;
     // `left` is the whole queue's, whoever asks.
-    let open = queue::progress(&state.pool, question.id, caller.user.id)
+    let still_needed = queue::progress(&state.pool, question.id, caller.user.id)
         .await?
         .left;
     let agreement = review.agreement;
@@ -124,7 +125,7 @@ pub async fn queue_progress(
         tasks: review.tasks,
         completed: review.completed,
         answers: review.answers,
-        open,
+        still_needed,
         gold_items: review.gold_items,
         finals: review
             .finals

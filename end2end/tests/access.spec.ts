@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { signIn, test } from "./helpers";
+import { gotoHydrated, signIn, test } from "./helpers";
 
 const DEMO_PROJECT = "Demo: chest radiographs and head CT";
 
@@ -47,9 +47,11 @@ test("the admin sets a protocol end date, and closing needs the project's name",
   await page.getByRole("link", { name: "Administration" }).click();
   await page.getByRole("link", { name: DEMO_PROJECT }).click();
   await expect(page.getByRole("heading", { name: DEMO_PROJECT })).toBeVisible();
+  await gotoHydrated(page, page.url());
 
   await page.getByLabel("Last valid day").fill("2099-12-31");
   await page.getByRole("button", { name: "Save end date" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel("Last valid day")).toHaveValue("2099-12-31");
 

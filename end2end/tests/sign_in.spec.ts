@@ -53,7 +53,7 @@ test("a page asked for before signing in is shown after signing in", async ({ pa
   await page.getByLabel("Password", { exact: true }).fill(demoPassword("admin"));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Administration" })).toBeVisible();
-  await expect(page.getByRole("cell", { name: DEMO_PROJECT, exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: DEMO_PROJECT, exact: true })).toBeVisible();
   await expect(page.getByRole("cell", { name: "sign_in", exact: true }).first()).toBeVisible();
 });
 

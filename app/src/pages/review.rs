@@ -122,7 +122,7 @@ fn Dashboard(
             <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd>
                 <p class="fact-meaning">{match (data.gold_items, form.gold_percent > 0.0) {
                     (0, true) => format!("None yet: the {} % of served studies set below takes effect once you add gold items", form.gold_percent),
-                    _ => "Studies whose true label you set; served to check raters, not counted above".to_string(),
+                    _ => "Studies whose true label you set, served among the others to check raters; not among the studies queued (their answers are in Answers)".to_string(),
                 }}</p></div>
         </dl>
         <p><a class="button-quiet" href=format!("/projects/{project}/label/{question}")>"Label this queue yourself"</a></p>

@@ -290,7 +290,17 @@ pub async fn cancel(pool: &SqlitePool, project_id: i64, id: i64, actor: &str) ->
         )));
     }
     let profile = profile_of(pool, id).await?;
-    stop(&profile.backend, &job.scheduler_id, &job.dir).await?;
+    // Marked first, so that the poller, which may see the job's processes gone before this
+    // records the cancel, leaves its state to this (it would record the job as lost).
+    sqlx::query!("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", id)
+        .execute(pool)
+        .await?;
+    if let Err(error) = stop(&profile.backend, &job.scheduler_id, &job.dir).await {
+        sqlx::query!("UPDATE jobs SET cancel_requested = 0 WHERE id = ?", id)
+            .execute(pool)
+            .await?;
+        return Err(error);
+    }
     let now = crate::now();
     let mut transaction = pool.begin().await?;
     sqlx::query!(

@@ -66,7 +66,7 @@ async fn record(pool: &SqlitePool, id: i64, was: &str, observed: &Observed) -> R
     let result = sqlx::query!(
         "UPDATE jobs SET state = ?, exit_code = COALESCE(?, exit_code), message = ?,
              started_at = COALESCE(started_at, ?), finished_at = COALESCE(finished_at, ?)
-         WHERE id = ? AND state = ?",
+         WHERE id = ? AND state = ? AND cancel_requested = 0",
         state,
         observed.exit_code,
         observed.message,

@@ -216,29 +216,7 @@ pub struct Page {
 /// Returns the events matching `filter`, newest first, `per_page` at a time (page 0 is the newest).
 /// An event about a report names the study by its accession (`study SYN…`), as people read it.
 pub async fn search(pool: &SqlitePool, filter: &Filter, page: i64, per_page: i64) -> Result<Page> {
-    let offset = page.max(0) * per_page;
-    let events = sqlx::query_as!(
-        Event,
-        r#"SELECT id AS "id!", at AS "at!", actor, action AS "action!", project_id,
-                (SELECT name FROM projects p WHERE p.id = project_id) AS project, shown AS object, detail
-         FROM (SELECT *, CASE WHEN object LIKE 'report:%'
-                     THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
-                     ELSE object END AS shown FROM audit_events)
-         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
-           AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
-           AND (?8 IS NULL OR instr(lower(shown), lower(?8)) > 0 OR instr(lower(detail), lower(?8)) > 0)
-         ORDER BY id DESC LIMIT ?6 OFFSET ?7"#,
-        filter.actor,
-        filter.action,
-        filter.project_id,
-        filter.since,
-        filter.until,
-        per_page,
-        offset,
-        filter.text
-    )
-    .fetch_all(pool)
-    .await?;
+    let events = matching(pool, filter, page.max(0) * per_page, per_page).await?;
     let total = sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "count!: i64"
          FROM (SELECT *, CASE WHEN object LIKE 'report:%'
@@ -259,6 +237,37 @@ pub async fn search(pool: &SqlitePool, filter: &Filter, page: i64, per_page: i64
     Ok(Page { events, total })
 }
 
+/// The events matching `filter`, newest first, `limit` of them after the first `offset`.
+async fn matching(
+    pool: &SqlitePool,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as!(
+        Event,
+        r#"SELECT id AS "id!", at AS "at!", actor, action AS "action!", project_id,
+                (SELECT name FROM projects p WHERE p.id = project_id) AS project, shown AS object, detail
+         FROM (SELECT *, CASE WHEN object LIKE 'report:%'
+                     THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
+                     ELSE object END AS shown FROM audit_events)
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
+           AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
+           AND (?8 IS NULL OR instr(lower(shown), lower(?8)) > 0 OR instr(lower(detail), lower(?8)) > 0)
+         ORDER BY id DESC LIMIT ?6 OFFSET ?7"#,
+        filter.actor,
+        filter.action,
+        filter.project_id,
+        filter.since,
+        filter.until,
+        limit,
+        offset,
+        filter.text
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Writes every event since `since` (unix seconds), oldest first, as CSV with a header row,
 /// for a compliance office. Streams, so the log's size does not matter. Returns the row count.
 pub async fn export_csv(pool: &SqlitePool, since: i64, out: impl std::io::Write) -> Result<u64> {
@@ -271,6 +280,7 @@ pub async fn export_csv(pool: &SqlitePool, since: i64, out: impl std::io::Write)
             "actor",
             "action",
             "project_id",
+            "project",
             "object",
             "detail",
         ])
@@ -295,6 +305,7 @@ pub async fn export_csv(pool: &SqlitePool, since: i64, out: impl std::io::Write)
                     .project_id
                     .map(|id| id.to_string())
                     .unwrap_or_default(),
+                event.project.unwrap_or_default(),
                 event.object.unwrap_or_default(),
                 event.detail.unwrap_or_default(),
             ])
@@ -311,7 +322,7 @@ fn csv_error(error: csv::Error) -> crate::Error {
 
 /// Returns the most recent events, newest first, as [`search`] shows them.
 pub async fn recent(pool: &SqlitePool, limit: i64) -> Result<Vec<Event>> {
-    Ok(search(pool, &Filter::default(), 0, limit).await?.events)
+    matching(pool, &Filter::default(), 0, limit).await
 }
 
 /// Formats an event time (unix seconds) as `YYYY-MM-DD HH:MM:SS` UTC.

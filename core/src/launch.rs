@@ -8,16 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
-use crate::audit::{self, Action, NewEvent};
-use crate::label_sets::{self, LabelSet};
 use crate::{Error, Result};
 
 pub mod arguments;
 pub use arguments::argument_lines;
 mod jobs;
-pub use jobs::{cancel, job, jobs, jobs_dir, launch, log_tail, Job, Launch, MAX_GROUP};
+pub use jobs::{cancel, job, jobs, jobs_dir, launch, log_tail, written, Job, Launch, MAX_GROUP};
 pub mod kubernetes;
 pub mod local;
 mod metrics;

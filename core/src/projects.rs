@@ -159,7 +159,9 @@ async fn set_role(
     let project = find_by_name(pool, project_name).await?;
     let user = find_user_by_name(pool, user_name).await?;
     let role_name = role.as_str();
-    let mut transaction = pool.begin().await?;
+    // IMMEDIATE: the membership is read, then written; another admin's change in between must
+    // meet the check below, not end this as a failed write.
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let was: Option<ProjectRole> = sqlx::query_scalar!(
         "SELECT role FROM memberships WHERE project_id = ? AND user_id = ?",
         project.id,

@@ -107,8 +107,8 @@ pub struct Built {
 }
 
 /// The studies answered by several affiliates: the `share` of `studies` (rounded to the nearest
-/// study) whose fixed hash ranks lowest, so the overlap is the share asked for and rebuilding keeps
-/// the choice (a study leaves it only when the queue grows or the share falls).
+/// study) whose fixed hash ranks lowest, so the overlap is the share asked for and rebuilding with
+/// the same studies keeps the choice (it moves only as the queued studies or the share change).
 fn overlapped(question_id: i64, studies: &[i64], share: f64) -> std::collections::HashSet<i64> {
     let mut ranked: Vec<i64> = studies.to_vec();
     ranked.sort_by_key(|&report| (mix(question_id as u64, report as u64), report));
@@ -151,7 +151,21 @@ pub async fn build(
             }
         }
     }
-    let studies: Vec<i64> = tasks.iter().map(|task| task.0).collect();
+    // Gold items keep a task (they are served with their soft label, like any study) but are no
+    // part of the queue's count or its overlap: they hold no slot (see `refill`).
+    let gold: std::collections::HashSet<i64> = sqlx::query_scalar!(
+        "SELECT report_id FROM gold WHERE question_id = ?",
+        question.id
+    )
+    .fetch_all(labeling.pool)
+    .await?
+    .into_iter()
+    .collect();
+    let studies: Vec<i64> = tasks
+        .iter()
+        .map(|task| task.0)
+        .filter(|report| !gold.contains(report))
+        .collect();
     let overlap = overlapped(question.id, &studies, settings.overlap_share);
     for task in &mut tasks {
         if overlap.contains(&task.0) {
@@ -159,7 +173,7 @@ pub async fn build(
         }
     }
     let built = Built {
-        queued: tasks.len() as u64,
+        queued: studies.len() as u64,
         overlapped: overlap.len() as u64,
     };
     let tasks = serde_json::to_string(&tasks).expect("tasks serialise");
@@ -186,19 +200,16 @@ pub async fn build(
     sqlx::query!("DELETE FROM tasks WHERE question_id = ?", question.id)
         .execute(&mut *transaction)
         .await?;
-    // Open slots start as needed − answers given − claims held.
     sqlx::query!(
         r#"INSERT INTO tasks (question_id, report_id, needed, rule_rank, rule_phrase, soft_label, open)
-           SELECT ?1, t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4,
-                  MAX(0, (t.value ->> 1)
-                    - (SELECT COUNT(*) FROM answers a WHERE a.question_id = ?1 AND a.report_id = t.value ->> 0)
-                    - (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.report_id = t.value ->> 0))
+           SELECT ?1, t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4, 0
            FROM json_each(?2) AS t"#,
         question.id,
         tasks
     )
     .execute(&mut *transaction)
     .await?;
+    refill(&mut transaction, question.id, None).await?;
     sqlx::query!(
         "UPDATE queue_settings SET open_total = (SELECT COALESCE(SUM(open), 0) FROM tasks WHERE question_id = ?1) WHERE question_id = ?1",
         question.id
@@ -217,6 +228,30 @@ pub async fn build(
     audit::record(&mut *transaction, Action::QueueBuilt, event).await?;
     transaction.commit().await?;
     Ok(built)
+}
+
+/// Sets the open slots of a question's tasks (of one study's, given `report_id`) by the one rule
+/// of a slot: what the study needs, less the answers it has and the claims held on it; none for a
+/// gold item, which is served at the gold rate, never from the queue's slots.
+pub(crate) async fn refill(
+    transaction: &mut sqlx::SqliteConnection,
+    question_id: i64,
+    report_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE tasks SET open = CASE
+             WHEN EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = tasks.report_id) THEN 0
+             ELSE MAX(0, needed
+                 - (SELECT COUNT(*) FROM answers a WHERE a.question_id = ?1 AND a.report_id = tasks.report_id)
+                 - (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.report_id = tasks.report_id))
+           END
+         WHERE question_id = ?1 AND (?2 IS NULL OR report_id = ?2)",
+        question_id,
+        report_id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    Ok(())
 }
 
 /// A study served to an affiliate: the report, the claim it is held under, and the soft label to
@@ -277,7 +312,7 @@ pub struct Progress {
     /// Answers the whole queue still needs, from any affiliate (a study in the overlap needs
     /// `overlap_raters` different ones): what keeps the queue from being finished.
     pub left: i64,
-    /// Studies other affiliates are labeling right now.
+    /// Studies other affiliates are labeling right now (gold items included).
     pub held_by_others: i64,
     /// How many different affiliates answer a study in the overlap.
     pub overlap_raters: i64,
@@ -285,33 +320,47 @@ pub struct Progress {
     pub seconds_per_study: Option<f64>,
 }
 
+/// Returns a user's progress in a question's queue, with what the whole queue still needs.
 pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Result<Progress> {
-    let day_start = crate::now() - crate::now().rem_euclid(86_400);
+    let now = crate::now();
+    let day_start = now - now.rem_euclid(86_400);
     let mine = sqlx::query!(
         r#"SELECT COUNT(*) AS "done!: i64",
                   SUM(answered_at >= ?3) AS "today: i64",
                   AVG(CASE WHEN answered_at >= ?3 THEN seconds END) AS "seconds: f64",
-                  (SELECT open_total FROM queue_settings WHERE question_id = ?1) AS "open: i64",
-                  (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.is_gold = 0) AS "claimed!: i64",
                   (SELECT overlap_raters FROM queue_settings WHERE question_id = ?1) AS "raters: i64",
-                  (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.user_id != ?2) AS "held!: i64"
+                  (SELECT COUNT(DISTINCT report_id) FROM claims c
+                     WHERE c.question_id = ?1 AND c.user_id != ?2 AND c.expires_at > ?4) AS "held!: i64"
            FROM answers WHERE question_id = ?1 AND user_id = ?2"#,
         question_id,
         user_id,
-        day_start
+        day_start,
+        now
     )
     .fetch_one(pool)
     .await?;
+    let left = still_needed(pool, question_id).await?;
     Ok(Progress {
-        built: mine.open.is_some(),
+        built: left.is_some(),
         done_today: mine.today.unwrap_or(0),
         done: mine.done,
-        // Answers being given right now are still needed: opening a study changes nothing.
-        left: mine.open.map_or(0, |open| open + mine.claimed),
+        left: left.unwrap_or(0),
         held_by_others: mine.held,
         overlap_raters: mine.raters.unwrap_or(Settings::default().overlap_raters),
         seconds_per_study: mine.seconds,
     })
+}
+
+/// The answers a question's queue still needs, from any affiliate: its open slots and the claims
+/// being answered now (opening a study changes nothing). `None` until a fellow builds the queue.
+async fn still_needed(pool: &SqlitePool, question_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT open_total + (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.is_gold = 0) AS "n!: i64"
+           FROM queue_settings WHERE question_id = ?1"#,
+        question_id
+    )
+    .fetch_optional(pool)
+    .await?)
 }
 
 #[cfg(test)]

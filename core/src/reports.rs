@@ -301,24 +301,43 @@ pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<
     .ok_or_else(|| Error::NotFound(format!("report {report_id}")))
 }
 
-/// Returns the id of a project's report by its accession (as written, spaces around it aside), or
-/// `NotFound` naming the accession.
+/// Returns the id of a project's report by its accession, in any case and with spaces around it
+/// (`syn123` finds SYN123; as typed wins). `NotFound` names the accession; `Invalid` when only
+/// the case was wrong and it fits several accessions that differ only in case.
 pub async fn id_of(pool: &SqlitePool, project_id: i64, accession: &str) -> Result<i64> {
     let accession = accession.trim();
-    // As typed, else in capitals (accessions are written in capitals; "syn123" is SYN123).
-    sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM reports WHERE project_id = ?1 AND accession IN (?2, upper(?2))
-           ORDER BY accession = ?2 DESC LIMIT 1"#,
+    let exact = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM reports WHERE project_id = ? AND accession = ?"#,
         project_id,
         accession
     )
     .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| {
-        Error::NotFound(format!(
+    .await?;
+    if let Some(id) = exact {
+        return Ok(id);
+    }
+    let any_case = sqlx::query!(
+        r#"SELECT id AS "id!", accession FROM reports WHERE project_id = ? AND accession = ? COLLATE NOCASE
+           ORDER BY accession LIMIT 3"#,
+        project_id,
+        accession
+    )
+    .fetch_all(pool)
+    .await?;
+    match any_case.as_slice() {
+        [] => Err(Error::NotFound(format!(
             "a study with the accession “{accession}” in this project"
-        ))
-    })
+        ))),
+        [one] => Ok(one.id),
+        several => Err(Error::Invalid(format!(
+            "“{accession}” fits several accessions that differ only in capitals ({}): type it exactly",
+            several
+                .iter()
+                .map(|r| r.accession.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// Returns the reports with these ids (of one project), in the order of `ids`.

@@ -380,7 +380,7 @@ async fn the_audit_log_filters_pages_and_exports() {
     let rows = audit::export_csv(&f.pool, 0, &mut csv).await.unwrap();
     let text = String::from_utf8(csv).unwrap();
     assert_eq!(text.lines().count() as u64, rows + 1);
-    assert!(text.starts_with("id,time_utc,actor,action,project_id,object,detail\n"));
+    assert!(text.starts_with("id,time_utc,actor,action,project_id,project,object,detail\n"));
     assert!(text.contains("sign_in_failed"));
     let mut none = Vec::new();
     assert_eq!(

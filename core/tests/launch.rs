@@ -279,6 +279,66 @@ async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
     }
 }
 
+#[tokio::test]
+async fn a_job_that_succeeded_before_its_cancel_stays_succeeded() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let jobs = launch_with(&project, &set, local_backend(&project), vec![vec![]])
+        .await
+        .unwrap();
+    // Ended, but not yet seen by the poller: the job page still shows it running.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !jobs[0].dir.join("exit_code").exists() {
+        assert!(Instant::now() < deadline, "the job never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let error = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("succeeded before it could be stopped"),
+        "{error}"
+    );
+    let job = launch::job(&project.pool, project.project_id, jobs[0].id)
+        .await
+        .unwrap();
+    assert_eq!((job.state, job.exit_code), (State::Succeeded, Some(0)));
+}
+
+#[tokio::test]
+async fn a_cancel_cut_short_leaves_the_job_to_the_poller_after_a_minute() {
+    let project = Project::new(100).await;
+    let set = project.export(&project.spec(true, 1)).await;
+    let sleepy = vec![vec!["--sleep".into(), "60".into()]];
+    let jobs = launch_with(&project, &set, local_backend(&project), sleepy)
+        .await
+        .unwrap();
+    wait_until(&project, jobs[0].id, &[State::Running]).await;
+    // A cancel marked the job, stopped it, and the server stopped before recording it.
+    let marked = |seconds_ago: i64| {
+        sqlx::query("UPDATE jobs SET cancel_requested_at = ? WHERE id = ?")
+            .bind(sieve_core::now() - seconds_ago)
+            .bind(jobs[0].id)
+            .execute(&project.pool)
+    };
+    marked(0).await.unwrap();
+    let pid = &jobs[0].scheduler_id;
+    std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    launch::poll(&project.pool).await.unwrap();
+    let job = launch::job(&project.pool, project.project_id, jobs[0].id)
+        .await
+        .unwrap();
+    assert_eq!(job.state, State::Running, "left to the cancel under way");
+    marked(120).await.unwrap();
+    let job = wait_until(&project, jobs[0].id, &[State::Lost, State::Failed]).await;
+    assert_eq!(job.state, State::Lost);
+}
+
 /// Whether a live process (not a zombie) names the job's directory on its command line.
 fn running_in(dir: &Path) -> bool {
     let dir = dir.display().to_string();

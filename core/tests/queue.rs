@@ -707,6 +707,33 @@ async fn a_gold_item_outside_the_questions_cohort_is_refused() {
             .unwrap(),
         chest
     );
+    // In any case, as a site may write accessions in mixed case; one that fits two asks for it
+    // exactly.
+    let rename = |id: i64, accession: &'static str| {
+        sqlx::query("UPDATE reports SET accession = ? WHERE id = ?")
+            .bind(accession)
+            .bind(id)
+            .execute(&f.pool)
+    };
+    rename(chest, "Acc7b").await.unwrap();
+    assert_eq!(
+        reports::id_of(&f.pool, project_id, " ACC7B ")
+            .await
+            .unwrap(),
+        chest
+    );
+    rename(chest + 1, "ACC7b").await.unwrap();
+    let ambiguous = reports::id_of(&f.pool, project_id, "acc7b")
+        .await
+        .unwrap_err();
+    assert!(
+        ambiguous.to_string().contains("ACC7b, Acc7b"),
+        "{ambiguous}"
+    );
+    assert_eq!(
+        reports::id_of(&f.pool, project_id, "ACC7b").await.unwrap(),
+        chest + 1
+    );
 }
 
 #[tokio::test]
@@ -798,4 +825,70 @@ async fn the_same_decision_twice_is_recorded_once() {
         .await
         .unwrap();
     assert_eq!(events("adjudicated").await, 2);
+}
+
+#[tokio::test]
+async fn a_queue_with_gold_items_can_be_finished_and_a_removed_gold_item_is_queued_again() {
+    let settings = Settings {
+        overlap_share: 0.0,
+        gold_rate: 0.2,
+        ..Settings::default()
+    };
+    let f = fixture(60, 1, settings).await;
+    let queued_before = queue::review(&f.pool, &f.question).await.unwrap().tasks;
+    let gold: Vec<i64> =
+        sqlx::query_scalar("SELECT report_id FROM tasks ORDER BY report_id LIMIT 3")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    for &report in &gold {
+        queue::set_gold(
+            &f.project.context(),
+            &f.question,
+            report,
+            Some("present"),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    assert_eq!(review.tasks, queued_before - 3, "gold items are not queued");
+    assert_eq!(
+        review.still_needed, review.tasks,
+        "nor needed from the queue"
+    );
+
+    let mut served = f.next(0).await;
+    let mut answered = 0;
+    while let Some(study) = served {
+        served = recorded(f.answer(0, &study, "absent").await);
+        answered += 1;
+        assert!(answered <= 100, "the queue never ends");
+    }
+    let progress = queue::progress(&f.pool, f.question.id, f.users[0])
+        .await
+        .unwrap();
+    assert_eq!(progress.left, 0, "the queue is finished: {progress:?}");
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    assert_eq!((review.still_needed, review.completed), (0, review.tasks));
+
+    queue::set_gold(&f.project.context(), &f.question, gold[0], None, None)
+        .await
+        .unwrap();
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    let gold_answered = count(
+        &f.pool,
+        &format!("SELECT COUNT(*) FROM answers WHERE report_id = {}", gold[0]),
+    )
+    .await;
+    assert_eq!(review.tasks, queued_before - 2);
+    assert_eq!(review.still_needed, 1 - gold_answered);
+    if gold_answered == 0 {
+        let again = f
+            .next(0)
+            .await
+            .expect("the study left the gold set and is served");
+        assert_eq!(again.report_id, gold[0]);
+    }
 }

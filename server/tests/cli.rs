@@ -248,7 +248,7 @@ fn the_audit_log_exports_as_csv_since_a_day() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let csv = std::fs::read_to_string(&out).unwrap();
-    assert!(csv.starts_with("id,time_utc,actor,action,project_id,object,detail"));
+    assert!(csv.starts_with("id,time_utc,actor,action,project_id,project,object,detail"));
     assert!(csv.contains("project_created"), "{csv}");
     let future = sieve(&data, &["audit", "export", "--since", "2999-01-01"], "");
     assert_eq!(text(&future.stdout).lines().count(), 1, "only the header");

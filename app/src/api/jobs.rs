@@ -224,9 +224,10 @@ pub async fn job_log(project: i64, job: i64) -> Result<JobWithLog, AppError> {
             let (state, _, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
             let job = launch::job(&state.pool, project, job).await?;
+            let (log, metrics) = launch::written(&job, LOG_TAIL_BYTES).await?;
             Ok(JobWithLog {
-                log: launch::log_tail(&job, LOG_TAIL_BYTES),
-                metrics: launch::metrics(&job)
+                log,
+                metrics: metrics
                     .into_iter()
                     .map(|metric| MetricRow {
                         name: metric.name,

@@ -18,6 +18,19 @@ pub struct ProjectCard {
     pub irb_expires_on: Option<String>,
     /// Why only statistics are available, when the protocol expired or the project was closed.
     pub restriction: Option<String>,
+    /// What the viewer's role allows, from the permission table (`access::Capability::roles`):
+    /// which links and forms the pages offer. The server checks every request all the same.
+    pub may: Allowed,
+}
+
+/// What a member's role allows in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allowed {
+    /// Questions, rules, the gold set and the queue dashboard.
+    pub manage_rules: bool,
+    pub import_reports: bool,
+    /// Label sets and training jobs.
+    pub export_labels: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -30,7 +43,14 @@ impl From<sieve_core::projects::Listed> for ProjectCard {
             .err()
             .filter(|_| membership.project.is_closed() || membership.project.is_expired(&today))
             .map(|error| error.to_string());
+        let may = |capability: Capability| capability.roles().contains(&membership.role);
+        let may = Allowed {
+            manage_rules: may(Capability::ManageRules),
+            import_reports: may(Capability::ImportReports),
+            export_labels: may(Capability::ExportLabels),
+        };
         ProjectCard {
+            may,
             irb_expires_on: membership.project.irb_expires_on.clone(),
             restriction,
             id: membership.project.id,

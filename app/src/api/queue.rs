@@ -1,5 +1,5 @@
-//! The confirmation queue (affiliates and fellows answer; fellows build it, keep the gold set,
-//! read the dashboard and adjudicate). An affiliate only ever receives their own study and
+//! Labeling a question's queue (affiliates and fellows answer; the fellow's dashboard, gold set
+//! and adjudication are `api/review`). An affiliate only ever receives their own study and
 //! progress: never gold labels nor other affiliates' answers.
 
 use leptos::prelude::*;

@@ -211,19 +211,13 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                 question: caller.question.name.clone(),
                 labels: caller.question.labels.clone(),
                 form: QueueForm {
-                    overlap_percent: settings.overlap_share * 100.0,
+                    overlap_percent: as_percent(settings.overlap_share),
                     overlap_raters: settings.overlap_raters,
-                    gold_percent: settings.gold_rate * 100.0,
+                    gold_percent: as_percent(settings.gold_rate),
                     claim_minutes: settings.claim_seconds / 60,
                     labels: settings.labels.join(", "),
                 },
-                still_needed: sieve_core::queue::progress(
-                    &caller.state.pool,
-                    caller.question.id,
-                    caller.user_id,
-                )
-                .await?
-                .left,
+                still_needed: review.still_needed,
                 tasks: review.tasks,
                 completed: review.completed,
                 overlapped: review.overlapped,
@@ -409,4 +403,11 @@ pub async fn adjudicate(
         }
         .await,
     )
+}
+
+/// A share (0.07) as the percent the form shows (7, not 7.000000000000001): to a millionth of a
+/// percent.
+#[cfg(feature = "ssr")]
+fn as_percent(share: f64) -> f64 {
+    (share * 100.0 * 1e6).round() / 1e6
 }

@@ -70,7 +70,7 @@ pub fn ImportPage() -> impl IntoView {
         Suspend::new(async move {
             match details.await {
                 Ok(project) => {
-                    let body = match project.role == "fellow" {
+                    let body = match project.may.import_reports {
                         true => form().into_any(),
                         false => view! {
                             <p class="notice" role="note">"Only the project's fellows import reports; your role is " {project.role.clone()} "."</p>

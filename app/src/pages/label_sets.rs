@@ -248,7 +248,7 @@ fn ExportPanel(
                             {data.cohorts.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
                         </select></div>
                     <div class="field"><label for="seed">"Seed"</label>
-                        <input id="seed" type="number" min="0" value=form.with_untracked(|f| f.seed.to_string())
+                        <input id="seed" type="number" min="0" step="1" required value=form.with_untracked(|f| f.seed.to_string())
                             on:input=move |e| if let Ok(seed) = event_target_value(&e).parse() { form.update(|f| f.seed = seed) } /></div>
                     <div class="field"><label for="train">"Train %"</label>
                         <input id="train" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.train.to_string()) on:input=number(|f, v| f.train = v) /></div>

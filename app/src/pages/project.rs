@@ -20,8 +20,7 @@ pub fn ProjectPage() -> impl IntoView {
         Suspend::new(async move {
             match details.await {
                 Ok(project) => {
-                    let is_fellow = project.role == "fellow";
-                    let exports = is_fellow || project.role == "scientist";
+                    let may = project.may;
 
                     view! {
                     <Title text=project.name.clone() />
@@ -39,11 +38,13 @@ pub fn ProjectPage() -> impl IntoView {
                     {project.restriction.is_none().then(|| view! {
                         <p class="actions">
                             <a class="button-primary button-inline" href=format!("/projects/{}/search", project.id)>"Search reports"</a>
-                            {is_fellow.then(|| view! {
+                            {may.manage_rules.then(|| view! {
                                 " " <a class="button-quiet" href=format!("/projects/{}/questions", project.id)>"Questions and rules"</a>
+                            })}
+                            {may.import_reports.then(|| view! {
                                 " " <a class="button-quiet" href=format!("/projects/{}/import", project.id)>"Import reports"</a>
                             })}
-                            {exports.then(|| view! {
+                            {may.export_labels.then(|| view! {
                                 " " <a class="button-quiet" href=format!("/projects/{}/labelsets", project.id)>"Label sets"</a>
                                 " " <a class="button-quiet" href=format!("/projects/{}/jobs", project.id)>"Training jobs"</a>
                             })}

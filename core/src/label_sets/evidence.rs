@@ -56,8 +56,10 @@ impl Evidence {
         let labels = context.labels(question, rules).await?;
         let soft = labels.resolution.labels.into_iter().collect();
         let mut answers: HashMap<i64, Vec<String>> = HashMap::new();
+        // Every answer, gold items' too: a gold item's final label is the fellow's (it outranks
+        // answers), and a study that has left the gold set is labeled by its answers like any.
         let rows = sqlx::query!(
-            "SELECT report_id, label FROM answers WHERE question_id = ? AND is_gold = 0",
+            "SELECT report_id, label FROM answers WHERE question_id = ?",
             question.id
         )
         .fetch_all(context.pool)

@@ -1,7 +1,15 @@
 //! Training jobs: launching a group of jobs on a label set (each recorded, then submitted to its
 //! profile's scheduler), reading them back with their log, and cancelling one.
 
-use super::*;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use super::{arguments, observe, profile, stop, submit, Metric, Profile, State, Submission, LOG};
+use crate::audit::{self, Action, NewEvent};
+use crate::label_sets::{self, LabelSet};
+use crate::{Error, Result};
 
 /// A job as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -280,7 +288,18 @@ pub fn log_tail(job: &Job, bytes: u64) -> String {
     }
 }
 
-/// Asks the scheduler to stop a job and records it as cancelled.
+/// What a job wrote that its page shows: the last `log_bytes` of its log (see [`log_tail`]) and
+/// its metrics (see [`metrics`](super::metrics)), read off the async runtime.
+pub async fn written(job: &Job, log_bytes: u64) -> Result<(String, Vec<Metric>)> {
+    let (id, job) = (job.id, job.clone());
+    tokio::task::spawn_blocking(move || (log_tail(&job, log_bytes), super::metrics(&job)))
+        .await
+        .map_err(|error| Error::Internal(format!("reading the files of job {id}: {error}")))
+}
+
+/// Asks the scheduler to stop a job and records it as cancelled. A job that succeeded before the
+/// stop reached it stays succeeded, and the cancel is refused (`Invalid`) saying so. The stop and
+/// its record run on their own task: a request cut short (a page closed) does not cut them short.
 pub async fn cancel(pool: &SqlitePool, project_id: i64, id: i64, actor: &str) -> Result<Job> {
     let job = job(pool, project_id, id).await?;
     if job.state.is_finished() {
@@ -290,21 +309,55 @@ pub async fn cancel(pool: &SqlitePool, project_id: i64, id: i64, actor: &str) ->
         )));
     }
     let profile = profile_of(pool, id).await?;
+    let (pool, actor) = (pool.clone(), actor.to_string());
+    tokio::spawn(async move { stop_and_record(&pool, &profile, job, &actor).await })
+        .await
+        .map_err(|error| Error::Internal(format!("cancelling job {id} failed: {error}")))?
+}
+
+async fn stop_and_record(
+    pool: &SqlitePool,
+    profile: &Profile,
+    job: Job,
+    actor: &str,
+) -> Result<Job> {
+    let (id, project_id) = (job.id, job.project_id);
     // Marked first, so that the poller, which may see the job's processes gone before this
-    // records the cancel, leaves its state to this (it would record the job as lost).
-    sqlx::query!("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", id)
-        .execute(pool)
-        .await?;
-    if let Err(error) = stop(&profile.backend, &job.scheduler_id, &job.dir).await {
-        sqlx::query!("UPDATE jobs SET cancel_requested = 0 WHERE id = ?", id)
+    // records the cancel, leaves its state to this for a while (it would record the job as lost).
+    let requested = crate::now();
+    sqlx::query!(
+        "UPDATE jobs SET cancel_requested_at = ? WHERE id = ?",
+        requested,
+        id
+    )
+    .execute(pool)
+    .await?;
+    let stopped = stop(&profile.backend, &job.scheduler_id, &job.dir).await;
+    // A job that ended on its own first keeps its end: only success tells it apart from the
+    // stop, which no job survives with exit code 0.
+    let ended = match &stopped {
+        Ok(()) => observe(&profile.backend, &job.scheduler_id, &job.dir)
+            .await
+            .ok()
+            .filter(|observed| observed.state == State::Succeeded),
+        Err(_) => None,
+    };
+    if stopped.is_err() || ended.is_some() {
+        sqlx::query!("UPDATE jobs SET cancel_requested_at = 0 WHERE id = ?", id)
             .execute(pool)
             .await?;
-        return Err(error);
+    }
+    stopped?;
+    if let Some(ended) = ended {
+        super::poll::record(pool, id, job.state.as_str(), &ended).await?;
+        return Err(Error::Invalid(format!(
+            "job {id} succeeded before it could be stopped: nothing was cancelled"
+        )));
     }
     let now = crate::now();
     let mut transaction = pool.begin().await?;
     sqlx::query!(
-        "UPDATE jobs SET state = 'cancelled', finished_at = ?, message = ?, cancel_requested = 1
+        "UPDATE jobs SET state = 'cancelled', finished_at = ?, message = ?
          WHERE id = ? AND state IN ('queued', 'running')",
         now,
         "cancelled by the user",

@@ -24,17 +24,25 @@ pub struct Metric {
 }
 
 /// Every number in the job's `output/metrics.json`, by path (sorted), at most 200. Empty when the
-/// job wrote none, wrote something that is not JSON, or wrote more than 1 MiB; a file that is a
-/// symbolic link (the job writes its output directory) is not followed.
+/// job wrote none, wrote something that is not JSON, or wrote more than 1 MiB. The job writes its
+/// output directory, so only a plain file is read: a symbolic link is not followed, and a named
+/// pipe (which would block the reader) is not waited on. Blocking: call it off the async runtime.
 pub fn metrics(job: &Job) -> Vec<Metric> {
+    read(&job.dir.join(OUTPUT).join(METRICS))
+}
+
+fn read(path: &std::path::Path) -> Vec<Metric> {
     use std::os::unix::fs::OpenOptionsExt;
     let opened = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(job.dir.join(OUTPUT).join(METRICS));
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
     let Ok(file) = opened else {
         return Vec::new();
     };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Vec::new();
+    }
     let mut text = Vec::new();
     if file.take(MAX_BYTES + 1).read_to_end(&mut text).is_err() || text.len() as u64 > MAX_BYTES {
         return Vec::new();
@@ -99,5 +107,21 @@ mod tests {
                 ("splits.test.studies", 20.0),
             ]
         );
+    }
+
+    #[test]
+    fn a_named_pipe_or_a_link_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join(METRICS);
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        assert!(made.unwrap().success());
+        // Returns at once: nothing will ever write to the pipe.
+        assert!(read(&pipe).is_empty());
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, r#"{"accuracy": 0.9}"#).unwrap();
+        assert_eq!(read(&real).len(), 1);
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(read(&link).is_empty());
     }
 }

@@ -1,10 +1,19 @@
 //! Following jobs: asking each unfinished job's scheduler how it is, and recording what changed
 //! (`follow` runs `poll` every few seconds inside `sieve serve`).
 
-use super::*;
+use std::path::Path;
+
+use sqlx::SqlitePool;
+
+use super::{observe, profile, Observed, Profile, State};
+use crate::Result;
 
 /// A launch that never got its scheduler id this long after it was recorded was interrupted.
 const INTERRUPTED_AFTER_SECONDS: i64 = 300;
+
+/// How long the poller leaves a job being cancelled to the cancel (which stops it within seconds);
+/// after that the cancel was cut short, and the poller records what it sees.
+const CANCEL_RECORDED_WITHIN_SECONDS: i64 = 60;
 
 /// Asks the schedulers about every unfinished job and records what changed. A scheduler that
 /// cannot be reached leaves its jobs as they were (with the reason in their message).
@@ -55,25 +64,34 @@ pub async fn poll(pool: &SqlitePool) -> Result<usize> {
     Ok(changed)
 }
 
-async fn record(pool: &SqlitePool, id: i64, was: &str, observed: &Observed) -> Result<bool> {
+/// Records what was observed of a job that was `was`, unless its state changed meanwhile or a
+/// cancel of it is under way. Returns whether its state changed.
+pub(super) async fn record(
+    pool: &SqlitePool,
+    id: i64,
+    was: &str,
+    observed: &Observed,
+) -> Result<bool> {
     let state = observed.state.as_str();
     if state == was && observed.message.is_none() {
         return Ok(false);
     }
     let now = crate::now();
+    let cancel_stale = now - CANCEL_RECORDED_WITHIN_SECONDS;
     let finished = observed.state.is_finished().then_some(now);
     let started = (observed.state != State::Queued).then_some(now);
     let result = sqlx::query!(
         "UPDATE jobs SET state = ?, exit_code = COALESCE(?, exit_code), message = ?,
              started_at = COALESCE(started_at, ?), finished_at = COALESCE(finished_at, ?)
-         WHERE id = ? AND state = ? AND cancel_requested = 0",
+         WHERE id = ? AND state = ? AND cancel_requested_at < ?",
         state,
         observed.exit_code,
         observed.message,
         started,
         finished,
         id,
-        was
+        was,
+        cancel_stale
     )
     .execute(pool)
     .await?;

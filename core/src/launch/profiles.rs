@@ -1,7 +1,11 @@
 //! Launch profiles: where training jobs run (a backend and its settings), saved and archived by
 //! the site admin; a job keeps the profile it ran on.
 
-use super::*;
+use sqlx::SqlitePool;
+
+use super::{Backend, Profile};
+use crate::audit::{self, Action, NewEvent};
+use crate::{Error, Result};
 
 fn profile_from(
     id: i64,

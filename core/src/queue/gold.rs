@@ -76,6 +76,15 @@ pub async fn set_gold(
             if set.rows_affected() == 0 {
                 return Ok(report.accession);
             }
+            // A gold item holds no slot of the queue; a claim on it is a gold item's claim.
+            sqlx::query!(
+                "UPDATE claims SET is_gold = 1 WHERE question_id = ? AND report_id = ?",
+                question.id,
+                report_id
+            )
+            .execute(&mut *transaction)
+            .await?;
+            super::refill(&mut transaction, question.id, Some(report_id)).await?;
             set
         }
         None => {
@@ -92,6 +101,15 @@ pub async fn set_gold(
                     report.accession
                 )));
             }
+            // Back in the queue as any study: its answers so far count, the rest is open again.
+            sqlx::query!(
+                "UPDATE claims SET is_gold = 0 WHERE question_id = ? AND report_id = ?",
+                question.id,
+                report_id
+            )
+            .execute(&mut *transaction)
+            .await?;
+            super::refill(&mut transaction, question.id, Some(report_id)).await?;
             removed
         }
     };

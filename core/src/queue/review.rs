@@ -51,7 +51,7 @@ pub struct Disagreement {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Review {
     pub settings: Settings,
-    /// Studies in the queue.
+    /// Studies in the queue (gold items are not: they are served at the gold rate).
     pub tasks: i64,
     /// Studies of the queue that need several affiliates' answers (the overlap).
     pub overlapped: i64,
@@ -59,12 +59,14 @@ pub struct Review {
     pub completed: i64,
     /// Answers given, by every affiliate, gold items' included.
     pub answers: i64,
+    /// Answers the queue still needs, from any affiliate (see `Progress::left`).
+    pub still_needed: i64,
     pub gold_items: i64,
     pub agreement: Agreement,
     pub raters: Vec<RaterRow>,
     pub rules: Vec<RulePrecision>,
     pub disagreements: Vec<Disagreement>,
-    /// Final labels of the answered studies by source.
+    /// Final labels by source, of the studies answered or decided by the fellow.
     pub finals: Vec<(Source, u64)>,
 }
 
@@ -95,13 +97,14 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         r#"SELECT COUNT(*) AS "tasks!: i64",
                   SUM(t.needed > 1) AS "overlapped: i64",
                   SUM((SELECT COUNT(*) FROM answers a WHERE a.question_id = t.question_id AND a.report_id = t.report_id) >= t.needed) AS "completed: i64"
-           FROM tasks t WHERE t.question_id = ?"#,
+           FROM tasks t WHERE t.question_id = ?1
+             AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)"#,
         question.id
     )
     .fetch_one(pool)
     .await?;
     let answers = sqlx::query!(
-        r#"SELECT a.report_id, u.name AS "name!", a.label, a.soft_label, a.rule_phrase, a.is_gold, a.seconds, g.label AS "gold?: String"
+        r#"SELECT a.report_id, u.name AS "name!", a.label, a.soft_label, a.rule_phrase, a.seconds, g.label AS "gold?: String"
            FROM answers a JOIN users u ON u.id = a.user_id
            LEFT JOIN gold g ON g.question_id = a.question_id AND g.report_id = a.report_id
            WHERE a.question_id = ? ORDER BY a.report_id, u.name"#,
@@ -110,12 +113,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     .fetch_all(pool)
     .await?;
     let decisions = Decisions::read(pool, question.id).await?;
-    let gold_items = sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM gold WHERE question_id = ?"#,
-        question.id
-    )
-    .fetch_one(pool)
-    .await?;
+    let still_needed = super::still_needed(pool, question.id).await?.unwrap_or(0);
 
     let mut ratings = Ratings::default();
     let mut raters: std::collections::BTreeMap<String, RaterTally> = Default::default();
@@ -174,7 +172,8 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         overlapped: counts.overlapped.unwrap_or(0),
         completed: counts.completed.unwrap_or(0),
         answers: answers.len() as i64,
-        gold_items,
+        still_needed,
+        gold_items: decisions.gold.len() as i64,
         agreement: ratings.agreement(),
         raters: raters
             .into_iter()

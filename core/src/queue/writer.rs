@@ -453,8 +453,10 @@ impl Job {
         let settings = batch.settings(question.id).await?;
         let transaction = &mut batch.transaction;
         let last = sqlx::query!(
-            "DELETE FROM answers WHERE id = (SELECT id FROM answers WHERE question_id = ? AND user_id = ?
-               ORDER BY answered_at DESC, id DESC LIMIT 1) RETURNING report_id, is_gold, label",
+            r#"DELETE FROM answers WHERE id = (SELECT id FROM answers WHERE question_id = ? AND user_id = ?
+               ORDER BY answered_at DESC, id DESC LIMIT 1)
+             RETURNING report_id, label,
+               EXISTS (SELECT 1 FROM gold g WHERE g.question_id = answers.question_id AND g.report_id = answers.report_id) AS "is_gold!: bool""#,
             question.id,
             user_id
         )

@@ -1,7 +1,8 @@
 //! A Tantivy collector of matching report ids (from the fast field), without scoring: what a
 //! rule's or a cohort's set of studies is made of.
 
-use super::*;
+use roaring::RoaringBitmap;
+use tantivy::collector::{Collector, SegmentCollector};
 
 /// Collects the report ids of matching documents (from the fast field), without scoring.
 pub(super) struct ReportIds;

@@ -1,7 +1,17 @@
 //! The indexes of an install (one per project, opened on first use, one writer each), and how an
 //! index catches up with the reports stored in SQLite: in batches, from the highest id indexed.
 
-use super::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use sqlx::SqlitePool;
+use tantivy::{TantivyDocument, Term};
+
+use super::{
+    index_dir, index_error, search_threads, study_day, ProjectIndex, CATCH_UP_BATCH, MERGE_AFTER,
+};
+use crate::{Error, Result};
 
 /// The indexes of an install, opened on first use and kept open (one writer each).
 pub struct Indexes {

@@ -1,7 +1,11 @@
 //! The audited services of the search page and the report viewer: a page of results with
 //! snippets, and one report with its neighbours in the result list.
 
-use super::*;
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use super::{join_error, Filter, Fragment, Indexes};
+use crate::Result;
 
 /// A page of search results: each report with its highlighted snippet.
 #[derive(Debug, Clone, Serialize)]

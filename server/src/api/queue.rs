@@ -76,7 +76,7 @@ pub struct SourceCount {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueProgress {
     pub question_id: i64,
-    /// Studies in the queue (0 until a fellow builds it).
+    /// Studies in the queue, gold items aside (0 until a fellow builds it).
     pub tasks: i64,
     /// Studies with all the answers they need.
     pub completed: i64,
@@ -115,17 +115,13 @@ pub async fn queue_progress(
         .await?;
     let question = questions::get(&state.pool, project_id, question_id).await?;
     let review = queue::review(&state.pool, &question).await?;
-    // `left` is the whole queue's, whoever asks.
-    let still_needed = queue::progress(&state.pool, question.id, caller.user.id)
-        .await?
-        .left;
     let agreement = review.agreement;
     Ok(Json(QueueProgress {
         question_id: question.id,
         tasks: review.tasks,
         completed: review.completed,
         answers: review.answers,
-        still_needed,
+        still_needed: review.still_needed,
         gold_items: review.gold_items,
         finals: review
             .finals

@@ -167,6 +167,8 @@ pub async fn record_all(
 pub struct Filter {
     /// Part of the actor's name, case aside ("fel" finds "Fellow").
     pub actor: Option<String>,
+    /// Part of the action's name, case aside, a space standing for `_` ("member" finds
+    /// member_added, member_role_changed and member_removed).
     pub action: Option<String>,
     /// Part of what the event names or says (its object or detail, an accession included), case
     /// aside.
@@ -222,7 +224,7 @@ pub async fn search(pool: &SqlitePool, filter: &Filter, page: i64, per_page: i64
          FROM (SELECT *, CASE WHEN object LIKE 'report:%'
                      THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
                      ELSE object END AS shown FROM audit_events)
-         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR instr(action, replace(lower(trim(?2)), ' ', '_')) > 0)
            AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
            AND (?6 IS NULL OR instr(lower(shown), lower(?6)) > 0 OR instr(lower(detail), lower(?6)) > 0)"#,
         filter.actor,
@@ -251,7 +253,7 @@ async fn matching(
          FROM (SELECT *, CASE WHEN object LIKE 'report:%'
                      THEN coalesce('study ' || (SELECT accession FROM reports r WHERE r.id = CAST(substr(object, 8) AS INTEGER)), object)
                      ELSE object END AS shown FROM audit_events)
-         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR action = ?2)
+         WHERE (?1 IS NULL OR instr(lower(actor), lower(?1)) > 0) AND (?2 IS NULL OR instr(action, replace(lower(trim(?2)), ' ', '_')) > 0)
            AND (?3 IS NULL OR project_id = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
            AND (?8 IS NULL OR instr(lower(shown), lower(?8)) > 0 OR instr(lower(detail), lower(?8)) > 0)
          ORDER BY id DESC LIMIT ?6 OFFSET ?7"#,

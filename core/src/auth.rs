@@ -268,9 +268,17 @@ async fn revoke_tokens(
 }
 
 /// Disables a user: they can no longer sign in, and their open sessions and tokens stop working
-/// (for good: their epoch moves on too, should the account ever be enabled again).
+/// (for good: their epoch moves on too, should the account ever be enabled again). An admin
+/// disabling their own account (`actor` is the user) is refused (`Invalid`): they would lock
+/// themselves out.
 pub async fn disable_user(pool: &SqlitePool, name: &str, actor: Option<&str>) -> Result<()> {
     let user = find_user_by_name(pool, name).await?;
+    if actor == Some(user.name.as_str()) {
+        return Err(Error::Invalid(format!(
+            "{} is you: an admin cannot disable their own account (another admin can, or `sieve user disable` on the server)",
+            user.name
+        )));
+    }
     let mut transaction = pool.begin().await?;
     sqlx::query!(
         "UPDATE users SET disabled = TRUE, session_epoch = session_epoch + 1 WHERE id = ?",

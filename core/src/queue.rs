@@ -24,7 +24,9 @@ mod review;
 mod writer;
 
 pub use decisions::{final_label, Decisions, Final, Source};
-pub use gold::{adjudicate, gold_items, set_gold, study_answers, GoldItem, StudyAnswers};
+pub use gold::{
+    adjudicate, gold_items, set_gold, study_answers, GoldChange, GoldItem, StudyAnswers,
+};
 pub use review::{review, Disagreement, GoldScore, RaterRow, Review, RulePrecision};
 pub use writer::Writer;
 

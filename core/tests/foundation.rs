@@ -105,7 +105,21 @@ async fn a_disabled_user_cannot_sign_in() {
     auth::create_user(&pool, "maria", "correct horse battery", false, None)
         .await
         .unwrap();
-    auth::disable_user(&pool, "maria", None).await.unwrap();
+    // An admin cannot lock themselves out; another can disable them.
+    let own = auth::disable_user(&pool, "maria", Some("maria"))
+        .await
+        .unwrap_err();
+    assert!(
+        own.to_string().contains("cannot disable their own account"),
+        "{own}"
+    );
+    let outcome = auth::sign_in(&pool, "maria", "correct horse battery", None, 1)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, SignIn::Accepted(_)), "{outcome:?}");
+    auth::disable_user(&pool, "maria", Some("admin"))
+        .await
+        .unwrap();
     let outcome = auth::sign_in(&pool, "maria", "correct horse battery", None, 1)
         .await
         .unwrap();

@@ -33,12 +33,22 @@ test("a scientist creates an API token, calls the API with it, and revokes it", 
 test("the admin filters the audit log", async ({ page }) => {
   await signIn(page, "admin");
   await page.goto("/admin/audit");
-  await page.getByLabel("Action").fill("sign_in");
+  // Part of an action's name, typed with a space, finds every action it names.
+  await page.getByLabel("Action").fill("Sign in");
   await page.getByRole("button", { name: "Filter" }).click();
-  await expect(page).toHaveURL(/action=sign_in/);
+  await expect(page).toHaveURL(/action=Sign/);
   const actions = page.getByRole("row").locator("td:nth-child(3)");
-  await expect(actions.first()).toHaveText("sign_in");
-  expect(new Set(await actions.allInnerTexts())).toEqual(new Set(["sign_in"]));
+  await expect(actions.first()).toHaveText(/^sign_in/);
+  for (const action of await actions.allInnerTexts()) expect(action).toMatch(/^sign_in/);
+  // Projects are chosen by name.
+  await page.getByLabel("Action").fill("");
+  await page.getByLabel("Project").selectOption({ label: "Demo: chest radiographs and head CT" });
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/project=\d+/);
+  await expect(page.getByLabel("Project")).toHaveValue(/\d+/);
+  const projects = page.getByRole("row").locator("td:nth-child(4)");
+  await expect(projects.first()).toHaveText("Demo: chest radiographs and head CT");
+  expect(new Set(await projects.allInnerTexts())).toEqual(new Set(["Demo: chest radiographs and head CT"]));
 });
 
 test("the admin sets a protocol end date, and closing needs the project's name", async ({ page, guard }) => {

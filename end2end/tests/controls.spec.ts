@@ -275,6 +275,19 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await expect(fellow.getByLabel("Accession")).toHaveValue("");
   const item = fellow.getByTestId("gold-items").locator('tr[data-gold="SYN202600000000"]');
   await expect(item).toContainText("present");
+  // A listed study with another label asks first: declined, nothing changes; accepted, the
+  // message names the label before.
+  let asked = "";
+  fellow.once("dialog", (dialog) => { asked = dialog.message(); dialog.dismiss(); });
+  await fellow.getByLabel("Accession").fill("SYN202600000000");
+  await fellow.getByLabel("True label").selectOption("absent");
+  await fellow.getByRole("button", { name: "Save gold label" }).click();
+  await expect.poll(() => asked).toContain("SYN202600000000 is a gold item as “present”");
+  await expect(item).toContainText("present");
+  fellow.once("dialog", (dialog) => dialog.accept());
+  await fellow.getByRole("button", { name: "Save gold label" }).click();
+  await expect(fellow.getByRole("status")).toHaveText("Gold label of SYN202600000000 changed from “present” to “absent”. The gold set holds 1 item.");
+  await expect(item).toContainText("absent");
   // An accession this project does not have is named (answered 422).
   fellowGuard.allow(/status of 422/);
   await fellow.getByLabel("Accession").fill("NO-SUCH-STUDY");
@@ -282,7 +295,7 @@ test("the queue, its dashboard and adjudication: every button does what it says"
   await expect(fellow.getByRole("alert")).toContainText("NO-SUCH-STUDY");
   fellow.once("dialog", (dialog) => dialog.accept());
   await item.getByRole("button", { name: "Remove" }).click();
-  await expect(fellow.getByRole("status")).toHaveText("SYN202600000000 is no longer a gold item. The gold set holds 0 items.");
+  await expect(fellow.getByRole("status")).toHaveText("SYN202600000000 is no longer a gold item (it was “absent”). The gold set holds 0 items.");
   await expect(fellow.getByTestId("gold-items")).toContainText("No gold items yet");
   await expect(fellow.getByTestId("disagreements").locator("tbody tr")).toHaveCount(2);
   await fellow.getByTestId("disagreements").getByRole("link", { name: answered[0] }).click();
@@ -324,7 +337,14 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   for (const seed of ["7", "8"]) {
     await effusion.check();
     await page.getByLabel("Cohort", { exact: true }).selectOption({ label: "Every study" });
+    // An emptied or negative seed is named, and nothing can be exported until it is mended.
+    for (const wrong of ["", "-5"]) {
+      await page.getByLabel("Seed").fill(wrong);
+      await expect(page.locator("#seed-problem")).toHaveText(/Seed: give a whole number from 0 up/);
+      await expect(page.getByRole("button", { name: "Export label set" })).toBeDisabled();
+    }
     await page.getByLabel("Seed").fill(seed);
+    await expect(page.locator("#seed-problem")).toBeHidden();
     await page.getByLabel("Train %").fill("70");
     await page.getByLabel("Validation %").fill("10");
     await page.getByLabel("Test %").fill("20");
@@ -493,7 +513,7 @@ test("the audit log: a filter narrows it and keeps its values; the pager moves b
   await expect(count).toContainText(/page 1 of/);
 
   await page.getByLabel("Who").fill("scientist");
-  await page.getByLabel("Project id").fill("");
+  await page.getByLabel("Project").selectOption({ label: "Any project" });
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/actor=scientist/);
   await expect(page.getByLabel("Who")).toHaveValue("scientist");

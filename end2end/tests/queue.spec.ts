@@ -64,33 +64,42 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
   await expect(fellow.getByTestId("raters").getByRole("row", { name: /affiliate/ }).getByTestId("rater-answers")).toHaveText("4");
 });
 
-test("two answers that differ become a disagreement the fellow settles by keyboard", async ({ browser }) => {
+test("two answers that differ become a disagreement the fellow settles by keyboard, and a double click settles one", async ({ browser }) => {
   const question = `Edema ${Date.now()}`;
   const fellow = await fellowWithQueue(browser, question, "edema", "100");
   const dashboard = fellow.url();
   const affiliate = await affiliateQueue(browser, question);
-  const study = await affiliate.getByTestId("queue-accession").innerText();
-  await affiliate.keyboard.press("2");
-  await affiliate.keyboard.press("Enter");
-  await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 1");
+  const studies: string[] = [];
+  for (let n = 1; n <= 2; n++) {
+    studies.push(await affiliate.getByTestId("queue-accession").innerText());
+    await affiliate.keyboard.press("2");
+    await affiliate.keyboard.press("Enter");
+    await expect(affiliate.getByTestId("queue-progress")).toContainText(`Done today ${n}`);
+  }
 
-  // The fellow answers the same study (it needs two answers) with the suggested label.
+  // The fellow answers the same studies (each needs two answers) with the suggested label.
   await fellow.getByRole("link", { name: "Label this queue yourself" }).click();
-  await expect(fellow.getByTestId("queue-accession")).toHaveText(study);
-  await fellow.keyboard.press("Enter");
-  await expect(fellow.getByTestId("queue-progress")).toContainText("Done today 1");
+  for (let n = 1; n <= 2; n++) {
+    await expect(fellow.getByTestId("queue-accession")).toHaveText(studies[n - 1]);
+    await fellow.keyboard.press("Enter");
+    await expect(fellow.getByTestId("queue-progress")).toContainText(`Done today ${n}`);
+  }
 
   await fellow.goto(dashboard);
-  await expect(fellow.getByTestId("disagreements")).toContainText(study);
+  await expect(fellow.getByTestId("disagreements")).toContainText(studies[0]);
   await fellow.getByRole("link", { name: /Settle them one by one/ }).click();
+  await expect(fellow.getByTestId("dispute-place")).toHaveText("Disagreement 1 of 2 · settled this visit: 0");
   await expect(fellow.getByTestId("dispute-answers")).toContainText("affiliate: absent");
   await fellow.locator("html[data-hydrated]").waitFor({ state: "attached" });
+  // A double click settles one study, and the count says so.
+  await fellow.getByRole("group", { name: "Decide" }).getByRole("button", { name: /absent/ }).dblclick();
+  await expect(fellow.getByTestId("dispute-place")).toHaveText("Disagreement 1 of 1 · settled this visit: 1");
   await fellow.keyboard.press("2");
   await expect(fellow.getByTestId("no-disputes")).toBeVisible();
   await fellow.goto(dashboard);
   await expect(fellow.getByTestId("no-disagreements")).toBeVisible();
   await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ })).toContainText("a fellow settled it");
-  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("1");
+  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("2");
 });
 
 /** As the fellow: labels the study the queue serves them (expected to be `study`) as suggested. */

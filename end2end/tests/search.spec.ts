@@ -119,3 +119,15 @@ test("the search box reads what a fellow types or pastes as rules read phrases, 
   await expect(page.getByRole("alert")).toContainText("reversed");
   expect(errors).toEqual([]);
 });
+
+test("an accession pasted into the search box leads to its study's report", async ({ page }) => {
+  await signIn(page, "affiliate");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Search reports" }).click();
+  await page.getByRole("searchbox").fill(" syn202600000023 ");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByTestId("by-accession")).toContainText("SYN202600000023 is a study's accession");
+  await expect(page.getByRole("heading", { name: "No report matches" })).toBeHidden();
+  await page.getByRole("link", { name: "open the report of SYN202600000023" }).click();
+  await expect(page.getByRole("heading", { name: "Report SYN202600000023" })).toBeVisible();
+});

@@ -11,6 +11,8 @@ pub struct UserRow {
     pub name: String,
     pub is_admin: bool,
     pub disabled: bool,
+    /// The admin looking at the list (who cannot disable themselves).
+    pub is_you: bool,
 }
 
 /// A project in the admin's list.
@@ -53,7 +55,7 @@ pub async fn admin_overview() -> Result<SiteOverview, AppError> {
 
     crate::ssr::respond(
         async {
-            let (state, _) = crate::ssr::require_admin().await?;
+            let (state, admin) = crate::ssr::require_admin().await?;
             let users = auth::list_users(&state.pool).await?;
             let projects = projects::overview(&state.pool).await?;
             let events = audit::recent(&state.pool, RECENT_EVENTS).await?;
@@ -61,6 +63,7 @@ pub async fn admin_overview() -> Result<SiteOverview, AppError> {
                 users: users
                     .into_iter()
                     .map(|u| UserRow {
+                        is_you: u.id == admin.id,
                         name: u.name,
                         is_admin: u.is_admin,
                         disabled: u.disabled,
@@ -107,7 +110,7 @@ pub struct AuditLogPage {
 /// Events per page on the audit page.
 pub const AUDIT_PAGE_SIZE: i64 = 50;
 
-/// The audit page's filters as typed (empty: any): part of a name, an action, a project id, part
+/// The audit page's filters as typed (empty: any): part of a name, part of an action, a project id, part
 /// of the object or detail (an accession), and a day range `YYYY-MM-DD` (both days included).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -153,6 +156,22 @@ pub async fn audit_events(query: AuditQuery, page: i64) -> Result<AuditLogPage, 
                 page: page.max(0),
                 pages: (found.total + AUDIT_PAGE_SIZE - 1) / AUDIT_PAGE_SIZE,
             })
+        }
+        .await,
+    )
+}
+
+/// Every project (id, name), for the audit page's Project filter. For site admins only.
+#[server(endpoint = "audit_projects")]
+pub async fn audit_projects() -> Result<Vec<(i64, String)>, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, _) = crate::ssr::require_admin().await?;
+            Ok(sieve_core::projects::overview(&state.pool)
+                .await?
+                .into_iter()
+                .map(|listed| (listed.project.id, listed.project.name))
+                .collect())
         }
         .await,
     )

@@ -358,7 +358,7 @@ pub async fn set_gold(
                 }
                 found => found?,
             };
-            let accession = sieve_core::queue::set_gold(
+            let change = sieve_core::queue::set_gold(
                 &caller.state.labeling(),
                 &caller.question,
                 report,
@@ -366,9 +366,19 @@ pub async fn set_gold(
                 Some(&caller.user),
             )
             .await?;
-            Ok(match label {
-                Some(label) => format!("Gold item saved: {accession} is “{label}”."),
-                None => format!("{accession} is no longer a gold item."),
+            let accession = change.accession;
+            Ok(match (label, change.was) {
+                (Some(label), Some(was)) if label == was => {
+                    format!("{accession} is already a gold item as “{label}”: nothing changed.")
+                }
+                (Some(label), Some(was)) => format!(
+                    "Gold label of {accession} changed from “{was}” to “{label}”."
+                ),
+                (Some(label), None) => format!("Gold item saved: {accession} is “{label}”."),
+                (None, was) => format!(
+                    "{accession} is no longer a gold item (it was “{}”).",
+                    was.unwrap_or_default()
+                ),
             })
         }
         .await,

@@ -45,6 +45,9 @@ pub struct SearchResults {
     pub page: usize,
     pub pages: usize,
     pub rows: Vec<ResultRow>,
+    /// The study whose accession is what was typed (report id, accession as stored): accessions
+    /// are not in report texts, but people paste them into the search box.
+    pub by_accession: Option<(i64, String)>,
 }
 
 /// A report in the viewer, with its neighbours in the result list.
@@ -142,6 +145,18 @@ pub async fn search_reports(
         async {
             let (state, user, membership) =
                 crate::ssr::require_project(project, Capability::ReadReports).await?;
+            let typed = form.q.trim();
+            let by_accession = match typed.is_empty() || typed.contains(char::is_whitespace) {
+                true => None,
+                false => match sieve_core::reports::id_of(&state.pool, project, typed).await {
+                    Ok(id) => {
+                        let report = sieve_core::reports::find(&state.pool, project, id).await?;
+                        Some((id, report.accession))
+                    }
+                    Err(sieve_core::Error::NotFound(_) | sieve_core::Error::Invalid(_)) => None,
+                    Err(error) => return Err(error.into()),
+                },
+            };
             let offset = page * PAGE_SIZE;
             let found = sieve_core::search::search_reports(
                 &state.pool,
@@ -173,6 +188,7 @@ pub async fn search_reports(
                 page,
                 pages: found.total.div_ceil(PAGE_SIZE),
                 rows,
+                by_accession,
             })
         }
         .await,

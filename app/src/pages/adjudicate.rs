@@ -19,37 +19,40 @@ pub fn AdjudicatePage() -> impl IntoView {
     // created while another resolves can keep an asynchronous server render waiting).
     // It reads the disagreements itself: taken from `review` while that still loads, the server
     // rendered "none left" and the browser then found a study there (a hydration panic). A decided
-    // study leaves the list, so `at` stays on a decision and moves only on skip and back.
+    // study leaves the list, so `at` stays on a decision and moves only on skip and back. The
+    // place and the count come from the list as read after each decision, and the studies settled
+    // are counted once each (a double click or a second key press settles nothing more).
     let at = RwSignal::new(0usize);
-    let decided = RwSignal::new(0usize);
+    let settled = RwSignal::new(std::collections::BTreeSet::<i64>::new());
     let shown = Resource::new(
         move || {
             (
                 project().unwrap_or(0),
                 question().unwrap_or(0),
                 at.get(),
-                decided.get(),
+                settled.with(|s| s.len()),
             )
         },
         |(project, question, at, _)| async move {
             let list = queue_review(project, question).await?;
-            match list.disagreements.get(at).map(|d| d.report_id) {
-                Some(report) => dispute(project, question, report).await.map(Some),
-                None => Ok(None),
-            }
+            let left = list.disagreements.len();
+            let view = match list.disagreements.get(at).map(|d| d.report_id) {
+                Some(report) => Some(dispute(project, question, report).await?),
+                None => None,
+            };
+            Ok(Shown { view, left })
         },
     );
     let content = move || {
         Suspend::new(async move {
             match review.await {
                 Ok(data) => {
-                    let count = data.disagreements.len();
                     view! {
                         <Title text=format!("{} — adjudication", data.question) />
                         <p class="breadcrumbs"><a href=format!("/projects/{}/questions/{}/review", project().unwrap_or(0), question().unwrap_or(0))>
                             "← Queue and agreement"</a></p>
                         <h1>{format!("{}: disagreements", data.question)}</h1>
-                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) labels=data.labels count at decided shown />
+                        <Disputes project=project().unwrap_or(0) question=question().unwrap_or(0) labels=data.labels at settled shown />
                     }
                     .into_any()
                 }
@@ -60,40 +63,52 @@ pub fn AdjudicatePage() -> impl IntoView {
     view! { <Suspense fallback=|| view! { <p class="muted">"Loading the disagreements…"</p> }>{content}</Suspense> }
 }
 
-type Shown = Resource<Result<Option<crate::api::review::DisputeView>, crate::error::AppError>>;
+/// The disagreement on screen (none when the list is done) and how many are left to settle.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Shown {
+    view: Option<crate::api::review::DisputeView>,
+    left: usize,
+}
+
+type ShownResource = Resource<Result<Shown, crate::error::AppError>>;
 
 #[component]
 fn Disputes(
     project: i64,
     question: i64,
-    count: usize,
     labels: Vec<String>,
     at: RwSignal<usize>,
-    decided: RwSignal<usize>,
-    shown: Shown,
+    settled: RwSignal<std::collections::BTreeSet<i64>>,
+    shown: ShownResource,
 ) -> impl IntoView {
     let error = RwSignal::new(None);
-    let current = move || {
-        shown
-            .get_untracked()
-            .and_then(Result::ok)
-            .flatten()
-            .map(|view| view.report_id)
-    };
+    let deciding = RwSignal::new(false);
+    let latest = move || shown.get_untracked().and_then(Result::ok);
     let labels = StoredValue::new(labels);
     let decide = move |index: usize| {
-        let (Some(report), Some(label)) = (current(), labels.with_value(|l| l.get(index).cloned()))
+        let report = latest()
+            .and_then(|shown| shown.view)
+            .map(|view| view.report_id);
+        let (Some(report), Some(label)) = (report, labels.with_value(|l| l.get(index).cloned()))
         else {
             return;
         };
+        // One decision at a time: a double click sends one.
+        if deciding.get_untracked() {
+            return;
+        }
+        deciding.set(true);
         leptos::task::spawn_local(async move {
             match adjudicate(project, question, report, label).await {
                 Ok(_) => {
                     error.set(None);
-                    decided.update(|n| *n += 1);
+                    settled.update(|settled| {
+                        settled.insert(report);
+                    });
                 }
                 Err(failure) => error.set(Some(failure)),
             }
+            deciding.set(false);
         });
     };
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
@@ -104,7 +119,10 @@ fn Disputes(
             return;
         }
         match event.key().as_str() {
-            "s" | "S" | "ArrowRight" => at.update(|i| *i = (*i + 1).min(count)),
+            "s" | "S" | "ArrowRight" => {
+                let left = latest().map_or(0, |shown| shown.left);
+                at.update(|i| *i = (*i + 1).min(left))
+            }
             "ArrowLeft" => at.update(|i| *i = i.saturating_sub(1)),
             digit if digit.len() == 1 && ("1"..="9").contains(&digit) => {
                 decide(digit.parse::<usize>().unwrap_or(1) - 1)
@@ -117,10 +135,10 @@ fn Disputes(
     let body = move || {
         Suspend::new(async move {
             match shown.await {
-                Ok(Some(view)) => {
+                Ok(Shown { view: Some(view), left }) => {
                     let answers = view.answers.iter().map(|(who, label)| format!("{who}: {label}")).collect::<Vec<_>>().join(" · ");
                     view! {
-                        <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {} · decided this visit: {}", at.get_untracked() + 1, count.saturating_sub(decided.get_untracked()), decided.get_untracked())}</p>
+                        <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {} · settled this visit: {}", at.get_untracked() + 1, left, settled.with_untracked(|s| s.len()))}</p>
                         <dl class="facts compact">
                             <div><dt>"Report"</dt><dd>{view.accession.clone()}</dd></div>
                             <div><dt>"Soft label"</dt><dd>{view.soft_label.clone().unwrap_or_else(|| "—".into())}</dd></div>
@@ -135,14 +153,14 @@ fn Disputes(
                         </article>
                         <div class="answers" role="group" aria-label="Decide">
                             {labels.get_value().into_iter().enumerate().map(|(index, label)| view! {
-                                <button type="button" class="answer" on:click=move |_| decide(index)><kbd>{index + 1}</kbd> " " {label}</button>
+                                <button type="button" class="answer" disabled=move || deciding.get() on:click=move |_| decide(index)><kbd>{index + 1}</kbd> " " {label}</button>
                             }).collect_view()}
                         </div>
                         <p class="muted">"Keys: 1–9 decide · S or → skip · ← back."</p>
                     }
                     .into_any()
                 }
-                Ok(None) => view! { <p class="empty" data-testid="no-disputes">"No disagreement left to settle."</p> }.into_any(),
+                Ok(Shown { view: None, .. }) => view! { <p class="empty" data-testid="no-disputes">"No disagreement left to settle."</p> }.into_any(),
                 Err(failure) => view! { <ErrorBox error=failure /> }.into_any(),
             }
         })

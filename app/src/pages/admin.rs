@@ -122,6 +122,7 @@ fn Overview(
 ) -> impl IntoView {
     let users = overview.users.into_iter().map(|user| {
         let status = if user.disabled { "disabled" } else { "active" };
+        let is_you = user.is_you;
         let (reset_label, disable_label) = (format!("Reset password of {}", user.name), format!("Disable {}", user.name));
         let (reset_name, disable_name) = (user.name.clone(), user.name.clone());
         let reset_question = format!("Reset the password of {}? Their sessions and API tokens end at once, and they need the new password to sign in.", user.name);
@@ -133,11 +134,13 @@ fn Overview(
                     <button type="submit" class="button-quiet" aria-label=reset_label
                         on:click=move |ev| if !confirmed(&reset_question) { ev.prevent_default(); }>"Reset password"</button>
                 </ActionForm>
+                {(!is_you).then(|| view! {
                 <ActionForm action=actions.disable_user>
                     <input type="hidden" name="name" value=disable_name />
                     <button type="submit" class="button-quiet button-danger" aria-label=disable_label
                         on:click=move |ev| if !confirmed(&disable_question) { ev.prevent_default(); }>"Disable"</button>
                 </ActionForm>
+                })}
             }
         });
         view! {

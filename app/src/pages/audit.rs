@@ -5,13 +5,13 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::{audit_events, AuditLogPage, AuditQuery};
+use crate::api::admin::{audit_events, audit_projects, AuditLogPage, AuditQuery};
 use crate::components::audit_table::AuditEvents;
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::pages::project::thousands;
 
-/// Filters (who, action, project id, about what, days) in the query string, so a filtered view can be bookmarked.
+/// Filters (who, part of an action, project, about what, days) in the query string, so a filtered view can be bookmarked.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
@@ -30,8 +30,9 @@ pub fn AuditPage() -> impl IntoView {
         )
     };
     let events = Resource::new(filters, |(query, page)| audit_events(query, page));
+    let projects = Resource::new(|| (), |_| audit_projects());
     // The filters belong to the site admin: anyone else sees only why the log is closed to them.
-    let filter_form = move || {
+    let filter_form = move |projects: Vec<(i64, String)>| {
         view! {
             <Form method="GET" action="/admin/audit">
                 <div class="form-row">
@@ -41,11 +42,18 @@ pub fn AuditPage() -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="action">"Action"</label>
-                        <input id="action" name="action" value=move || param("action") prop:value=move || param("action") placeholder="e.g. sign_in_failed" />
+                        <input id="action" name="action" value=move || param("action") prop:value=move || param("action") placeholder="part of one, e.g. member" />
                     </div>
                     <div class="field">
-                        <label for="project">"Project id"</label>
-                        <input id="project" name="project" value=move || param("project") prop:value=move || param("project") inputmode="numeric" />
+                        <label for="project">"Project"</label>
+                        <select id="project" name="project">
+                            <option value="">"Any project"</option>
+                            {projects.into_iter().map(|(id, name)| {
+                                let id = id.to_string();
+                                let selected = param("project") == id;
+                                view! { <option value=id selected=selected>{name}</option> }
+                            }).collect_view()}
+                        </select>
                     </div>
                     <div class="field">
                         <label for="text">"About"</label>
@@ -66,12 +74,14 @@ pub fn AuditPage() -> impl IntoView {
     };
     let content = move || {
         Suspend::new(async move {
+            // Read with the events: a failure of either is the events' own (both are the admin's).
+            let choices = projects.await.unwrap_or_default();
             match events.await {
-                Ok(page) => view! { {filter_form()} <AuditTable page /> }.into_any(),
+                Ok(page) => view! { {filter_form(choices)} <AuditTable page /> }.into_any(),
                 Err(error @ (AppError::Forbidden(_) | AppError::NotSignedIn)) => {
                     view! { <ErrorBox error /> }.into_any()
                 }
-                Err(error) => view! { {filter_form()} <ErrorBox error /> }.into_any(),
+                Err(error) => view! { {filter_form(choices)} <ErrorBox error /> }.into_any(),
             }
         })
     };
@@ -95,7 +105,7 @@ fn AuditTable(page: AuditLogPage) -> impl IntoView {
     let next = (page.page + 1 < page.pages)
         .then(|| view! { <a href=link_to(page.page + 1)>"Older →"</a> });
     view! {
-        <p class="muted" role="status">{thousands(page.total)} " events · page " {page.page + 1} " of " {page.pages.max(1)}</p>
+        <p class="muted" role="status">{match page.total { 1 => "1 event".to_string(), total => format!("{} events", thousands(total)) }} " · page " {page.page + 1} " of " {page.pages.max(1)}</p>
         <AuditEvents rows=page.rows />
         <nav class="pager" aria-label="Pages">{previous} {next}</nav>
     }

@@ -284,7 +284,7 @@ fn Group(
                             <td>{job.duration.clone()}</td>
                             <td>{job.exit_code.map(|c| format!("exit {c}"))}" "{job.message.clone()}</td>
                             <td class="actions">
-                                <button type="button" class="button-quiet" on:click=move |_| shown.set(Some(id))>"Log"</button>
+                                <button type="button" class="button-quiet" on:click=move |_| shown.set(Some(id))>"Log and metrics"</button>
                                 {unfinished.then(|| view! {
                                     <button type="button" class="button-danger" disabled=move || cancel.pending().get()
                                         on:click=move |_| {

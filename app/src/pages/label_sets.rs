@@ -184,6 +184,21 @@ fn ExportPanel(
             }
         }
     };
+    // The seed follows each keystroke too; one that is not a whole number from 0 up is named, and
+    // nothing is exported until it is mended (the preview stays that of the last valid seed).
+    let seed_problem = RwSignal::new(None::<&'static str>);
+    let seed_typed = move |event: leptos::ev::Event| match event_target_value(&event)
+        .trim()
+        .parse::<u64>()
+    {
+        Ok(seed) => {
+            seed_problem.set(None);
+            form.update(|f| f.seed = seed);
+        }
+        Err(_) => seed_problem.set(Some(
+            "Seed: give a whole number from 0 up, such as 42 (the same seed draws the same split).",
+        )),
+    };
     let written = move || {
         match create.value().get() {
         Some(Ok(set)) => view! {
@@ -202,7 +217,7 @@ fn ExportPanel(
     let export_button = move |ready: bool| {
         view! {
             <button type="submit" class="button-primary button-inline"
-                disabled=move || !ready || counting.get() || create.pending().get()>
+                disabled=move || !ready || counting.get() || create.pending().get() || seed_problem.with(Option::is_some)>
                 {move || match create.pending().get() { true => "Writing…", false => "Export label set" }}</button>
         }
     };
@@ -249,7 +264,7 @@ fn ExportPanel(
                         </select></div>
                     <div class="field"><label for="seed">"Seed"</label>
                         <input id="seed" type="number" min="0" step="1" required value=form.with_untracked(|f| f.seed.to_string())
-                            on:input=move |e| if let Ok(seed) = event_target_value(&e).parse() { form.update(|f| f.seed = seed) } /></div>
+                            aria-describedby="seed-problem" on:input=seed_typed /></div>
                     <div class="field"><label for="train">"Train %"</label>
                         <input id="train" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.train.to_string()) on:input=number(|f, v| f.train = v) /></div>
                     <div class="field"><label for="validation">"Validation %"</label>
@@ -257,6 +272,8 @@ fn ExportPanel(
                     <div class="field"><label for="test">"Test %"</label>
                         <input id="test" type="number" min="0" max="100" step="any" value=form.with_untracked(|f| f.test.to_string()) on:input=number(|f, v| f.test = v) /></div>
                 </div>
+                <p id="seed-problem" class="form-error" role="alert" hidden=move || seed_problem.with(Option::is_none)>
+                    {move || seed_problem.get()}</p>
                 <div class="options">
                 <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
                     on:change=move |e| form.update(|f| f.soft_where_unconfirmed = event_target_checked(&e)) />

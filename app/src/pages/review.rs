@@ -77,6 +77,32 @@ fn Dashboard(
         None => None,
     }
     };
+    // Changing a listed gold item's true label, or removing it, is asked first (as Remove is).
+    let gold_accession = NodeRef::<leptos::html::Input>::new();
+    let gold_label = NodeRef::<leptos::html::Select>::new();
+    let listed = StoredValue::new(data.gold.clone());
+    let ask_gold = move |ev: leptos::ev::MouseEvent| {
+        let (Some(accession), Some(label)) = (gold_accession.get(), gold_label.get()) else {
+            return;
+        };
+        let (accession, label) = (accession.value().trim().to_string(), label.value());
+        let question = listed.with_value(|items| {
+            let item = items
+                .iter()
+                .find(|item| item.accession.eq_ignore_ascii_case(&accession))?;
+            match label.as_str() {
+                "" => Some(format!("Remove {} from the gold set?", item.accession)),
+                new if new != item.label => Some(format!(
+                    "{} is a gold item as “{}”. Change its true label to “{new}”?",
+                    item.accession, item.label
+                )),
+                _ => None,
+            }
+        });
+        if question.is_some_and(|question| !crate::components::confirm::confirmed(&question)) {
+            ev.prevent_default();
+        }
+    };
     let gold_form = NodeRef::<leptos::html::Form>::new();
     clear_after_success(gold_form, move || matches!(gold.value().get(), Some(Ok(_))));
     let form = data.form.clone();
@@ -223,13 +249,13 @@ fn Dashboard(
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="question" value=question.to_string() />
                 <div class="form-row">
-                    <div class="field"><label for="gold-accession">"Accession"</label><input id="gold-accession" name="accession" required autocomplete="off" placeholder="as on the report" /></div>
+                    <div class="field"><label for="gold-accession">"Accession"</label><input id="gold-accession" name="accession" required autocomplete="off" placeholder="as on the report" node_ref=gold_accession /></div>
                     <div class="field"><label for="gold-label">"True label"</label>
-                        <select id="gold-label" name="label">
+                        <select id="gold-label" name="label" node_ref=gold_label>
                             {data.labels.iter().map(|l| view! { <option value=l.clone()>{l.clone()}</option> }).collect_view()}
                             <option value="">"(remove from the gold set)"</option>
                         </select></div>
-                    <button type="submit" class="button-quiet">"Save gold label"</button>
+                    <button type="submit" class="button-quiet" on:click=ask_gold>"Save gold label"</button>
                 </div>
             </ActionForm>
             {gold_outcome}

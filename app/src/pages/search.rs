@@ -191,6 +191,13 @@ fn SaveAsCohort(project: Signal<i64>, form: Signal<SearchForm>) -> impl IntoView
 
 #[component]
 fn Results(results: SearchResults, project: i64, form: SearchForm) -> impl IntoView {
+    let study = results.by_accession.clone().map(|(report, accession)| view! {
+        <p class="notice" data-testid="by-accession">{format!("{accession} is a study's accession: ")}
+            <a href=format!("/projects/{project}/reports/{report}")>{format!("open the report of {accession}")}</a></p>
+    });
+    if results.total == 0 && study.is_some() {
+        return study.into_any();
+    }
     if results.total == 0 {
         return view! {
             <div class="empty-state">
@@ -219,6 +226,7 @@ fn Results(results: SearchResults, project: i64, form: SearchForm) -> impl IntoV
         .map(|row| view! { <ResultItem row project form=form.clone() /> })
         .collect_view();
     view! {
+        {study}
         <p class="muted" role="status" data-testid="result-count">
             {match results.total {
                 1 => "1 report matches".to_string(),

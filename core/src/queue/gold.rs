@@ -33,17 +33,26 @@ pub async fn gold_items(pool: &SqlitePool, question: &Question) -> Result<Vec<Go
     .await?)
 }
 
+/// What setting a gold label did: the study's accession as stored, and its true label before
+/// (`None`: it was no gold item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldChange {
+    pub accession: String,
+    pub was: Option<String>,
+}
+
 /// Marks a study's true label for the gold set (`None` removes it). A study outside the
 /// question's cohort is refused: the queue would never serve it, and its label says nothing of
-/// the question's studies. (The page names studies by accession: see `reports::id_of`.) Returns
-/// the study's accession as stored. Removing a study that is no gold item is refused (`Invalid`).
+/// the question's studies. (The page names studies by accession: see `reports::id_of`.) The same
+/// label again changes and records nothing. Removing a study that is no gold item is refused
+/// (`Invalid`). A gold item holds no slot of the queue; a removed one is queued again.
 pub async fn set_gold(
     context: &Context<'_>,
     question: &Question,
     report_id: i64,
     label: Option<&str>,
     actor: Option<&str>,
-) -> Result<String> {
+) -> Result<GoldChange> {
     let pool = context.pool;
     if let Some(label) = label {
         question.check_label(label)?;
@@ -61,71 +70,72 @@ pub async fn set_gold(
         }
     }
     let now = crate::now();
-    let mut transaction = pool.begin().await?;
-    match label {
-        Some(label) => {
-            // The same true label again changes nothing and records nothing.
-            let set = sqlx::query!(
+    // IMMEDIATE: the label before is read, then written.
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let was = sqlx::query_scalar!(
+        "SELECT label FROM gold WHERE question_id = ? AND report_id = ?",
+        question.id,
+        report_id
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let change = GoldChange {
+        accession: report.accession,
+        was,
+    };
+    match (label, change.was.as_deref()) {
+        // The same true label again (a double click, a second tab) changes nothing.
+        (Some(label), Some(was)) if label == was => return Ok(change),
+        (None, None) => {
+            return Err(Error::Invalid(format!(
+                "{} is not a gold item of this question: nothing was changed",
+                change.accession
+            )))
+        }
+        (Some(label), _) => {
+            sqlx::query!(
                 "INSERT INTO gold (question_id, report_id, label, set_by, set_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at
-                 WHERE gold.label != excluded.label",
+                 ON CONFLICT (question_id, report_id) DO UPDATE SET label = excluded.label, set_by = excluded.set_by, set_at = excluded.set_at",
                 question.id, report_id, label, actor, now
             )
             .execute(&mut *transaction)
             .await?;
-            if set.rows_affected() == 0 {
-                return Ok(report.accession);
-            }
-            // A gold item holds no slot of the queue; a claim on it is a gold item's claim.
-            sqlx::query!(
-                "UPDATE claims SET is_gold = 1 WHERE question_id = ? AND report_id = ?",
-                question.id,
-                report_id
-            )
-            .execute(&mut *transaction)
-            .await?;
-            super::refill(&mut transaction, question.id, Some(report_id)).await?;
-            set
         }
-        None => {
-            let removed = sqlx::query!(
+        (None, Some(_)) => {
+            sqlx::query!(
                 "DELETE FROM gold WHERE question_id = ? AND report_id = ?",
                 question.id,
                 report_id
             )
             .execute(&mut *transaction)
             .await?;
-            if removed.rows_affected() == 0 {
-                return Err(Error::Invalid(format!(
-                    "{} is not a gold item of this question: nothing was changed",
-                    report.accession
-                )));
-            }
-            // Back in the queue as any study: its answers so far count, the rest is open again.
-            sqlx::query!(
-                "UPDATE claims SET is_gold = 0 WHERE question_id = ? AND report_id = ?",
-                question.id,
-                report_id
-            )
-            .execute(&mut *transaction)
-            .await?;
-            super::refill(&mut transaction, question.id, Some(report_id)).await?;
-            removed
         }
+    }
+    // A claim on a gold item is a gold item's claim; either way the study's slots follow the rule.
+    let is_gold = label.is_some();
+    sqlx::query!(
+        "UPDATE claims SET is_gold = ? WHERE question_id = ? AND report_id = ?",
+        is_gold,
+        question.id,
+        report_id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    super::refill(&mut transaction, question.id, Some(report_id)).await?;
+    let detail = match (&change.was, label) {
+        (Some(was), Some(label)) => format!("{} gold: {was} → {label}", question.name),
+        (None, Some(label)) => format!("{} gold: {label}", question.name),
+        (_, None) => format!("{} gold: removed", question.name),
     };
     let event = NewEvent {
         actor,
         project_id: Some(question.project_id),
         object: Some(format!("report:{report_id}")),
-        detail: Some(format!(
-            "{} gold: {}",
-            question.name,
-            label.unwrap_or("removed")
-        )),
+        detail: Some(detail),
     };
     audit::record(&mut *transaction, Action::GoldSet, event).await?;
     transaction.commit().await?;
-    Ok(report.accession)
+    Ok(change)
 }
 
 /// Settles a study's label (a fellow's decision on a disagreement). The same decision again is

@@ -32,7 +32,7 @@ test("a scientist creates an API token, calls the API with it, and revokes it", 
 
 test("the admin filters the audit log", async ({ page }) => {
   await signIn(page, "admin");
-  await page.goto("/admin/audit");
+  await gotoHydrated(page, "/admin/audit");
   // Part of an action's name, typed with a space, finds every action it names.
   await page.getByLabel("Action").fill("Sign in");
   await page.getByRole("button", { name: "Filter" }).click();

@@ -221,6 +221,7 @@ const TABLE: &[Row] = &[
         "query[actor]=&query[action]=&query[project]=&page=0",
         ADMIN_CALL,
     ),
+    server_fn("/api/audit_projects", "", ADMIN_CALL),
     server_fn("/api/admin_project", "id={project}", ADMIN_CALL),
     server_fn("/api/set_irb_expiry", "id={project}&last_day=", ADMIN_CALL),
     // A wrong confirmation: the admin passes authorisation and is told what to type; nothing closes.

@@ -266,6 +266,9 @@ pub struct Served {
     pub claim: i64,
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
+    /// The label the user had given this study, when undo took that answer back and served the
+    /// study again (the page pre-selects it and says so).
+    pub taken_back: Option<String>,
 }
 
 /// What became of an answer or a skip, with the study to show next.

@@ -313,6 +313,11 @@ async fn undo_takes_back_the_last_answer_and_serves_its_study_again() {
         .unwrap()
         .unwrap();
     assert_eq!(back.report_id, first.report_id);
+    assert_eq!(
+        back.taken_back.as_deref(),
+        Some("absent"),
+        "the answer taken back is named"
+    );
     assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 0);
     // The study served after the answer went back to the queue.
     let open = count(

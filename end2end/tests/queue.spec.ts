@@ -46,17 +46,20 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
   for (let n = 1; n <= 5; n++) {
     const accession = await affiliate.getByTestId("queue-accession").innerText();
     seen.push(accession);
-    // Every other study is corrected to "absent" with key 2; the rest confirmed as suggested.
-    if (n % 2 === 0) await affiliate.keyboard.press("2");
+    // Every other study is corrected to "absent" with key 2 (the fifth too); the rest confirmed as suggested.
+    if (n % 2 === 1) await affiliate.keyboard.press("2");
     await affiliate.keyboard.press("Enter");
     await expect(affiliate.getByTestId("queue-progress")).toContainText(`Done today ${n}`);
     await expect(affiliate.getByTestId("queue-accession")).not.toHaveText(accession);
   }
   expect(new Set(seen).size).toBe(5);
 
-  // U takes back the last answer and shows that study again.
+  // U takes back the last answer and shows that study again, with the answer taken back named
+  // and selected (not the suggestion).
   await affiliate.keyboard.press("u");
   await expect(affiliate.getByTestId("queue-accession")).toHaveText(seen[4]);
+  await expect(affiliate.getByTestId("taken-back")).toHaveText(`Took back your answer “absent” to ${seen[4]}: it is selected below; change it or confirm it again.`);
+  await expect(affiliate.getByRole("button", { name: /absent/ })).toHaveAttribute("aria-pressed", "true");
   await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 4");
 
   await fellow.reload();
@@ -218,6 +221,7 @@ test("the dashboard says what each number counts, and the overlap is the share a
   await expect(facts).toContainText("Studies with every answer they need");
   // What the queue still needs, as the labeling page says it: every queued study once, overlap ones twice.
   await expect(fellow.getByTestId("still-needed")).toHaveText(String(queued + overlapped));
+  await expect(facts).toContainText(`of the ${queued + overlapped} answers the queued studies need in all`);
   await expect(facts).toContainText("a study in the overlap counts once per rater");
 });
 

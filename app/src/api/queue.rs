@@ -66,9 +66,11 @@ pub struct Study {
     pub study_date: String,
     pub exam_code: String,
     pub fragments: Vec<Marked>,
-    /// The soft label, pre-selected.
+    /// The soft label, pre-selected unless `taken_back` is.
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
+    /// The caller's answer that undo just took back, pre-selected.
+    pub taken_back: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -165,6 +167,7 @@ pub(crate) mod server {
                     fragments: crate::api::rules::marked(&report.report_text, &mentions),
                     soft_label: served.soft_label,
                     rule_phrase: served.rule_phrase,
+                    taken_back: served.taken_back,
                 })
             }
         };

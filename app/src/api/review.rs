@@ -78,6 +78,8 @@ pub struct ReviewView {
     pub overlapped: i64,
     /// Answers the queue still needs from any rater (as the labeling page says it).
     pub still_needed: i64,
+    /// Answers the queued studies need in all.
+    pub needed: i64,
     /// The gold items, the latest set first.
     pub gold: Vec<GoldRow>,
 }
@@ -218,6 +220,7 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                     labels: settings.labels.join(", "),
                 },
                 still_needed: review.still_needed,
+                needed: review.needed,
                 tasks: review.tasks,
                 completed: review.completed,
                 overlapped: review.overlapped,

@@ -24,8 +24,11 @@ struct Queue {
 
 impl Queue {
     fn show(self, view: StudyView) {
-        self.selected
-            .set(view.study.as_ref().and_then(|s| s.soft_label.clone()));
+        self.selected.set(
+            view.study
+                .as_ref()
+                .and_then(|s| s.taken_back.clone().or_else(|| s.soft_label.clone())),
+        );
         self.view.set(Some(view));
     }
 
@@ -181,6 +184,12 @@ fn QueueView(queue: Queue) -> impl IntoView {
         let refused = view.refused.clone().map(|why| {
             view! { <div class="alert" role="alert" data-testid="queue-refused" node_ref=refused_ref><p>{why}</p></div> }
         });
+        let taken_back = view.study.as_ref().and_then(|study| {
+            study.taken_back.clone().map(|label| view! {
+                <p class="notice" role="status" data-testid="taken-back">
+                    {format!("Took back your answer “{label}” to {}: it is selected below; change it or confirm it again.", study.accession)}</p>
+            })
+        });
         let body = match view.study.clone() {
             None => {
                 let why = match progress.left {
@@ -259,6 +268,6 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 .into_any()
             }
         };
-        view! { {head} {error} {refused} {body} }.into_any()
+        view! { {head} {error} {refused} {taken_back} {body} }.into_any()
     }
 }

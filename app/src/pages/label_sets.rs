@@ -282,7 +282,11 @@ fn ExportPanel(
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>
                 </div>
-                <Transition fallback=|| view! { <p class="muted">"Counting…"</p> } set_pending=counting>{sizes}</Transition>
+                // A preview not (yet) of the choices on screen is greyed out and says so.
+                <div class:stale=move || counting.get() || seed_problem.with(Option::is_some)>
+                    <p class="muted" data-testid="preview-updating" hidden=move || !counting.get()>"Updating the preview…"</p>
+                    <Transition fallback=|| view! { <p class="muted">"Counting…"</p> } set_pending=counting>{sizes}</Transition>
+                </div>
             </form>
             {written}
         </section>

@@ -144,7 +144,7 @@ fn Dashboard(
             <div><dt>"Answers"</dt><dd data-testid="answers">{thousands(data.answers)}</dd>
                 <p class="fact-meaning">"Given by all raters together, gold items included: a study in the overlap counts once per rater"</p></div>
             <div><dt>"Answers still needed"</dt><dd data-testid="still-needed">{thousands(data.still_needed)}</dd>
-                <p class="fact-meaning">"From any rater, to complete every queued study (what the labeling page shows)"</p></div>
+                <p class="fact-meaning">{format!("From any rater, of the {} answers the queued studies need in all (gold items' answers are not among them; what the labeling page shows)", thousands(data.needed))}</p></div>
             <div><dt>"Gold items"</dt><dd>{thousands(data.gold_items)}</dd>
                 <p class="fact-meaning">{match (data.gold_items, form.gold_percent > 0.0) {
                     (0, true) => format!("None yet: the {} % of served studies set below takes effect once you add gold items", form.gold_percent),

@@ -41,7 +41,7 @@ impl Source {
             Source::Adjudicated => "a fellow settled it",
             Source::Gold => "the fellow's label of a gold item",
             Source::Agreed => "two or more raters gave the same label",
-            Source::Confirmed => "one rater's answer so far",
+            Source::Confirmed => "one rater's answer (all a study outside the overlap needs)",
             Source::Disputed => {
                 "raters disagree and no fellow has settled it on the adjudication page: the soft label stands"
             }

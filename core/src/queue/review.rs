@@ -61,6 +61,8 @@ pub struct Review {
     pub answers: i64,
     /// Answers the queue still needs, from any affiliate (see `Progress::left`).
     pub still_needed: i64,
+    /// Answers the queued studies need in all (one each, `overlap_raters` in the overlap).
+    pub needed: i64,
     pub gold_items: i64,
     pub agreement: Agreement,
     pub raters: Vec<RaterRow>,
@@ -96,6 +98,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     let counts = sqlx::query!(
         r#"SELECT COUNT(*) AS "tasks!: i64",
                   SUM(t.needed > 1) AS "overlapped: i64",
+                  SUM(t.needed) AS "needed: i64",
                   SUM((SELECT COUNT(*) FROM answers a WHERE a.question_id = t.question_id AND a.report_id = t.report_id) >= t.needed) AS "completed: i64"
            FROM tasks t WHERE t.question_id = ?1
              AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)"#,
@@ -173,6 +176,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         completed: counts.completed.unwrap_or(0),
         answers: answers.len() as i64,
         still_needed,
+        needed: counts.needed.unwrap_or(0),
         gold_items: decisions.gold.len() as i64,
         agreement: ratings.agreement(),
         raters: raters

@@ -390,6 +390,7 @@ impl Job {
             claim: token,
             soft_label: Some(task.soft_label),
             rule_phrase: Some(task.rule_phrase),
+            taken_back: None,
         }))
     }
 
@@ -486,7 +487,11 @@ impl Job {
             format!("{}: took back {}", question.name, last.label),
         );
         batch.events.push((Action::AnswerUndone, event));
-        self.next(batch).await
+        let mut served = self.next(batch).await?;
+        if let Some(served) = served.as_mut().filter(|s| s.report_id == last.report_id) {
+            served.taken_back = Some(last.label);
+        }
+        Ok(served)
     }
 
     async fn skip<'j>(
@@ -542,6 +547,7 @@ async fn shown(
         claim,
         soft_label: task.as_ref().map(|t| t.soft_label.clone()),
         rule_phrase: task.map(|t| t.rule_phrase),
+        taken_back: None,
     })
 }
 

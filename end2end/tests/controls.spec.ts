@@ -343,15 +343,18 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
       await expect(page.locator("#seed-problem")).toHaveText(/Seed: give a whole number from 0 up/);
       await expect(page.getByRole("button", { name: "Export label set" })).toBeDisabled();
     }
-    await page.getByLabel("Seed").fill(seed);
-    await expect(page.locator("#seed-problem")).toBeHidden();
     await page.getByLabel("Train %").fill("70");
     await page.getByLabel("Validation %").fill("10");
     await page.getByLabel("Test %").fill("20");
     await page.getByLabel(/Take the soft label/).check();
     await page.getByLabel(/Leave out labels named/).check();
+    // The seed last, so that a preview of it is a preview of every choice made.
+    await page.getByLabel("Seed").fill(seed);
+    await expect(page.locator("#seed-problem")).toBeHidden();
     await expect(page.getByTestId("preview-studies")).toHaveText(/^[\d,]+$/);
-    // What is written is what the preview showed, for the seed just typed.
+    // The preview names its seed: what is written is what the preview showed, for the seed just typed.
+    await expect(page.getByTestId("preview")).toContainText(`split with seed ${seed}:`);
+    await expect(page.getByTestId("preview-updating")).toBeHidden();
     const previewedTest = await page.getByTestId("preview").getByRole("row", { name: /^test/ }).getByRole("cell").nth(1).innerText();
     await page.getByRole("button", { name: "Export label set" }).click();
     await expect(page.getByRole("status")).toContainText(/Label set v\d+ written: [\d,]+ studies\./);

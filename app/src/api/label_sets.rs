@@ -58,6 +58,8 @@ pub struct SplitSize {
 pub struct PreviewView {
     pub studies: u64,
     pub splits: Vec<SplitSize>,
+    /// The seed the split was drawn with (shown, so a preview is never taken for another seed's).
+    pub seed: u64,
 }
 
 /// A file of a label set.
@@ -244,6 +246,7 @@ pub async fn preview_label_set(project: i64, form: ExportForm) -> Result<Preview
             Ok(PreviewView {
                 studies: plan.rows.len() as u64,
                 splits: server::splits(&plan.counts),
+                seed: form.seed,
             })
         }
         .await,

@@ -44,6 +44,7 @@ pub fn LabelSetsPage() -> impl IntoView {
                 true => Ok(PreviewView {
                     studies: 0,
                     splits: Vec::new(),
+                    seed: form.seed,
                 }),
                 false => preview_label_set(project, form).await,
             }
@@ -301,7 +302,7 @@ fn PreviewTable(preview: PreviewView) -> impl IntoView {
             .into_any();
     }
     view! {
-        <p><strong data-testid="preview-studies">{thousands(preview.studies as i64)}</strong>" studies would be written:"</p>
+        <p><strong data-testid="preview-studies">{thousands(preview.studies as i64)}</strong>{format!(" studies would be written, split with seed {}:", preview.seed)}</p>
         <table class="compact">
             <thead><tr><th>"Split"</th><th class="number">"Studies"</th><th class="number">"Patients"</th><th>"Labels"</th></tr></thead>
             <tbody>{preview.splits.iter().map(|s| view! {

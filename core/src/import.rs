@@ -4,7 +4,9 @@
 //! stays flat whatever the file's size. By default a file with any invalid record is rejected whole,
 //! with every error listed as FILE:LINE: field: reason, and nothing is written; with `skip_invalid`
 //! the valid records are stored and the invalid ones are written beside the input. Storing is one
-//! transaction, and idempotent on (project, accession).
+//! transaction, and idempotent on (project, accession). In CSV and JSON lines, an accession on two
+//! records of one file is an error on the later one, naming the line of the first (which is the one
+//! kept with `skip_invalid`): such a file holds one record per study.
 
 pub mod csv;
 pub mod hl7;
@@ -314,9 +316,45 @@ fn records(
                 .map_err(|error| Error::Invalid(format!("{shown}:{error}")))?,
         ),
     };
-    Ok(Box::new(parsed.inspect(move |_| {
-        since_record.store(0, Ordering::Relaxed)
+    // HL7 feeds send a report again as it is amended (preliminary, final, corrections): not a
+    // duplicate.
+    let mut first_lines = (format != Format::Hl7).then(FirstLines::default);
+    Ok(Box::new(parsed.map(move |parsed| {
+        since_record.store(0, Ordering::Relaxed);
+        parsed.map(|parsed| match first_lines.as_mut() {
+            Some(first_lines) => first_lines.check(parsed),
+            None => parsed,
+        })
     })))
+}
+
+/// The line each accession of a file was first seen on.
+#[derive(Default)]
+struct FirstLines(HashMap<String, u64>);
+
+impl FirstLines {
+    /// Makes a record whose accession an earlier record of the file has an error naming both lines.
+    fn check(&mut self, mut parsed: Parsed) -> Parsed {
+        let Ok(report) = &parsed.result else {
+            return parsed;
+        };
+        let accession = report.accession.trim();
+        if accession.is_empty() {
+            return parsed;
+        }
+        match self.0.get(accession) {
+            Some(&first) => {
+                parsed.result = Err(format!(
+                    "accession: {accession} is already on line {first}; a file holds one record per study \
+                     (the record on line {first} is the one kept)"
+                ))
+            }
+            None => {
+                self.0.insert(accession.to_string(), parsed.line);
+            }
+        }
+        parsed
+    }
 }
 
 /// The most bytes read (after decompression) for one record: a report's text is at most

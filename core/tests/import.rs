@@ -385,6 +385,40 @@ async fn skipping_invalid_records_imports_the_rest_and_sets_them_aside() {
 }
 
 #[tokio::test]
+async fn an_accession_on_two_rows_of_a_csv_is_named_with_both_lines_and_counted_once() {
+    let f = fixture().await;
+    let mut reports = corpus(4);
+    reports[3].accession = reports[1].accession.clone();
+    for report in &mut reports {
+        report.report_text = report.report_text.replace('\n', " ");
+    }
+    let path = f.write("twice.csv", &as_csv(&reports));
+    let error = f.import(&path, &Options::default()).await.unwrap_err();
+    let Error::Rejected { errors, total, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(*total, 1);
+    // Header on line 1: the rows are lines 2 to 5.
+    let accession = &reports[1].accession;
+    assert!(
+        errors[0].ends_with(&format!(
+            ":5: accession: {accession} is already on line 3; a file holds one record per study (the record on line 3 is the one kept)"
+        )),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(reports::count(&f.pool, f.project).await.unwrap(), 0);
+    // Set aside: three new, one aside, and three stored.
+    let skip = Options {
+        skip_invalid: true,
+        ..Options::default()
+    };
+    let outcome = f.import(&path, &skip).await.unwrap();
+    assert_eq!((outcome.counts.new, outcome.rejected), (3, 1));
+    assert_eq!(reports::count(&f.pool, f.project).await.unwrap(), 3);
+}
+
+#[tokio::test]
 async fn a_file_of_unknown_format_is_named() {
     let f = fixture().await;
     let path = f.write("reports.xlsx", "x");

@@ -1,86 +1,22 @@
 //! HL7 v2 ORU^R01 result messages: OBR gives the accession, exam and date, PID the patient, and the
-//! OBX text segments, joined, the report. Messages start at each MSH segment; segments end with
-//! carriage returns or new lines.
+//! OBX text segments, joined, the report. Read as hospitals send them (see `framing`): segments
+//! ended by CR, LF or CRLF, MLLP framing bytes, FHS/BHS batch envelopes; each message in the
+//! character set its MSH-18 names, with every escape sequence of chapter 2 (see `encoding`).
+//! Nothing of a report's text is dropped: a field that cannot be read is an error naming it.
 
 use std::io::BufRead;
 
 use super::Parsed;
 use crate::reports::NewReport;
 
-/// The delimiters a message declares in its MSH segment.
-#[derive(Debug, Clone, Copy)]
-struct Delimiters {
-    field: char,
-    component: char,
-    repetition: char,
-    escape: char,
-    subcomponent: char,
-}
+mod encoding;
+mod framing;
 
-impl Delimiters {
-    fn from_msh(msh: &str) -> Delimiters {
-        let mut chars = msh.chars().skip(3);
-        let field = chars.next().unwrap_or('|');
-        let mut encoding = chars.take_while(|c| *c != field);
-        Delimiters {
-            field,
-            component: encoding.next().unwrap_or('^'),
-            repetition: encoding.next().unwrap_or('~'),
-            escape: encoding.next().unwrap_or('\\'),
-            subcomponent: encoding.next().unwrap_or('&'),
-        }
-    }
+use encoding::{Charset, Delimiters};
+use framing::{Segment, Segments};
 
-    /// Resolves escape sequences: \F\ \S\ \T\ \R\ \E\, \.br\ (line break) and \Xhh..\ (hex bytes).
-    fn unescape(&self, text: &str) -> String {
-        let e = self.escape;
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find(e) {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + e.len_utf8()..];
-            let Some(end) = after.find(e) else {
-                out.push_str(&rest[start..]);
-                return out;
-            };
-            let sequence = &after[..end];
-            match sequence {
-                "F" => out.push(self.field),
-                "S" => out.push(self.component),
-                "T" => out.push(self.subcomponent),
-                "R" => out.push(self.repetition),
-                "E" => out.push(e),
-                ".br" => out.push('\n'),
-                hex if hex.starts_with('X') => out.push_str(&decode_hex(&hex[1..])),
-                _ => {}
-            }
-            rest = &after[end + e.len_utf8()..];
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// Returns field `index` (1-based, as HL7 numbers them; MSH is numbered so that MSH-1 is the separator).
-    fn field<'a>(&self, segment: &'a str, index: usize) -> &'a str {
-        segment.split(self.field).nth(index).unwrap_or_default()
-    }
-
-    /// Returns component `index` (1-based) of the first repetition of a field.
-    fn component<'a>(&self, field: &'a str, index: usize) -> &'a str {
-        let first = field.split(self.repetition).next().unwrap_or_default();
-        first
-            .split(self.component)
-            .nth(index - 1)
-            .unwrap_or_default()
-    }
-}
-
-fn decode_hex(hex: &str) -> String {
-    let bytes: Vec<u8> = (0..hex.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
+/// The segments of a batch's envelope (HL7 v2.x chapter 2, 2.10.3): around messages, not in them.
+const ENVELOPE: [&[u8]; 4] = [b"FHS", b"BHS", b"BTS", b"FTS"];
 
 /// Reads ORU^R01 messages as reports.
 pub fn records(reader: impl BufRead) -> impl Iterator<Item = std::io::Result<Parsed>> {
@@ -90,80 +26,45 @@ pub fn records(reader: impl BufRead) -> impl Iterator<Item = std::io::Result<Par
     }
 }
 
-/// Segments with the line each starts on, whatever the line endings.
-struct Segments<R> {
-    reader: R,
-    line: u64,
-    buffer: Vec<String>,
-}
-
-impl<R: BufRead> Segments<R> {
-    fn new(reader: R) -> Self {
-        Segments {
-            reader,
-            line: 0,
-            buffer: Vec::new(),
-        }
-    }
-
-    fn next_segment(&mut self) -> std::io::Result<Option<(u64, String)>> {
-        loop {
-            if let Some(segment) = self.buffer.pop() {
-                if !segment.trim().is_empty() {
-                    return Ok(Some((self.line, segment)));
-                }
-                continue;
-            }
-            let mut line = String::new();
-            if self.reader.read_line(&mut line)? == 0 {
-                return Ok(None);
-            }
-            self.line += 1;
-            // A line may hold several segments separated by carriage returns.
-            let mut segments: Vec<String> = line.split(['\r', '\n']).map(str::to_owned).collect();
-            segments.reverse();
-            self.buffer = segments;
-        }
-    }
-}
-
 struct Messages<R> {
     segments: Segments<R>,
-    pending: Option<(u64, String)>,
+    /// The MSH that ended the previous message.
+    pending: Option<Segment>,
 }
 
 impl<R: BufRead> Iterator for Messages<R> {
     type Item = std::io::Result<Parsed>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut message: Vec<String> = Vec::new();
-        let mut first_line = 0;
-        if let Some((line, msh)) = self.pending.take() {
-            first_line = line;
-            message.push(msh);
-        }
+        let mut message: Vec<Segment> = self.pending.take().into_iter().collect();
         loop {
             match self.segments.next_segment() {
                 Err(error) => return Some(Err(error)),
                 Ok(None) => break,
-                Ok(Some((line, segment))) => {
-                    if segment.starts_with("MSH") && !message.is_empty() {
-                        self.pending = Some((line, segment));
+                Ok(Some(segment)) => {
+                    let name = segment.bytes.get(..3).unwrap_or_default();
+                    if ENVELOPE.contains(&name) {
+                        if message.is_empty() {
+                            continue;
+                        }
                         break;
                     }
-                    if message.is_empty() {
-                        first_line = line;
+                    if name == b"MSH" && !message.is_empty() {
+                        self.pending = Some(segment);
+                        break;
                     }
                     message.push(segment);
                 }
             }
         }
-        if message.is_empty() {
-            return None;
-        }
-        let raw = message.join("\r");
+        let first = message.first()?;
+        let raw = message
+            .iter()
+            .map(|segment| String::from_utf8_lossy(&segment.bytes))
+            .collect::<Vec<_>>()
+            .join("\r");
         Some(Ok(Parsed {
-            line: first_line,
+            line: first.line,
             result: report(&message),
             raw,
         }))
@@ -171,48 +72,65 @@ impl<R: BufRead> Iterator for Messages<R> {
 }
 
 /// Builds a report from one message's segments.
-fn report(segments: &[String]) -> Result<NewReport, String> {
-    let msh = segments
+fn report(message: &[Segment]) -> Result<NewReport, String> {
+    let msh = message
         .first()
-        .filter(|s| s.starts_with("MSH"))
+        .filter(|s| s.bytes.starts_with(b"MSH"))
         .ok_or("message does not start with MSH")?;
-    let d = Delimiters::from_msh(msh);
-    let message_type = d.field(msh, 8);
+    // MSH's own fields are ASCII in every character set it may name.
+    let header = String::from_utf8_lossy(&msh.bytes);
+    let d = Delimiters::from_msh(&header);
+    let charset = Charset::named(d.field(&header, 17))?;
+    let message_type = d.field(&header, 8);
     if !message_type.starts_with(&format!("ORU{}R01", d.component)) {
         return Err(format!(
-            "MSH-9: message type {:?} is not ORU^R01",
-            d.unescape(message_type)
+            "MSH-9: message type {message_type:?} is not ORU^R01"
         ));
     }
-    let find = |name: &str| segments.iter().find(|segment| segment.starts_with(name));
+    let segments: Vec<(u64, String)> = message
+        .iter()
+        .map(|segment| {
+            charset
+                .decode(&segment.bytes)
+                .map(|text| (segment.line, text))
+                .map_err(|why| format!("line {}: {why}", segment.line))
+        })
+        .collect::<Result<_, _>>()?;
+    let find = |name: &str| {
+        segments
+            .iter()
+            .find(|(_, segment)| segment.starts_with(name))
+    };
     let pid = find("PID").ok_or("PID: segment missing")?;
     let obr = find("OBR").ok_or("OBR: segment missing")?;
-    let text: Vec<String> = segments
-        .iter()
-        .filter(|segment| segment.starts_with("OBX"))
-        .filter(|obx| matches!(d.field(obx, 2), "TX" | "FT" | "ST"))
-        .map(|obx| {
-            let value = d.field(obx, 5);
-            value
-                .split(d.repetition)
-                .map(|part| d.unescape(part))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .collect();
-    let accession = [d.field(obr, 3), d.field(obr, 2)]
-        .into_iter()
-        .map(|field| d.unescape(d.component(field, 1)))
-        .find(|value| !value.trim().is_empty())
-        .unwrap_or_default();
-    let date = d.field(obr, 7);
+    // A field's first component, its escapes read; an error names the field and its line.
+    let value = |(line, segment): &(u64, String), name: &str, index: usize| {
+        d.unescape(d.component(d.field(segment, index), 1), charset)
+            .map_err(|why| format!("{name}-{index} (line {line}): {why}"))
+    };
+    let mut text = Vec::new();
+    for (line, obx) in segments.iter().filter(|(_, s)| s.starts_with("OBX")) {
+        if !matches!(d.field(obx, 2), "TX" | "FT" | "ST") {
+            continue;
+        }
+        for repetition in d.field(obx, 5).split(d.repetition) {
+            text.push(
+                d.unescape(repetition, charset)
+                    .map_err(|why| format!("OBX-5 (line {line}): {why}"))?,
+            );
+        }
+    }
+    let accession = match value(obr, "OBR", 3)? {
+        filler if !filler.trim().is_empty() => filler,
+        _ => value(obr, "OBR", 2)?,
+    };
     Ok(NewReport {
         accession,
-        patient_id: d.unescape(d.component(d.field(pid, 3), 1)),
-        study_date: date.chars().take(8).collect(),
-        exam_code: d.unescape(d.component(d.field(obr, 4), 1)),
-        modality: d.unescape(d.component(d.field(obr, 24), 1)),
-        body_part: d.unescape(d.component(d.field(obr, 15), 1)),
+        patient_id: value(pid, "PID", 3)?,
+        study_date: d.field(&obr.1, 7).chars().take(8).collect(),
+        exam_code: value(obr, "OBR", 4)?,
+        modality: value(obr, "OBR", 24)?,
+        body_part: value(obr, "OBR", 15)?,
         report_text: text.join("\n"),
         image_uri: None,
     })

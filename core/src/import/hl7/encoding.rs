@@ -1,0 +1,288 @@
+//! A message's delimiters and character set (MSH-1, MSH-2, MSH-18), and the escape sequences of
+//! HL7 v2.x chapter 2 (section 2.7, "Use of escape sequences in text fields").
+
+/// The character sets a message may name in MSH-18, and how its bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    /// MSH-18 empty: UTF-8, of which ASCII (HL7's default) is a part.
+    Unnamed,
+    Ascii,
+    /// `8859/1` … `8859/9`, `8859/15`, through `encoding_rs` (8859/1 is read as windows-1252,
+    /// its superset, as browsers do).
+    Iso8859(&'static encoding_rs::Encoding),
+    /// `UNICODE UTF-8`.
+    Utf8,
+}
+
+impl Charset {
+    /// The character set MSH-18 names, or why it cannot be read.
+    pub fn named(msh_18: &str) -> Result<Charset, String> {
+        let name = msh_18.trim();
+        let iso = |number: &str| {
+            encoding_rs::Encoding::for_label(format!("iso-8859-{number}").as_bytes())
+                .map(Charset::Iso8859)
+        };
+        let charset = match name {
+            "" => Some(Charset::Unnamed),
+            "ASCII" => Some(Charset::Ascii),
+            "UNICODE UTF-8" => Some(Charset::Utf8),
+            _ => name.strip_prefix("8859/").and_then(iso),
+        };
+        charset.ok_or_else(|| {
+            format!(
+                "MSH-18: the character set “{name}” is not one Sieve reads (ASCII, 8859/1 to 8859/9, \
+                 8859/15, UNICODE UTF-8): ask the sender for UNICODE UTF-8"
+            )
+        })
+    }
+
+    /// Reads bytes in this character set; an error says which bytes are not of it.
+    pub fn decode(self, bytes: &[u8]) -> Result<String, String> {
+        match self {
+            Charset::Iso8859(encoding) => match encoding.decode_without_bom_handling(bytes) {
+                (text, false) => Ok(text.into_owned()),
+                (_, true) => Err(format!(
+                    "bytes that {} does not define (MSH-18 names it){}",
+                    encoding.name(),
+                    likely(bytes)
+                )),
+            },
+            Charset::Ascii => match bytes.iter().position(|b| !b.is_ascii()) {
+                None => Ok(String::from_utf8_lossy(bytes).into_owned()),
+                Some(at) => Err(format!(
+                    "byte 0x{:02X} is not ASCII, as MSH-18 says the message is{}",
+                    bytes[at],
+                    likely(bytes)
+                )),
+            },
+            Charset::Utf8 | Charset::Unnamed => {
+                String::from_utf8(bytes.to_vec()).map_err(|error| {
+                    let at = error.utf8_error().valid_up_to();
+                    format!(
+                        "byte 0x{:02X} is not UTF-8 (MSH-18 {}){}",
+                        bytes[at],
+                        match self {
+                            Charset::Utf8 => "says UNICODE UTF-8",
+                            _ => "names no character set, and Sieve then reads UTF-8",
+                        },
+                        likely(bytes)
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// A hint at the character set bytes are likely in, when they are not UTF-8.
+fn likely(bytes: &[u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => "; the text is UTF-8: MSH-18 should say UNICODE UTF-8",
+        Err(_) => "; it is likely 8859/1 (Latin-1): MSH-18 should say so",
+    }
+}
+
+/// The delimiters a message declares in MSH-1 and MSH-2.
+#[derive(Debug, Clone, Copy)]
+pub struct Delimiters {
+    pub field: char,
+    pub component: char,
+    pub repetition: char,
+    pub escape: char,
+    pub subcomponent: char,
+}
+
+impl Delimiters {
+    pub fn from_msh(msh: &str) -> Delimiters {
+        let mut chars = msh.chars().skip(3);
+        let field = chars.next().unwrap_or('|');
+        let mut encoding = chars.take_while(|c| *c != field);
+        Delimiters {
+            field,
+            component: encoding.next().unwrap_or('^'),
+            repetition: encoding.next().unwrap_or('~'),
+            escape: encoding.next().unwrap_or('\\'),
+            subcomponent: encoding.next().unwrap_or('&'),
+        }
+    }
+
+    /// Returns field `index` (1-based, as HL7 numbers them; MSH is numbered so that MSH-1 is the
+    /// separator).
+    pub fn field<'a>(&self, segment: &'a str, index: usize) -> &'a str {
+        segment.split(self.field).nth(index).unwrap_or_default()
+    }
+
+    /// Returns component `index` (1-based) of the first repetition of a field.
+    pub fn component<'a>(&self, field: &'a str, index: usize) -> &'a str {
+        let first = field.split(self.repetition).next().unwrap_or_default();
+        first
+            .split(self.component)
+            .nth(index - 1)
+            .unwrap_or_default()
+    }
+
+    /// Resolves the escape sequences of a field's text (HL7 v2.x chapter 2, 2.7): the delimiters
+    /// (`\F\ \S\ \T\ \R\ \E\`), highlighting (`\H\ \N\`, dropped), line breaks (`\.br\`, `\.sp n\`:
+    /// n of them), the other formatting commands of FT (`\.fi\ \.nf\ \.ce\ \.in n\ \.ti n\`,
+    /// dropped; `\.sk n\`: n spaces), bytes in hexadecimal (`\Xhh…\`, read in the message's
+    /// character set) and the character-set switches `\Cxxyy\` and `\Mxxyyzz\` (ISO 2022; only the
+    /// switches to ASCII and to 8859/1 are read, and only in a message of that family). An escape
+    /// character without a second one is text. Any other sequence is an error naming it.
+    pub fn unescape(&self, text: &str, charset: Charset) -> Result<String, String> {
+        let e = self.escape;
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(e) {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + e.len_utf8()..];
+            let Some(end) = after.find(e) else {
+                out.push_str(&rest[start..]);
+                return Ok(out);
+            };
+            self.escaped(&after[..end], charset, &mut out)?;
+            rest = &after[end + e.len_utf8()..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn escaped(&self, sequence: &str, charset: Charset, out: &mut String) -> Result<(), String> {
+        let e = self.escape;
+        let count = |argument: &str| -> Result<usize, String> {
+            match argument.trim() {
+                "" => Ok(1),
+                number => number
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= 1000)
+                    .ok_or_else(|| {
+                        format!("the escape {e}{sequence}{e} needs a number up to 1000")
+                    }),
+            }
+        };
+        match sequence {
+            "F" => out.push(self.field),
+            "S" => out.push(self.component),
+            "T" => out.push(self.subcomponent),
+            "R" => out.push(self.repetition),
+            "E" => out.push(e),
+            "H" | "N" | ".fi" | ".nf" | ".ce" => {}
+            ".br" => out.push('\n'),
+            _ if sequence.starts_with(".sp") => out.push_str(&"\n".repeat(count(&sequence[3..])?)),
+            _ if sequence.starts_with(".sk") => out.push_str(&" ".repeat(count(&sequence[3..])?)),
+            _ if sequence.starts_with(".in") || sequence.starts_with(".ti") => {
+                // Indents: a number, possibly negative; nothing to write.
+                let argument = sequence[3..].trim().trim_start_matches(['-', '+']);
+                if !argument.is_empty() && argument.parse::<u32>().is_err() {
+                    return Err(format!("the escape {e}{sequence}{e} needs a number"));
+                }
+            }
+            _ if sequence.starts_with('X') => out.push_str(
+                &hex(&sequence[1..], charset)
+                    .map_err(|why| format!("the escape {e}{sequence}{e}: {why}"))?,
+            ),
+            "C2842" | "C2D41" if !matches!(charset, Charset::Utf8) => {}
+            _ if sequence.starts_with('C') || sequence.starts_with('M') => return Err(format!(
+                "the escape {e}{sequence}{e} switches to another character set (ISO 2022), which \
+                     Sieve does not read: ask the sender for UNICODE UTF-8 (MSH-18)"
+            )),
+            _ => return Err(format!(
+                "{e}{sequence}{e} is not an HL7 escape sequence (a {e} in text is written {e}E{e})"
+            )),
+        }
+        Ok(())
+    }
+}
+
+/// The text of `\Xhh…\`: bytes in hexadecimal, read in the message's character set.
+fn hex(digits: &str, charset: Charset) -> Result<String, String> {
+    if !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("give pairs of hexadecimal digits".into());
+    }
+    let bytes: Vec<u8> = (0..digits.len() / 2)
+        .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("hex digits"))
+        .collect();
+    charset.decode(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: Delimiters = Delimiters {
+        field: '|',
+        component: '^',
+        repetition: '~',
+        escape: '\\',
+        subcomponent: '&',
+    };
+
+    fn read(text: &str) -> Result<String, String> {
+        D.unescape(text, Charset::Utf8)
+    }
+
+    #[test]
+    fn every_escape_of_chapter_2_is_read() {
+        assert_eq!(read(r"a\F\b\S\c\T\d\R\e\E\f").unwrap(), "a|b^c&d~e\\f");
+        assert_eq!(read(r"\H\Bold\N\ text").unwrap(), "Bold text");
+        assert_eq!(
+            read(r"one\.br\two\.sp 2\three\.sp\four").unwrap(),
+            "one\ntwo\n\nthree\nfour"
+        );
+        assert_eq!(
+            read(r"\.fi\\.nf\\.in 4\\.ti -2\\.ce\a\.sk 3\b").unwrap(),
+            "a   b"
+        );
+        assert_eq!(read(r"\X0D0A\").unwrap(), "\r\n");
+        assert_eq!(read(r"\XE282AC\ 5").unwrap(), "€ 5");
+        assert_eq!(read(r"C:\ no second").unwrap(), r"C:\ no second");
+        let latin = Charset::named("8859/1").unwrap();
+        assert_eq!(D.unescape(r"\XE9\", latin).unwrap(), "é");
+        assert_eq!(D.unescape(r"\C2D41\caf\XE9\", latin).unwrap(), "café");
+    }
+
+    #[test]
+    fn an_unknown_or_malformed_escape_is_named() {
+        assert!(read(r"C:\temp\file")
+            .unwrap_err()
+            .contains(r"\temp\ is not an HL7 escape"));
+        assert!(read(r"\XE2\").unwrap_err().contains("not UTF-8"));
+        assert!(read(r"\X0\")
+            .unwrap_err()
+            .contains("pairs of hexadecimal digits"));
+        assert!(read(r"\M2442\")
+            .unwrap_err()
+            .contains("another character set"));
+        assert!(read(r"\.sp many\").unwrap_err().contains("needs a number"));
+    }
+
+    #[test]
+    fn character_sets_are_read_as_msh_18_names_them_or_refused_in_words() {
+        assert_eq!(
+            Charset::named("8859/1")
+                .unwrap()
+                .decode(b"caf\xe9")
+                .unwrap(),
+            "café"
+        );
+        assert_eq!(
+            Charset::named("UNICODE UTF-8")
+                .unwrap()
+                .decode("café".as_bytes())
+                .unwrap(),
+            "café"
+        );
+        let not_utf8 = Charset::named("").unwrap().decode(b"caf\xe9").unwrap_err();
+        assert!(
+            not_utf8.contains("0xE9 is not UTF-8") && not_utf8.contains("8859/1"),
+            "{not_utf8}"
+        );
+        assert!(Charset::named("ASCII")
+            .unwrap()
+            .decode(b"caf\xe9")
+            .unwrap_err()
+            .contains("not ASCII"));
+        assert!(Charset::named("ISO IR87")
+            .unwrap_err()
+            .contains("“ISO IR87” is not one Sieve reads"));
+    }
+}

@@ -181,13 +181,17 @@ impl Delimiters {
                     .map_err(|why| format!("the escape {e}{sequence}{e}: {why}"))?,
             ),
             "C2842" | "C2D41" if !matches!(charset, Charset::Utf8) => {}
-            _ if sequence.starts_with('C') || sequence.starts_with('M') => return Err(format!(
+            _ if sequence.starts_with('C') || sequence.starts_with('M') => {
+                return Err(format!(
                 "the escape {e}{sequence}{e} switches to another character set (ISO 2022), which \
                      Sieve does not read: ask the sender for UNICODE UTF-8 (MSH-18)"
-            )),
-            _ => return Err(format!(
+            ))
+            }
+            _ => {
+                return Err(format!(
                 "{e}{sequence}{e} is not an HL7 escape sequence (a {e} in text is written {e}E{e})"
-            )),
+            ))
+            }
         }
         Ok(())
     }

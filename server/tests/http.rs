@@ -19,11 +19,11 @@ const PASSWORD: &str = "a long test password";
 /// server-rendered project page waiting for ever (3 runs in 40, on this commit and before it; none
 /// in 25 runs one at a time). `sieve serve` has one runtime, and the walkthroughs and browser tests
 /// never saw it; the cause inside the rendering is not found yet.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A fresh install: an admin, a fellow of "Pneumothorax", and an outsider who belongs to no project.
 struct Install {
-    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+    _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
     dir: TempDir,
     pool: sqlx::SqlitePool,
     project_id: i64,
@@ -31,10 +31,7 @@ struct Install {
 
 impl Install {
     async fn new() -> Install {
-        // A test that failed while holding it leaves it poisoned: the next runs all the same.
-        let one_at_a_time = ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let one_at_a_time = ONE_AT_A_TIME.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
         auth::create_user(&pool, "ada", PASSWORD, true, None)

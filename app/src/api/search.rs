@@ -145,10 +145,14 @@ pub async fn search_reports(
         async {
             let (state, user, membership) =
                 crate::ssr::require_project(project, Capability::ReadReports).await?;
+            // Only a single token with a digit in it can be an accession: a word ("effusion")
+            // costs no look-up (one typed in another case than stored scans the project's reports).
             let typed = form.q.trim();
-            let by_accession = match typed.is_empty() || typed.contains(char::is_whitespace) {
-                true => None,
-                false => match sieve_core::reports::id_of(&state.pool, project, typed).await {
+            let maybe_accession = !typed.contains(char::is_whitespace)
+                && typed.contains(|c: char| c.is_ascii_digit());
+            let by_accession = match maybe_accession {
+                false => None,
+                true => match sieve_core::reports::id_of(&state.pool, project, typed).await {
                     Ok(id) => {
                         let report = sieve_core::reports::find(&state.pool, project, id).await?;
                         Some((id, report.accession))

@@ -346,7 +346,7 @@ impl FirstLines {
             Some(&first) => {
                 parsed.result = Err(format!(
                     "accession: {accession} is already on line {first}; a file holds one record per study \
-                     (the record on line {first} is the one kept)"
+                     (when invalid records are set aside, the one on line {first} is imported)"
                 ))
             }
             None => {

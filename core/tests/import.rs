@@ -402,7 +402,7 @@ async fn an_accession_on_two_rows_of_a_csv_is_named_with_both_lines_and_counted_
     let accession = &reports[1].accession;
     assert!(
         errors[0].ends_with(&format!(
-            ":5: accession: {accession} is already on line 3; a file holds one record per study (the record on line 3 is the one kept)"
+            ":5: accession: {accession} is already on line 3; a file holds one record per study (when invalid records are set aside, the one on line 3 is imported)"
         )),
         "{}",
         errors[0]

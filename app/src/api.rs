@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod cohorts;
-pub mod jobs;
 pub mod label_sets;
 pub mod memberships;
 pub mod projects;
@@ -13,4 +12,5 @@ pub mod rules;
 pub mod search;
 pub mod session;
 pub mod tokens;
+pub mod training;
 pub mod users;

@@ -8,11 +8,11 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::Layout;
 use crate::pages::{
     adjudicate::AdjudicatePage, admin::AdminPage, admin_project::AdminProjectPage,
-    audit::AuditPage, import::ImportPage, jobs::JobsPage, label::LabelPage,
-    label_sets::LabelSetsPage, launch_profiles::LaunchProfilesPage, not_found::NotFound,
-    project::ProjectPage, projects::ProjectsPage, questions::QuestionsPage, report::ReportPage,
-    review::ReviewPage, rules::RulesPage, search::SearchPage, sign_in::SignInPage,
-    tokens::TokensPage,
+    audit::AuditPage, import::ImportPage, label::LabelPage, label_sets::LabelSetsPage,
+    not_found::NotFound, project::ProjectPage, projects::ProjectsPage, questions::QuestionsPage,
+    report::ReportPage, review::ReviewPage, rules::RulesPage, search::SearchPage,
+    sign_in::SignInPage, tokens::TokensPage, training::profiles::LaunchProfilesPage,
+    training::JobsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.

@@ -5,10 +5,8 @@ pub mod admin;
 pub mod admin_project;
 pub mod audit;
 pub mod import;
-pub mod jobs;
 pub mod label;
 pub mod label_sets;
-pub mod launch_profiles;
 pub mod not_found;
 pub mod project;
 pub mod projects;
@@ -19,6 +17,7 @@ pub mod rules;
 pub mod search;
 pub mod sign_in;
 pub mod tokens;
+pub mod training;
 
 /// Returns a reader of a whole-number parameter of the current route (`:id`, `:report`), `None`
 /// when it is not a number (such an address names nothing).

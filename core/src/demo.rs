@@ -10,9 +10,9 @@ use sqlx::SqlitePool;
 
 use crate::auth::{self, ProjectRole};
 use crate::labeling::{Negation, Rule};
-use crate::launch::{self, local, Backend};
 use crate::pseudonym::Pseudonymizer;
 use crate::questions::{self, Change};
+use crate::training::{self, local, Backend};
 use crate::{corpus, projects, reports, Error, Result};
 
 pub const PROJECT_NAME: &str = "Demo: chest radiographs and head CT";
@@ -118,17 +118,17 @@ async fn seed_question(pool: &SqlitePool, project_id: i64) -> Result<()> {
 }
 
 /// The reference training job, written into the data directory's `train/` folder (which every
-/// job sees read-only at `launch::seen::TRAIN_DIR`), and a profile that runs it on this host: the
+/// job sees read-only at `training::seen::TRAIN_DIR`), and a profile that runs it on this host: the
 /// demo's whole loop (export → launch → follow) works without a cluster.
 async fn seed_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()> {
     let script = data_dir.join("train").join("baseline.py");
     std::fs::create_dir_all(script.parent().expect("a file in a directory"))?;
     std::fs::write(&script, BASELINE_JOB)?;
     let backend = Backend::Local(local::Settings {
-        command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
+        command: format!("python3 {}/baseline.py", training::seen::TRAIN_DIR),
         confinement: Default::default(),
     });
-    launch::save_profile(pool, DEMO_PROFILE, &backend, "demo").await?;
+    training::save_profile(pool, DEMO_PROFILE, &backend, "demo").await?;
     Ok(())
 }
 
@@ -139,7 +139,7 @@ async fn update_launch_profile(pool: &SqlitePool, data_dir: &Path) -> Result<()>
         return Ok(());
     };
     let legacy = format!("python3 {}", script.display());
-    let profiles = launch::profiles(pool).await?;
+    let profiles = training::profiles(pool).await?;
     let outdated = profiles.iter().any(|profile| {
         profile.name == DEMO_PROFILE
             && matches!(&profile.backend, Backend::Local(settings) if settings.command == legacy)

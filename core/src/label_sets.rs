@@ -52,7 +52,7 @@ impl Policy {
 
 /// What a scientist asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Spec {
+pub struct Selection {
     /// Question ids; the first one stratifies the split.
     pub questions: Vec<i64>,
     /// A saved cohort of the project; `None`: every study.
@@ -112,7 +112,7 @@ pub struct Counts {
 
 /// The rows of a label set before it is written, with what they add up to.
 pub struct Plan {
-    pub spec: Spec,
+    pub spec: Selection,
     pub questions: Vec<QuestionEntry>,
     pub cohort: Option<String>,
     pub rows: Vec<Row>,
@@ -167,7 +167,7 @@ fn cell(evidence: &Evidence, report_id: i64, policy: &Policy) -> Option<Cell> {
     })
 }
 
-fn check_spec(spec: &Spec) -> Result<()> {
+fn check_spec(spec: &Selection) -> Result<()> {
     if spec.questions.is_empty() {
         return Err(Error::Invalid(
             "questions: pick at least one question".into(),
@@ -186,7 +186,7 @@ pub async fn plan(
     context: &Context<'_>,
     pseudonymizer: &Pseudonymizer,
     project_id: i64,
-    spec: &Spec,
+    spec: &Selection,
 ) -> Result<Plan> {
     check_spec(spec)?;
     let mut questions = Vec::new();
@@ -267,7 +267,7 @@ pub async fn plan(
 }
 
 /// Splits by patient, stratified by the first question's label.
-fn assign_splits(rows: &mut [Row], spec: &Spec) {
+fn assign_splits(rows: &mut [Row], spec: &Selection) {
     let stratum = |row: &Row| {
         row.labels[0]
             .as_ref()

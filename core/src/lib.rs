@@ -13,7 +13,6 @@ pub mod error;
 pub mod import;
 pub mod label_sets;
 pub mod labeling;
-pub mod launch;
 pub mod projects;
 pub mod pseudonym;
 pub mod questions;
@@ -24,6 +23,7 @@ pub mod soft_labels;
 pub mod split;
 pub mod throttle;
 pub mod tokens;
+pub mod training;
 
 pub use error::{Error, ErrorKind, Result};
 

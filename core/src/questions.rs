@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
 use crate::error::is_unique_violation;
-use crate::labeling::{Negation, Question as Spec, Rule, TextSettings};
+use crate::labeling::{Negation, Rule, RuleBook, TextSettings};
 use crate::{Error, Result};
 
 mod archive;
@@ -77,8 +77,8 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The question with these rules, for the engine.
-    pub fn spec(&self, question: &Question) -> Spec {
-        Spec {
+    pub fn rule_book(&self, question: &Question) -> RuleBook {
+        RuleBook {
             name: question.name.clone(),
             labels: question.labels.clone(),
             rules: self.rules.iter().map(|r| r.rule.clone()).collect(),
@@ -522,7 +522,7 @@ pub async fn change(
     for _attempt in 0..20 {
         let mut current = rules(pool, question.id, None).await?;
         let words = change.apply(&mut current.rules)?;
-        crate::labeling::Labeler::new(vec![current.spec(question)], &settings)
+        crate::labeling::Labeler::new(vec![current.rule_book(question)], &settings)
             .map_err(Error::Invalid)?;
         current.version += 1;
         match write_version(pool, question, &current, &words, actor).await {
@@ -624,13 +624,13 @@ pub async fn save_text_settings(
     settings: &TextSettings,
     actor: Option<&str>,
 ) -> Result<()> {
-    let mut specs = Vec::new();
+    let mut rule_books = Vec::new();
     let mut all = list(pool, project_id).await?;
     all.extend(archived(pool, project_id).await?);
     for question in all {
-        specs.push(rules(pool, question.id, None).await?.spec(&question));
+        rule_books.push(rules(pool, question.id, None).await?.rule_book(&question));
     }
-    crate::labeling::Labeler::new(specs, settings).map_err(Error::Invalid)?;
+    crate::labeling::Labeler::new(rule_books, settings).map_err(Error::Invalid)?;
     let json = serde_json::to_string(settings).expect("settings serialise");
     let now = crate::now();
     let mut transaction = pool.begin().await?;

@@ -3,7 +3,7 @@
 //! Each rule's matches (a bitmap of report ids per label) are computed once and kept in a
 //! [`MatchCache`] keyed by what decides them — the phrase, negation mode, sections and labels, the
 //! project's text settings when the rule reads them, and the index revision — so a reorder, an
-//! enable/disable or a deletion only redoes the bitmap algebra of [`crate::labeling::soft`].
+//! enable/disable or a deletion only redoes the bitmap algebra of [`crate::labeling::priority`].
 //! A rule that reads negation or sections takes its candidates from the index and reads only their
 //! texts, with the same engine as the offline labeler.
 
@@ -14,8 +14,8 @@ use roaring::RoaringBitmap;
 use sqlx::SqlitePool;
 
 use crate::labeling::phrase::Phrase;
-use crate::labeling::soft::{self, Resolution, RuleMatches};
-use crate::labeling::{Labeler, Question as Spec, Rule, TextSettings};
+use crate::labeling::priority::{self, Resolution, RuleMatches};
+use crate::labeling::{Labeler, Rule, RuleBook, TextSettings};
 use crate::questions::{self, Question, RuleSet};
 use crate::search::{Filter, Indexes, ProjectIndex};
 use crate::{Error, Result};
@@ -113,7 +113,7 @@ impl Context<'_> {
             .map(|(rule, matches)| (rule.enabled, &**matches))
             .collect();
         let phrases: Vec<_> = list.iter().map(|r| Phrase::parse(&r.phrase).ok()).collect();
-        let resolution = soft::resolve(&cohort, &enabled, &soft::nesting(&phrases));
+        let resolution = priority::resolve(&cohort, &enabled, &priority::nesting(&phrases));
         Ok(Labels {
             question: question.clone(),
             rules,
@@ -255,19 +255,19 @@ impl Context<'_> {
             return Ok(out);
         }
         // One single-rule question per rule to check, so each gets its own outcome.
-        let specs: Vec<Spec> = reading
+        let rule_books: Vec<RuleBook> = reading
             .iter()
             .map(|&i| {
                 let mut rule = rules[i].clone();
                 rule.enabled = true;
-                Spec {
+                RuleBook {
                     name: i.to_string(),
                     labels: rule.labels().into_iter().map(str::to_string).collect(),
                     rules: vec![rule],
                 }
             })
             .collect();
-        let labeler = Arc::new(Labeler::new(specs, settings).map_err(Error::Invalid)?);
+        let labeler = Arc::new(Labeler::new(rule_books, settings).map_err(Error::Invalid)?);
         let checked: Arc<Vec<RoaringBitmap>> =
             Arc::new(reading.iter().map(|&i| candidates[i].clone()).collect());
         let union = checked.iter().fold(RoaringBitmap::new(), |all, c| all | c);
@@ -341,7 +341,7 @@ impl Context<'_> {
             },
         );
         let settings = questions::text_settings(self.pool, labels.question.project_id).await?;
-        Labeler::new(vec![draft.spec(&labels.question)], &settings).map_err(Error::Invalid)?;
+        Labeler::new(vec![draft.rule_book(&labels.question)], &settings).map_err(Error::Invalid)?;
         let after = self.labels(&labels.question, draft).await?;
         let captured = &after.resolution.effective[at];
         let newly = after.matches[at]
@@ -504,7 +504,7 @@ pub async fn mentions_of(
 
 /// A labeler of one rule (enabled, whatever its state in the list), to show where it matches.
 fn one_rule_labeler(question: &Question, rule: &Rule, settings: &TextSettings) -> Result<Labeler> {
-    let spec = Spec {
+    let spec = RuleBook {
         name: question.name.clone(),
         labels: question.labels.clone(),
         rules: vec![Rule {

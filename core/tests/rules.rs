@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sieve_core::labeling::soft;
+use sieve_core::labeling::priority;
 use sieve_core::labeling::{Labeler, Negation, Rule, TextSettings};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::questions::{self, Change};
@@ -104,8 +104,11 @@ async fn server_labels_equal_the_offline_engine_for_every_study() {
             .unwrap();
     }
     let labels = f.context().current(&question).await.unwrap();
-    let labeler =
-        Labeler::new(vec![labels.rules.spec(&question)], &TextSettings::default()).unwrap();
+    let labeler = Labeler::new(
+        vec![labels.rules.rule_book(&question)],
+        &TextSettings::default(),
+    )
+    .unwrap();
     let stored = reports::find_many(&f.pool, f.project, &(1..=600).collect::<Vec<_>>())
         .await
         .unwrap();
@@ -163,7 +166,7 @@ async fn reordering_flips_studies_and_versions_compare() {
     assert_eq!(moved.version, 3);
     let after = f.context().current(&question).await.unwrap();
     assert!(after.resolution.labels["absent"].is_empty());
-    let flips = soft::flips(&before.resolution, &after.resolution, 3);
+    let flips = priority::flips(&before.resolution, &after.resolution, 3);
     assert_eq!(flips.len(), 1);
     assert_eq!(flips[0].from.as_deref(), Some("absent"));
     assert_eq!(flips[0].to.as_deref(), Some("present"));

@@ -240,7 +240,7 @@ const PHRASES: &[&str] = &[
 #[tokio::test]
 async fn search_and_rules_read_a_phrase_the_same_way() {
     use sieve_core::labeling::phrase::Phrase;
-    use sieve_core::labeling::{Labeler, Negation, Question, Rule, TextSettings};
+    use sieve_core::labeling::{Labeler, Negation, Rule, RuleBook, TextSettings};
     let f = fixture(300).await;
     let indexes = f.indexes();
     indexes
@@ -263,7 +263,7 @@ async fn search_and_rules_read_a_phrase_the_same_way() {
         let by_rule = index
             .phrase_matches(&Phrase::parse(written).unwrap())
             .unwrap();
-        let question = Question {
+        let question = RuleBook {
             name: "q".into(),
             labels: vec!["present".into(), "absent".into()],
             rules: vec![Rule {

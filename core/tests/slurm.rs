@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::Project;
 use sieve_core::label_sets::LabelSet;
-use sieve_core::launch::{self, slurm, Backend, Job, Launch, State};
+use sieve_core::training::{self, slurm, Backend, Job, Launch, State};
 
 struct Cluster {
     dir: tempfile::TempDir,
@@ -56,7 +56,7 @@ fn backend(project: &Project) -> Backend {
     std::fs::create_dir_all(&train).unwrap();
     std::fs::copy(baseline, train.join("baseline.py")).unwrap();
     Backend::Slurm(slurm::Settings {
-        command: format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR),
+        command: format!("python3 {}/baseline.py", training::seen::TRAIN_DIR),
         confinement: Default::default(),
         partition: "debug".into(),
         account: String::new(),
@@ -69,7 +69,7 @@ fn backend(project: &Project) -> Backend {
 }
 
 async fn start(pool: &sqlx::SqlitePool, project: &Project, set: &LabelSet, args: &[&str]) -> Job {
-    let profile = launch::save_profile(pool, "cluster", &backend(project), "admin")
+    let profile = training::save_profile(pool, "cluster", &backend(project), "admin")
         .await
         .unwrap();
     let runs = vec![args.iter().map(|a| a.to_string()).collect()];
@@ -80,14 +80,14 @@ async fn start(pool: &sqlx::SqlitePool, project: &Project, set: &LabelSet, args:
         runs,
         actor: "scientist",
     };
-    launch::launch(pool, launch).await.unwrap().remove(0)
+    training::launch(pool, launch).await.unwrap().remove(0)
 }
 
 async fn wait_until(pool: &sqlx::SqlitePool, project_id: i64, id: i64, states: &[State]) -> Job {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        launch::poll(pool).await.unwrap();
-        let job = launch::job(pool, project_id, id).await.unwrap();
+        training::poll(pool).await.unwrap();
+        let job = training::job(pool, project_id, id).await.unwrap();
         if states.contains(&job.state) {
             return job;
         }
@@ -96,7 +96,7 @@ async fn wait_until(pool: &sqlx::SqlitePool, project_id: i64, id: i64, states: &
             "job {id} stuck in {:?} ({:?}): {}",
             job.state,
             job.message,
-            launch::log_tail(&job, 2000)
+            training::log_tail(&job, 2000)
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -117,7 +117,7 @@ async fn jobs_run_fail_cancel_survive_a_restart_and_are_lost_through_slurm() {
         job.scheduler_id
     );
     let done = wait_until(pool, id, job.id, &[State::Succeeded, State::Failed]).await;
-    let log = launch::log_tail(&done, 10_000);
+    let log = training::log_tail(&done, 10_000);
     assert_eq!(done.state, State::Succeeded, "{log}");
     assert!(
         log.contains("gpu: 0 on debug"),
@@ -134,7 +134,7 @@ async fn jobs_run_fail_cancel_survive_a_restart_and_are_lost_through_slurm() {
     // Cancel a running job: Slurm cancels it.
     let long = start(pool, &project, &set, &["--sleep", "120"]).await;
     wait_until(pool, id, long.id, &[State::Running]).await;
-    let cancelled = launch::cancel(pool, id, long.id, "scientist")
+    let cancelled = training::cancel(pool, id, long.id, "scientist")
         .await
         .unwrap();
     assert_eq!(cancelled.state, State::Cancelled);

@@ -28,6 +28,7 @@ macro_rules! number_in_path {
 mod caller;
 mod error;
 mod imports;
+mod label_sets;
 mod labels;
 mod projects;
 mod questions;
@@ -88,10 +89,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(labels::list_labels))
         .routes(routes!(queue::queue_progress))
         .routes(routes!(
-            training::list_label_sets,
-            training::create_label_set
+            label_sets::list_label_sets,
+            label_sets::create_label_set
         ))
-        .routes(routes!(training::download_file))
+        .routes(routes!(label_sets::download_file))
         .routes(routes!(training::list_jobs, training::launch_jobs))
         .routes(routes!(training::get_job))
         .routes(routes!(training::cancel_job))

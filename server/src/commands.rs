@@ -6,7 +6,6 @@ mod bench;
 mod corpus;
 mod import;
 mod label;
-mod load;
 mod projects;
 mod serve;
 mod tokens;
@@ -51,7 +50,7 @@ pub async fn run(cli: Cli) -> Outcome {
             affiliates,
             seconds,
             think_ms,
-        } => load::run(reports, affiliates, seconds, think_ms).await,
+        } => bench::queue::run(reports, affiliates, seconds, think_ms).await,
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;
             import::reindex(&pool, &config, &project).await

@@ -760,11 +760,11 @@ async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
         StatusCode::CREATED,
         "a label set to launch"
     );
-    let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
+    let backend = sieve_core::training::Backend::Local(sieve_core::training::local::Settings {
         command: "python3 /run/sieve/train/baseline.py".into(),
         confinement: Default::default(),
     });
-    let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
+    let profile = sieve_core::training::save_profile(&install.pool, "here", &backend, "admin")
         .await
         .unwrap();
     let mut mismatches = Vec::new();
@@ -818,7 +818,7 @@ async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
         }
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
-    let jobs = sieve_core::launch::jobs(&install.pool, project)
+    let jobs = sieve_core::training::jobs(&install.pool, project)
         .await
         .unwrap();
     assert!(jobs.is_empty(), "no job was started");

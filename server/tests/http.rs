@@ -779,11 +779,11 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
     assert!(body.contains("changed on disk"), "{body}");
 
     // A launch cannot point its job at another project's label set, or its output elsewhere.
-    let backend = sieve_core::launch::Backend::Local(sieve_core::launch::local::Settings {
+    let backend = sieve_core::training::Backend::Local(sieve_core::training::local::Settings {
         command: "python3 /run/sieve/train/baseline.py".into(),
         confinement: Default::default(),
     });
-    let profile = sieve_core::launch::save_profile(&install.pool, "here", &backend, "admin")
+    let profile = sieve_core::training::save_profile(&install.pool, "here", &backend, "admin")
         .await
         .unwrap();
     let other = config.data_dir.join("labelsets/2/v1/manifest.json");
@@ -803,7 +803,7 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body.contains("which Sieve sets itself"), "{body}");
     }
-    let listed = sieve_core::launch::jobs(&install.pool, install.project_id)
+    let listed = sieve_core::training::jobs(&install.pool, install.project_id)
         .await
         .unwrap();
     assert!(listed.is_empty(), "nothing was launched");

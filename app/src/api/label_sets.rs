@@ -110,13 +110,13 @@ pub struct DiffView {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use sieve_core::label_sets::{Counts, LabelSet, Policy, Spec};
+    use sieve_core::label_sets::{Counts, LabelSet, Policy, Selection};
     use sieve_core::split::Shares;
 
     use super::*;
 
-    pub fn spec(form: &ExportForm) -> Spec {
-        Spec {
+    pub fn spec(form: &ExportForm) -> Selection {
+        Selection {
             questions: form.questions.clone(),
             cohort_id: form.cohort,
             policy: Policy {

@@ -82,7 +82,7 @@ pub(crate) mod server {
     use super::*;
     use crate::ssr::AppState;
 
-    pub struct Caller {
+    pub struct QuestionCaller {
         pub state: AppState,
         pub user_id: i64,
         pub user: String,
@@ -94,14 +94,14 @@ pub(crate) mod server {
         project: i64,
         question: i64,
         capability: Capability,
-    ) -> Result<Caller, AppError> {
+    ) -> Result<QuestionCaller, AppError> {
         let (state, user, membership) = crate::ssr::require_project(project, capability).await?;
         let question = questions::get(&state.pool, project, question).await?;
         // An archived question's queue is closed; its dashboard stays open to fellows.
         if capability == Capability::Annotate {
             question.check_active()?;
         }
-        Ok(Caller {
+        Ok(QuestionCaller {
             state,
             user_id: user.id,
             user: user.name,
@@ -113,7 +113,7 @@ pub(crate) mod server {
     /// The view of what an answer or a skip did: the next study, or the study the caller holds
     /// with why the request was refused.
     pub async fn verdict_view(
-        caller: &Caller,
+        caller: &QuestionCaller,
         verdict: Verdict,
         action: &str,
     ) -> Result<StudyView, AppError> {
@@ -135,7 +135,7 @@ pub(crate) mod server {
 
     /// The view of a served study (or of an empty queue) with the caller's progress.
     pub async fn study_view(
-        caller: &Caller,
+        caller: &QuestionCaller,
         served: Option<Served>,
     ) -> Result<StudyView, AppError> {
         let pool = &caller.state.pool;

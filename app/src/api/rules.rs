@@ -689,7 +689,8 @@ pub async fn compare_versions(
             let after = questions::rules(&state.pool, question.id, Some(to)).await?;
             let before = state.labeling().labels(&question, before).await?;
             let after = state.labeling().labels(&question, after).await?;
-            let flips = sieve_core::labeling::soft::flips(&before.resolution, &after.resolution, 5);
+            let flips =
+                sieve_core::labeling::priority::flips(&before.resolution, &after.resolution, 5);
             let mut rows = Vec::new();
             for flip in flips {
                 let ids: Vec<i64> = flip.examples.iter().map(|&id| i64::from(id)).collect();

@@ -89,13 +89,13 @@ impl Rule {
 
 /// A question and its rules in priority order, highest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Question {
+pub struct RuleBook {
     pub name: String,
     pub labels: Vec<String>,
     pub rules: Vec<Rule>,
 }
 
-impl Question {
+impl RuleBook {
     /// Checks that every rule's labels are the question's; the error names the rule.
     pub fn check(&self) -> Result<(), String> {
         for (rank, rule) in self.rules.iter().enumerate() {
@@ -184,7 +184,7 @@ pub struct Mention {
 
 /// Rules ready to label report texts.
 pub struct Labeler {
-    questions: Vec<Question>,
+    questions: Vec<RuleBook>,
     rules: Vec<CompiledRule>,
     phrases: PhraseSet,
     cues: CueSet,
@@ -193,7 +193,7 @@ pub struct Labeler {
 
 impl Labeler {
     /// Compiles `questions` (their enabled rules) under `settings`; the error names what is wrong.
-    pub fn new(questions: Vec<Question>, settings: &TextSettings) -> Result<Labeler, String> {
+    pub fn new(questions: Vec<RuleBook>, settings: &TextSettings) -> Result<Labeler, String> {
         let cues = CueSet::new(&settings.cues)?;
         let mut labeler = Labeler {
             questions: Vec::new(),
@@ -242,7 +242,7 @@ impl Labeler {
             .collect()
     }
 
-    pub fn questions(&self) -> &[Question] {
+    pub fn questions(&self) -> &[RuleBook] {
         &self.questions
     }
 
@@ -351,8 +351,8 @@ mod tests {
         }
     }
 
-    fn question(rules: Vec<Rule>) -> Question {
-        Question {
+    fn question(rules: Vec<Rule>) -> RuleBook {
+        RuleBook {
             name: "Pneumothorax".into(),
             labels: vec!["present".into(), "absent".into(), "uncertain".into()],
             rules,

@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Negation, Question, Rule};
+use super::engine::{Negation, Rule, RuleBook};
 use super::phrase::Phrase;
 
 /// A problem at a line of a rules file.
@@ -78,7 +78,7 @@ pub struct RulesFile {
 impl RulesFile {
     /// The question this file describes, named `fallback` when it does not say; its labels, when
     /// not listed, are those its rules give, in order of appearance.
-    pub fn into_question(self, fallback: &str) -> Question {
+    pub fn into_question(self, fallback: &str) -> RuleBook {
         let labels = self.labels.unwrap_or_else(|| {
             let mut labels: Vec<String> = Vec::new();
             for rule in &self.rules {
@@ -90,7 +90,7 @@ impl RulesFile {
             }
             labels
         });
-        Question {
+        RuleBook {
             name: self.question.unwrap_or_else(|| fallback.to_string()),
             labels,
             rules: self.rules,
@@ -486,7 +486,7 @@ fn yaml_item_lines(text: &str) -> Vec<usize> {
 }
 
 /// Writes a question's rules as a file of `format`.
-pub fn write(format: Format, question: &Question) -> String {
+pub fn write(format: Format, question: &RuleBook) -> String {
     match format {
         Format::Csv => write_csv(question),
         Format::Yaml => write_yaml(question),
@@ -500,7 +500,7 @@ fn route_labels(negation: &Negation) -> (Option<String>, Option<String>) {
     }
 }
 
-fn write_csv(question: &Question) -> String {
+fn write_csv(question: &RuleBook) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header = [
         "priority",
@@ -530,7 +530,7 @@ fn write_csv(question: &Question) -> String {
     String::from_utf8(writer.into_inner().expect("writing to memory")).expect("CSV of UTF-8")
 }
 
-fn write_yaml(question: &Question) -> String {
+fn write_yaml(question: &RuleBook) -> String {
     #[derive(Serialize)]
     struct Out<'a> {
         question: &'a str,
@@ -568,8 +568,8 @@ fn write_yaml(question: &Question) -> String {
 mod tests {
     use super::*;
 
-    fn sample() -> Question {
-        Question {
+    fn sample() -> RuleBook {
+        RuleBook {
             name: "Pneumothorax".into(),
             labels: vec!["present".into(), "absent".into(), "uncertain".into()],
             rules: vec![

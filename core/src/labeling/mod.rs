@@ -3,15 +3,15 @@
 //! - [`text`]: words, sentences and sections — one reading for the index and the engine.
 //! - [`phrase`]: phrases and finding them; [`negation`]: cue lists and a mention's status.
 //! - [`engine`]: questions and rules, and the label of one report (the offline labeler).
-//! - [`soft`]: the labels of a whole project as bitmap algebra over the rules' matches.
+//! - [`priority`]: rules in priority order as bitmap algebra over their matches (the first rule that matches a study labels it).
 //! - [`file`]: rules as CSV or YAML files.
 
 pub mod engine;
 pub mod file;
 pub mod negation;
 pub mod phrase;
-pub mod soft;
+pub mod priority;
 pub mod text;
 
-pub use engine::{Labeler, Negation, Outcome, Question, Rule, TextSettings};
+pub use engine::{Labeler, Negation, Outcome, Rule, RuleBook, TextSettings};
 pub use negation::{Cues, Status};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use sieve_core::label_sets::{self, Export, LabelSet, Policy, Spec};
+use sieve_core::label_sets::{self, Export, LabelSet, Policy, Selection};
 use sieve_core::labeling::{Negation, Rule};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::questions::{self, Change, Question};
@@ -110,8 +110,8 @@ impl Project {
         self.dir.path()
     }
 
-    pub fn spec(&self, soft_where_unconfirmed: bool, seed: u64) -> Spec {
-        Spec {
+    pub fn spec(&self, soft_where_unconfirmed: bool, seed: u64) -> Selection {
+        Selection {
             questions: vec![self.question.id],
             cohort_id: None,
             policy: Policy {
@@ -124,7 +124,7 @@ impl Project {
     }
 
     /// Plans and writes a label set.
-    pub async fn export(&self, spec: &Spec) -> LabelSet {
+    pub async fn export(&self, spec: &Selection) -> LabelSet {
         let plan = label_sets::plan(&self.context(), &self.pseudonymizer, self.project_id, spec)
             .await
             .unwrap();

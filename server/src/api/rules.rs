@@ -85,7 +85,7 @@ pub async fn export_rules(
     };
     let question = questions::get(&state.pool, project_id, question_id).await?;
     let rules = questions::rules(&state.pool, question.id, None).await?;
-    let text = file::write(format, &rules.spec(&question));
+    let text = file::write(format, &rules.rule_book(&question));
     let name: String = question
         .name
         .chars()
@@ -190,7 +190,7 @@ pub async fn import_rules(
             Err(other) => return Err(other.into()),
         };
         let changing: u64 =
-            sieve_core::labeling::soft::flips(&before.resolution, &after.resolution, 0)
+            sieve_core::labeling::priority::flips(&before.resolution, &after.resolution, 0)
                 .iter()
                 .map(|flip| flip.count)
                 .sum();

@@ -1,5 +1,8 @@
 //! `sieve bench-search`: the latency of what the search page does (search, fetch a page of reports,
-//! cut highlighted snippets) for a set of typical phrase searches and filters.
+//! cut highlighted snippets) for a set of typical phrase searches and filters; `bench-labels` and
+//! `bench-export` below, `bench-queue` in [`queue`].
+
+pub mod queue;
 
 use std::time::Instant;
 
@@ -184,10 +187,10 @@ pub async fn labels(
 /// labels, some confirmed), files and manifest included, over `rounds` exports; then the time to
 /// verify one against its manifest (what every launch does).
 pub async fn export(reports: u64, rounds: u32) -> Outcome {
-    use sieve_core::label_sets::{self, Export, Policy, Spec};
+    use sieve_core::label_sets::{self, Export, Policy, Selection};
     use sieve_core::labeling::{Negation, Rule};
     use sieve_core::questions::{self, Change};
-    let scratch = super::load::scratch(reports).await?;
+    let scratch = queue::scratch(reports).await?;
     let state = &scratch.state;
     // Every report has an impression: a last rule labels the studies no finding rule matched, so
     // that every study is exported.
@@ -203,7 +206,7 @@ pub async fn export(reports: u64, rounds: u32) -> Outcome {
         at: None,
     };
     questions::change(&scratch.pool, &scratch.question, &change, None).await?;
-    let spec = Spec {
+    let spec = Selection {
         questions: vec![scratch.question.id],
         cohort_id: None,
         policy: Policy {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sieve_core::labeling::file::{self, Format};
-use sieve_core::labeling::{Labeler, Question, TextSettings};
+use sieve_core::labeling::{Labeler, RuleBook, TextSettings};
 
 use super::Outcome;
 use crate::cli::LabelArgs;
@@ -87,7 +87,7 @@ fn read(path: &Path) -> Result<String, String> {
 }
 
 /// Reads one question's rule file; errors name the file and line.
-pub fn question(path: &Path) -> Result<Question, String> {
+pub fn question(path: &Path) -> Result<RuleBook, String> {
     let name = path.display().to_string();
     let format = Format::of_path(&name)
         .ok_or_else(|| format!("{name}: a rules file ends in .csv, .yaml or .yml"))?;

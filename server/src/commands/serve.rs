@@ -32,7 +32,7 @@ pub async fn run(config: Config) -> Outcome {
     let state = router::state(pool, &config)?;
     indexer::start(state.clone());
     // Follows the training jobs: their states survive restarts in the database.
-    tokio::spawn(sieve_core::launch::follow(
+    tokio::spawn(sieve_core::training::follow(
         state.pool.clone(),
         std::time::Duration::from_secs(2),
     ));

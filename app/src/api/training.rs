@@ -95,7 +95,7 @@ pub const LOG_TAIL_BYTES: u64 = 16 * 1024;
 
 #[cfg(feature = "ssr")]
 mod server {
-    use sieve_core::launch::Job;
+    use sieve_core::training::Job;
 
     use super::*;
 
@@ -113,7 +113,7 @@ mod server {
     pub fn row(job: &Job) -> JobRow {
         JobRow {
             id: job.id,
-            args: sieve_core::launch::arguments::as_line(&job.args),
+            args: sieve_core::training::arguments::as_line(&job.args),
             state: job.state.as_str().to_string(),
             scheduler_id: job.scheduler_id.clone(),
             exit_code: job.exit_code,
@@ -151,7 +151,7 @@ pub async fn launch_choices(project: i64) -> Result<LaunchOptions, AppError> {
             let (state, _, membership) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
             let sets = sieve_core::label_sets::list(&state.pool, project).await?;
-            let profiles = sieve_core::launch::profiles(&state.pool).await?;
+            let profiles = sieve_core::training::profiles(&state.pool).await?;
             Ok(LaunchOptions {
                 project_name: membership.project.name,
                 label_sets: sets.iter().map(|s| s.version).collect(),
@@ -178,7 +178,7 @@ pub async fn project_jobs(project: i64) -> Result<Vec<GroupView>, AppError> {
         async {
             let (state, _, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
-            let jobs = sieve_core::launch::jobs(&state.pool, project).await?;
+            let jobs = sieve_core::training::jobs(&state.pool, project).await?;
             Ok(server::groups(&jobs))
         }
         .await,
@@ -194,21 +194,21 @@ pub async fn launch_jobs(
     args: String,
 ) -> Result<usize, AppError> {
     use sieve_core::access::Capability;
-    use sieve_core::launch::{self, Launch};
+    use sieve_core::training::{self, Launch};
     crate::ssr::respond(
         async {
             let (state, user, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
             let set = sieve_core::label_sets::get(&state.pool, project, label_set).await?;
-            let profile = launch::profile(&state.pool, profile).await?;
+            let profile = training::profile(&state.pool, profile).await?;
             let launch = Launch {
                 data_dir: &state.settings.data_dir,
                 label_set: &set,
                 profile: &profile,
-                runs: launch::argument_lines(&args)?,
+                runs: training::argument_lines(&args)?,
                 actor: &user.name,
             };
-            Ok(launch::launch(&state.pool, launch).await?.len())
+            Ok(training::launch(&state.pool, launch).await?.len())
         }
         .await,
     )
@@ -218,13 +218,13 @@ pub async fn launch_jobs(
 #[server(endpoint = "job_log")]
 pub async fn job_log(project: i64, job: i64) -> Result<JobWithLog, AppError> {
     use sieve_core::access::Capability;
-    use sieve_core::launch;
+    use sieve_core::training;
     crate::ssr::respond(
         async {
             let (state, _, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
-            let job = launch::job(&state.pool, project, job).await?;
-            let (log, metrics) = launch::written(&job, LOG_TAIL_BYTES).await?;
+            let job = training::job(&state.pool, project, job).await?;
+            let (log, metrics) = training::written(&job, LOG_TAIL_BYTES).await?;
             Ok(JobWithLog {
                 log,
                 metrics: metrics
@@ -249,7 +249,7 @@ pub async fn cancel_job(project: i64, job: i64) -> Result<JobRow, AppError> {
         async {
             let (state, user, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
-            let job = sieve_core::launch::cancel(&state.pool, project, job, &user.name).await?;
+            let job = sieve_core::training::cancel(&state.pool, project, job, &user.name).await?;
             Ok(server::row(&job))
         }
         .await,
@@ -259,11 +259,11 @@ pub async fn cancel_job(project: i64, job: i64) -> Result<JobRow, AppError> {
 /// The launch profiles, for the site admin.
 #[server(endpoint = "launch_profiles")]
 pub async fn launch_profiles() -> Result<ProfilesView, AppError> {
-    use sieve_core::launch::{self, Backend};
+    use sieve_core::training::{self, Backend};
     crate::ssr::respond(
         async {
             let (state, _) = crate::ssr::require_admin().await?;
-            let profiles = launch::profiles(&state.pool).await?;
+            let profiles = training::profiles(&state.pool).await?;
             Ok(ProfilesView {
                 profiles: profiles
                     .into_iter()
@@ -292,12 +292,12 @@ pub async fn save_launch_profile(
     backend: String,
     settings: String,
 ) -> Result<String, AppError> {
-    use sieve_core::launch::{self, Backend};
+    use sieve_core::training::{self, Backend};
     crate::ssr::respond(
         async {
             let (state, user) = crate::ssr::require_admin().await?;
             let backend = Backend::from_yaml(&backend, &settings)?;
-            let profile = launch::save_profile(&state.pool, &name, &backend, &user.name).await?;
+            let profile = training::save_profile(&state.pool, &name, &backend, &user.name).await?;
             Ok(profile.name)
         }
         .await,
@@ -310,7 +310,7 @@ pub async fn archive_launch_profile(id: i64) -> Result<(), AppError> {
     crate::ssr::respond(
         async {
             let (state, user) = crate::ssr::require_admin().await?;
-            sieve_core::launch::archive_profile(&state.pool, id, &user.name).await?;
+            sieve_core::training::archive_profile(&state.pool, id, &user.name).await?;
             Ok(())
         }
         .await,

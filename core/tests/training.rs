@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::Project;
 use sieve_core::label_sets::LabelSet;
-use sieve_core::launch::{self, kubernetes, local, slurm, Backend, Job, Launch, State};
+use sieve_core::training::{self, kubernetes, local, slurm, Backend, Job, Launch, State};
 use sieve_core::Error;
 
 fn baseline() -> PathBuf {
@@ -21,7 +21,7 @@ fn install_baseline(project: &Project) -> String {
     let train = project.data_dir().join("train");
     std::fs::create_dir_all(&train).unwrap();
     std::fs::copy(baseline(), train.join("baseline.py")).unwrap();
-    format!("python3 {}/baseline.py", launch::seen::TRAIN_DIR)
+    format!("python3 {}/baseline.py", training::seen::TRAIN_DIR)
 }
 
 fn local_backend_running(command: String) -> Backend {
@@ -41,8 +41,8 @@ async fn launch_with(
     backend: Backend,
     runs: Vec<Vec<String>>,
 ) -> sieve_core::Result<Vec<Job>> {
-    let profile = launch::save_profile(&project.pool, backend.name(), &backend, "admin").await?;
-    launch::launch(
+    let profile = training::save_profile(&project.pool, backend.name(), &backend, "admin").await?;
+    training::launch(
         &project.pool,
         Launch {
             data_dir: project.data_dir(),
@@ -59,8 +59,8 @@ async fn launch_with(
 async fn wait_until(project: &Project, id: i64, states: &[State]) -> Job {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        launch::poll(&project.pool).await.unwrap();
-        let job = launch::job(&project.pool, project.project_id, id)
+        training::poll(&project.pool).await.unwrap();
+        let job = training::job(&project.pool, project.project_id, id)
             .await
             .unwrap();
         if states.contains(&job.state) {
@@ -70,14 +70,14 @@ async fn wait_until(project: &Project, id: i64, states: &[State]) -> Job {
             Instant::now() < deadline,
             "job {id} stuck in {:?}: {}",
             job.state,
-            launch::log_tail(&job, 2000)
+            training::log_tail(&job, 2000)
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 async fn job_count(project: &Project) -> usize {
-    launch::jobs(&project.pool, project.project_id)
+    training::jobs(&project.pool, project.project_id)
         .await
         .unwrap()
         .len()
@@ -96,7 +96,7 @@ async fn a_local_job_trains_the_baseline_and_succeeds() {
     .await
     .unwrap();
     let job = wait_until(&project, jobs[0].id, &[State::Succeeded, State::Failed]).await;
-    let log = launch::log_tail(&job, 10_000);
+    let log = training::log_tail(&job, 10_000);
     assert_eq!(job.state, State::Succeeded, "{log}");
     assert_eq!(job.exit_code, Some(0));
     assert!(log.contains("verified 4 files of label set v1"), "{log}");
@@ -164,7 +164,7 @@ async fn a_job_sees_only_its_own_label_set_and_writes_only_its_output() {
     let train = data.join("train");
     std::fs::create_dir_all(&train).unwrap();
     std::fs::write(train.join("probe.sh"), PROBE).unwrap();
-    let backend = local_backend_running(format!("sh {}/probe.sh", launch::seen::TRAIN_DIR));
+    let backend = local_backend_running(format!("sh {}/probe.sh", training::seen::TRAIN_DIR));
     // A service on the host (Sieve itself, another install) that the job must not reach.
     let service = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let args = [
@@ -178,7 +178,7 @@ async fn a_job_sees_only_its_own_label_set_and_writes_only_its_output() {
         .await
         .unwrap();
     let job = wait_until(&project, jobs[0].id, &[State::Succeeded, State::Failed]).await;
-    let log = launch::log_tail(&job, 10_000);
+    let log = training::log_tail(&job, 10_000);
     assert!(!log.contains("LEAK") && !log.contains("secrets"), "{log}");
     assert!(log.contains("own label set readable"), "{log}");
     assert!(log.contains("output writable"), "{log}");
@@ -215,7 +215,7 @@ async fn a_hyperparameter_search_is_one_group_and_a_failing_run_is_failed() {
     let failed = wait_until(&project, jobs[2].id, &[State::Succeeded, State::Failed]).await;
     assert_eq!(failed.state, State::Failed);
     assert_eq!(failed.exit_code, Some(1));
-    assert!(launch::log_tail(&failed, 1000).contains("'Nonexistent' is not in the label set"));
+    assert!(training::log_tail(&failed, 1000).contains("'Nonexistent' is not in the label set"));
     for job in &jobs[..2] {
         assert_eq!(
             wait_until(&project, job.id, &[State::Succeeded, State::Failed])
@@ -244,11 +244,11 @@ async fn a_local_job_can_be_cancelled_and_one_killed_outside_sieve_is_lost() {
         running_in(&jobs[0].dir),
         "the job runs before it is cancelled"
     );
-    let cancelled = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+    let cancelled = training::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
         .await
         .unwrap();
     assert_eq!(cancelled.state, State::Cancelled);
-    let error = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+    let error = training::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
         .await
         .unwrap_err();
     assert!(
@@ -292,7 +292,7 @@ async fn a_job_that_succeeded_before_its_cancel_stays_succeeded() {
         assert!(Instant::now() < deadline, "the job never ended");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let error = launch::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
+    let error = training::cancel(&project.pool, project.project_id, jobs[0].id, "scientist")
         .await
         .unwrap_err();
     assert!(
@@ -301,7 +301,7 @@ async fn a_job_that_succeeded_before_its_cancel_stays_succeeded() {
             .contains("succeeded before it could be stopped"),
         "{error}"
     );
-    let job = launch::job(&project.pool, project.project_id, jobs[0].id)
+    let job = training::job(&project.pool, project.project_id, jobs[0].id)
         .await
         .unwrap();
     assert_eq!((job.state, job.exit_code), (State::Succeeded, Some(0)));
@@ -329,8 +329,8 @@ async fn a_cancel_cut_short_leaves_the_job_to_the_poller_after_a_minute() {
         .args(["-KILL", "--", &format!("-{pid}")])
         .status()
         .unwrap();
-    launch::poll(&project.pool).await.unwrap();
-    let job = launch::job(&project.pool, project.project_id, jobs[0].id)
+    training::poll(&project.pool).await.unwrap();
+    let job = training::job(&project.pool, project.project_id, jobs[0].id)
         .await
         .unwrap();
     assert_eq!(job.state, State::Running, "left to the cancel under way");
@@ -387,7 +387,7 @@ async fn an_unreachable_scheduler_gives_a_clear_error_and_no_job_record() {
         "{error}"
     );
     assert_eq!(job_count(&project).await, 0, "no orphan job record");
-    let jobs_dir = launch::jobs_dir(project.data_dir());
+    let jobs_dir = training::jobs_dir(project.data_dir());
     assert_eq!(
         std::fs::read_dir(jobs_dir).map(|d| d.count()).unwrap_or(0),
         0,
@@ -398,7 +398,7 @@ async fn an_unreachable_scheduler_gives_a_clear_error_and_no_job_record() {
 #[tokio::test]
 async fn invalid_profiles_are_refused_with_the_field_named() {
     let project = Project::new(10).await;
-    let error = launch::save_profile(
+    let error = training::save_profile(
         &project.pool,
         "x",
         &Backend::Local(local::Settings {
@@ -412,16 +412,16 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
     assert!(error.to_string().starts_with("command:"), "{error}");
     let mut settings = kube_settings();
     settings.run_as_user = 0;
-    let error = launch::save_profile(&project.pool, "k", &Backend::Kubernetes(settings), "admin")
+    let error = training::save_profile(&project.pool, "k", &Backend::Kubernetes(settings), "admin")
         .await
         .unwrap_err();
     assert!(error.to_string().starts_with("run_as_user:"), "{error}");
-    let error = launch::save_profile(
+    let error = training::save_profile(
         &project.pool,
         "root",
         &Backend::Local(local::Settings {
             command: "python3 train.py".into(),
-            confinement: sieve_core::launch::sandbox::Confinement {
+            confinement: sieve_core::training::sandbox::Confinement {
                 run_as: "root".into(),
                 network: false,
             },
@@ -431,7 +431,7 @@ async fn invalid_profiles_are_refused_with_the_field_named() {
     .await
     .unwrap_err();
     assert!(error.to_string().starts_with("run_as:"), "{error}");
-    assert!(launch::profiles(&project.pool).await.unwrap().is_empty());
+    assert!(training::profiles(&project.pool).await.unwrap().is_empty());
 }
 
 fn kube_settings() -> kubernetes::Settings {
@@ -452,7 +452,7 @@ fn kube_settings() -> kubernetes::Settings {
 
 #[test]
 fn the_kubernetes_job_object_carries_the_image_gpus_data_volume_and_arguments() {
-    let submission = launch::Submission {
+    let submission = training::Submission {
         job_id: 42,
         data_dir: "/srv/sieve".into(),
         dir: "/srv/sieve/jobs/42".into(),

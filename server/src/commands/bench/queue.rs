@@ -15,7 +15,7 @@ use sieve_core::questions::{self, Change};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::Outcome;
+use crate::commands::Outcome;
 use crate::config::Config;
 use crate::router;
 
@@ -109,7 +109,7 @@ pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error 
         session_absolute_hours: 12,
         max_upload_mb: crate::config::DEFAULT_MAX_UPLOAD_MB,
     };
-    let pool = super::open(&config).await?;
+    let pool = crate::commands::open(&config).await?;
     std::fs::create_dir_all(config.index_dir())?;
     let project = sieve_core::projects::create(&pool, "Load", "LOAD-1", None).await?;
     let corpus: Vec<_> = sieve_core::corpus::generate(11, reports).collect();

@@ -1,7 +1,7 @@
 //! The sandbox a local or Slurm job runs in (bubblewrap, the sandbox Flatpak uses): the job sees
 //! the host's files read-only, but of Sieve's data directory only its own label set (read-only),
 //! its own directory (read-only) and output directory (writable), and the data directory's `train/`
-//! folder (read-only), at the fixed paths of `launch::seen`. It gets its own `/tmp`, `/run`,
+//! folder (read-only), at the fixed paths of `training::seen`. It gets its own `/tmp`, `/run`,
 //! process and IPC namespaces, so it can neither see nor signal other jobs, and no network (only
 //! its own loopback) unless the profile allows it: patient data does not leave through a job.
 //!

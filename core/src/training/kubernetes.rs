@@ -2,7 +2,7 @@
 //! cluster's API (the kube crate; credentials from the in-cluster service account or the
 //! kubeconfig of the Sieve host). Of the persistent volume claim that holds Sieve's data directory,
 //! the pod mounts only its label set (read-only) and its own job directory, at the fixed paths of
-//! `launch::seen`, and runs as an unprivileged user without privilege escalation; the job's log is
+//! `training::seen`, and runs as an unprivileged user without privilege escalation; the job's log is
 //! written next to those of the other backends.
 
 use std::collections::BTreeMap;

@@ -2,11 +2,13 @@
 //! a hyperparameter search is one group), follow the jobs' states and the log of one of them live,
 //! and cancel.
 
+pub mod profiles;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::jobs::{
+use crate::api::training::{
     job_log, launch_choices, project_jobs, CancelJob, GroupView, JobRow, LaunchJobs, LaunchOptions,
 };
 use crate::components::confirm::confirmed;

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::jobs::{launch_profiles, ArchiveLaunchProfile, ProfilesView, SaveLaunchProfile};
+use crate::api::training::{
+    launch_profiles, ArchiveLaunchProfile, ProfilesView, SaveLaunchProfile,
+};
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 

@@ -63,19 +63,31 @@ fn number(names: &mut Vec<String>, name: &str) -> usize {
     }
 }
 
+/// A rater who gave one item two different labels.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{rater} rated {item} twice, {first:?} and {second:?}")]
+pub struct RatedTwice {
+    pub rater: String,
+    pub item: String,
+    pub first: String,
+    pub second: String,
+}
+
 impl Ratings {
     /// Adds one rating; a rater who rated the item already with another label is an error.
-    pub fn add(&mut self, item: &str, rater: &str, label: &str) -> Result<(), String> {
+    pub fn add(&mut self, item: &str, rater: &str, label: &str) -> Result<(), RatedTwice> {
         let (i, r) = (
             number(&mut self.items, item),
             number(&mut self.raters, rater),
         );
         let l = number(&mut self.labels, label);
         match self.cells.insert((i, r), l) {
-            Some(before) if before != l => Err(format!(
-                "{rater} rated {item} twice, {:?} and {label:?}",
-                self.labels[before]
-            )),
+            Some(before) if before != l => Err(RatedTwice {
+                rater: rater.to_string(),
+                item: item.to_string(),
+                first: self.labels[before].clone(),
+                second: label.to_string(),
+            }),
             _ => Ok(()),
         }
     }

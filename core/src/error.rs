@@ -27,6 +27,18 @@ pub enum Error {
         errors: Vec<String>,
         total: u64,
     },
+    /// A phrase that cannot be read.
+    #[error(transparent)]
+    Phrase(#[from] crate::labeling::PhraseError),
+    /// Rules or cue lists that cannot be compiled.
+    #[error(transparent)]
+    Rule(#[from] crate::labeling::RuleError),
+    /// A report field that is missing or wrong.
+    #[error(transparent)]
+    Field(#[from] crate::reports::FieldError),
+    /// Split shares that cannot be used.
+    #[error(transparent)]
+    Shares(#[from] crate::split::SharesError),
     /// The database file could not be opened or migrated.
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
@@ -83,7 +95,12 @@ impl Error {
         match self {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Forbidden(_) => ErrorKind::Forbidden,
-            Error::Invalid(_) | Error::Rejected { .. } => ErrorKind::Invalid,
+            Error::Invalid(_)
+            | Error::Rejected { .. }
+            | Error::Phrase(_)
+            | Error::Rule(_)
+            | Error::Field(_)
+            | Error::Shares(_) => ErrorKind::Invalid,
             Error::AlreadyExists(_) | Error::InUse(_) => ErrorKind::Conflict,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Open { .. } | Error::Database(_) | Error::Io(_) | Error::Internal(_) => {

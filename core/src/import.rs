@@ -9,8 +9,11 @@
 //! kept with `skip_invalid`): such a file holds one record per study.
 
 pub mod csv;
+mod error;
 pub mod hl7;
 pub mod jsonl;
+
+pub use error::RecordError;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -48,7 +51,7 @@ const BATCH: usize = 2_000;
 #[derive(Debug, Clone)]
 pub struct Parsed {
     pub line: u64,
-    pub result: std::result::Result<NewReport, String>,
+    pub result: std::result::Result<NewReport, RecordError>,
     pub raw: String,
 }
 
@@ -187,7 +190,7 @@ fn check(path: &Path, format: Format, options: &Options) -> Result<Checked> {
     for parsed in records(path, format, options, None)? {
         let parsed =
             parsed.map_err(|error| Error::Invalid(format!("{shown}: cannot read: {error}")))?;
-        let Err(reason) = parsed.result.and_then(NewReport::normalized) else {
+        let Err(reason) = parsed.result.and_then(|report| Ok(report.normalized()?)) else {
             continue;
         };
         rejected += 1;
@@ -248,7 +251,7 @@ async fn store(
         tokio::task::spawn_blocking(move || -> Result<()> {
             let mut batch = Vec::with_capacity(BATCH);
             for parsed in records(&path, format, &options, Some(bytes_read))? {
-                if let Ok(report) = parsed?.result.and_then(NewReport::normalized) {
+                if let Ok(Ok(report)) = parsed?.result.map(NewReport::normalized) {
                     batch.push(report);
                 }
                 if batch.len() == BATCH && sender.blocking_send(std::mem::take(&mut batch)).is_err()
@@ -344,10 +347,10 @@ impl FirstLines {
         }
         match self.0.get(accession) {
             Some(&first) => {
-                parsed.result = Err(format!(
-                    "accession: {accession} is already on line {first}; a file holds one record per study \
-                     (when invalid records are set aside, the one on line {first} is imported)"
-                ))
+                parsed.result = Err(RecordError::Duplicate {
+                    accession: accession.to_string(),
+                    first,
+                })
             }
             None => {
                 self.0.insert(accession.to_string(), parsed.line);

@@ -177,7 +177,7 @@ fn check_spec(spec: &Selection) -> Result<()> {
     if !spec.questions.iter().all(|id| seen.insert(*id)) {
         return Err(Error::Invalid("questions: each question once".into()));
     }
-    spec.shares.check().map_err(Error::Invalid)
+    Ok(spec.shares.check()?)
 }
 
 /// Resolves the rows a label set would hold, and what they add up to (shown before export).
@@ -607,7 +607,7 @@ pub async fn diff(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Dif
 }
 
 fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
-    let read = |set: &LabelSet| -> Result<HashMap<String, BTreeMap<String, String>>> {
+    let read = |set: &LabelSet| -> Result<files::StudyLabels> {
         verify_files(data_dir, set)?;
         files::read_labels(
             &set_dir(data_dir, set.project_id, set.version),

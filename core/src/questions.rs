@@ -199,9 +199,8 @@ fn described(rule: &Rule) -> String {
 
 /// Refuses a phrase that cannot be a rule, in the words of [`Phrase::parse`].
 fn check_phrase(rule: &Rule) -> Result<()> {
-    crate::labeling::phrase::Phrase::parse(&rule.phrase)
-        .map(|_| ())
-        .map_err(Error::Invalid)
+    crate::labeling::phrase::Phrase::parse(&rule.phrase)?;
+    Ok(())
 }
 
 impl Change {
@@ -522,8 +521,7 @@ pub async fn change(
     for _attempt in 0..20 {
         let mut current = rules(pool, question.id, None).await?;
         let words = change.apply(&mut current.rules)?;
-        crate::labeling::Labeler::new(vec![current.rule_book(question)], &settings)
-            .map_err(Error::Invalid)?;
+        crate::labeling::Labeler::new(vec![current.rule_book(question)], &settings)?;
         current.version += 1;
         match write_version(pool, question, &current, &words, actor).await {
             Ok(()) => return Ok(current),
@@ -630,7 +628,7 @@ pub async fn save_text_settings(
     for question in all {
         rule_books.push(rules(pool, question.id, None).await?.rule_book(&question));
     }
-    crate::labeling::Labeler::new(rule_books, settings).map_err(Error::Invalid)?;
+    crate::labeling::Labeler::new(rule_books, settings)?;
     let json = serde_json::to_string(settings).expect("settings serialise");
     let now = crate::now();
     let mut transaction = pool.begin().await?;

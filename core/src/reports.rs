@@ -36,7 +36,7 @@ pub struct NewReport {
 impl NewReport {
     /// Trims the fields and writes the date as `YYYY-MM-DD`, or names the first field that is wrong
     /// as `field: reason`.
-    pub fn normalized(mut self) -> std::result::Result<NewReport, String> {
+    pub fn normalized(mut self) -> std::result::Result<NewReport, FieldError> {
         for (name, value) in [
             ("accession", &mut self.accession),
             ("patient_id", &mut self.patient_id),
@@ -47,20 +47,26 @@ impl NewReport {
         ] {
             *value = value.trim().to_string();
             if value.len() > MAX_FIELD_BYTES {
-                return Err(format!("{name}: longer than {MAX_FIELD_BYTES} bytes"));
+                return Err(FieldError::TooLong {
+                    field: name,
+                    limit: MAX_FIELD_BYTES,
+                });
             }
         }
         if self.accession.is_empty() {
-            return Err("accession: missing".into());
+            return Err(FieldError::Missing("accession"));
         }
         if self.patient_id.is_empty() {
-            return Err("patient_id: missing".into());
+            return Err(FieldError::Missing("patient_id"));
         }
         if self.report_text.trim().is_empty() {
-            return Err("report_text: missing".into());
+            return Err(FieldError::Missing("report_text"));
         }
         if self.report_text.len() > MAX_REPORT_BYTES {
-            return Err(format!("report_text: longer than {MAX_REPORT_BYTES} bytes"));
+            return Err(FieldError::TooLong {
+                field: "report_text",
+                limit: MAX_REPORT_BYTES,
+            });
         }
         self.study_date = iso_date(&self.study_date)?;
         self.image_uri = self
@@ -72,15 +78,26 @@ impl NewReport {
 
     /// Checks the report, naming the first field that is wrong.
     pub fn validate(&self) -> Result<()> {
-        self.clone()
-            .normalized()
-            .map(|_| ())
-            .map_err(Error::Invalid)
+        self.clone().normalized()?;
+        Ok(())
     }
 }
 
+/// The first field of a report that is missing or wrong, named as in a file's header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("{0}: missing")]
+    Missing(&'static str),
+    /// `limit` in bytes.
+    #[error("{field}: longer than {limit} bytes")]
+    TooLong { field: &'static str, limit: usize },
+    /// Holds the date as written.
+    #[error("study_date: {0:?} is not a date (use YYYY-MM-DD)")]
+    NotADate(String),
+}
+
 /// Reads `YYYY-MM-DD` or `YYYYMMDD` into `YYYY-MM-DD`.
-fn iso_date(text: &str) -> std::result::Result<String, String> {
+fn iso_date(text: &str) -> std::result::Result<String, FieldError> {
     let digits: String = text.chars().filter(|c| *c != '-').collect();
     let shape_ok = digits.len() == 8
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -94,10 +111,8 @@ fn iso_date(text: &str) -> std::result::Result<String, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     match shape_ok && time::Date::parse(&iso, format).is_ok() {
         true => Ok(iso),
-        false if text.is_empty() => Err("study_date: missing".into()),
-        false => Err(format!(
-            "study_date: {text:?} is not a date (use YYYY-MM-DD)"
-        )),
+        false if text.is_empty() => Err(FieldError::Missing("study_date")),
+        false => Err(FieldError::NotADate(text.to_string())),
     }
 }
 
@@ -412,7 +427,7 @@ mod tests {
             ..report()
         };
         assert_eq!(
-            bad_date.normalized().unwrap_err(),
+            bad_date.normalized().unwrap_err().to_string(),
             "study_date: \"31/01/2024\" is not a date (use YYYY-MM-DD)"
         );
         let impossible = NewReport {
@@ -422,16 +437,24 @@ mod tests {
         assert!(impossible
             .normalized()
             .unwrap_err()
+            .to_string()
             .starts_with("study_date"));
         let no_text = NewReport {
             report_text: "  ".into(),
             ..report()
         };
-        assert_eq!(no_text.normalized().unwrap_err(), "report_text: missing");
+        assert_eq!(
+            no_text.normalized().unwrap_err().to_string(),
+            "report_text: missing"
+        );
         let huge = NewReport {
             report_text: "x".repeat(MAX_REPORT_BYTES + 1),
             ..report()
         };
-        assert!(huge.normalized().unwrap_err().contains("longer than"));
+        assert!(huge
+            .normalized()
+            .unwrap_err()
+            .to_string()
+            .contains("longer than"));
     }
 }

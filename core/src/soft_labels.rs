@@ -227,7 +227,7 @@ impl Context<'_> {
                 let parts = on_all_cores(&rules, |part| -> Result<Vec<RoaringBitmap>> {
                     part.iter()
                         .map(|rule| {
-                            let phrase = Phrase::parse(&rule.phrase).map_err(Error::Invalid)?;
+                            let phrase = Phrase::parse(&rule.phrase)?;
                             index.phrase_matches(&phrase)
                         })
                         .collect()
@@ -267,7 +267,7 @@ impl Context<'_> {
                 }
             })
             .collect();
-        let labeler = Arc::new(Labeler::new(rule_books, settings).map_err(Error::Invalid)?);
+        let labeler = Arc::new(Labeler::new(rule_books, settings)?);
         let checked: Arc<Vec<RoaringBitmap>> =
             Arc::new(reading.iter().map(|&i| candidates[i].clone()).collect());
         let union = checked.iter().fold(RoaringBitmap::new(), |all, c| all | c);
@@ -341,7 +341,7 @@ impl Context<'_> {
             },
         );
         let settings = questions::text_settings(self.pool, labels.question.project_id).await?;
-        Labeler::new(vec![draft.rule_book(&labels.question)], &settings).map_err(Error::Invalid)?;
+        Labeler::new(vec![draft.rule_book(&labels.question)], &settings)?;
         let after = self.labels(&labels.question, draft).await?;
         let captured = &after.resolution.effective[at];
         let newly = after.matches[at]
@@ -512,7 +512,7 @@ fn one_rule_labeler(question: &Question, rule: &Rule, settings: &TextSettings) -
             ..rule.clone()
         }],
     };
-    Labeler::new(vec![spec], settings).map_err(Error::Invalid)
+    Ok(Labeler::new(vec![spec], settings)?)
 }
 
 fn join_error(error: tokio::task::JoinError) -> Error {

@@ -36,20 +36,29 @@ pub struct Shares {
 impl Shares {
     /// Checks that each share is between 0 and 1 and that they add up to 1; the message speaks in
     /// per cent, as the export form does.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), SharesError> {
         let all = [self.train, self.validation, self.test];
         if all.iter().any(|share| !(0.0..=1.0).contains(share)) {
-            return Err("split: train, validation and test are each between 0 and 100 %".into());
+            return Err(SharesError::OutOfRange);
         }
         let total = all.iter().sum::<f64>();
         if (total - 1.0).abs() > 1e-9 {
-            return Err(format!(
-                "split: train, validation and test add up to {} %, not 100 % (for example 80, 10, 10)",
-                (total * 1000.0).round() / 10.0
-            ));
+            return Err(SharesError::NotWhole {
+                percent: (total * 1000.0).round() / 10.0,
+            });
         }
         Ok(())
     }
+}
+
+/// Why split shares cannot be used, in the export form's per cent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SharesError {
+    #[error("split: train, validation and test are each between 0 and 100 %")]
+    OutOfRange,
+    /// `percent`: what they add up to, to one decimal.
+    #[error("split: train, validation and test add up to {percent} %, not 100 % (for example 80, 10, 10)")]
+    NotWhole { percent: f64 },
 }
 
 /// A fixed mix of the seed and a patient id (SplitMix64 finaliser): the order patients are dealt in.
@@ -187,7 +196,11 @@ mod tests {
             validation: 0.3,
             test: 0.1,
         };
-        assert!(wrong.check().unwrap_err().contains("add up to 120 %"));
+        assert!(wrong
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("add up to 120 %"));
         assert!(SHARES.check().is_ok());
     }
 }

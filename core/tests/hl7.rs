@@ -108,7 +108,13 @@ fn file(texts: [&str; 2], terminator: &str, framing: Framing, layout: Layout) ->
 
 fn read(bytes: &[u8]) -> Vec<Result<String, String>> {
     hl7::records(bytes)
-        .map(|parsed| parsed.unwrap().result.map(|report| report.report_text))
+        .map(|parsed| {
+            parsed
+                .unwrap()
+                .result
+                .map(|report| report.report_text)
+                .map_err(|error| error.to_string())
+        })
         .collect()
 }
 

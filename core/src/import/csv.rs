@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::{Parsed, FIELDS, REQUIRED_FIELDS};
+use super::{Parsed, RecordError, FIELDS, REQUIRED_FIELDS};
 use crate::reports::NewReport;
 use crate::{Error, Result};
 
@@ -17,7 +17,7 @@ impl Columns {
     fn from_header(
         header: &csv::StringRecord,
         mapping: &HashMap<String, String>,
-    ) -> std::result::Result<Columns, String> {
+    ) -> Result<Columns> {
         let column_to_field: HashMap<String, &'static str> = FIELDS
             .iter()
             .map(|field| {
@@ -35,10 +35,10 @@ impl Columns {
         for (index, name) in header.iter().enumerate() {
             let name = name.trim().trim_start_matches('\u{feff}');
             let field = column_to_field.get(&name.to_lowercase()).ok_or_else(|| {
-                format!(
-                    "the column “{name}” is not one Sieve reads (its columns: {}): rename or remove it",
+                Error::Invalid(format!(
+                    "line 1: the column “{name}” is not one Sieve reads (its columns: {}): rename or remove it",
                     FIELDS.join(", ")
-                )
+                ))
             })?;
             index_of.insert(*field, index);
         }
@@ -48,10 +48,10 @@ impl Columns {
             .collect();
         if !missing.is_empty() {
             let missing: Vec<&str> = missing.into_iter().copied().collect();
-            return Err(format!(
-                "the file has no column {}: every report needs one (rename the column that holds it)",
+            return Err(Error::Invalid(format!(
+                "line 1: the file has no column {}: every report needs one (rename the column that holds it)",
                 missing.join(", no column ")
-            ));
+            )));
         }
         Ok(Columns { index_of })
     }
@@ -80,14 +80,13 @@ impl Columns {
 }
 
 /// Why a row could not be read, in words for the person who exported the file.
-fn unreadable(error: &csv::Error) -> String {
+fn unreadable(error: &csv::Error) -> RecordError {
     match error.kind() {
-        csv::ErrorKind::Utf8 { err, .. } => format!(
-            "the text is not UTF-8 (field {}): save the file as “CSV UTF-8” and import it again",
-            err.field() + 1
-        ),
-        csv::ErrorKind::Io(error) => format!("the file could not be read to the end ({error})"),
-        _ => "this row cannot be read as CSV (a quote may be left open)".to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => RecordError::NotUtf8 {
+            field: err.field() as u64 + 1,
+        },
+        csv::ErrorKind::Io(error) => RecordError::Cut(error.to_string()),
+        _ => RecordError::NotCsv,
     }
 }
 
@@ -105,8 +104,7 @@ pub fn records(
         .headers()
         .map_err(|error| Error::Invalid(format!("line 1: {}", unreadable(&error))))?
         .clone();
-    let columns = Columns::from_header(&header, mapping)
-        .map_err(|reason| Error::Invalid(format!("line 1: {reason}")))?;
+    let columns = Columns::from_header(&header, mapping)?;
     let width = header.len();
     Ok(csv.into_records().map(move |record| {
         let record = match record {
@@ -124,10 +122,10 @@ pub fn records(
         let raw = record.iter().collect::<Vec<_>>().join(",");
         let result = match record.len() == width {
             true => Ok(columns.report(&record)),
-            false => Err(format!(
-                "row has {} columns, the header {width}",
-                record.len()
-            )),
+            false => Err(RecordError::Columns {
+                found: record.len(),
+                header: width,
+            }),
         };
         Ok(Parsed { line, result, raw })
     }))

@@ -6,13 +6,15 @@
 
 use std::io::BufRead;
 
-use super::Parsed;
+use super::{Parsed, RecordError};
 use crate::reports::NewReport;
 
 mod encoding;
+mod error;
 mod framing;
 
 use encoding::{Charset, Delimiters};
+pub use error::{CharsetError, EscapeError, Hl7Error};
 use framing::{Segment, Segments};
 
 /// The segments of a batch's envelope (HL7 v2.x chapter 2, 2.10.3): around messages, not in them.
@@ -65,27 +67,25 @@ impl<R: BufRead> Iterator for Messages<R> {
             .join("\r");
         Some(Ok(Parsed {
             line: first.line,
-            result: report(&message),
+            result: report(&message).map_err(RecordError::from),
             raw,
         }))
     }
 }
 
 /// Builds a report from one message's segments.
-fn report(message: &[Segment]) -> Result<NewReport, String> {
+fn report(message: &[Segment]) -> Result<NewReport, Hl7Error> {
     let msh = message
         .first()
         .filter(|s| s.bytes.starts_with(b"MSH"))
-        .ok_or("message does not start with MSH")?;
+        .ok_or(Hl7Error::NoMsh)?;
     // MSH's own fields are ASCII in every character set it may name.
     let header = String::from_utf8_lossy(&msh.bytes);
     let d = Delimiters::from_msh(&header);
     let charset = Charset::named(d.field(&header, 17))?;
     let message_type = d.field(&header, 8);
     if !message_type.starts_with(&format!("ORU{}R01", d.component)) {
-        return Err(format!(
-            "MSH-9: message type {message_type:?} is not ORU^R01"
-        ));
+        return Err(Hl7Error::NotOru(message_type.to_string()));
     }
     let segments: Vec<(u64, String)> = message
         .iter()
@@ -93,7 +93,10 @@ fn report(message: &[Segment]) -> Result<NewReport, String> {
             charset
                 .decode(&segment.bytes)
                 .map(|text| (segment.line, text))
-                .map_err(|why| format!("line {}: {why}", segment.line))
+                .map_err(|error| Hl7Error::Bytes {
+                    line: segment.line,
+                    error,
+                })
         })
         .collect::<Result<_, _>>()?;
     let find = |name: &str| {
@@ -101,12 +104,16 @@ fn report(message: &[Segment]) -> Result<NewReport, String> {
             .iter()
             .find(|(_, segment)| segment.starts_with(name))
     };
-    let pid = find("PID").ok_or("PID: segment missing")?;
-    let obr = find("OBR").ok_or("OBR: segment missing")?;
+    let pid = find("PID").ok_or(Hl7Error::SegmentMissing("PID"))?;
+    let obr = find("OBR").ok_or(Hl7Error::SegmentMissing("OBR"))?;
     // A field's first component, its escapes read; an error names the field and its line.
     let value = |(line, segment): &(u64, String), name: &str, index: usize| {
         d.unescape(d.component(d.field(segment, index), 1), charset)
-            .map_err(|why| format!("{name}-{index} (line {line}): {why}"))
+            .map_err(|error| Hl7Error::Field {
+                field: format!("{name}-{index}"),
+                line: *line,
+                error,
+            })
     };
     let mut text = Vec::new();
     for (line, obx) in segments.iter().filter(|(_, s)| s.starts_with("OBX")) {
@@ -116,7 +123,11 @@ fn report(message: &[Segment]) -> Result<NewReport, String> {
         for repetition in d.field(obx, 5).split(d.repetition) {
             text.push(
                 d.unescape(repetition, charset)
-                    .map_err(|why| format!("OBX-5 (line {line}): {why}"))?,
+                    .map_err(|error| Hl7Error::Field {
+                        field: "OBX-5".to_string(),
+                        line: *line,
+                        error,
+                    })?,
             );
         }
     }
@@ -187,6 +198,11 @@ OBX|2|TX|IMP^Impression||IMPRESSION: Clear lungs \\F\\ no effusion.~Follow-up no
         let parsed: Vec<_> = records(adt.as_bytes())
             .collect::<std::io::Result<_>>()
             .unwrap();
-        assert!(parsed[0].result.as_ref().unwrap_err().contains("ADT^A01"));
+        assert!(parsed[0]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("ADT^A01"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use super::Parsed;
+use super::{Parsed, RecordError};
 use crate::reports::NewReport;
 
 /// Reads reports from JSON lines; blank lines are skipped.
@@ -25,7 +25,7 @@ pub fn records(reader: impl BufRead) -> impl Iterator<Item = std::io::Result<Par
 }
 
 /// Turns serde's message into `field: reason`, without its position (the line is reported apart).
-fn describe(error: &serde_json::Error) -> String {
+fn describe(error: &serde_json::Error) -> RecordError {
     let message = error.to_string();
     let message = message
         .split(" at line ")
@@ -36,13 +36,13 @@ fn describe(error: &serde_json::Error) -> String {
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
     {
-        return format!("{field}: missing");
+        return RecordError::MissingField(field.to_string());
     }
     if let Some(field) = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
     {
-        return format!("{field}: unknown field");
+        return RecordError::UnknownField(field.to_string());
     }
-    format!("not a report object: {message}")
+    RecordError::NotAReport(message)
 }

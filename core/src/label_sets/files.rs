@@ -283,11 +283,11 @@ fn write_column(
     }
 }
 
-/// Reads `labels.jsonl` back: study id → question name → label.
-pub fn read_labels(
-    dir: &Path,
-    manifest: &Manifest,
-) -> Result<HashMap<String, BTreeMap<String, String>>> {
+/// A label set's labels as read back: study id → question name → label.
+pub type StudyLabels = HashMap<String, BTreeMap<String, String>>;
+
+/// Reads `labels.jsonl` back.
+pub fn read_labels(dir: &Path, manifest: &Manifest) -> Result<StudyLabels> {
     let file = BufReader::new(File::open(dir.join(JSONL))?);
     let mut out = HashMap::new();
     for (at, line) in file.lines().enumerate() {

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::RuleError;
 use super::negation::{CueSet, Cues, FoundCues, Status};
 use super::phrase::{Phrase, PhraseSet};
 use super::text::{Reading, NO_SECTION};
@@ -97,19 +98,22 @@ pub struct RuleBook {
 
 impl RuleBook {
     /// Checks that every rule's labels are the question's; the error names the rule.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RuleError> {
         for (rank, rule) in self.rules.iter().enumerate() {
             for label in rule.labels() {
                 if !self.labels.iter().any(|known| known == label) {
-                    return Err(format!(
-                        "rule {} (“{}”): the label “{label}” is not one of the question's ({})",
-                        rank + 1,
-                        rule.phrase.trim(),
-                        self.labels.join(", ")
-                    ));
+                    return Err(RuleError::UnknownLabel {
+                        rank: rank + 1,
+                        phrase: rule.phrase.trim().to_string(),
+                        label: label.to_string(),
+                        labels: self.labels.join(", "),
+                    });
                 }
             }
-            Phrase::parse(&rule.phrase).map_err(|error| format!("rule {}: {error}", rank + 1))?;
+            Phrase::parse(&rule.phrase).map_err(|phrase| RuleError::Phrase {
+                rank: rank + 1,
+                phrase,
+            })?;
         }
         Ok(())
     }
@@ -193,7 +197,7 @@ pub struct Labeler {
 
 impl Labeler {
     /// Compiles `questions` (their enabled rules) under `settings`; the error names what is wrong.
-    pub fn new(questions: Vec<RuleBook>, settings: &TextSettings) -> Result<Labeler, String> {
+    pub fn new(questions: Vec<RuleBook>, settings: &TextSettings) -> Result<Labeler, RuleError> {
         let cues = CueSet::new(&settings.cues)?;
         let mut labeler = Labeler {
             questions: Vec::new(),
@@ -203,15 +207,20 @@ impl Labeler {
             headers: settings.section_headers.clone(),
         };
         for (number, question) in questions.into_iter().enumerate() {
-            question
-                .check()
-                .map_err(|error| format!("question {:?}: {error}", question.name))?;
+            question.check().map_err(|error| RuleError::InQuestion {
+                question: question.name.clone(),
+                error: Box::new(error),
+            })?;
             for (rank, rule) in question.rules.iter().enumerate() {
                 if !rule.enabled {
                     continue;
                 }
                 let sections = labeler.section_numbers(&rule.sections)?;
-                labeler.phrases.add(Phrase::parse(&rule.phrase)?);
+                let phrase = Phrase::parse(&rule.phrase).map_err(|phrase| RuleError::Phrase {
+                    rank: rank + 1,
+                    phrase,
+                })?;
+                labeler.phrases.add(phrase);
                 labeler.rules.push(CompiledRule {
                     question: number,
                     rank,
@@ -224,7 +233,7 @@ impl Labeler {
         Ok(labeler)
     }
 
-    fn section_numbers(&self, names: &[String]) -> Result<Vec<u16>, String> {
+    fn section_numbers(&self, names: &[String]) -> Result<Vec<u16>, RuleError> {
         names
             .iter()
             .map(|name| {
@@ -232,11 +241,9 @@ impl Labeler {
                     .iter()
                     .position(|header| header.eq_ignore_ascii_case(name.trim()))
                     .map(|index| index as u16)
-                    .ok_or_else(|| {
-                        format!(
-                            "unknown section {name:?} (the project's sections: {})",
-                            self.headers.join(", ")
-                        )
+                    .ok_or_else(|| RuleError::UnknownSection {
+                        name: name.clone(),
+                        sections: self.headers.join(", "),
                     })
             })
             .collect()
@@ -457,13 +464,15 @@ mod tests {
             &TextSettings::default(),
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(error.contains("the label “maybe” is not one"), "{error}");
         let mut scoped = rule("pneumothorax", "present");
         scoped.sections = vec!["SUMMARY".into()];
         let error = Labeler::new(vec![question(vec![scoped])], &TextSettings::default())
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(error.contains("unknown section \"SUMMARY\""), "{error}");
     }
 

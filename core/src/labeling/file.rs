@@ -25,6 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::engine::{Negation, Rule, RuleBook};
+use super::error::RuleError;
 use super::phrase::Phrase;
 
 /// A problem at a line of a rules file.
@@ -189,7 +190,7 @@ fn negation_of(
     mode: Option<&str>,
     negated: Option<String>,
     uncertain: Option<String>,
-) -> Result<Negation, String> {
+) -> Result<Negation, RuleError> {
     let some = |label: Option<String>| label.filter(|l| !l.trim().is_empty());
     match mode.map(str::trim).unwrap_or("") {
         "" | "any" => Ok(Negation::Any),
@@ -198,9 +199,7 @@ fn negation_of(
             negated: some(negated),
             uncertain: some(uncertain),
         }),
-        other => Err(format!(
-            "negation: {other:?} is not a mode (any, affirmed or route)"
-        )),
+        other => Err(RuleError::NegationMode(other.to_string())),
     }
 }
 
@@ -351,7 +350,8 @@ fn csv_rule(row: CsvRow) -> Result<(Rule, Option<i64>), String> {
         row.negation.as_deref(),
         row.negated_label,
         row.uncertain_label,
-    )?;
+    )
+    .map_err(|error| error.to_string())?;
     let sections = row
         .sections
         .unwrap_or_default()
@@ -429,7 +429,10 @@ fn read_yaml(text: &str) -> Result<Read, Vec<LineError>> {
                 item.priority,
                 line,
             )),
-            Err(message) => errors.push(LineError { line, message }),
+            Err(error) => errors.push(LineError {
+                line,
+                message: error.to_string(),
+            }),
         }
     }
     let (rules, lines) = ordered(rules)?;

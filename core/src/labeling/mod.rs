@@ -4,9 +4,10 @@
 //! - [`phrase`]: phrases and finding them; [`negation`]: cue lists and a mention's status.
 //! - [`engine`]: questions and rules, and the label of one report (the offline labeler).
 //! - [`priority`]: rules in priority order as bitmap algebra over their matches (the first rule that matches a study labels it).
-//! - [`file`]: rules as CSV or YAML files.
+//! - [`file`]: rules as CSV or YAML files; [`error`]: why a phrase or rule cannot be read.
 
 pub mod engine;
+pub mod error;
 pub mod file;
 pub mod negation;
 pub mod phrase;
@@ -14,4 +15,5 @@ pub mod priority;
 pub mod text;
 
 pub use engine::{Labeler, Negation, Outcome, Rule, RuleBook, TextSettings};
+pub use error::{PhraseError, RuleError};
 pub use negation::{Cues, Status};

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::RuleError;
 use super::phrase::{Occurrence, Phrase, PhraseSet};
 use super::text::Reading;
 
@@ -158,7 +159,7 @@ pub struct FoundCues {
 
 impl CueSet {
     /// Compiles cue lists; the error names the list and the cue that cannot be read.
-    pub fn new(cues: &Cues) -> Result<CueSet, String> {
+    pub fn new(cues: &Cues) -> Result<CueSet, RuleError> {
         let mut set = CueSet::default();
         let lists = [
             ("pre-negation", &cues.pre_negation, Kind::PreNegation),
@@ -182,7 +183,8 @@ impl CueSet {
                     set.mark_kinds.push(kind);
                     continue;
                 }
-                let phrase = Phrase::parse(cue).map_err(|error| format!("{name} cues: {error}"))?;
+                let phrase =
+                    Phrase::parse(cue).map_err(|phrase| RuleError::Cue { list: name, phrase })?;
                 set.phrases.add(phrase);
                 set.kinds.push(kind);
             }
@@ -359,6 +361,7 @@ mod tests {
         };
         assert!(CueSet::new(&cues)
             .unwrap_err()
+            .to_string()
             .starts_with("termination cues:"));
     }
 }

@@ -6,6 +6,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::error::PhraseError;
 use super::text::{Reading, MAX_WORD};
 
 /// A parsed phrase: its words, lower-cased, the last one a prefix when `prefix`.
@@ -17,45 +18,31 @@ pub struct Phrase {
 
 impl Phrase {
     /// Parses a phrase as written; the error says what is wrong with it.
-    pub fn parse(written: &str) -> Result<Phrase, String> {
+    pub fn parse(written: &str) -> Result<Phrase, PhraseError> {
+        let as_written = || written.trim().to_string();
         let trimmed = written.trim();
         let (body, prefix) = match trimmed.strip_suffix('*') {
             Some(body) => (body, true),
             None => (trimmed, false),
         };
         if body.contains('*') {
-            return Err(format!(
-                "“{}”: a * can only end the phrase, as in effusion*",
-                written.trim()
-            ));
+            return Err(PhraseError::StarInside(as_written()));
         }
         if prefix && body.ends_with(char::is_whitespace) {
-            return Err(format!(
-                "“{}”: the * must follow a word without a space, as in effusion*",
-                written.trim()
-            ));
+            return Err(PhraseError::SpaceBeforeStar(as_written()));
         }
         let reading = Reading::new(body, &[]);
         if reading.words.is_empty() {
-            return Err(format!(
-                "“{}”: a phrase needs at least one word (letters or digits)",
-                written.trim()
-            ));
+            return Err(PhraseError::NoWords(as_written()));
         }
         if reading.words.last().is_some_and(|w| w.sentence > 0) {
-            return Err(format!(
-                "“{}”: a phrase is matched within one sentence, so it cannot hold a full stop, colon or semicolon between words",
-                written.trim()
-            ));
+            return Err(PhraseError::AcrossSentences(as_written()));
         }
         let words: Vec<String> = (0..reading.words.len())
             .map(|i| reading.norm(i).to_string())
             .collect();
         if let Some(long) = words.iter().find(|w| w.len() > MAX_WORD) {
-            let start: String = long.chars().take(20).collect();
-            return Err(format!(
-                "“{start}…” is longer than any word in a report ({MAX_WORD} letters at most)"
-            ));
+            return Err(PhraseError::WordTooLong(long.chars().take(20).collect()));
         }
         Ok(Phrase { words, prefix })
     }
@@ -311,15 +298,19 @@ mod tests {
     fn bad_phrases_are_refused_with_the_reason() {
         assert!(Phrase::parse("  ")
             .unwrap_err()
+            .to_string()
             .contains("at least one word"));
         assert!(Phrase::parse("eff*usion")
             .unwrap_err()
+            .to_string()
             .contains("can only end the phrase"));
         assert!(Phrase::parse("no. effusion")
             .unwrap_err()
+            .to_string()
             .contains("within one sentence"));
         assert!(Phrase::parse("effusion *")
             .unwrap_err()
+            .to_string()
             .contains("without a space"));
     }
 }

@@ -132,7 +132,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         }
         ratings
             .add(&row.report_id.to_string(), &row.name, &row.label)
-            .map_err(Error::Internal)?;
+            .map_err(|error| Error::Internal(error.to_string()))?;
         if let (Some(phrase), Some(soft)) = (&row.rule_phrase, &row.soft_label) {
             let rule = rules.entry(phrase.clone()).or_default();
             rule.0 += 1;

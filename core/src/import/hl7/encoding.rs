@@ -1,6 +1,8 @@
 //! A message's delimiters and character set (MSH-1, MSH-2, MSH-18), and the escape sequences of
 //! HL7 v2.x chapter 2 (section 2.7, "Use of escape sequences in text fields").
 
+use super::error::{CharsetError, EscapeError};
+
 /// The character sets a message may name in MSH-18, and how its bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charset {
@@ -16,7 +18,7 @@ pub enum Charset {
 
 impl Charset {
     /// The character set MSH-18 names, or why it cannot be read.
-    pub fn named(msh_18: &str) -> Result<Charset, String> {
+    pub fn named(msh_18: &str) -> Result<Charset, CharsetError> {
         let name = msh_18.trim();
         let iso = |number: &str| {
             encoding_rs::Encoding::for_label(format!("iso-8859-{number}").as_bytes())
@@ -28,45 +30,37 @@ impl Charset {
             "UNICODE UTF-8" => Some(Charset::Utf8),
             _ => name.strip_prefix("8859/").and_then(iso),
         };
-        charset.ok_or_else(|| {
-            format!(
-                "MSH-18: the character set “{name}” is not one Sieve reads (ASCII, 8859/1 to 8859/9, \
-                 8859/15, UNICODE UTF-8): ask the sender for UNICODE UTF-8"
-            )
-        })
+        charset.ok_or_else(|| CharsetError::Unknown(name.to_string()))
     }
 
     /// Reads bytes in this character set; an error says which bytes are not of it.
-    pub fn decode(self, bytes: &[u8]) -> Result<String, String> {
+    pub fn decode(self, bytes: &[u8]) -> Result<String, CharsetError> {
         match self {
             Charset::Iso8859(encoding) => match encoding.decode_without_bom_handling(bytes) {
                 (text, false) => Ok(text.into_owned()),
-                (_, true) => Err(format!(
-                    "bytes that {} does not define (MSH-18 names it){}",
-                    encoding.name(),
-                    likely(bytes)
-                )),
+                (_, true) => Err(CharsetError::Undefined {
+                    charset: encoding.name(),
+                    hint: likely(bytes),
+                }),
             },
             Charset::Ascii => match bytes.iter().position(|b| !b.is_ascii()) {
                 None => Ok(String::from_utf8_lossy(bytes).into_owned()),
-                Some(at) => Err(format!(
-                    "byte 0x{:02X} is not ASCII, as MSH-18 says the message is{}",
-                    bytes[at],
-                    likely(bytes)
-                )),
+                Some(at) => Err(CharsetError::NotAscii {
+                    byte: bytes[at],
+                    hint: likely(bytes),
+                }),
             },
             Charset::Utf8 | Charset::Unnamed => {
                 String::from_utf8(bytes.to_vec()).map_err(|error| {
                     let at = error.utf8_error().valid_up_to();
-                    format!(
-                        "byte 0x{:02X} is not UTF-8 (MSH-18 {}){}",
-                        bytes[at],
-                        match self {
+                    CharsetError::NotUtf8 {
+                        byte: bytes[at],
+                        said: match self {
                             Charset::Utf8 => "says UNICODE UTF-8",
                             _ => "names no character set, and Sieve then reads UTF-8",
                         },
-                        likely(bytes)
-                    )
+                        hint: likely(bytes),
+                    }
                 })
             }
         }
@@ -127,7 +121,7 @@ impl Delimiters {
     /// character set) and the character-set switches `\Cxxyy\` and `\Mxxyyzz\` (ISO 2022; only the
     /// switches to ASCII and to 8859/1 are read, and only in a message of that family). An escape
     /// character without a second one is text. Any other sequence is an error naming it.
-    pub fn unescape(&self, text: &str, charset: Charset) -> Result<String, String> {
+    pub fn unescape(&self, text: &str, charset: Charset) -> Result<String, EscapeError> {
         let e = self.escape;
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
@@ -145,17 +139,23 @@ impl Delimiters {
         Ok(out)
     }
 
-    fn escaped(&self, sequence: &str, charset: Charset, out: &mut String) -> Result<(), String> {
+    fn escaped(
+        &self,
+        sequence: &str,
+        charset: Charset,
+        out: &mut String,
+    ) -> Result<(), EscapeError> {
         let e = self.escape;
-        let count = |argument: &str| -> Result<usize, String> {
+        let written = || format!("{e}{sequence}{e}");
+        let count = |argument: &str| -> Result<usize, EscapeError> {
             match argument.trim() {
                 "" => Ok(1),
                 number => number
                     .parse::<usize>()
                     .ok()
                     .filter(|n| *n <= 1000)
-                    .ok_or_else(|| {
-                        format!("the escape {e}{sequence}{e} needs a number up to 1000")
+                    .ok_or_else(|| EscapeError::Count {
+                        sequence: written(),
                     }),
             }
         };
@@ -173,39 +173,50 @@ impl Delimiters {
                 // Indents: a number, possibly negative; nothing to write.
                 let argument = sequence[3..].trim().trim_start_matches(['-', '+']);
                 if !argument.is_empty() && argument.parse::<u32>().is_err() {
-                    return Err(format!("the escape {e}{sequence}{e} needs a number"));
+                    return Err(EscapeError::Indent {
+                        sequence: written(),
+                    });
                 }
             }
-            _ if sequence.starts_with('X') => out.push_str(
-                &hex(&sequence[1..], charset)
-                    .map_err(|why| format!("the escape {e}{sequence}{e}: {why}"))?,
-            ),
+            _ if sequence.starts_with('X') => {
+                let bytes = hex(&sequence[1..]).ok_or_else(|| EscapeError::Hex {
+                    sequence: written(),
+                })?;
+                let text = charset
+                    .decode(&bytes)
+                    .map_err(|error| EscapeError::HexBytes {
+                        sequence: written(),
+                        error,
+                    })?;
+                out.push_str(&text);
+            }
             "C2842" | "C2D41" if !matches!(charset, Charset::Utf8) => {}
             _ if sequence.starts_with('C') || sequence.starts_with('M') => {
-                return Err(format!(
-                "the escape {e}{sequence}{e} switches to another character set (ISO 2022), which \
-                     Sieve does not read: ask the sender for UNICODE UTF-8 (MSH-18)"
-            ))
+                return Err(EscapeError::Switch {
+                    sequence: written(),
+                })
             }
             _ => {
-                return Err(format!(
-                "{e}{sequence}{e} is not an HL7 escape sequence (a {e} in text is written {e}E{e})"
-            ))
+                return Err(EscapeError::Unknown {
+                    sequence: written(),
+                    escape: e,
+                })
             }
         }
         Ok(())
     }
 }
 
-/// The text of `\Xhh…\`: bytes in hexadecimal, read in the message's character set.
-fn hex(digits: &str, charset: Charset) -> Result<String, String> {
+/// The bytes of `\Xhh…\`, or `None` unless the digits are pairs of hexadecimal digits.
+fn hex(digits: &str) -> Option<Vec<u8>> {
     if !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("give pairs of hexadecimal digits".into());
+        return None;
     }
-    let bytes: Vec<u8> = (0..digits.len() / 2)
-        .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("hex digits"))
-        .collect();
-    charset.decode(&bytes)
+    Some(
+        (0..digits.len() / 2)
+            .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("hex digits"))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -220,7 +231,7 @@ mod tests {
         subcomponent: '&',
     };
 
-    fn read(text: &str) -> Result<String, String> {
+    fn read(text: &str) -> Result<String, EscapeError> {
         D.unescape(text, Charset::Utf8)
     }
 
@@ -248,15 +259,24 @@ mod tests {
     fn an_unknown_or_malformed_escape_is_named() {
         assert!(read(r"C:\temp\file")
             .unwrap_err()
+            .to_string()
             .contains(r"\temp\ is not an HL7 escape"));
-        assert!(read(r"\XE2\").unwrap_err().contains("not UTF-8"));
+        assert!(read(r"\XE2\")
+            .unwrap_err()
+            .to_string()
+            .contains("not UTF-8"));
         assert!(read(r"\X0\")
             .unwrap_err()
+            .to_string()
             .contains("pairs of hexadecimal digits"));
         assert!(read(r"\M2442\")
             .unwrap_err()
+            .to_string()
             .contains("another character set"));
-        assert!(read(r"\.sp many\").unwrap_err().contains("needs a number"));
+        assert!(read(r"\.sp many\")
+            .unwrap_err()
+            .to_string()
+            .contains("needs a number"));
     }
 
     #[test]
@@ -275,7 +295,11 @@ mod tests {
                 .unwrap(),
             "café"
         );
-        let not_utf8 = Charset::named("").unwrap().decode(b"caf\xe9").unwrap_err();
+        let not_utf8 = Charset::named("")
+            .unwrap()
+            .decode(b"caf\xe9")
+            .unwrap_err()
+            .to_string();
         assert!(
             not_utf8.contains("0xE9 is not UTF-8") && not_utf8.contains("8859/1"),
             "{not_utf8}"
@@ -284,9 +308,11 @@ mod tests {
             .unwrap()
             .decode(b"caf\xe9")
             .unwrap_err()
+            .to_string()
             .contains("not ASCII"));
         assert!(Charset::named("ISO IR87")
             .unwrap_err()
+            .to_string()
             .contains("“ISO IR87” is not one Sieve reads"));
     }
 }

@@ -1,9 +1,237 @@
-//! Archiving and restoring questions (fellows): an archived question leaves the list, the queues
-//! and the choices of a new label set; its rules, answers and label sets are kept.
+//! A project's questions (fellows): listed with their coverage, created, archived and restored
+//! (an archived question leaves the list, the queues and the choices of a new label set; its
+//! rules, answers and label sets are kept), and the project's cue lists and section headers.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+/// A question in the project's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionRow {
+    pub id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
+    pub cohort: Option<String>,
+    pub rules: usize,
+    pub labeled: u64,
+    pub total: u64,
+}
+
+/// The questions page: the questions, the cohorts a new one may apply to, the text settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionsView {
+    pub questions: Vec<QuestionRow>,
+    /// Archived questions, by name.
+    pub archived: Vec<ArchivedQuestion>,
+    pub cohorts: Vec<(i64, String)>,
+    pub settings: SettingsForm,
+}
+
+/// An archived question, listed with Restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedQuestion {
+    pub id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
+}
+
+/// A project's cue lists and section headers, one entry per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    pub pre_negation: String,
+    pub post_negation: String,
+    pub pre_uncertainty: String,
+    pub post_uncertainty: String,
+    pub pseudo: String,
+    pub termination: String,
+    pub section_headers: String,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use sieve_core::soft_labels::Labels;
+
+    use super::QuestionRow;
+
+    pub fn question_row(labels: &Labels, cohort: Option<String>) -> QuestionRow {
+        QuestionRow {
+            id: labels.question.id,
+            name: labels.question.name.clone(),
+            labels: labels.question.labels.clone(),
+            cohort,
+            rules: labels.rules.rules.len(),
+            labeled: labels.resolution.labeled.len(),
+            total: labels.cohort.len(),
+        }
+    }
+
+    pub fn lines(list: &[String]) -> String {
+        list.join("\n")
+    }
+
+    pub fn unlines(text: &str) -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Returns a project's questions with their coverage (fellows).
+#[server(endpoint = "questions")]
+pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::questions;
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::ManageRules).await?;
+            let cohorts: Vec<(i64, String)> =
+                sieve_core::cohorts::list(&state.pool, &state.indexes, project)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.cohort.id, c.cohort.name))
+                    .collect();
+            let mut rows = Vec::new();
+            for question in questions::list(&state.pool, project).await? {
+                let labels = state.labeling().current(&question).await?;
+                let cohort = question.cohort_id.and_then(|id| {
+                    cohorts
+                        .iter()
+                        .find(|(c, _)| *c == id)
+                        .map(|(_, name)| name.clone())
+                });
+                rows.push(server::question_row(&labels, cohort));
+            }
+            let settings = questions::text_settings(&state.pool, project).await?;
+            let cues = &settings.cues;
+            let archived = questions::archived(&state.pool, project)
+                .await?
+                .into_iter()
+                .map(|question| ArchivedQuestion {
+                    id: question.id,
+                    name: question.name,
+                    labels: question.labels,
+                })
+                .collect();
+            Ok(QuestionsView {
+                questions: rows,
+                archived,
+                cohorts,
+                settings: SettingsForm {
+                    pre_negation: server::lines(&cues.pre_negation),
+                    post_negation: server::lines(&cues.post_negation),
+                    pre_uncertainty: server::lines(&cues.pre_uncertainty),
+                    post_uncertainty: server::lines(&cues.post_uncertainty),
+                    pseudo: server::lines(&cues.pseudo),
+                    termination: server::lines(&cues.termination),
+                    section_headers: server::lines(&settings.section_headers),
+                },
+            })
+        }
+        .await,
+    )
+}
+
+/// A question a phrase selected in a report can be added to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhraseTarget {
+    pub id: i64,
+    pub name: String,
+    pub labels: Vec<String>,
+}
+
+/// The questions the report viewer offers for "add as phrase": those of the project for fellows,
+/// none for other members (who may read reports but not write rules).
+#[server(endpoint = "phrase_targets")]
+pub async fn phrase_targets(project: i64) -> Result<Vec<PhraseTarget>, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, _, membership) =
+                crate::ssr::require_project(project, Capability::ReadReports).await?;
+            if !Capability::ManageRules.roles().contains(&membership.role) {
+                return Ok(Vec::new());
+            }
+            Ok(sieve_core::questions::list(&state.pool, project)
+                .await?
+                .into_iter()
+                .map(|q| PhraseTarget {
+                    id: q.id,
+                    name: q.name,
+                    labels: q.labels,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Creates a question (fellows); `labels` comma-separated; returns its id.
+#[server(endpoint = "create_question")]
+pub async fn create_question(
+    project: i64,
+    name: String,
+    labels: String,
+    cohort: Option<i64>,
+) -> Result<i64, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::questions;
+    crate::ssr::respond(
+        async {
+            let (state, user, _) =
+                crate::ssr::require_project(project, Capability::ManageRules).await?;
+            let labels = questions::parse_labels(&labels)?;
+            let question = questions::create(
+                &state.pool,
+                project,
+                &name,
+                &labels,
+                cohort,
+                Some(&user.name),
+            )
+            .await?;
+            Ok(question.id)
+        }
+        .await,
+    )
+}
+
+/// Saves the project's cue lists and section headers (fellows).
+#[server(endpoint = "save_text_settings")]
+pub async fn save_text_settings(project: i64, form: SettingsForm) -> Result<(), AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::labeling::{Cues, TextSettings};
+    crate::ssr::respond(
+        async {
+            let (state, user, _) =
+                crate::ssr::require_project(project, Capability::ManageRules).await?;
+            let settings = TextSettings {
+                cues: Cues {
+                    pre_negation: server::unlines(&form.pre_negation),
+                    post_negation: server::unlines(&form.post_negation),
+                    pre_uncertainty: server::unlines(&form.pre_uncertainty),
+                    post_uncertainty: server::unlines(&form.post_uncertainty),
+                    pseudo: server::unlines(&form.pseudo),
+                    termination: server::unlines(&form.termination),
+                },
+                section_headers: server::unlines(&form.section_headers),
+            };
+            sieve_core::questions::save_text_settings(
+                &state.pool,
+                project,
+                &settings,
+                Some(&user.name),
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
 
 /// Archives a question (fellows).
 #[server(endpoint = "archive_question")]

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::rules::Marked;
+use crate::api::rules::reports::Marked;
 use crate::error::AppError;
 
 /// A question with a queue, as a member's project page lists it.
@@ -164,7 +164,7 @@ pub(crate) mod server {
                     accession: report.accession,
                     study_date: report.study_date,
                     exam_code: report.exam_code,
-                    fragments: crate::api::rules::marked(&report.report_text, &mentions),
+                    fragments: crate::api::rules::reports::marked(&report.report_text, &mentions),
                     soft_label: served.soft_label,
                     rule_phrase: served.rule_phrase,
                     taken_back: served.taken_back,

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::rules::Marked;
+use crate::api::rules::reports::Marked;
 use crate::error::AppError;
 
 /// The queue's settings as the fellow's form edits them.
@@ -160,7 +160,7 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
             Ok(DisputeView {
                 report_id: report,
                 accession: found.accession,
-                fragments: crate::api::rules::marked(&found.report_text, &mentions),
+                fragments: crate::api::rules::reports::marked(&found.report_text, &mentions),
                 soft_label: answers.soft_label,
                 rule_phrase: answers.rule_phrase,
                 answers: answers.answers,

@@ -1,53 +1,16 @@
-//! Questions, phrase rules and their soft labels: the fellow's annotation and prioritization
-//! screens. Every change returns the question's whole board (counts, distribution, coverage), so
-//! the screen updates in one round trip.
+//! Phrase rules and their soft labels: the fellow's prioritization screen. Every change returns
+//! the question's whole board (counts, distribution, coverage), so the screen updates in one round
+//! trip. The rule's matched reports are in [`reports`], its versions in [`versions`]; the
+//! questions themselves in [`crate::api::questions`].
+
+pub mod reports;
+pub mod versions;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::api::questions::QuestionRow;
 use crate::error::AppError;
-
-/// A question in the project's list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuestionRow {
-    pub id: i64,
-    pub name: String,
-    pub labels: Vec<String>,
-    pub cohort: Option<String>,
-    pub rules: usize,
-    pub labeled: u64,
-    pub total: u64,
-}
-
-/// The questions page: the questions, the cohorts a new one may apply to, the text settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuestionsView {
-    pub questions: Vec<QuestionRow>,
-    /// Archived questions, by name.
-    pub archived: Vec<ArchivedQuestion>,
-    pub cohorts: Vec<(i64, String)>,
-    pub settings: SettingsForm,
-}
-
-/// An archived question, listed with Restore.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchivedQuestion {
-    pub id: i64,
-    pub name: String,
-    pub labels: Vec<String>,
-}
-
-/// A project's cue lists and section headers, one entry per line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettingsForm {
-    pub pre_negation: String,
-    pub post_negation: String,
-    pub pre_uncertainty: String,
-    pub post_uncertainty: String,
-    pub pseudo: String,
-    pub termination: String,
-    pub section_headers: String,
-}
 
 /// A rule as the rule form edits it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,70 +64,28 @@ pub struct PreviewView {
     pub taken: Vec<(String, u64)>,
 }
 
-/// A piece of report text; `mark` is the status class of a highlighted mention.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marked {
-    pub text: String,
-    pub mark: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleReport {
-    pub id: i64,
-    pub accession: String,
-    pub study_date: String,
-    pub fragments: Vec<Marked>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleReportsView {
-    pub total: u64,
-    pub reports: Vec<RuleReport>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionRow {
-    pub version: i64,
-    pub change: String,
-    pub actor: String,
-    pub at: String,
-    pub rules: usize,
-}
-
-/// Studies whose label flips between two versions, for one (from, to) pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlipRow {
-    pub from: String,
-    pub to: String,
-    pub count: u64,
-    /// (report id, accession) of a few of them.
-    pub examples: Vec<(i64, String)>,
-}
-
-/// Reports shown per page of a rule's matches.
-pub const RULE_REPORTS_PER_PAGE: usize = 20;
-
 #[cfg(feature = "ssr")]
 mod server {
     use sieve_core::labeling::{Negation, Rule, TextSettings};
     use sieve_core::questions::{self, Question};
     use sieve_core::soft_labels::Labels;
 
+    use crate::api::questions::server::question_row;
+
     use super::*;
 
-    pub fn rule_of(form: &RuleForm) -> Rule {
-        let some = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-        Rule {
+    /// The rule the form describes; a negation mode the form cannot have sent is refused.
+    pub fn rule_of(form: &RuleForm) -> Result<Rule, AppError> {
+        let negation = Negation::from_mode(
+            &form.negation,
+            Some(form.negated.clone()),
+            Some(form.uncertain.clone()),
+        )
+        .map_err(sieve_core::Error::from)?;
+        Ok(Rule {
             phrase: form.phrase.trim().to_string(),
             label: form.label.trim().to_string(),
-            negation: match form.negation.as_str() {
-                "affirmed" => Negation::AffirmedOnly,
-                "route" => Negation::Route {
-                    negated: some(&form.negated),
-                    uncertain: some(&form.uncertain),
-                },
-                _ => Negation::Any,
-            },
+            negation,
             sections: form
                 .sections
                 .split(',')
@@ -173,7 +94,7 @@ mod server {
                 .map(str::to_string)
                 .collect(),
             enabled: form.enabled,
-        }
+        })
     }
 
     pub fn form_of(rule: &Rule) -> RuleForm {
@@ -192,18 +113,6 @@ mod server {
             uncertain,
             sections: rule.sections.join(", "),
             enabled: rule.enabled,
-        }
-    }
-
-    pub fn question_row(labels: &Labels, cohort: Option<String>) -> QuestionRow {
-        QuestionRow {
-            id: labels.question.id,
-            name: labels.question.name.clone(),
-            labels: labels.question.labels.clone(),
-            cohort,
-            rules: labels.rules.rules.len(),
-            labeled: labels.resolution.labeled.len(),
-            total: labels.cohort.len(),
         }
     }
 
@@ -286,171 +195,6 @@ mod server {
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         Ok(board(project_name, &labels, &settings, elapsed))
     }
-
-    pub fn lines(list: &[String]) -> String {
-        list.join("\n")
-    }
-
-    pub fn unlines(text: &str) -> Vec<String> {
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-/// Returns a project's questions with their coverage (fellows).
-#[server(endpoint = "questions")]
-pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
-    use sieve_core::access::Capability;
-    use sieve_core::questions;
-    crate::ssr::respond(
-        async {
-            let (state, _, _) =
-                crate::ssr::require_project(project, Capability::ManageRules).await?;
-            let cohorts: Vec<(i64, String)> =
-                sieve_core::cohorts::list(&state.pool, &state.indexes, project)
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.cohort.id, c.cohort.name))
-                    .collect();
-            let mut rows = Vec::new();
-            for question in questions::list(&state.pool, project).await? {
-                let labels = state.labeling().current(&question).await?;
-                let cohort = question.cohort_id.and_then(|id| {
-                    cohorts
-                        .iter()
-                        .find(|(c, _)| *c == id)
-                        .map(|(_, name)| name.clone())
-                });
-                rows.push(server::question_row(&labels, cohort));
-            }
-            let settings = questions::text_settings(&state.pool, project).await?;
-            let cues = &settings.cues;
-            let archived = questions::archived(&state.pool, project)
-                .await?
-                .into_iter()
-                .map(|question| ArchivedQuestion {
-                    id: question.id,
-                    name: question.name,
-                    labels: question.labels,
-                })
-                .collect();
-            Ok(QuestionsView {
-                questions: rows,
-                archived,
-                cohorts,
-                settings: SettingsForm {
-                    pre_negation: server::lines(&cues.pre_negation),
-                    post_negation: server::lines(&cues.post_negation),
-                    pre_uncertainty: server::lines(&cues.pre_uncertainty),
-                    post_uncertainty: server::lines(&cues.post_uncertainty),
-                    pseudo: server::lines(&cues.pseudo),
-                    termination: server::lines(&cues.termination),
-                    section_headers: server::lines(&settings.section_headers),
-                },
-            })
-        }
-        .await,
-    )
-}
-
-/// A question a phrase selected in a report can be added to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhraseTarget {
-    pub id: i64,
-    pub name: String,
-    pub labels: Vec<String>,
-}
-
-/// The questions the report viewer offers for "add as phrase": those of the project for fellows,
-/// none for other members (who may read reports but not write rules).
-#[server(endpoint = "phrase_targets")]
-pub async fn phrase_targets(project: i64) -> Result<Vec<PhraseTarget>, AppError> {
-    use sieve_core::access::Capability;
-    crate::ssr::respond(
-        async {
-            let (state, _, membership) =
-                crate::ssr::require_project(project, Capability::ReadReports).await?;
-            if !Capability::ManageRules.roles().contains(&membership.role) {
-                return Ok(Vec::new());
-            }
-            Ok(sieve_core::questions::list(&state.pool, project)
-                .await?
-                .into_iter()
-                .map(|q| PhraseTarget {
-                    id: q.id,
-                    name: q.name,
-                    labels: q.labels,
-                })
-                .collect())
-        }
-        .await,
-    )
-}
-
-/// Creates a question (fellows); `labels` comma-separated; returns its id.
-#[server(endpoint = "create_question")]
-pub async fn create_question(
-    project: i64,
-    name: String,
-    labels: String,
-    cohort: Option<i64>,
-) -> Result<i64, AppError> {
-    use sieve_core::access::Capability;
-    use sieve_core::questions;
-    crate::ssr::respond(
-        async {
-            let (state, user, _) =
-                crate::ssr::require_project(project, Capability::ManageRules).await?;
-            let labels = questions::parse_labels(&labels)?;
-            let question = questions::create(
-                &state.pool,
-                project,
-                &name,
-                &labels,
-                cohort,
-                Some(&user.name),
-            )
-            .await?;
-            Ok(question.id)
-        }
-        .await,
-    )
-}
-
-/// Saves the project's cue lists and section headers (fellows).
-#[server(endpoint = "save_text_settings")]
-pub async fn save_text_settings(project: i64, form: SettingsForm) -> Result<(), AppError> {
-    use sieve_core::access::Capability;
-    use sieve_core::labeling::{Cues, TextSettings};
-    crate::ssr::respond(
-        async {
-            let (state, user, _) =
-                crate::ssr::require_project(project, Capability::ManageRules).await?;
-            let settings = TextSettings {
-                cues: Cues {
-                    pre_negation: server::unlines(&form.pre_negation),
-                    post_negation: server::unlines(&form.post_negation),
-                    pre_uncertainty: server::unlines(&form.pre_uncertainty),
-                    post_uncertainty: server::unlines(&form.post_uncertainty),
-                    pseudo: server::unlines(&form.pseudo),
-                    termination: server::unlines(&form.termination),
-                },
-                section_headers: server::unlines(&form.section_headers),
-            };
-            sieve_core::questions::save_text_settings(
-                &state.pool,
-                project,
-                &settings,
-                Some(&user.name),
-            )
-            .await?;
-            Ok(())
-        }
-        .await,
-    )
 }
 
 /// Returns a question's board: its rules with their figures and its soft labels (fellows).
@@ -475,7 +219,7 @@ pub async fn add_rule(
     at: Option<usize>,
 ) -> Result<Board, AppError> {
     use sieve_core::questions::Change;
-    let rule = server::rule_of(&rule);
+    let rule = server::rule_of(&rule)?;
     crate::ssr::respond(server::change(project, question, Change::Add { rule, at }).await)
 }
 
@@ -492,8 +236,8 @@ pub async fn edit_rule(
     use sieve_core::questions::Change;
     let change = Change::Edit {
         id,
-        rule: server::rule_of(&rule),
-        was: Some(server::rule_of(&was)),
+        rule: server::rule_of(&rule)?,
+        was: Some(server::rule_of(&was)?),
     };
     crate::ssr::respond(server::change(project, question, change).await)
 }
@@ -546,7 +290,7 @@ pub async fn preview_rule(
             let at = at.unwrap_or(labels.rules.rules.len());
             let preview = state
                 .labeling()
-                .preview(&labels, server::rule_of(&rule), at)
+                .preview(&labels, server::rule_of(&rule)?, at)
                 .await?;
             let phrase = |id: u32| {
                 labels
@@ -565,145 +309,6 @@ pub async fn preview_rule(
                     .map(|(id, count)| (phrase(id), count))
                     .collect(),
             })
-        }
-        .await,
-    )
-}
-
-/// A page of the reports a rule labels (or, with `all`, matches), its mentions highlighted.
-#[server(endpoint = "rule_reports")]
-pub async fn rule_reports(
-    project: i64,
-    question: i64,
-    id: u32,
-    all: bool,
-    page: u32,
-) -> Result<RuleReportsView, AppError> {
-    crate::ssr::respond(
-        async {
-            let (state, user, _, question) = server::fellow_question(project, question).await?;
-            let labels = state.labeling().current(&question).await?;
-            let rank = labels
-                .rules
-                .rules
-                .iter()
-                .position(|r| r.id == id)
-                .ok_or_else(|| AppError::NotFound(format!("Rule {id}")))?;
-            let offset = (page as usize).saturating_mul(RULE_REPORTS_PER_PAGE);
-            let found = state
-                .labeling()
-                .rule_reports(&labels, rank, all, offset, RULE_REPORTS_PER_PAGE, &user)
-                .await?;
-            Ok(RuleReportsView {
-                total: found.total,
-                reports: found
-                    .reports
-                    .into_iter()
-                    .map(|(report, mentions)| RuleReport {
-                        id: report.id,
-                        accession: report.accession,
-                        study_date: report.study_date,
-                        fragments: marked(&report.report_text, &mentions),
-                    })
-                    .collect(),
-            })
-        }
-        .await,
-    )
-}
-
-/// Cuts a text into pieces, the mentions marked with their status (and "ignored" when the rule's
-/// negation mode does not count them).
-#[cfg(feature = "ssr")]
-pub(crate) fn marked(
-    text: &str,
-    mentions: &[sieve_core::labeling::engine::Mention],
-) -> Vec<Marked> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for mention in mentions {
-        let (start, end) = mention.span;
-        if start < at {
-            continue;
-        }
-        if start > at {
-            out.push(Marked {
-                text: text[at..start].to_string(),
-                mark: None,
-            });
-        }
-        let class = match mention.counts {
-            true => mention.status.as_str().to_string(),
-            false => format!("{} ignored", mention.status.as_str()),
-        };
-        out.push(Marked {
-            text: text[start..end].to_string(),
-            mark: Some(class),
-        });
-        at = end;
-    }
-    if at < text.len() {
-        out.push(Marked {
-            text: text[at..].to_string(),
-            mark: None,
-        });
-    }
-    out
-}
-
-/// A question's versions, newest first.
-#[server(endpoint = "rule_versions")]
-pub async fn rule_versions(project: i64, question: i64) -> Result<Vec<VersionRow>, AppError> {
-    crate::ssr::respond(
-        async {
-            let (state, _, _, question) = server::fellow_question(project, question).await?;
-            let versions = sieve_core::questions::versions(&state.pool, question.id).await?;
-            Ok(versions
-                .into_iter()
-                .map(|v| VersionRow {
-                    version: v.version,
-                    change: v.change,
-                    actor: v.actor.unwrap_or_default(),
-                    at: sieve_core::audit::format_time(v.created_at),
-                    rules: v.rules,
-                })
-                .collect())
-        }
-        .await,
-    )
-}
-
-/// The studies whose soft label flips from version `from` to version `to`.
-#[server(endpoint = "compare_versions")]
-pub async fn compare_versions(
-    project: i64,
-    question: i64,
-    from: i64,
-    to: i64,
-) -> Result<Vec<FlipRow>, AppError> {
-    use sieve_core::questions;
-    crate::ssr::respond(
-        async {
-            let (state, _, _, question) = server::fellow_question(project, question).await?;
-            let before = questions::rules(&state.pool, question.id, Some(from)).await?;
-            let after = questions::rules(&state.pool, question.id, Some(to)).await?;
-            let before = state.labeling().labels(&question, before).await?;
-            let after = state.labeling().labels(&question, after).await?;
-            let flips =
-                sieve_core::labeling::priority::flips(&before.resolution, &after.resolution, 5);
-            let mut rows = Vec::new();
-            for flip in flips {
-                let ids: Vec<i64> = flip.examples.iter().map(|&id| i64::from(id)).collect();
-                let reports = sieve_core::reports::find_many(&state.pool, project, &ids).await?;
-                let name = |label: Option<String>| label.unwrap_or_else(|| "unlabeled".into());
-                rows.push(FlipRow {
-                    from: name(flip.from),
-                    to: name(flip.to),
-                    count: flip.count,
-                    examples: reports.into_iter().map(|r| (r.id, r.accession)).collect(),
-                });
-            }
-            Ok(rows)
         }
         .await,
     )

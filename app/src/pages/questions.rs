@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::questions::{ArchiveQuestion, RestoreQuestion};
-use crate::api::rules::{
+use crate::api::questions::{
     questions, ArchivedQuestion, CreateQuestion, QuestionRow, SaveTextSettings, SettingsForm,
 };
+use crate::api::questions::{ArchiveQuestion, RestoreQuestion};
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;

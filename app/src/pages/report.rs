@@ -29,7 +29,7 @@ pub fn ReportPage() -> impl IntoView {
     );
     // Loaded beside the report, not inside it (see ProjectPage): the questions a fellow can add a
     // selected phrase to.
-    let targets = Resource::new(project, crate::api::rules::phrase_targets);
+    let targets = Resource::new(project, crate::api::questions::phrase_targets);
     let links = StoredValue::new((None::<String>, None::<String>, String::new()));
     let navigate = use_navigate();
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
@@ -79,7 +79,7 @@ fn Viewer(
     back: String,
     previous: Option<String>,
     next: Option<String>,
-    targets: Resource<Result<Vec<crate::api::rules::PhraseTarget>, crate::error::AppError>>,
+    targets: Resource<Result<Vec<crate::api::questions::PhraseTarget>, crate::error::AppError>>,
 ) -> impl IntoView {
     let place = view
         .position
@@ -142,7 +142,7 @@ fn take_selection(selection: RwSignal<String>) {
 fn AddPhrase(
     project: i64,
     selection: RwSignal<String>,
-    targets: Resource<Result<Vec<crate::api::rules::PhraseTarget>, crate::error::AppError>>,
+    targets: Resource<Result<Vec<crate::api::questions::PhraseTarget>, crate::error::AppError>>,
 ) -> impl IntoView {
     use crate::api::rules::{add_rule, preview_rule, RuleForm};
     let question = RwSignal::new(None::<i64>);

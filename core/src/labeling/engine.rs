@@ -29,6 +29,31 @@ pub enum Negation {
 }
 
 impl Negation {
+    /// Reads a mode as rule files and the rule form write it: empty or `any`, `affirmed`, or
+    /// `route` with the labels of negated and of uncertain mentions (blank: they do not count).
+    /// Any other mode is an error naming it; nothing falls back to `any` silently.
+    pub fn from_mode(
+        mode: &str,
+        negated: Option<String>,
+        uncertain: Option<String>,
+    ) -> Result<Negation, RuleError> {
+        let some = |label: Option<String>| {
+            label
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+        };
+        match mode.trim() {
+            "" | "any" => Ok(Negation::Any),
+            "affirmed" => Ok(Negation::AffirmedOnly),
+            "route" => Ok(Negation::Route {
+                negated: some(negated),
+                uncertain: some(uncertain),
+            }),
+            other => Err(RuleError::NegationMode(other.to_string())),
+        }
+    }
+
+    /// The mode's name, as [`Negation::from_mode`] reads it.
     pub fn name(&self) -> &'static str {
         match self {
             Negation::Any => "any",

@@ -12,15 +12,15 @@ mod reports;
 mod table;
 mod versions;
 
+use crate::api::rules::versions::{rule_versions, VersionRow};
 use crate::api::rules::{
-    add_rule, delete_rule, edit_rule, move_rule, rule_board, rule_versions, Board, RuleForm,
-    RuleRow,
+    add_rule, delete_rule, edit_rule, move_rule, rule_board, Board, RuleForm, RuleRow,
 };
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;
 use crate::pages::project::thousands;
 
-type VersionsResource = Resource<Result<Vec<crate::api::rules::VersionRow>, AppError>>;
+type VersionsResource = Resource<Result<Vec<VersionRow>, AppError>>;
 
 /// What the screen shares between its parts.
 #[derive(Clone, Copy)]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::Screen;
-use crate::api::rules::{rule_reports, Marked, RULE_REPORTS_PER_PAGE};
+use crate::api::rules::reports::{rule_reports, Marked, RULE_REPORTS_PER_PAGE};
 use crate::components::error_box::ErrorBox;
 use crate::pages::project::thousands;
 

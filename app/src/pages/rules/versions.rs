@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use super::{Screen, VersionsResource};
-use crate::api::rules::{compare_versions, restore_rule_version, FlipRow, VersionRow};
+use crate::api::rules::restore_rule_version;
+use crate::api::rules::versions::{compare_versions, FlipRow, VersionRow};
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
 use crate::error::AppError;

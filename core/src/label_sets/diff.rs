@@ -1,0 +1,71 @@
+//! What changed between two label sets of a project, study by study.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{files, set_dir, verify_files, LabelSet};
+use crate::{Error, Result};
+
+/// What changed between two label sets of a project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    pub from: i64,
+    pub to: i64,
+    pub added: u64,
+    pub removed: u64,
+    /// Studies in both whose label of some question differs.
+    pub relabeled: u64,
+    pub unchanged: u64,
+    /// Examples: (study id, question, from label, to label).
+    pub examples: Vec<(String, String, String, String)>,
+}
+
+/// Compares two label sets study by study, question by question (questions matched by name),
+/// reading their files off the async threads.
+pub async fn diff(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
+    let (data_dir, from, to) = (data_dir.to_path_buf(), from.clone(), to.clone());
+    tokio::task::spawn_blocking(move || diff_files(&data_dir, &from, &to))
+        .await
+        .map_err(|error| Error::Internal(error.to_string()))?
+}
+
+fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
+    let read = |set: &LabelSet| -> Result<files::StudyLabels> {
+        verify_files(data_dir, set)?;
+        files::read_labels(
+            &set_dir(data_dir, set.project_id, set.version),
+            &set.manifest,
+        )
+    };
+    let (before, after) = (read(from)?, read(to)?);
+    let mut diff = Diff {
+        from: from.version,
+        to: to.version,
+        ..Diff::default()
+    };
+    for (study, labels) in &after {
+        let Some(old) = before.get(study) else {
+            diff.added += 1;
+            continue;
+        };
+        let mut changed = false;
+        for (question, label) in labels {
+            let was = old.get(question).cloned().unwrap_or_default();
+            if &was != label {
+                changed = true;
+                if diff.examples.len() < 20 {
+                    diff.examples
+                        .push((study.clone(), question.clone(), was, label.clone()));
+                }
+            }
+        }
+        changed |= old.keys().any(|question| !labels.contains_key(question));
+        match changed {
+            true => diff.relabeled += 1,
+            false => diff.unchanged += 1,
+        }
+    }
+    diff.removed = before.keys().filter(|s| !after.contains_key(*s)).count() as u64;
+    Ok(diff)
+}

@@ -25,7 +25,7 @@ say "search page latency"
 "$sieve" --data-dir "$work/data" bench-search Bench --rounds 20 2>/dev/null
 say "phrase rules: offline labeler vs a Python regular-expression loop, and soft labels on the server"
 rules="$work/rules"
-python3 scripts/bench_rules.py make "$ROOT/../shared/data/phrase_rules/chexpert_phrases.csv" "$rules"
+python3 scripts/bench_rules.py make "$ROOT/scripts/data/chexpert_phrases.csv" "$rules"
 rule_args=()
 for file in "$rules"/*.csv; do rule_args+=(--rules "$file"); done
 "$sieve" label "${rule_args[@]}" --reports "$corpus" --out "$work/labels.jsonl"

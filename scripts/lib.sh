@@ -110,7 +110,7 @@ publish_bundle() {
   say "browser bundle: $(du -b "$pkg/sieve.$hash.wasm" | cut -f1) bytes of wasm, sent as $(du -b "$pkg/sieve.$hash.wasm.br" 2>/dev/null | cut -f1) (br) or $(du -b "$pkg/sieve.$hash.wasm.gz" | cut -f1) (gzip)"
 }
 
-# bubblewrap: the local backend runs every training job in a sandbox made with it (core/src/launch/sandbox.rs).
+# bubblewrap: the local backend runs every training job in a sandbox made with it (core/src/training/sandbox.rs).
 ensure_sandbox() {
   if ! command -v bwrap >/dev/null; then
     say "installing bubblewrap from Debian (once): training jobs run in its sandbox"

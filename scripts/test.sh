@@ -30,6 +30,9 @@ say "unit and integration tests (cargo test)"
 # A hung test must fail the run, not hold it until CI's limit.
 timeout 1200 cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
 
+say "the Slurm backend against a real single-node cluster (ignored by a bare cargo test: needs root)"
+timeout 600 cargo test -p sieve-core --test slurm -- --ignored 2>&1 | tee -a "$scratch/cargo-test.log"
+
 build_all
 
 say "agreement measures against reference implementations (scikit-learn, statsmodels, krippendorff, irrCAC)"

@@ -8,7 +8,6 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use sieve_core::access::{Caller, Capability};
-use sieve_core::audit::{self, Action, NewEvent};
 use sieve_core::auth::User;
 use sieve_core::projects::Membership;
 use sieve_core::pseudonym::Pseudonymizer;
@@ -177,27 +176,9 @@ pub async fn require_project(
         user_id: user.id,
         token_project: None,
     };
-    let today = sieve_core::projects::today();
-    match sieve_core::access::authorize(&state.pool, caller, project_id, capability, &today).await {
-        Ok(membership) => Ok((state, user, membership)),
-        Err(error) => {
-            audit_denial(&state, &user.name, project_id, capability).await;
-            Err(error.into())
-        }
-    }
-}
-
-/// Records a refused request in the audit log (a failure to record is logged, not shown).
-pub async fn audit_denial(state: &AppState, actor: &str, project_id: i64, capability: Capability) {
-    let event = NewEvent {
-        actor: Some(actor),
-        project_id: Some(project_id),
-        detail: Some(capability.to_string()),
-        ..NewEvent::default()
-    };
-    if let Err(error) = audit::record(&state.pool, Action::AccessDenied, event).await {
-        tracing::error!(%error, "could not audit a refused request");
-    }
+    let membership =
+        sieve_core::access::admit(&state.pool, caller, &user.name, project_id, capability).await?;
+    Ok((state, user, membership))
 }
 
 /// Passes a server function's result through, setting the response status from its error,

@@ -10,6 +10,7 @@ use std::fmt;
 
 use sqlx::SqlitePool;
 
+use crate::audit::{self, Action, NewEvent};
 use crate::auth::ProjectRole::{self, Affiliate, Fellow, Scientist};
 use crate::projects::{self, Membership};
 use crate::{Error, Result};
@@ -97,6 +98,39 @@ pub async fn authorize(
     let membership = projects::membership(pool, project_id, caller.user_id).await?;
     check(&membership, capability, today)?;
     Ok(membership)
+}
+
+/// [`authorize`] on today's date for a request, with a refusal recorded in the audit log as
+/// `access_denied` (by `actor`, naming the capability) — what both the pages and the REST API do
+/// for every project request. A failure to record is logged, not shown.
+pub async fn admit(
+    pool: &SqlitePool,
+    caller: Caller,
+    actor: &str,
+    project_id: i64,
+    capability: Capability,
+) -> Result<Membership> {
+    let refusal = match authorize(pool, caller, project_id, capability, &projects::today()).await {
+        Ok(membership) => return Ok(membership),
+        Err(refusal) => refusal,
+    };
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(project_id),
+        detail: Some(capability.to_string()),
+        ..NewEvent::default()
+    };
+    if let Err(error) = audit::record(pool, Action::AccessDenied, event).await {
+        tracing::error!(%error, "could not audit a refused request");
+    }
+    Err(refusal)
+}
+
+/// Whether a membership allows `capability` today: what a page asks before it shows a control,
+/// by the same rule as [`check`] (role and protocol dates), so it never offers what the server
+/// would refuse.
+pub fn allows(membership: &Membership, capability: Capability) -> bool {
+    check(membership, capability, &projects::today()).is_ok()
 }
 
 /// The rule itself, for a membership already read.

@@ -25,7 +25,8 @@ mod writer;
 
 pub use decisions::{final_label, Decisions, Final, Source};
 pub use gold::{
-    adjudicate, gold_items, set_gold, study_answers, GoldChange, GoldItem, StudyAnswers,
+    adjudicate, gold_items, open_dispute, set_gold, study_answers, GoldChange, GoldItem,
+    StudyAnswers,
 };
 pub use review::{review, Disagreement, GoldScore, RaterRow, Review, RulePrecision};
 pub use writer::Writer;
@@ -96,7 +97,7 @@ pub async fn settings(executor: impl SqliteExecutor<'_>, question_id: i64) -> Re
             overlap_raters: row.overlap_raters,
             gold_rate: row.gold_rate,
             claim_seconds: row.claim_seconds,
-            labels: serde_json::from_str(&row.labels).unwrap_or_default(),
+            labels: crate::db::stored_json("queue's labels", &row.labels)?,
         },
     })
 }

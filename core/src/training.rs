@@ -120,14 +120,18 @@ impl State {
         }
     }
 
-    fn parse(text: &str) -> State {
+    /// Reads a stored state; one Sieve never writes is corruption, an internal error.
+    fn stored(text: &str) -> Result<State> {
         match text {
-            "queued" => State::Queued,
-            "running" => State::Running,
-            "succeeded" => State::Succeeded,
-            "failed" => State::Failed,
-            "cancelled" => State::Cancelled,
-            _ => State::Lost,
+            "queued" => Ok(State::Queued),
+            "running" => Ok(State::Running),
+            "succeeded" => Ok(State::Succeeded),
+            "failed" => Ok(State::Failed),
+            "cancelled" => Ok(State::Cancelled),
+            "lost" => Ok(State::Lost),
+            other => Err(Error::Internal(format!(
+                "a stored job state {other:?} is not one Sieve writes"
+            ))),
         }
     }
 

@@ -54,7 +54,7 @@ pub async fn cohorts(project: i64) -> Result<CohortsView, AppError> {
                 .collect();
             Ok(CohortsView {
                 rows,
-                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
+                writes_rules: sieve_core::access::allows(&membership, Capability::ManageRules),
             })
         }
         .await,

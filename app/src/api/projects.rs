@@ -18,7 +18,7 @@ pub struct ProjectCard {
     pub irb_expires_on: Option<String>,
     /// Why only statistics are available, when the protocol expired or the project was closed.
     pub restriction: Option<String>,
-    /// What the viewer's role allows, from the permission table (`access::Capability::roles`):
+    /// What the viewer may do today, by the rule the server checks (`access::allows`):
     /// which links and forms the pages offer. The server checks every request all the same.
     pub may: Allowed,
 }
@@ -43,7 +43,7 @@ impl From<sieve_core::projects::Listed> for ProjectCard {
             .err()
             .filter(|_| membership.project.is_closed() || membership.project.is_expired(&today))
             .map(|error| error.to_string());
-        let may = |capability: Capability| capability.roles().contains(&membership.role);
+        let may = |capability: Capability| sieve_core::access::allows(&membership, capability);
         let may = Allowed {
             manage_rules: may(Capability::ManageRules),
             import_reports: may(Capability::ImportReports),

@@ -153,7 +153,7 @@ pub async fn phrase_targets(project: i64) -> Result<Vec<PhraseTarget>, AppError>
         async {
             let (state, _, membership) =
                 crate::ssr::require_project(project, Capability::ReadReports).await?;
-            if !Capability::ManageRules.roles().contains(&membership.role) {
+            if !sieve_core::access::allows(&membership, Capability::ManageRules) {
                 return Ok(Vec::new());
             }
             Ok(sieve_core::questions::list(&state.pool, project)

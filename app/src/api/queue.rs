@@ -200,8 +200,8 @@ pub async fn my_queues(project: i64) -> Result<QueuesView, AppError> {
         async {
             let (state, user, membership) =
                 crate::ssr::require_project(project, Capability::ViewAggregates).await?;
-            let answers = Capability::Annotate.roles().contains(&membership.role);
-            let fellow = Capability::ManageRules.roles().contains(&membership.role);
+            let answers = sieve_core::access::allows(&membership, Capability::Annotate);
+            let fellow = sieve_core::access::allows(&membership, Capability::ManageRules);
             let mut rows = Vec::new();
             if answers {
                 for question in sieve_core::questions::list(&state.pool, project).await? {

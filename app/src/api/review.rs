@@ -135,8 +135,9 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
                 crate::api::queue::server::caller(project, question, Capability::ManageRules)
                     .await?;
             let pool = &caller.state.pool;
-            let found = sieve_core::reports::find(pool, project, report).await?;
-            let answers = sieve_core::queue::study_answers(pool, &caller.question, report).await?;
+            let (found, answers) =
+                sieve_core::queue::open_dispute(pool, &caller.question, report, &caller.user)
+                    .await?;
             let mentions = match &answers.rule_phrase {
                 Some(phrase) => {
                     sieve_core::soft_labels::mentions_of(
@@ -150,13 +151,6 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
                 }
                 None => Vec::new(),
             };
-            let event = sieve_core::audit::NewEvent {
-                actor: Some(&caller.user),
-                project_id: Some(project),
-                object: Some(format!("report:{report}")),
-                detail: Some(format!("adjudication of {}", caller.question.name)),
-            };
-            sieve_core::audit::record(pool, sieve_core::audit::Action::ReportViewed, event).await?;
             Ok(DisputeView {
                 report_id: report,
                 accession: found.accession,

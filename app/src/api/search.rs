@@ -96,7 +96,7 @@ pub async fn filter_choices(project: i64) -> Result<SearchChoices, AppError> {
                 exam_codes: choices.exam_codes,
                 modalities: choices.modalities,
                 body_parts: choices.body_parts,
-                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
+                writes_rules: sieve_core::access::allows(&membership, Capability::ManageRules),
             })
         }
         .await,
@@ -235,6 +235,7 @@ pub async fn open_report(
                 .as_ref()
                 .and_then(|around| around.next)
                 .zip(position.map(|at| at + 1));
+            let writes_rules = sieve_core::access::allows(&membership, Capability::ManageRules);
             Ok(ReportView {
                 project_id: project,
                 project_name: membership.project.name,
@@ -250,7 +251,7 @@ pub async fn open_report(
                 total,
                 previous,
                 next,
-                writes_rules: Capability::ManageRules.roles().contains(&membership.role),
+                writes_rules,
             })
         }
         .await,

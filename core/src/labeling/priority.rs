@@ -1,5 +1,5 @@
 //! Soft labels for a whole project at once, as set algebra over the studies each rule matches
-//! (../shared/DESIGN.md, "Performance model"):
+//! (docs/DESIGN.md, "Performance model"):
 //!
 //! ```text
 //! taken = ∅

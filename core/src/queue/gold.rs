@@ -184,6 +184,26 @@ pub struct StudyAnswers {
     pub adjudicated: Option<String>,
 }
 
+/// Opens a study to adjudicate it: its report and every answer, the view recorded in the audit
+/// log as any report's (`report_viewed`, "adjudication of" the question).
+pub async fn open_dispute(
+    pool: &SqlitePool,
+    question: &Question,
+    report_id: i64,
+    actor: &str,
+) -> Result<(crate::reports::Report, StudyAnswers)> {
+    let report = crate::reports::find(pool, question.project_id, report_id).await?;
+    let answers = study_answers(pool, question, report_id).await?;
+    let event = NewEvent {
+        actor: Some(actor),
+        project_id: Some(question.project_id),
+        object: Some(format!("report:{report_id}")),
+        detail: Some(format!("adjudication of {}", question.name)),
+    };
+    audit::record(pool, Action::ReportViewed, event).await?;
+    Ok((report, answers))
+}
+
 /// Returns a study's answers in a question's queue (for the fellow).
 pub async fn study_answers(
     pool: &SqlitePool,

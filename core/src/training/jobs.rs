@@ -208,17 +208,19 @@ struct JobRow {
     dir: String,
 }
 
-impl From<JobRow> for Job {
-    fn from(row: JobRow) -> Job {
-        Job {
+impl TryFrom<JobRow> for Job {
+    type Error = Error;
+
+    fn try_from(row: JobRow) -> Result<Job> {
+        Ok(Job {
             id: row.id,
             project_id: row.project_id,
             group_id: row.group_id,
             label_set_version: row.version,
             profile: row.profile,
             backend: row.backend,
-            args: serde_json::from_str(&row.args).unwrap_or_default(),
-            state: State::parse(&row.state),
+            args: crate::db::stored_json(&format!("job {}'s arguments", row.id), &row.args)?,
+            state: State::stored(&row.state)?,
             scheduler_id: row.scheduler_id,
             exit_code: row.exit_code,
             message: row.message,
@@ -227,7 +229,7 @@ impl From<JobRow> for Job {
             started_at: row.started_at,
             finished_at: row.finished_at,
             dir: PathBuf::from(row.dir),
-        }
+        })
     }
 }
 
@@ -243,7 +245,7 @@ pub async fn jobs(pool: &SqlitePool, project_id: i64) -> Result<Vec<Job>> {
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(Job::from).collect())
+    rows.into_iter().map(Job::try_from).collect()
 }
 
 /// One of the project's jobs.
@@ -260,7 +262,7 @@ pub async fn job(pool: &SqlitePool, project_id: i64, id: i64) -> Result<Job> {
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("job {id}")))?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// The end of a job's log (at most `bytes`), cut at a line start. A log that is a symbolic link

@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sieve_app::ssr::{session_user, AppState};
-use sieve_core::access::{authorize, Caller, Capability};
+use sieve_core::access::{admit, Caller, Capability};
 use sieve_core::auth::User;
 use sieve_core::projects::Membership;
 use tower_sessions::Session;
@@ -26,14 +26,14 @@ impl ApiCaller {
         project_id: i64,
         capability: Capability,
     ) -> Result<Membership, ApiError> {
-        let today = sieve_core::projects::today();
-        match authorize(&state.pool, self.caller, project_id, capability, &today).await {
-            Ok(membership) => Ok(membership),
-            Err(error) => {
-                sieve_app::ssr::audit_denial(state, &self.user.name, project_id, capability).await;
-                Err(error.into())
-            }
-        }
+        Ok(admit(
+            &state.pool,
+            self.caller,
+            &self.user.name,
+            project_id,
+            capability,
+        )
+        .await?)
     }
 }
 

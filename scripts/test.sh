@@ -2,7 +2,11 @@
 # Runs every test suite and exits non-zero on any failure: formatting and lints, the unit and
 # integration tests (real SQLite files, the real router), then the browser tests (Playwright and
 # Debian's Chromium) against a real `sieve serve --demo` on a free port with a temporary data directory.
+# `--quick`: formatting, lints, the SQL descriptions and `cargo test --workspace` only (the loop while
+# changing code; the full command is what CI runs).
 set -euo pipefail
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 started=$SECONDS
@@ -10,6 +14,14 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
 ensure_build_tools
+if $quick; then
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets -- -D warnings
+  bash scripts/sqlx-prepare.sh --check
+  cargo test --workspace
+  say "quick stage passed in $((SECONDS - started)) s (run without --quick for every suite)"
+  exit 0
+fi
 ensure_sandbox
 ensure_browser_tools
 ensure_slurm

@@ -50,7 +50,6 @@ fn describe(error: &sqlx::Error) -> String {
     }
 }
 
-/// Checks that the database answers a trivial query.
 /// Reads JSON Sieve stored itself (`what` names it for the log: "job 12's arguments"). Stored JSON
 /// that cannot be read is corruption, an internal error, never a silent default.
 pub fn stored_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
@@ -58,6 +57,7 @@ pub fn stored_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Re
         .map_err(|error| Error::Internal(format!("the stored {what} cannot be read: {error}")))
 }
 
+/// Checks that the database answers a trivial query.
 pub async fn is_usable(pool: &SqlitePool) -> bool {
     sqlx::query_scalar!("SELECT 1 AS \"one!: i64\"")
         .fetch_one(pool)

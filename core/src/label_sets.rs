@@ -333,8 +333,10 @@ impl TryFrom<Stored> for LabelSet {
             project_id: row.project_id,
             version: row.version,
             studies: row.studies,
-            manifest: serde_json::from_str(&row.manifest)
-                .map_err(|error| Error::Internal(format!("label set v{}: {error}", row.version)))?,
+            manifest: crate::db::stored_json(
+                &format!("manifest of label set v{}", row.version),
+                &row.manifest,
+            )?,
             manifest_sha256: row.manifest_sha256,
             created_by: row.created_by,
             created_at: row.created_at,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::audit::{self, Action, NewEvent};
+use crate::db::stored_json;
 use crate::error::is_unique_violation;
 use crate::labeling::{Rule, RuleBook, TextSettings};
 use crate::{Error, Result};
@@ -244,16 +245,12 @@ async fn listed(pool: &SqlitePool, project_id: i64, archived: bool) -> Result<Ve
                 id: row.id,
                 project_id,
                 name: row.name,
-                labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
+                labels: stored_json("question's labels", &row.labels)?,
                 cohort_id: row.cohort_id,
                 archived,
             })
         })
         .collect()
-}
-
-pub(crate) fn stored_json(error: serde_json::Error) -> Error {
-    Error::Internal(format!("stored JSON does not read back: {error}"))
 }
 
 /// Returns one question of a project, archived or not.
@@ -270,7 +267,7 @@ pub async fn get(pool: &SqlitePool, project_id: i64, question_id: i64) -> Result
         id: question_id,
         project_id,
         name: row.name,
-        labels: serde_json::from_str(&row.labels).map_err(stored_json)?,
+        labels: stored_json("question's labels", &row.labels)?,
         cohort_id: row.cohort_id,
         archived: row.archived_at.is_some(),
     })
@@ -290,7 +287,7 @@ pub async fn rules(pool: &SqlitePool, question_id: i64, version: Option<i64>) ->
     .ok_or_else(|| Error::NotFound(format!("version {} of the rules", version.unwrap_or(0))))?;
     Ok(RuleSet {
         version: row.version,
-        rules: serde_json::from_str(&row.rules).map_err(stored_json)?,
+        rules: stored_json("rule set", &row.rules)?,
     })
 }
 
@@ -419,7 +416,7 @@ pub async fn text_settings(pool: &SqlitePool, project_id: i64) -> Result<TextSet
 pub fn read_text_settings(stored: Option<&str>) -> Result<TextSettings> {
     match stored {
         None => Ok(TextSettings::default()),
-        Some(json) => serde_json::from_str(json).map_err(stored_json),
+        Some(json) => stored_json("text settings", json),
     }
 }
 

@@ -247,7 +247,7 @@ pub const OUTPUT: &str = "output";
 /// Starts a job; returns the scheduler's id for it.
 async fn submit(backend: &Backend, submission: &Submission) -> Result<String> {
     match backend {
-        Backend::Local(settings) => local::submit(settings, submission).await,
+        Backend::Local(settings) => local::submit(settings, submission),
         Backend::Slurm(settings) => slurm::submit(settings, submission).await,
         Backend::Kubernetes(settings) => kubernetes::submit(settings, submission).await,
     }
@@ -255,7 +255,7 @@ async fn submit(backend: &Backend, submission: &Submission) -> Result<String> {
 
 async fn observe(backend: &Backend, scheduler_id: &str, dir: &Path) -> Result<Observed> {
     match backend {
-        Backend::Local(_) => local::observe(scheduler_id, dir).await,
+        Backend::Local(_) => local::observe(scheduler_id, dir),
         Backend::Slurm(settings) => slurm::observe(settings, scheduler_id).await,
         Backend::Kubernetes(settings) => kubernetes::observe(settings, scheduler_id).await,
     }

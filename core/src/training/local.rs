@@ -58,7 +58,7 @@ fn installed(program: &str) -> bool {
         .any(|dir| Path::new(dir).join(program).is_file())
 }
 
-pub async fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
+pub fn submit(settings: &Settings, submission: &Submission) -> Result<String> {
     if !installed("bwrap") {
         return Err(Error::Unavailable(
             "this host cannot run jobs safely: Sieve runs every job in a sandbox made with \
@@ -116,7 +116,7 @@ fn alive(pid: &str, dir: &Path) -> bool {
     cmdline.split('\0').any(|word| word == marker(dir))
 }
 
-pub async fn observe(pid: &str, dir: &Path) -> Result<Observed> {
+pub fn observe(pid: &str, dir: &Path) -> Result<Observed> {
     if let Some(ended) = ended(dir) {
         return Ok(ended);
     }

@@ -16,8 +16,7 @@ fn profile_from(
 ) -> Result<Profile> {
     let backend: Backend = serde_json::from_value(serde_json::json!({
         "backend": backend,
-        "settings": serde_json::from_str::<serde_json::Value>(settings)
-            .map_err(|error| Error::Internal(format!("profile {name}: {error}")))?,
+        "settings": crate::db::stored_json::<serde_json::Value>(&format!("settings of profile {name}"), settings)?,
     }))
     .map_err(|error| Error::Internal(format!("profile {name}: {error}")))?;
     Ok(Profile {

@@ -1,12 +1,13 @@
 //! Access control against a real SQLite file: authorisation per project, protocol expiry,
 //! closing a project, API tokens and the audit log's search and export.
 
+mod common;
+
 use sieve_core::access::{authorize, Caller, Capability};
 use sieve_core::auth::{self, ProjectRole, User};
-use sieve_core::{audit, corpus, db, projects, reports, tokens, Error};
+use sieve_core::{audit, corpus, projects, reports, tokens, Error};
 use tempfile::TempDir;
 
-const PASSWORD: &str = "long enough password";
 const TODAY: &str = "2026-06-01";
 
 struct Fixture {
@@ -19,22 +20,15 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let fellow = auth::create_user(&pool, "fiona", PASSWORD, false, None)
-        .await
-        .unwrap();
-    let outsider = auth::create_user(&pool, "otto", PASSWORD, false, None)
-        .await
-        .unwrap();
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
+    let install = common::Install::new().await;
+    let fellow = install.user("fiona", false).await;
+    let outsider = install.user("otto", false).await;
+    let project = install.project("Pneumothorax").await;
+    let other_project = projects::create(&install.pool, "Stroke", "IRB-2", None)
         .await
         .unwrap()
         .id;
-    let other_project = projects::create(&pool, "Stroke", "IRB-2", None)
-        .await
-        .unwrap()
-        .id;
+    let common::Install { dir, pool } = install;
     projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow, None)
         .await
         .unwrap();

@@ -1,13 +1,14 @@
 //! The foundation's rules, against a real SQLite file: accounts, lockout, memberships, the demo and the audit log.
 
+mod common;
+
 use sieve_core::auth::{self, ProjectRole, SignIn};
 use sieve_core::{audit, db, demo, projects, reports, Error};
 use tempfile::TempDir;
 
 async fn fresh_database() -> (TempDir, sqlx::SqlitePool) {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    (dir, pool)
+    let install = common::Install::new().await;
+    (install.dir, install.pool)
 }
 
 #[tokio::test]

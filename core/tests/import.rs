@@ -1,13 +1,15 @@
 //! Importing files into a real SQLite database: every format round-trips, bad files change nothing,
 //! say where they are wrong, re-imports are idempotent, and patients are pseudonymised per project.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sieve_core::import::{import_file, Format, Options};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::reports::{self, NewReport};
-use sieve_core::{corpus, db, projects, Error};
+use sieve_core::{corpus, projects, Error};
 use tempfile::TempDir;
 
 struct Fixture {
@@ -18,15 +20,11 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let project = projects::create(&pool, "P", "IRB-1", None)
-        .await
-        .unwrap()
-        .id;
+    let install = common::Install::new().await;
+    let project = install.project("P").await;
     Fixture {
-        dir,
-        pool,
+        dir: install.dir,
+        pool: install.pool,
         project,
         pseudonymizer: Pseudonymizer::with_key([3; 32]),
     }

@@ -1,13 +1,14 @@
 //! Questions as a fellow manages them (issue 13): two or more distinct labels, archiving that
 //! keeps everything, restoring a rule version as a new one, and cohorts that questions use.
 
+mod common;
+
+use common::rule;
 use sieve_core::cohorts;
-use sieve_core::labeling::{Negation, Rule};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::questions::{self, Change, Question};
-use sieve_core::reports;
 use sieve_core::search::{Filter, Indexes};
-use sieve_core::{corpus, db, projects, Error};
+use sieve_core::Error;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
 
@@ -18,17 +19,16 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let project = projects::create(&pool, "P", "IRB-1", None)
-        .await
-        .unwrap()
-        .id;
-    let reports: Vec<_> = corpus::generate(13, 60).collect();
-    reports::store_batch(&pool, project, &Pseudonymizer::with_key([1; 32]), &reports)
-        .await
-        .unwrap();
-    Fixture { dir, pool, project }
+    let install = common::Install::new().await;
+    let project = install.project("P").await;
+    install
+        .reports(project, &Pseudonymizer::with_key([1; 32]), 13, 60)
+        .await;
+    Fixture {
+        dir: install.dir,
+        pool: install.pool,
+        project,
+    }
 }
 
 async fn question(f: &Fixture, name: &str, cohort: Option<i64>) -> Question {
@@ -36,16 +36,6 @@ async fn question(f: &Fixture, name: &str, cohort: Option<i64>) -> Question {
     questions::create(&f.pool, f.project, name, &labels, cohort, Some("fiona"))
         .await
         .unwrap()
-}
-
-fn rule(phrase: &str, label: &str) -> Rule {
-    Rule {
-        phrase: phrase.into(),
-        label: label.into(),
-        negation: Negation::Any,
-        sections: vec![],
-        enabled: true,
-    }
 }
 
 #[tokio::test]

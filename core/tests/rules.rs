@@ -1,6 +1,8 @@
 //! Questions, phrase rules and soft labels through a real SQLite database and a real Tantivy index:
 //! the server's labels must equal the offline engine's, rule for rule and study for study.
 
+mod common;
+
 use std::sync::Arc;
 
 use sieve_core::labeling::priority;
@@ -10,7 +12,7 @@ use sieve_core::questions::{self, Change};
 use sieve_core::reports::{self, NewReport};
 use sieve_core::search::Indexes;
 use sieve_core::soft_labels::{Context, MatchCache};
-use sieve_core::{corpus, db, projects, Error, ErrorKind};
+use sieve_core::{Error, ErrorKind};
 use tempfile::TempDir;
 
 struct Fixture {
@@ -23,21 +25,19 @@ struct Fixture {
 }
 
 async fn fixture(count: u64) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let project = projects::create(&pool, "P", "IRB-1", None)
-        .await
-        .unwrap()
-        .id;
-    let reports: Vec<_> = corpus::generate(5, count).collect();
-    reports::store_batch(&pool, project, &Pseudonymizer::with_key([1; 32]), &reports)
+    let install = common::Install::new().await;
+    let project = install.project("P").await;
+    let reports = install
+        .reports(project, &Pseudonymizer::with_key([1; 32]), 5, count)
+        .await;
+    let indexes = install.indexes();
+    indexes
+        .catch_up(&install.pool, project, |_, _| {})
         .await
         .unwrap();
-    let indexes = Indexes::new(dir.path().join("index"));
-    indexes.catch_up(&pool, project, |_, _| {}).await.unwrap();
     Fixture {
-        _dir: dir,
-        pool,
+        _dir: install.dir,
+        pool: install.pool,
         indexes,
         cache: MatchCache::default(),
         project,
@@ -71,11 +71,8 @@ impl Fixture {
 
 fn rule(phrase: &str, label: &str, negation: Negation) -> Rule {
     Rule {
-        phrase: phrase.into(),
-        label: label.into(),
         negation,
-        sections: vec![],
-        enabled: true,
+        ..common::rule(phrase, label)
     }
 }
 

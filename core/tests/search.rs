@@ -1,9 +1,11 @@
 //! Searching a project's reports through a real Tantivy index built from a real SQLite database.
 
+mod common;
+
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::reports::{self, NewReport};
 use sieve_core::search::{Filter, Indexes};
-use sieve_core::{corpus, db, projects, Error};
+use sieve_core::{corpus, projects, Error};
 use tempfile::TempDir;
 
 struct Fixture {
@@ -14,19 +16,14 @@ struct Fixture {
 }
 
 async fn fixture(count: u64) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    let project = projects::create(&pool, "P", "IRB-1", None)
-        .await
-        .unwrap()
-        .id;
-    let reports: Vec<_> = corpus::generate(21, count).collect();
-    reports::store_batch(&pool, project, &Pseudonymizer::with_key([1; 32]), &reports)
-        .await
-        .unwrap();
+    let install = common::Install::new().await;
+    let project = install.project("P").await;
+    let reports = install
+        .reports(project, &Pseudonymizer::with_key([1; 32]), 21, count)
+        .await;
     Fixture {
-        dir,
-        pool,
+        dir: install.dir,
+        pool: install.pool,
         project,
         reports,
     }

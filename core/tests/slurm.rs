@@ -22,6 +22,7 @@ impl Cluster {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm-cluster.sh")
     }
 
+    #[track_caller]
     fn start() -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let status = std::process::Command::new("bash")

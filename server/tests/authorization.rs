@@ -2,19 +2,18 @@
 //! caller, answers exactly what the table says. The routes are enumerated from the application
 //! itself, so a route added without a row in the table fails `every_route_has_a_row`.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use common::{sign_in_request, signed_in};
 use sieve_core::auth::ProjectRole;
-use sieve_core::{auth, db, projects};
-use sieve_server::config::Config;
-use sieve_server::{api, router};
-use tempfile::TempDir;
+use sieve_core::projects;
+use sieve_server::api;
 use tower::ServiceExt;
-
-const PASSWORD: &str = "a long test password";
 
 /// The kinds of caller, in the order of the table's columns.
 const CALLERS: [Caller; 6] = [
@@ -320,28 +319,30 @@ const TABLE: &[Row] = &[
 ];
 
 struct Install {
-    _dir: TempDir,
-    pool: sqlx::SqlitePool,
+    base: common::Install,
     app: Router,
     project_id: i64,
     report_id: i64,
     question_id: i64,
 }
 
+impl std::ops::Deref for Install {
+    type Target = common::Install;
+
+    fn deref(&self) -> &common::Install {
+        &self.base
+    }
+}
+
 async fn install() -> Install {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+    let base = common::Install::new().await;
     for caller in CALLERS {
         if let Some(name) = caller.user() {
-            auth::create_user(&pool, name, PASSWORD, caller == Caller::Admin, None)
-                .await
-                .unwrap();
+            base.user(name, caller == Caller::Admin).await;
         }
     }
-    let project = projects::create(&pool, "Pneumothorax", "IRB-1", None)
-        .await
-        .unwrap();
-    projects::create(&pool, "Stroke", "IRB-2", None)
+    let project_id = base.project().await;
+    projects::create(&base.pool, "Stroke", "IRB-2", None)
         .await
         .unwrap();
     for (name, role) in [
@@ -349,87 +350,30 @@ async fn install() -> Install {
         ("scientist", ProjectRole::Scientist),
         ("fellow", ProjectRole::Fellow),
     ] {
-        projects::add_member(&pool, "Pneumothorax", name, role, None)
+        projects::add_member(&base.pool, common::PROJECT, name, role, None)
             .await
             .unwrap();
     }
-    projects::add_member(&pool, "Stroke", "outsider", ProjectRole::Fellow, None)
+    projects::add_member(&base.pool, "Stroke", "outsider", ProjectRole::Fellow, None)
         .await
         .unwrap();
-    let corpus: Vec<_> = sieve_core::corpus::generate(3, 30).collect();
-    let pseudonymizer = sieve_core::pseudonym::Pseudonymizer::load_or_create(dir.path()).unwrap();
-    sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
-        .await
-        .unwrap();
+    base.reports(project_id, 3, 30).await;
     let report_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM reports")
-        .fetch_one(&pool)
+        .fetch_one(&base.pool)
         .await
         .unwrap();
-    let labels = vec!["present".to_string(), "absent".to_string()];
-    let question =
-        sieve_core::questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
-            .await
-            .unwrap();
-    let rule = sieve_core::labeling::Rule {
-        phrase: "pneumothorax".into(),
-        label: "present".into(),
-        negation: Default::default(),
-        sections: vec![],
-        enabled: true,
-    };
-    let add = sieve_core::questions::Change::Add { rule, at: None };
-    sieve_core::questions::change(&pool, &question, &add, None)
-        .await
-        .unwrap();
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        site_root: dir.path().join("site"),
-        demo: false,
-        secure_cookies: false,
-        public_url: None,
-        trusted_proxies: Vec::new(),
-        session_idle_minutes: 60,
-        session_absolute_hours: 12,
-        max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
-    };
-    std::fs::create_dir_all(config.index_dir()).unwrap();
-    let sessions = router::sessions(&pool, &config).await.unwrap();
-    let state = router::state(pool.clone(), &config).unwrap();
-    sieve_server::indexer::catch_up_all(&state).await;
-    let app = router::app(state, sessions);
+    let question = base.question(project_id).await;
     Install {
-        _dir: dir,
-        pool,
-        app,
-        project_id: project.id,
+        app: base.app().await,
+        base,
+        project_id,
         report_id,
         question_id: question.id,
     }
 }
 
 fn post(path: &str, body: String, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::post(path)
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::ACCEPT, "application/json")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::from(body)).unwrap()
-}
-
-async fn sign_in(app: &Router, name: &str) -> String {
-    let body = format!("name={name}&password={}", PASSWORD.replace(' ', "+"));
-    let response = app
-        .clone()
-        .oneshot(post("/api/sign_in", body, None))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "sign-in as {name}");
-    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_string()
+    common::form(path, body, cookie)
 }
 
 /// Every route the application serves, as "METHOD path".
@@ -496,7 +440,7 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
         for (column, caller) in CALLERS.into_iter().enumerate() {
             // A fresh session per call: signing out must not spill into the next row.
             let cookie = match caller.user() {
-                Some(name) => Some(sign_in(&install.app, name).await),
+                Some(name) => Some(signed_in(&install.app, name).await),
                 None => None,
             };
             let project = install.project_id.to_string();
@@ -593,28 +537,15 @@ const CHANGES: &[ChangeRow] = &[
 
 /// Sends a server function's form as the holder of `cookie`, returning the status and the body.
 async fn call(app: &Router, path: &str, body: String, cookie: &str) -> (u16, String) {
-    let response = app
-        .clone()
-        .oneshot(post(path, body, Some(cookie)))
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
-        .await
-        .unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let (status, _, body) = common::send(app, post(path, body, Some(cookie))).await;
+    (status.as_u16(), body)
 }
 
 /// Signs in with a given password and returns the session cookie.
 async fn sign_in_with(app: &Router, name: &str, password: &str) -> String {
-    let body = format!("name={name}&password={password}");
-    let response = app
-        .clone()
-        .oneshot(post("/api/sign_in", body, None))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "sign-in as {name}");
-    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    let (status, headers, body) = common::send(app, sign_in_request(name, password)).await;
+    assert_eq!(status, StatusCode::OK, "sign-in as {name}: {body}");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     cookie.split(';').next().unwrap().to_string()
 }
 
@@ -658,7 +589,7 @@ async fn every_change_of_credentials_or_rights_takes_effect_on_the_next_request(
     let install = install().await;
     let app = &install.app;
     let project = install.project_id;
-    let admin = sign_in(app, "admin").await;
+    let admin = signed_in(app, "admin").await;
     let mut mismatches = Vec::new();
     for (number, row) in CHANGES.iter().enumerate() {
         let name = format!("changed{number}");
@@ -748,7 +679,7 @@ async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
     let install = install().await;
     let app = &install.app;
     let project = install.project_id;
-    let scientist = sign_in(app, "scientist").await;
+    let scientist = signed_in(app, "scientist").await;
     let export = rest_json(
         &format!("/api/v1/projects/{project}/labelsets"),
         format!(r#"{{"questions":[{}],"seed":1}}"#, install.question_id),
@@ -770,7 +701,7 @@ async fn no_caller_can_point_a_job_at_another_projects_label_set_or_output() {
     let mut mismatches = Vec::new();
     for caller in CALLERS {
         let cookie = match caller.user() {
-            Some(name) => Some(sign_in(app, name).await),
+            Some(name) => Some(signed_in(app, name).await),
             None => None,
         };
         for attack in JOB_ARGUMENT_ATTACKS {

@@ -19,6 +19,7 @@ struct Server {
 }
 
 impl Server {
+    #[track_caller]
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         write_bundle(&dir.path().join("site"));
@@ -78,6 +79,7 @@ impl Server {
     }
 
     /// Signs in as the demo fellow and returns the session cookie's `name=value`.
+    #[track_caller]
     fn sign_in(&self) -> String {
         let credentials =
             std::fs::read_to_string(self.dir.path().join("data/demo-credentials.txt")).unwrap();
@@ -111,6 +113,7 @@ struct Response {
 }
 
 impl Response {
+    #[track_caller]
     fn parse(bytes: &[u8]) -> Response {
         let split = bytes
             .windows(4)

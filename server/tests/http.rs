@@ -1,18 +1,15 @@
 //! The HTTP application end to end, through the real router, sessions and a real SQLite file:
 //! sign-in, cookies, the sign-in guard and per-role pages.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
+use common::{get, send, sign_in_request, signed_in, PASSWORD};
 use sieve_core::auth::ProjectRole;
-use sieve_core::{auth, db, projects};
+use sieve_core::{auth, projects};
 use sieve_server::config::Config;
-use sieve_server::router;
-use tempfile::TempDir;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "a long test password";
 
 /// The tests of this file run one at a time, each holding this while its install lives. Each test
 /// renders pages on a tokio runtime of its own; two at once in one process were seen to leave a
@@ -24,107 +21,41 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// A fresh install: an admin, a fellow of "Pneumothorax", and an outsider who belongs to no project.
 struct Install {
     _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
-    dir: TempDir,
-    pool: sqlx::SqlitePool,
+    base: common::Install,
     project_id: i64,
+}
+
+impl std::ops::Deref for Install {
+    type Target = common::Install;
+
+    fn deref(&self) -> &common::Install {
+        &self.base
+    }
 }
 
 impl Install {
     async fn new() -> Install {
         let one_at_a_time = ONE_AT_A_TIME.lock().await;
-        let dir = tempfile::tempdir().unwrap();
-        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        auth::create_user(&pool, "ada", PASSWORD, true, None)
-            .await
-            .unwrap();
-        auth::create_user(&pool, "fiona", PASSWORD, false, None)
-            .await
-            .unwrap();
-        auth::create_user(&pool, "otto", PASSWORD, false, None)
-            .await
-            .unwrap();
-        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17", None)
-            .await
-            .unwrap();
-        projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow, None)
-            .await
-            .unwrap();
+        let base = common::Install::new().await;
+        base.user("ada", true).await;
+        let project_id = base.project().await;
+        base.member("fiona", ProjectRole::Fellow).await;
+        base.user("otto", false).await;
         Install {
             _one_at_a_time: one_at_a_time,
-            dir,
-            pool,
-            project_id: project.id,
+            base,
+            project_id,
         }
     }
 
     fn config(&self) -> Config {
-        Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: self.dir.path().to_path_buf(),
-            site_root: self.dir.path().join("site"),
-            demo: false,
-            secure_cookies: false,
-            public_url: None,
-            trusted_proxies: Vec::new(),
-            session_idle_minutes: 60,
-            session_absolute_hours: 12,
-            max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
-        }
-    }
-
-    /// Builds the application as `sieve serve` does (a second call is a restart on the same database).
-    async fn app(&self) -> Router {
-        self.app_with(self.config()).await
+        self.base.config("")
     }
 
     /// Builds the application with a configuration of the test's own.
     async fn app_with(&self, config: Config) -> Router {
-        std::fs::create_dir_all(config.index_dir()).unwrap();
-        let sessions = router::sessions(&self.pool, &config).await.unwrap();
-        router::app(router::state(self.pool.clone(), &config).unwrap(), sessions)
+        self.base.app_with(&config).await
     }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path).header(header::ACCEPT, "text/html");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::empty()).unwrap()
-}
-
-fn sign_in_request(name: &str, password: &str) -> Request<Body> {
-    let body = format!(
-        "name={name}&password={}&next=%2F",
-        password.replace(' ', "+")
-    );
-    Request::post("/api/sign_in")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body))
-        .unwrap()
-}
-
-/// Signs in and returns the `name=value` pair of the session cookie.
-async fn signed_in(app: &Router, name: &str) -> String {
-    let (status, headers, body) = send(app, sign_in_request(name, PASSWORD)).await;
-    assert_eq!(status, StatusCode::OK, "sign-in as {name} failed: {body}");
-    let set_cookie = headers
-        .get(header::SET_COOKIE)
-        .expect("a session cookie")
-        .to_str()
-        .unwrap();
-    set_cookie.split(';').next().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -685,18 +616,8 @@ fn bearer_json(method: &str, path: &str, secret: &str, body: &str) -> Request<Bo
 #[tokio::test]
 async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_api() {
     let install = Install::new().await;
-    let config = install.config();
-    let corpus: Vec<_> = sieve_core::corpus::generate(4, 200).collect();
-    let pseudonymizer =
-        sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir).unwrap();
-    sieve_core::reports::store_batch(&install.pool, install.project_id, &pseudonymizer, &corpus)
-        .await
-        .unwrap();
-    std::fs::create_dir_all(config.index_dir()).unwrap();
-    let state = router::state(install.pool.clone(), &config).unwrap();
-    sieve_server::indexer::catch_up_all(&state).await;
-    let sessions = router::sessions(&install.pool, &config).await.unwrap();
-    let app = router::app(state, sessions);
+    install.reports(install.project_id, 4, 200).await;
+    let app = install.app().await;
     let labels = vec!["present".to_string(), "absent".to_string()];
     let question = sieve_core::questions::create(
         &install.pool,
@@ -757,7 +678,7 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
         .to_str()
         .unwrap()
         .contains("labelset-v1-labels.csv"));
-    let on_disk = sieve_core::label_sets::set_dir(&config.data_dir, install.project_id, 1);
+    let on_disk = sieve_core::label_sets::set_dir(install.dir.path(), install.project_id, 1);
     assert_eq!(
         csv,
         std::fs::read_to_string(on_disk.join("labels.csv")).unwrap()
@@ -786,7 +707,7 @@ async fn label_sets_export_download_and_refuse_a_file_changed_on_disk_over_the_a
     let profile = sieve_core::training::save_profile(&install.pool, "here", &backend, "admin")
         .await
         .unwrap();
-    let other = config.data_dir.join("labelsets/2/v1/manifest.json");
+    let other = install.dir.path().join("labelsets/2/v1/manifest.json");
     let jobs = format!("/api/v1/projects/{}/jobs", install.project_id);
     for attack in [
         format!(

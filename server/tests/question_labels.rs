@@ -2,27 +2,19 @@
 //! SQLite file: the questions, every study's soft and final label with its source (as label sets
 //! take them), filtered and paged, and the queue's progress and agreement.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use serde_json::Value;
-use sieve_core::auth::ProjectRole;
-use sieve_core::questions::Question;
-use sieve_core::{auth, db, projects};
-use sieve_server::config::Config;
-use sieve_server::router;
-use tempfile::TempDir;
-use tower::ServiceExt;
+mod common;
 
-const PASSWORD: &str = "a long test password";
+use axum::http::StatusCode;
+use axum::Router;
+use serde_json::Value;
+use sieve_core::auth::{self, ProjectRole};
+use sieve_core::questions::Question;
 
 /// 120 reports; a question whose rule labels many of them "present", its queue built (one answer a
 /// study, no gold items); the affiliate alex has answered two studies, the fellow fiona has
 /// adjudicated a third and made a fourth a gold item. Tokens for fiona and the scientist sam.
 struct Install {
-    _dir: TempDir,
-    pool: sqlx::SqlitePool,
+    base: common::Install,
     app: Router,
     project: i64,
     question: Question,
@@ -34,62 +26,30 @@ struct Install {
     gold: i64,
 }
 
+impl std::ops::Deref for Install {
+    type Target = common::Install;
+
+    fn deref(&self) -> &common::Install {
+        &self.base
+    }
+}
+
 impl Install {
     async fn new() -> Install {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17", None)
-            .await
-            .unwrap();
+        let base = common::Install::new().await;
+        let project = base.project().await;
         for (name, role) in [
             ("fiona", ProjectRole::Fellow),
             ("sam", ProjectRole::Scientist),
             ("alex", ProjectRole::Affiliate),
         ] {
-            auth::create_user(&pool, name, PASSWORD, false, None)
-                .await
-                .unwrap();
-            projects::add_member(&pool, "Pneumothorax", name, role, None)
-                .await
-                .unwrap();
+            base.member(name, role).await;
         }
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
-            site_root: dir.path().join("site"),
-            demo: false,
-            secure_cookies: false,
-            public_url: None,
-            trusted_proxies: Vec::new(),
-            session_idle_minutes: 60,
-            session_absolute_hours: 12,
-            max_upload_mb: sieve_server::config::DEFAULT_MAX_UPLOAD_MB,
-        };
-        let corpus: Vec<_> = sieve_core::corpus::generate(4, 120).collect();
-        let pseudonymizer =
-            sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir).unwrap();
-        sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
-            .await
-            .unwrap();
-        std::fs::create_dir_all(config.index_dir()).unwrap();
-        let state = router::state(pool.clone(), &config).unwrap();
-        sieve_server::indexer::catch_up_all(&state).await;
-        let labels = vec!["present".to_string(), "absent".to_string()];
-        let question =
-            sieve_core::questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
-                .await
-                .unwrap();
-        let rule = sieve_core::labeling::Rule {
-            phrase: "pneumothorax".into(),
-            label: "present".into(),
-            negation: Default::default(),
-            sections: vec![],
-            enabled: true,
-        };
-        let add = sieve_core::questions::Change::Add { rule, at: None };
-        sieve_core::questions::change(&pool, &question, &add, None)
-            .await
-            .unwrap();
+        base.reports(project, 4, 120).await;
+        let config = base.config("");
+        let state = base.state(&config).await;
+        let question = base.question(project).await;
+        let pool = base.pool.clone();
         let settings = sieve_core::queue::Settings {
             overlap_share: 0.0,
             gold_rate: 0.0,
@@ -161,12 +121,13 @@ impl Install {
         };
         let fellow = token("fiona").await;
         let scientist = token("sam").await;
-        let sessions = router::sessions(&pool, &config).await.unwrap();
+        let sessions = sieve_server::router::sessions(&pool, &config)
+            .await
+            .unwrap();
         Install {
-            _dir: dir,
-            pool,
-            app: router::app(state, sessions),
-            project: project.id,
+            base,
+            app: sieve_server::router::app(state, sessions),
+            project,
             question,
             fellow,
             scientist,
@@ -178,16 +139,7 @@ impl Install {
 
     /// GETs an API path with a token; returns the status and the JSON answer.
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let request = Request::get(path)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-        (status, json)
+        common::get_json(&self.app, path, token).await
     }
 
     /// A page of the question's labels, as the scientist reads it.

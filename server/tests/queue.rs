@@ -2,79 +2,41 @@
 //! an answer is recorded only for the study the caller holds under the claim it names; anything
 //! else is refused with a plain message and the study the caller holds now.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+mod common;
+
+use axum::http::StatusCode;
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use sieve_core::auth::ProjectRole;
-use sieve_core::{auth, db, projects};
-use sieve_server::cli::GlobalArgs;
-use sieve_server::config::Config;
-use sieve_server::router;
-use tempfile::TempDir;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "a long test password";
 
 /// An install with 120 reports, a question whose rule labels many of them, its queue built (one
 /// answer a study, no gold items), and two affiliates, "alex" and "bea".
 struct Install {
-    _dir: TempDir,
-    pool: sqlx::SqlitePool,
+    base: common::Install,
     app: Router,
     project: i64,
     question: i64,
 }
 
+impl std::ops::Deref for Install {
+    type Target = common::Install;
+
+    fn deref(&self) -> &common::Install {
+        &self.base
+    }
+}
+
 impl Install {
     async fn new() -> Install {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17", None)
-            .await
-            .unwrap();
+        let base = common::Install::new().await;
+        let project = base.project().await;
         for name in ["alex", "bea"] {
-            auth::create_user(&pool, name, PASSWORD, false, None)
-                .await
-                .unwrap();
-            projects::add_member(&pool, "Pneumothorax", name, ProjectRole::Affiliate, None)
-                .await
-                .unwrap();
+            base.member(name, ProjectRole::Affiliate).await;
         }
-        // The defaults, as `sieve serve` resolves them, with the test's data directory.
-        let file = dir.path().join("sieve.toml");
-        std::fs::write(&file, "").unwrap();
-        let arguments = GlobalArgs {
-            data_dir: Some(dir.path().to_path_buf()),
-            config: Some(file),
-        };
-        let config = Config::load(&arguments, None).unwrap();
-        let corpus: Vec<_> = sieve_core::corpus::generate(4, 120).collect();
-        let pseudonymizer =
-            sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir).unwrap();
-        sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
-            .await
-            .unwrap();
-        std::fs::create_dir_all(config.index_dir()).unwrap();
-        let state = router::state(pool.clone(), &config).unwrap();
-        sieve_server::indexer::catch_up_all(&state).await;
-        let labels = vec!["present".to_string(), "absent".to_string()];
-        let question =
-            sieve_core::questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
-                .await
-                .unwrap();
-        let rule = sieve_core::labeling::Rule {
-            phrase: "pneumothorax".into(),
-            label: "present".into(),
-            negation: Default::default(),
-            sections: vec![],
-            enabled: true,
-        };
-        let add = sieve_core::questions::Change::Add { rule, at: None };
-        sieve_core::questions::change(&pool, &question, &add, None)
-            .await
-            .unwrap();
+        base.reports(project, 4, 120).await;
+        let config = base.config("");
+        let state = base.state(&config).await;
+        let question = base.question(project).await;
         let settings = sieve_core::queue::Settings {
             overlap_share: 0.0,
             gold_rate: 0.0,
@@ -83,49 +45,25 @@ impl Install {
         sieve_core::queue::build(&state.labeling(), &question, &settings, None)
             .await
             .unwrap();
-        let sessions = router::sessions(&pool, &config).await.unwrap();
+        let sessions = sieve_server::router::sessions(&base.pool, &config)
+            .await
+            .unwrap();
         Install {
-            _dir: dir,
-            pool,
-            app: router::app(state, sessions),
-            project: project.id,
+            app: sieve_server::router::app(state, sessions),
+            base,
+            project,
             question: question.id,
         }
     }
 
     /// Calls a server function with a session cookie; returns the status and the JSON answer.
     async fn call(&self, path: &str, form: &str, cookie: &str) -> (StatusCode, Value) {
-        let request = Request::post(path)
-            .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .header(header::COOKIE, cookie)
-            .body(Body::from(form.to_string()))
-            .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-        (status, json)
+        common::call(&self.app, path, form, cookie).await
     }
 
     /// Signs in and returns the `name=value` pair of the session cookie.
     async fn signed_in(&self, name: &str) -> String {
-        let request = Request::post("/api/sign_in")
-            .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "name={name}&password={}&next=%2F",
-                PASSWORD.replace(' ', "+")
-            )))
-            .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "sign-in as {name}");
-        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-        cookie.split(';').next().unwrap().to_string()
+        common::signed_in(&self.app, name).await
     }
 
     /// The study the caller is served, as the labeling page asks for it.

@@ -3,25 +3,19 @@
 //! are refused 400 (or 401 before anything is read) with a plain message and never 500, and an
 //! upload is refused on its type, its caller or its size before its body is read.
 
-use std::path::Path;
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::{form, request, send, signed_in};
 use futures_util::StreamExt;
-use http_body_util::BodyExt;
 use sieve_app::error::AppError;
 use sieve_core::auth::ProjectRole;
-use sieve_core::{auth, db, projects};
-use sieve_server::cli::GlobalArgs;
-use sieve_server::config::Config;
-use sieve_server::router;
-use tempfile::TempDir;
-use tower::ServiceExt;
 
-const PASSWORD: &str = "a long test password";
 /// The upload limit of these installs, in MiB.
 const MAX_UPLOAD_MB: u64 = 1;
 const MIB: u64 = 1024 * 1024;
@@ -29,83 +23,40 @@ const MIB: u64 = 1024 * 1024;
 /// An install with reports, a question with a rule, a fellow (fiona), an affiliate (alex), an
 /// outsider (otto) and the static bundle on disk.
 struct Install {
-    dir: TempDir,
+    base: common::Install,
     app: Router,
     project_id: i64,
     report_id: i64,
     question_id: i64,
 }
 
-/// Resolves the configuration as `sieve serve` does, from a `sieve.toml` in the install.
-fn config(dir: &Path) -> Config {
-    let file = dir.join("sieve.toml");
-    let site = dir.join("site");
-    std::fs::write(
-        &file,
-        format!("site_root = {site:?}\nmax_upload_mb = {MAX_UPLOAD_MB}\n"),
-    )
-    .unwrap();
-    let global = GlobalArgs {
-        config: Some(file),
-        data_dir: Some(dir.to_path_buf()),
-    };
-    Config::load(&global, None).unwrap()
+impl std::ops::Deref for Install {
+    type Target = common::Install;
+
+    fn deref(&self) -> &common::Install {
+        &self.base
+    }
 }
 
 async fn install() -> Install {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-    for name in ["fiona", "alex", "otto"] {
-        auth::create_user(&pool, name, PASSWORD, false, None)
-            .await
-            .unwrap();
-    }
-    let project = projects::create(&pool, "Pneumothorax", "IRB-2026-17", None)
-        .await
-        .unwrap();
-    projects::add_member(&pool, "Pneumothorax", "fiona", ProjectRole::Fellow, None)
-        .await
-        .unwrap();
-    projects::add_member(&pool, "Pneumothorax", "alex", ProjectRole::Affiliate, None)
-        .await
-        .unwrap();
-    let config = config(dir.path());
-    let corpus: Vec<_> = sieve_core::corpus::generate(4, 60).collect();
-    let pseudonymizer =
-        sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir).unwrap();
-    sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
-        .await
-        .unwrap();
+    let base = common::Install::new().await;
+    base.user("otto", false).await;
+    let project_id = base.project().await;
+    base.member("fiona", ProjectRole::Fellow).await;
+    base.member("alex", ProjectRole::Affiliate).await;
+    base.reports(project_id, 4, 60).await;
     let report_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM reports")
-        .fetch_one(&pool)
+        .fetch_one(&base.pool)
         .await
         .unwrap();
-    let labels = vec!["present".to_string(), "absent".to_string()];
-    let question =
-        sieve_core::questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
-            .await
-            .unwrap();
-    let rule = sieve_core::labeling::Rule {
-        phrase: "pneumothorax".into(),
-        label: "present".into(),
-        negation: Default::default(),
-        sections: vec![],
-        enabled: true,
-    };
-    let add = sieve_core::questions::Change::Add { rule, at: None };
-    sieve_core::questions::change(&pool, &question, &add, None)
-        .await
-        .unwrap();
+    let question = base.question(project_id).await;
+    let config = base.config(&format!("max_upload_mb = {MAX_UPLOAD_MB}"));
     std::fs::create_dir_all(config.site_root.join("pkg")).unwrap();
     std::fs::write(config.site_root.join("pkg/sieve.js"), "export default 1;\n").unwrap();
-    std::fs::create_dir_all(config.index_dir()).unwrap();
-    let sessions = router::sessions(&pool, &config).await.unwrap();
-    let state = router::state(pool, &config).unwrap();
-    sieve_server::indexer::catch_up_all(&state).await;
     Install {
-        dir,
-        app: router::app(state, sessions),
-        project_id: project.id,
+        app: base.app_with(&config).await,
+        base,
+        project_id,
         report_id,
         question_id: question.id,
     }
@@ -118,44 +69,6 @@ impl Install {
             Err(_) => Vec::new(),
         }
     }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// A request as a page of this site sends it, with the session cookie when there is one.
-fn request(method: &str, path: &str, cookie: Option<&str>) -> axum::http::request::Builder {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::ACCEPT, "application/json");
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    builder
-}
-
-fn form(path: &str, body: impl Into<Body>, cookie: Option<&str>) -> Request<Body> {
-    request("POST", path, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body.into())
-        .unwrap()
-}
-
-/// Signs in and returns the `name=value` pair of the session cookie.
-async fn signed_in(app: &Router, name: &str) -> String {
-    let body = format!("name={name}&password={}", PASSWORD.replace(' ', "+"));
-    let (status, headers, body) = send(app, form("/api/sign_in", body, None)).await;
-    assert_eq!(status, StatusCode::OK, "sign-in as {name} failed: {body}");
-    let set_cookie = headers[header::SET_COOKIE].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_string()
 }
 
 #[track_caller]

@@ -1,5 +1,6 @@
-//! A project with imported, indexed synthetic reports and a question with phrase rules, on a real
-//! SQLite file and a real index, shared by the label set and launch tests.
+//! The one setup of the core's tests: a fresh install on a real SQLite file in a temporary
+//! directory ([`Install`], to which each test file adds what it needs), and a project with
+//! imported, indexed synthetic reports and a question with phrase rules ([`Project`]).
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -13,6 +14,70 @@ use sieve_core::soft_labels::{Context, MatchCache};
 use sieve_core::split::Shares;
 use sieve_core::{corpus, db, projects, reports};
 use tempfile::TempDir;
+
+/// Every test user's password.
+pub const PASSWORD: &str = "a long test password";
+
+/// A fresh install: an empty, migrated database in a temporary directory.
+pub struct Install {
+    pub dir: TempDir,
+    pub pool: sqlx::SqlitePool,
+}
+
+impl Install {
+    pub async fn new() -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
+        Install { dir, pool }
+    }
+
+    /// Creates a project (IRB protocol IRB-1) and returns its id.
+    pub async fn project(&self, name: &str) -> i64 {
+        projects::create(&self.pool, name, "IRB-1", None)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Creates a user with [`PASSWORD`].
+    pub async fn user(&self, name: &str, admin: bool) -> sieve_core::auth::User {
+        sieve_core::auth::create_user(&self.pool, name, PASSWORD, admin, None)
+            .await
+            .unwrap()
+    }
+
+    /// Stores `count` synthetic reports (corpus seed `seed`) in `project`, pseudonymised with
+    /// `pseudonymizer`, and returns them.
+    pub async fn reports(
+        &self,
+        project: i64,
+        pseudonymizer: &Pseudonymizer,
+        seed: u64,
+        count: u64,
+    ) -> Vec<reports::NewReport> {
+        let corpus: Vec<_> = corpus::generate(seed, count).collect();
+        reports::store_batch(&self.pool, project, pseudonymizer, &corpus)
+            .await
+            .unwrap();
+        corpus
+    }
+
+    /// The install's search indexes, in its directory.
+    pub fn indexes(&self) -> Indexes {
+        Indexes::new(self.dir.path().join("index"))
+    }
+}
+
+/// A rule giving `label` to `phrase`, reading every mention (negation mode any), enabled.
+pub fn rule(phrase: &str, label: &str) -> Rule {
+    Rule {
+        phrase: phrase.into(),
+        label: label.into(),
+        negation: Negation::Any,
+        sections: vec![],
+        enabled: true,
+    }
+}
 
 pub struct Project {
     pub dir: TempDir,
@@ -36,9 +101,8 @@ impl Project {
     /// `reports` synthetic reports and the question "Pneumothorax" (present, absent, uncertain)
     /// with rules `no pneumothorax` → absent, `pneumothorax` → present.
     pub async fn new(reports_count: u64) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = db::open(&dir.path().join("sieve.db")).await.unwrap();
-        Project::create(dir, pool, "P", reports_count).await
+        let install = Install::new().await;
+        Project::create(install.dir, install.pool, "P", reports_count).await
     }
 
     /// Another project in the same database (the same install), with the same reports, so the
@@ -59,29 +123,24 @@ impl Project {
         name: &str,
         reports_count: u64,
     ) -> Project {
-        let project = projects::create(&pool, name, "IRB-1", None).await.unwrap();
+        let install = Install { dir, pool };
+        let project_id = install.project(name).await;
         let pseudonymizer = Pseudonymizer::with_key([2; 32]);
-        let corpus: Vec<_> = corpus::generate(9, reports_count).collect();
-        reports::store_batch(&pool, project.id, &pseudonymizer, &corpus)
-            .await
-            .unwrap();
-        let indexes = Indexes::new(dir.path().join("index"));
+        install
+            .reports(project_id, &pseudonymizer, 9, reports_count)
+            .await;
+        let indexes = install.indexes();
+        let Install { dir, pool } = install;
         indexes
-            .catch_up(&pool, project.id, |_, _| {})
+            .catch_up(&pool, project_id, |_, _| {})
             .await
             .unwrap();
         let labels = questions::parse_labels("present, absent, uncertain").unwrap();
-        let question = questions::create(&pool, project.id, "Pneumothorax", &labels, None, None)
+        let question = questions::create(&pool, project_id, "Pneumothorax", &labels, None, None)
             .await
             .unwrap();
         for (phrase, label) in [("no pneumothorax", "absent"), ("pneumothorax", "present")] {
-            let rule = Rule {
-                phrase: phrase.into(),
-                label: label.into(),
-                negation: Negation::Any,
-                sections: vec![],
-                enabled: true,
-            };
+            let rule = rule(phrase, label);
             questions::change(&pool, &question, &Change::Add { rule, at: None }, None)
                 .await
                 .unwrap();
@@ -93,7 +152,7 @@ impl Project {
             indexes,
             cache: MatchCache::default(),
             pseudonymizer,
-            project_id: project.id,
+            project_id,
             question,
         }
     }

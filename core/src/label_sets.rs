@@ -24,7 +24,7 @@ mod evidence;
 mod files;
 mod plan;
 
-pub use diff::{diff, Diff};
+pub use diff::{diff, Diff, Relabeled};
 pub use evidence::{Evidence, LabelFilter, StudyLabel};
 pub use files::{sha256_file, FileEntry};
 pub use plan::plan;

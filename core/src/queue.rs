@@ -26,7 +26,7 @@ mod writer;
 pub use decisions::{final_label, Decisions, Final, Source};
 pub use gold::{
     adjudicate, gold_items, open_dispute, set_gold, study_answers, GoldChange, GoldItem,
-    StudyAnswers,
+    RaterAnswer, StudyAnswers,
 };
 pub use review::{review, Disagreement, GoldScore, RaterRow, Review, RulePrecision};
 pub use writer::Writer;

@@ -328,7 +328,7 @@ async fn two_versions_differ_by_the_studies_added_and_relabeled() {
         (4, 0, 1, 4)
     );
     assert_eq!(diff.examples.len(), 1);
-    assert_eq!(diff.examples[0].3, "uncertain");
+    assert_eq!(diff.examples[0].to, "uncertain");
     let back = label_sets::diff(project.data_dir(), &v2, &v1)
         .await
         .unwrap();

@@ -104,8 +104,17 @@ pub struct DiffView {
     pub removed: u64,
     pub relabeled: u64,
     pub unchanged: u64,
-    /// (study, question, from, to).
-    pub examples: Vec<(String, String, String, String)>,
+    /// A few of the relabeled studies.
+    pub examples: Vec<RelabeledRow>,
+}
+
+/// A study whose label of one question differs between the two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelabeledRow {
+    pub study: String,
+    pub question: String,
+    pub from: String,
+    pub to: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -301,7 +310,16 @@ pub async fn diff_label_sets(project: i64, from: i64, to: i64) -> Result<DiffVie
                 removed: diff.removed,
                 relabeled: diff.relabeled,
                 unchanged: diff.unchanged,
-                examples: diff.examples,
+                examples: diff
+                    .examples
+                    .into_iter()
+                    .map(|relabeled| RelabeledRow {
+                        study: relabeled.study,
+                        question: relabeled.question,
+                        from: relabeled.from,
+                        to: relabeled.to,
+                    })
+                    .collect(),
             })
         }
         .await,

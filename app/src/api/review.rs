@@ -39,12 +39,19 @@ pub struct RaterView {
     pub confusion: Vec<Vec<u64>>,
 }
 
+/// One rater's answer to a study.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaterAnswerRow {
+    pub rater: String,
+    pub label: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisagreementView {
     pub report_id: i64,
     pub accession: String,
     pub soft_label: Option<String>,
-    pub answers: Vec<(String, String)>,
+    pub answers: Vec<RaterAnswerRow>,
 }
 
 /// Agreement between two affiliates.
@@ -121,7 +128,7 @@ pub struct DisputeView {
     pub fragments: Vec<Marked>,
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
-    pub answers: Vec<(String, String)>,
+    pub answers: Vec<RaterAnswerRow>,
     pub adjudicated: Option<String>,
 }
 
@@ -157,7 +164,7 @@ pub async fn dispute(project: i64, question: i64, report: i64) -> Result<Dispute
                 fragments: crate::api::rules::reports::marked(&found.report_text, &mentions),
                 soft_label: answers.soft_label,
                 rule_phrase: answers.rule_phrase,
-                answers: answers.answers,
+                answers: rows_of(answers.answers),
                 adjudicated: answers.adjudicated,
             })
         }
@@ -267,7 +274,7 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                         accession: accessions.get(&d.report_id).cloned().unwrap_or_default(),
                         report_id: d.report_id,
                         soft_label: d.soft_label,
-                        answers: d.answers,
+                        answers: rows_of(d.answers),
                     })
                     .collect(),
                 finals: review
@@ -417,4 +424,16 @@ pub async fn adjudicate(
 #[cfg(feature = "ssr")]
 fn as_percent(share: f64) -> f64 {
     (share * 100.0 * 1e6).round() / 1e6
+}
+
+/// Raters' answers as the pages show them.
+#[cfg(feature = "ssr")]
+fn rows_of(answers: Vec<sieve_core::queue::RaterAnswer>) -> Vec<RaterAnswerRow> {
+    answers
+        .into_iter()
+        .map(|answer| RaterAnswerRow {
+            rater: answer.rater,
+            label: answer.label,
+        })
+        .collect()
 }

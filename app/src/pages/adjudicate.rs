@@ -136,7 +136,7 @@ fn Disputes(
         Suspend::new(async move {
             match shown.await {
                 Ok(Shown { view: Some(view), left }) => {
-                    let answers = view.answers.iter().map(|(who, label)| format!("{who}: {label}")).collect::<Vec<_>>().join(" · ");
+                    let answers = view.answers.iter().map(|answer| format!("{}: {}", answer.rater, answer.label)).collect::<Vec<_>>().join(" · ");
                     view! {
                         <p class="muted" data-testid="dispute-place">{format!("Disagreement {} of {} · settled this visit: {}", at.get_untracked() + 1, left, settled.with_untracked(|s| s.len()))}</p>
                         <dl class="facts compact">

@@ -342,8 +342,8 @@ fn Compare(
             </dl>
             {(!diff.examples.is_empty()).then(|| view! {
                 <table class="compact"><thead><tr><th>"Study"</th><th>"Question"</th><th>{format!("v{}", diff.from)}</th><th>{format!("v{}", diff.to)}</th></tr></thead>
-                    <tbody>{diff.examples.iter().map(|(s, q, a, b)| view! {
-                        <tr><td><code>{s.clone()}</code></td><td>{q.clone()}</td><td>{a.clone()}</td><td>{b.clone()}</td></tr>
+                    <tbody>{diff.examples.iter().map(|row| view! {
+                        <tr><td><code>{row.study.clone()}</code></td><td>{row.question.clone()}</td><td>{row.from.clone()}</td><td>{row.to.clone()}</td></tr>
                     }).collect_view()}</tbody></table>
             })}
         }

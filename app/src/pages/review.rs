@@ -284,7 +284,7 @@ fn Dashboard(
                                 <tr>
                                     <td><a href=format!("/projects/{project}/reports/{report}")>{d.accession.clone()}</a></td>
                                     <td>{d.soft_label.clone().unwrap_or_default()}</td>
-                                    <td>{d.answers.iter().map(|(who, l)| format!("{who}: {l}")).collect::<Vec<_>>().join(" · ")}</td>
+                                    <td>{d.answers.iter().map(|answer| format!("{}: {}", answer.rater, answer.label)).collect::<Vec<_>>().join(" · ")}</td>
                                     <td class="row-actions">{decisions.into_iter().map(|label| view! {
                                         <ActionForm action=decide attr:class="inline">
                                             <input type="hidden" name="project" value=project.to_string() />

@@ -17,8 +17,19 @@ pub struct Diff {
     /// Studies in both whose label of some question differs.
     pub relabeled: u64,
     pub unchanged: u64,
-    /// Examples: (study id, question, from label, to label).
-    pub examples: Vec<(String, String, String, String)>,
+    /// A few of the relabeled studies.
+    pub examples: Vec<Relabeled>,
+}
+
+/// A study whose label of one question differs between two label sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relabeled {
+    /// The study's pseudonymous id.
+    pub study: String,
+    pub question: String,
+    /// Its label in the older set (empty: none) and in the newer.
+    pub from: String,
+    pub to: String,
 }
 
 /// Compares two label sets study by study, question by question (questions matched by name),
@@ -55,8 +66,12 @@ fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
             if &was != label {
                 changed = true;
                 if diff.examples.len() < 20 {
-                    diff.examples
-                        .push((study.clone(), question.clone(), was, label.clone()));
+                    diff.examples.push(Relabeled {
+                        study: study.clone(),
+                        question: question.clone(),
+                        from: was,
+                        to: label.clone(),
+                    });
                 }
             }
         }

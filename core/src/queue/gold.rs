@@ -174,13 +174,21 @@ pub async fn adjudicate(
     Ok(report.accession)
 }
 
+/// One rater's answer to a study.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaterAnswer {
+    /// The rater's user name.
+    pub rater: String,
+    pub label: String,
+}
+
 /// One study as the fellow adjudicates it: what the queue showed and every answer given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyAnswers {
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
-    /// (affiliate, label), gold items included.
-    pub answers: Vec<(String, String)>,
+    /// Every rater's answer, gold items included, by rater name.
+    pub answers: Vec<RaterAnswer>,
     pub adjudicated: Option<String>,
 }
 
@@ -235,7 +243,13 @@ pub async fn study_answers(
     Ok(StudyAnswers {
         soft_label: task.as_ref().map(|t| t.soft_label.clone()),
         rule_phrase: task.map(|t| t.rule_phrase),
-        answers: answers.into_iter().map(|a| (a.name, a.label)).collect(),
+        answers: answers
+            .into_iter()
+            .map(|a| RaterAnswer {
+                rater: a.name,
+                label: a.label,
+            })
+            .collect(),
         adjudicated,
     })
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use super::{settings, Decisions, Settings, Source};
+use super::{settings, Decisions, RaterAnswer, Settings, Source};
 use crate::agreement::{Agreement, Ratings};
 use crate::questions::Question;
 use crate::{Error, Result};
@@ -44,7 +44,7 @@ pub struct RulePrecision {
 pub struct Disagreement {
     pub report_id: i64,
     pub soft_label: Option<String>,
-    pub answers: Vec<(String, String)>,
+    pub answers: Vec<RaterAnswer>,
 }
 
 /// The fellow's dashboard of one question.
@@ -72,24 +72,20 @@ pub struct Review {
     pub finals: Vec<(Source, u64)>,
 }
 
-/// (rater or true label, answered label) pairs.
-type LabelPairs = Vec<(String, String)>;
-
 /// One affiliate's answers, as the dashboard adds them up.
 #[derive(Default)]
 struct RaterTally {
     answers: u64,
     seconds: f64,
     /// (true label, answer) of the gold items they answered.
-    gold: LabelPairs,
+    gold: Vec<(String, String)>,
 }
 
 /// One study's answers (gold items aside).
 #[derive(Default)]
 struct StudyTally {
     soft: Option<String>,
-    /// (affiliate, answer).
-    answers: LabelPairs,
+    answers: Vec<RaterAnswer>,
 }
 
 /// Computes the dashboard of a question.
@@ -140,7 +136,10 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         }
         let study = studies.entry(row.report_id).or_default();
         study.soft = row.soft_label.clone();
-        study.answers.push((row.name.clone(), row.label.clone()));
+        study.answers.push(RaterAnswer {
+            rater: row.name.clone(),
+            label: row.label.clone(),
+        });
     }
     // Every decided study has a final label, answered or not (a gold item nobody was served yet).
     for report_id in decisions.studies() {
@@ -156,7 +155,7 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         },
     ) in &studies
     {
-        let labels: Vec<&str> = given.iter().map(|(_, l)| l.as_str()).collect();
+        let labels: Vec<&str> = given.iter().map(|answer| answer.label.as_str()).collect();
         if let Some(final_label) = decisions.final_label(report_id, soft.as_deref(), &labels) {
             *finals.entry(final_label.source).or_default() += 1;
         }

@@ -193,3 +193,17 @@ ensure_schemathesis() {
   fi
   SCHEMATHESIS="$venv/bin/schemathesis"
 }
+
+# An MLLP client no one here wrote, for the live feed's tests: `mllp_send` of python-hl7 (PyPI `hl7`).
+HL7_CLIENT_VERSION=0.4.5
+
+ensure_mllp_client() {
+  local venv="$SIEVE_CACHE/hl7venv"
+  if [[ "$(cat "$venv/installed" 2>/dev/null)" != "$HL7_CLIENT_VERSION" ]] || [[ ! -x "$venv/bin/mllp_send" ]]; then
+    say "installing python-hl7 $HL7_CLIENT_VERSION (mllp_send) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "hl7==$HL7_CLIENT_VERSION"
+    echo "$HL7_CLIENT_VERSION" >"$venv/installed"
+  fi
+  export SIEVE_MLLP_SEND="$venv/bin/mllp_send"
+}

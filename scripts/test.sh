@@ -27,6 +27,7 @@ ensure_browser_tools
 ensure_slurm
 ensure_schemathesis
 ensure_agreement_references
+ensure_mllp_client
 
 say "checking formatting (cargo fmt)"
 cargo fmt --all --check
@@ -44,6 +45,9 @@ timeout 1200 cargo test --workspace 2>&1 | tee "$scratch/cargo-test.log"
 
 say "the Slurm backend against a real single-node cluster (ignored by a bare cargo test: needs root)"
 timeout 600 cargo test -p sieve-core --test slurm -- --ignored 2>&1 | tee -a "$scratch/cargo-test.log"
+
+say "the live HL7 feed against python-hl7's mllp_send (ignored by a bare cargo test: needs that client)"
+timeout 600 cargo test -p sieve-server --test feed -- --ignored 2>&1 | tee -a "$scratch/cargo-test.log"
 
 build_all
 

@@ -42,6 +42,8 @@ pub struct Settings {
     pub absolute_session_seconds: i64,
     /// The largest upload of reports accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// Where the live HL7 feed is received over MLLP; `None`: no feed.
+    pub mllp_addr: Option<std::net::SocketAddr>,
 }
 
 /// The one state of the application, given to axum handlers and provided to Leptos as context.

@@ -46,6 +46,7 @@ pub enum Action {
     LaunchProfileSaved,
     JobLaunched,
     JobCancelled,
+    FeedFilterSet,
 }
 
 impl Action {
@@ -89,6 +90,7 @@ impl Action {
             Action::LaunchProfileSaved => "launch_profile_saved",
             Action::JobLaunched => "job_launched",
             Action::JobCancelled => "job_cancelled",
+            Action::FeedFilterSet => "feed_filter_set",
         }
     }
 }

@@ -244,6 +244,12 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// The writer's transaction, to write what must be committed with these reports or not at all
+    /// (the live feed's record of the message they came in).
+    pub fn connection(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.transaction
+    }
+
     /// Commits everything written, returning the counts.
     pub async fn commit(self) -> Result<Counts> {
         self.transaction.commit().await?;

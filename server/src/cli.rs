@@ -164,6 +164,9 @@ pub struct ServeArgs {
     /// The largest upload of reports accepted, in MiB [default: 1024]
     #[arg(long, env = "SIEVE_MAX_UPLOAD_MB")]
     pub max_upload_mb: Option<u64>,
+    /// Receive the live HL7 v2 feed over MLLP on this address, e.g. 0.0.0.0:2575 [default: no feed]
+    #[arg(long, env = "SIEVE_MLLP_ADDR")]
+    pub mllp_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

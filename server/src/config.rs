@@ -33,6 +33,8 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// The largest upload of reports accepted, in MiB.
     pub max_upload_mb: u64,
+    /// Where the live HL7 feed is received over MLLP; `None` (the default): no feed.
+    pub mllp_addr: Option<SocketAddr>,
 }
 
 /// What `sieve.toml` may set; every key is optional.
@@ -49,6 +51,7 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
     max_upload_mb: Option<u64>,
+    mllp_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +115,7 @@ impl Config {
                 .and_then(|s| s.max_upload_mb)
                 .or(file.max_upload_mb)
                 .unwrap_or(DEFAULT_MAX_UPLOAD_MB),
+            mllp_addr: serve.and_then(|s| s.mllp_addr).or(file.mllp_addr),
         };
         if config.max_upload_mb < 1 {
             return Err(ConfigError::Invalid(
@@ -180,6 +184,7 @@ mod tests {
             public_url: None,
             trusted_proxies: Vec::new(),
             max_upload_mb: None,
+            mllp_addr: None,
         };
 
         let config = Config::load(&global(Some(file.clone()), None), Some(&serve)).unwrap();

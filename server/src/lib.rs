@@ -11,6 +11,7 @@ pub mod guard;
 pub mod health;
 pub mod host;
 pub mod indexer;
+pub mod mllp;
 pub mod router;
 pub mod security;
 pub mod server_fns;

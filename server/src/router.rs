@@ -54,6 +54,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
             index_dir: config.index_dir(),
             absolute_session_seconds: config.session_absolute_hours * 3600,
             max_upload_bytes: config.max_upload_bytes(),
+            mllp_addr: config.mllp_addr,
         }),
     })
 }

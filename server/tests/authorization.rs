@@ -223,6 +223,8 @@ const TABLE: &[Row] = &[
     server_fn("/api/audit_projects", "", ADMIN_CALL),
     server_fn("/api/admin_project", "id={project}", ADMIN_CALL),
     server_fn("/api/set_irb_expiry", "id={project}&last_day=", ADMIN_CALL),
+    server_fn("/api/feed_settings", "project={project}", ADMIN_CALL),
+    server_fn("/api/save_feed_filter", "project={project}&form[facilities]=", ADMIN_CALL),
     // A wrong confirmation: the admin passes authorisation and is told what to type; nothing closes.
     server_fn(
         "/api/close_project",

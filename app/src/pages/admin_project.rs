@@ -1,4 +1,7 @@
-//! `/admin/projects/:id`: a project's lifecycle, for site admins: the protocol's end date, and closing.
+//! `/admin/projects/:id`: a project for site admins: its members, its share of the live HL7 feed
+//! (in [`feed`]), the protocol's end date, and closing.
+
+mod feed;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,6 +43,7 @@ pub fn AdminProjectPage() -> impl IntoView {
             match project.await {
                 Ok(project) => view! {
                     <Members project=project.clone() add remove />
+                    {(!project.closed).then(|| view! { <feed::FeedFilter project=project.id /> })}
                     <Lifecycle project set_expiry close />
                 }
                 .into_any(),

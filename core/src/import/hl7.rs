@@ -13,7 +13,8 @@ mod encoding;
 mod error;
 mod framing;
 
-use encoding::{Charset, Delimiters};
+use encoding::Charset;
+pub use encoding::Delimiters;
 pub use error::{CharsetError, EscapeError, Hl7Error};
 use framing::{Segment, Segments};
 
@@ -70,6 +71,58 @@ impl<R: BufRead> Iterator for Messages<R> {
             result: report(&message).map_err(RecordError::from),
             raw,
         }))
+    }
+}
+
+/// What the live feed needs of a message besides its report, from MSH: who sent it, its control
+/// id and its version (each empty when the message does not say).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// MSH-3 and MSH-4, their first component.
+    pub sending_application: String,
+    pub sending_facility: String,
+    /// MSH-10: the sender's id of this message, the same when it sends the message again.
+    pub control_id: String,
+    /// MSH-12.
+    pub version: String,
+}
+
+/// One message as the live feed receives it (the bytes of one MLLP frame): its header, read as far
+/// as it can be, and its report or why it is not one.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub header: Header,
+    pub report: Result<NewReport, Hl7Error>,
+}
+
+/// Reads one message.
+pub fn message(bytes: &[u8]) -> Message {
+    let mut segments = Segments::new(bytes);
+    let mut message = Vec::new();
+    // Reading from memory cannot fail.
+    while let Ok(Some(segment)) = segments.next_segment() {
+        if !ENVELOPE.contains(&segment.bytes.get(..3).unwrap_or_default()) {
+            message.push(segment);
+        }
+    }
+    let header = match message.first() {
+        Some(msh) if msh.bytes.starts_with(b"MSH") => {
+            let text = String::from_utf8_lossy(&msh.bytes);
+            let d = Delimiters::from_msh(&text);
+            // MSH-n is field n - 1 here: MSH-1 is the separator itself.
+            let first = |msh: usize| d.component(d.field(&text, msh - 1), 1).trim().to_string();
+            Header {
+                sending_application: first(3),
+                sending_facility: first(4),
+                control_id: d.field(&text, 9).trim().to_string(),
+                version: first(12),
+            }
+        }
+        _ => Header::default(),
+    };
+    Message {
+        header,
+        report: report(&message),
     }
 }
 
@@ -190,6 +243,22 @@ OBX|2|TX|IMP^Impression||IMPRESSION: Clear lungs \\F\\ no effusion.~Follow-up no
         assert_eq!(parsed[0].line, 1);
         assert_eq!(parsed[1].line, 7);
         assert_eq!(parsed[1].result.as_ref().unwrap().accession, "ACC10");
+    }
+
+    #[test]
+    fn a_feed_message_gives_its_sender_and_control_id_with_its_report() {
+        let framed = format!("\x0b{MESSAGE}\x1c\r");
+        let message = message(framed.as_bytes());
+        assert_eq!(
+            message.header,
+            Header {
+                sending_application: "RIS".into(),
+                sending_facility: "HOSP".into(),
+                control_id: "MSG0001".into(),
+                version: "2.5".into(),
+            }
+        );
+        assert_eq!(message.report.unwrap().accession, "ACC9");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use sieve_core::demo;
 
 use super::{open, Outcome};
 use crate::config::Config;
-use crate::{bundle, indexer, router};
+use crate::{bundle, indexer, mllp, router};
 
 pub async fn run(config: Config) -> Outcome {
     let pool = open(&config).await?;
@@ -31,6 +31,11 @@ pub async fn run(config: Config) -> Outcome {
     let sessions = router::sessions(&pool, &config).await?;
     let state = router::state(pool, &config)?;
     indexer::start(state.clone());
+    if let Some(addr) = config.mllp_addr {
+        mllp::listen(addr, state.clone())
+            .await
+            .map_err(|error| format!("cannot receive the HL7 feed on {addr}: {error}"))?;
+    }
     // Follows the training jobs: their states survive restarts in the database.
     tokio::spawn(sieve_core::training::follow(
         state.pool.clone(),

@@ -86,6 +86,47 @@ pub struct Delimiters {
 }
 
 impl Delimiters {
+    /// The delimiters HL7 recommends (`|^~\&`), which Sieve's own messages (acknowledgements) use.
+    pub const DEFAULT: Delimiters = Delimiters {
+        field: '|',
+        component: '^',
+        repetition: '~',
+        escape: '\\',
+        subcomponent: '&',
+    };
+
+    /// Writes text as a field's value: each delimiter as its escape (`\F\ \S\ \T\ \R\ \E\`) and
+    /// each line break as `\.br\`, so that it reads back as written (the inverse of
+    /// [`Delimiters::unescape`] for text without control characters).
+    pub fn escape(&self, text: &str) -> String {
+        let e = self.escape;
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let name = match c {
+                _ if c == e => "E",
+                _ if c == self.field => "F",
+                _ if c == self.component => "S",
+                _ if c == self.subcomponent => "T",
+                _ if c == self.repetition => "R",
+                '\r' | '\n' => {
+                    if c == '\r' && chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    ".br"
+                }
+                _ => {
+                    out.push(c);
+                    continue;
+                }
+            };
+            out.push(e);
+            out.push_str(name);
+            out.push(e);
+        }
+        out
+    }
+
     pub fn from_msh(msh: &str) -> Delimiters {
         let mut chars = msh.chars().skip(3);
         let field = chars.next().unwrap_or('|');
@@ -253,6 +294,20 @@ mod tests {
         let latin = Charset::named("8859/1").unwrap();
         assert_eq!(D.unescape(r"\XE9\", latin).unwrap(), "é");
         assert_eq!(D.unescape(r"\C2D41\caf\XE9\", latin).unwrap(), "café");
+    }
+
+    #[test]
+    fn escaped_text_reads_back_as_written() {
+        let text = "a|b^c~d\\e&f\nline two\r\nline three";
+        let escaped = Delimiters::DEFAULT.escape(text);
+        assert!(
+            !escaped.contains(['|', '^', '~', '&', '\n', '\r']),
+            "{escaped}"
+        );
+        assert_eq!(
+            read(&escaped).unwrap(),
+            "a|b^c~d\\e&f\nline two\nline three"
+        );
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error 
         session_idle_minutes: 60,
         session_absolute_hours: 12,
         max_upload_mb: crate::config::DEFAULT_MAX_UPLOAD_MB,
+        mllp_addr: None,
     };
     let pool = crate::commands::open(&config).await?;
     std::fs::create_dir_all(config.index_dir())?;

@@ -97,6 +97,20 @@ pub struct Options {
     pub skip_invalid: bool,
     /// CSV columns by field, where the hospital's names differ (field → column).
     pub mapping: HashMap<String, String>,
+    /// The character set of a CSV or JSON lines file without a byte-order mark (see
+    /// [`encoding`]); `None`: UTF-8, and bytes that are not UTF-8 are an error naming the field.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+/// Reads the name of a character set as `--encoding` takes it (the WHATWG labels: `windows-1252`,
+/// `latin1`, `iso-8859-15`, `utf-16le`, `shift_jis` …), or says which names it takes.
+pub fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        Error::Invalid(format!(
+            "encoding: {label:?} is not a character set Sieve knows; use a name such as \
+             utf-8, windows-1252, iso-8859-1, iso-8859-15, utf-16le or utf-16be"
+        ))
+    })
 }
 
 /// How far an import has come.
@@ -301,6 +315,27 @@ fn records(
     let decoded: Box<dyn Read> = match gzipped {
         true => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         false => Box::new(buffered),
+    };
+    // Text files are read as UTF-8: a byte-order mark (UTF-8, UTF-16LE, UTF-16BE) says what they
+    // are in, and otherwise the encoding asked for; without either, bytes pass as they are, so that
+    // ones that are not UTF-8 are an error naming their field, never replaced silently. (HL7 names
+    // its own character set in MSH-18.)
+    let decoded: Box<dyn Read> = match format {
+        Format::Hl7 => decoded,
+        Format::Csv | Format::JsonLines => {
+            let mut peeked = BufReader::new(decoded);
+            // encoding_rs_io 0.1 keeps an explicit encoding over a UTF-8 BOM when it passes
+            // UTF-8 through, so a UTF-8 BOM is looked for here.
+            let utf8_bom = peeked.fill_buf()?.starts_with(&[0xEF, 0xBB, 0xBF]);
+            Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(options.encoding.filter(|_| !utf8_bom))
+                    .bom_override(true)
+                    .strip_bom(true)
+                    .utf8_passthru(true)
+                    .build(peeked),
+            )
+        }
     };
     let since_record = Arc::new(AtomicU64::new(0));
     let reader = BufReader::with_capacity(

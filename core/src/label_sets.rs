@@ -133,6 +133,10 @@ pub struct Manifest {
     pub seed: u64,
     pub shares: Shares,
     pub counts: Counts,
+    /// The project's cue lists and section headers the soft labels were read with (they change
+    /// labels as rules do; absent in sets exported before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_settings: Option<crate::labeling::TextSettings>,
     pub files: Vec<FileEntry>,
     pub created_by: String,
     /// RFC 3339, UTC.
@@ -210,6 +214,7 @@ pub async fn create(pool: &SqlitePool, export: &Export<'_>, plan: Plan) -> Resul
         seed: plan.spec.seed,
         shares: plan.spec.shares,
         counts: plan.counts,
+        text_settings: Some(crate::questions::text_settings(pool, export.project_id).await?),
         files: Vec::new(),
         created_by: export.actor.to_string(),
         created_at,

@@ -8,17 +8,19 @@ use sqlx::SqlitePool;
 use crate::audit::{self, Action, NewEvent};
 use crate::db::stored_json;
 use crate::error::is_unique_violation;
-use crate::labeling::{Rule, RuleBook, TextSettings};
+use crate::labeling::{Rule, RuleBook};
 use crate::{Error, Result};
 
 mod archive;
 mod change;
 mod import;
+mod settings;
 
 pub use archive::{archive, archived, restore};
 pub(crate) use change::check_new;
 pub use change::Change;
 pub use import::{read_rules_file, Replacement};
+pub use settings::{read_text_settings, save_text_settings, text_settings};
 
 /// Labels a question may have, at most.
 pub const MAX_LABELS: usize = 9;
@@ -397,64 +399,6 @@ async fn write_version(
         detail: Some(format!("version {}: {words}", set.version)),
     };
     audit::record(&mut *transaction, Action::RulesChanged, event).await?;
-    transaction.commit().await?;
-    Ok(())
-}
-
-/// Returns a project's text settings (the defaults until a fellow changes them).
-pub async fn text_settings(pool: &SqlitePool, project_id: i64) -> Result<TextSettings> {
-    let stored = sqlx::query_scalar!(
-        "SELECT settings FROM text_settings WHERE project_id = ?",
-        project_id
-    )
-    .fetch_optional(pool)
-    .await?;
-    read_text_settings(stored.as_deref())
-}
-
-/// Reads text settings as stored (none stored: the defaults).
-pub fn read_text_settings(stored: Option<&str>) -> Result<TextSettings> {
-    match stored {
-        None => Ok(TextSettings::default()),
-        Some(json) => stored_json("text settings", json),
-    }
-}
-
-/// Saves a project's text settings, after checking that every cue reads and that every rule of
-/// every question still finds its sections.
-pub async fn save_text_settings(
-    pool: &SqlitePool,
-    project_id: i64,
-    settings: &TextSettings,
-    actor: Option<&str>,
-) -> Result<()> {
-    let mut rule_books = Vec::new();
-    let mut all = list(pool, project_id).await?;
-    all.extend(archived(pool, project_id).await?);
-    for question in all {
-        rule_books.push(rules(pool, question.id, None).await?.rule_book(&question));
-    }
-    crate::labeling::Labeler::new(rule_books, settings)?;
-    let json = serde_json::to_string(settings).expect("settings serialise");
-    let now = crate::now();
-    let mut transaction = pool.begin().await?;
-    sqlx::query!(
-        "INSERT INTO text_settings (project_id, settings, updated_by, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (project_id) DO UPDATE SET settings = excluded.settings, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        project_id,
-        json,
-        actor,
-        now
-    )
-    .execute(&mut *transaction)
-    .await?;
-    let event = NewEvent {
-        actor,
-        project_id: Some(project_id),
-        object: Some("text-settings".into()),
-        detail: None,
-    };
-    audit::record(&mut *transaction, Action::TextSettingsChanged, event).await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -553,3 +553,78 @@ async fn a_project_that_held_reports_before_keys_were_per_project_keeps_the_inst
             .unwrap();
     assert_eq!(salt, None);
 }
+
+/// A CSV of one report whose text holds `é`, `ü` and a curly quote, as UTF-8 text.
+const ACCENTED: &str = "accession,patient_id,study_date,exam_code,modality,body_part,report_text\n\
+     A1,P1,2024-01-02,CXR,CR,CHEST,\"Épanchement pleural minime; Lungenbefund ünauffällig ’\"\n";
+
+#[tokio::test]
+async fn a_windows_1252_csv_is_refused_naming_the_field_and_read_whole_with_its_encoding() {
+    let f = fixture().await;
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(ACCENTED);
+    let path = f.dir.path().join("excel.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let error = f.import(&path, &Options::default()).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("excel.csv:2: the text is not UTF-8 (field 7)"),
+        "{message}"
+    );
+    assert!(message.contains("windows-1252"), "{message}");
+    assert!(f.stored().await.is_empty());
+
+    let windows = Options {
+        encoding: Some(sieve_core::import::encoding("windows-1252").unwrap()),
+        ..Options::default()
+    };
+    f.import(&path, &windows).await.unwrap();
+    assert_eq!(
+        f.stored().await[0].report_text,
+        "Épanchement pleural minime; Lungenbefund ünauffällig ’"
+    );
+    assert!(sieve_core::import::encoding("klingon")
+        .unwrap_err()
+        .to_string()
+        .contains("windows-1252"));
+}
+
+#[tokio::test]
+async fn a_csv_with_a_byte_order_mark_is_read_in_its_encoding_utf_16_included() {
+    for (name, bytes) in [
+        (
+            "utf8-bom.csv",
+            [&[0xEF, 0xBB, 0xBF][..], ACCENTED.as_bytes()].concat(),
+        ),
+        (
+            "utf16le.csv",
+            [0xFF, 0xFE]
+                .into_iter()
+                .chain(ACCENTED.encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+        ),
+        (
+            "utf16be.csv",
+            [0xFE, 0xFF]
+                .into_iter()
+                .chain(ACCENTED.encode_utf16().flat_map(u16::to_be_bytes))
+                .collect(),
+        ),
+    ] {
+        let f = fixture().await;
+        let path = f.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        // A byte-order mark says what the file is in, whatever was asked for.
+        let asked = Options {
+            encoding: Some(encoding_rs::WINDOWS_1252),
+            ..Options::default()
+        };
+        f.import(&path, &asked).await.unwrap();
+        let stored = f.stored().await;
+        assert_eq!(stored.len(), 1, "{name}");
+        assert_eq!(stored[0].accession, "A1", "{name}");
+        assert_eq!(
+            stored[0].report_text, "Épanchement pleural minime; Lungenbefund ünauffällig ’",
+            "{name}"
+        );
+    }
+}

@@ -333,6 +333,16 @@ async fn two_versions_differ_by_the_studies_added_and_relabeled() {
         .await
         .unwrap();
     assert_eq!((back.added, back.removed, back.relabeled), (0, 4, 1));
+    // The studies are named, in order, whichever way round.
+    assert_eq!(diff.added_examples.len(), 4);
+    assert!(diff.added_examples.is_sorted());
+    assert_eq!(back.removed_examples, diff.added_examples);
+    assert!(diff.moved <= diff.relabeled + diff.unchanged);
+    // Each set records the cue lists and sections its soft labels were read with.
+    assert_eq!(
+        v2.manifest.text_settings,
+        Some(sieve_core::labeling::TextSettings::default())
+    );
 }
 
 #[tokio::test]

@@ -174,3 +174,29 @@ async fn a_cohort_that_a_question_uses_is_not_deleted_and_the_refusal_says_what_
         "the question keeps its cohort"
     );
 }
+
+#[tokio::test]
+async fn a_change_of_cue_lists_is_audited_with_what_it_added_and_removed() {
+    let f = fixture().await;
+    let mut settings = questions::text_settings(&f.pool, f.project).await.unwrap();
+    settings.cues.pre_negation.retain(|cue| cue != "without");
+    settings.cues.pre_negation.push("devoid of".into());
+    questions::save_text_settings(&f.pool, f.project, &settings, Some("fiona"))
+        .await
+        .unwrap();
+    let page = sieve_core::audit::search(
+        &f.pool,
+        &sieve_core::audit::Filter {
+            action: Some("text settings".into()),
+            ..Default::default()
+        },
+        0,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        page.events[0].detail.as_deref(),
+        Some("pre-negation cues: added “devoid of”; pre-negation cues: removed “without”")
+    );
+}

@@ -373,6 +373,9 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   await page.getByLabel("To", { exact: true }).selectOption(`v${newest}`);
   await page.getByRole("button", { name: "Compare" }).click();
   await expect(page.getByTestId("diff")).toContainText("Unchanged");
+  // Two seeds: the same studies, some in another split, and the page says so and compared what.
+  await expect(page.getByTestId("diff")).toContainText("Moved to another split");
+  await expect(page.getByText(`Compared v${Number(newest) - 1} with v${newest}.`)).toBeVisible();
 
   const download = page.waitForEvent("download");
   await rows.first().getByRole("link", { name: "manifest.json" }).click();

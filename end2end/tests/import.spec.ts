@@ -46,3 +46,34 @@ test("an invalid file is refused with its line-numbered errors and imports nothi
   await expect(alert).toContainText("bad.jsonl was not imported: 1 invalid record(s); nothing was written");
   await expect(alert).toContainText('bad.jsonl:2: study_date: "31/12/2024" is not a date');
 });
+
+test("a CSV saved by Excel on Windows is refused naming its character set, and imported whole once it is chosen", async ({ page, guard }) => {
+  guard.allow(/status of 422.*\/imports\?/);
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  const stamp = Date.now();
+  const csv =
+    "accession,patient_id,study_date,exam_code,modality,body_part,report_text\n" +
+    `E2E-1252-${stamp},MRN-${stamp},2024-05-06,XRCHEST2V,CR,CHEST,"Épanchement pleural minime quokka${stamp}; Lungenbefund unauffällig"\n`;
+  // Windows-1252 bytes: é is 0xE9, É 0xC9, ä 0xE4 (each is two bytes in UTF-8).
+  const bytes = Buffer.from(Array.from(csv, (c) => ({ "é": 0xe9, "É": 0xc9, "ä": 0xe4 })[c] ?? c.charCodeAt(0)));
+  const file = { name: "excel.csv", mimeType: "text/csv", buffer: bytes };
+  await page.getByLabel("File").setInputFiles(file);
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("alert")).toContainText("excel.csv:2: the text is not UTF-8 (field 7)");
+  await expect(page.getByRole("alert")).toContainText("windows-1252");
+
+  await page.getByLabel("Character set").selectOption("windows-1252");
+  await page.getByLabel("File").setInputFiles(file);
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status")).toContainText("Imported: 1 new, 0 updated, 0 unchanged");
+
+  await page.getByRole("link", { name: "Search the reports" }).click();
+  await page.getByRole("searchbox").fill(`quokka${stamp}`);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".result-title").first().click();
+  await expect(page.getByRole("article", { name: "Report text" })).toContainText(
+    `Épanchement pleural minime quokka${stamp}; Lungenbefund unauffällig`,
+  );
+});

@@ -260,6 +260,9 @@ pub struct ImportArgs {
     /// CSV column for a field, where the export names it differently (repeatable): report_text=REPORT_BODY
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
     pub mappings: Vec<String>,
+    /// The character set of CSV and JSON lines files without a byte-order mark, e.g. windows-1252 [default: utf-8]
+    #[arg(long)]
+    pub encoding: Option<String>,
 }
 
 #[derive(Debug, Args)]

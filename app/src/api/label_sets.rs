@@ -104,8 +104,13 @@ pub struct DiffView {
     pub removed: u64,
     pub relabeled: u64,
     pub unchanged: u64,
-    /// A few of the relabeled studies.
+    /// Studies in both whose split differs.
+    pub moved: u64,
+    /// The first relabeled studies, by study id.
     pub examples: Vec<RelabeledRow>,
+    /// The first added and removed studies, by study id.
+    pub added_examples: Vec<String>,
+    pub removed_examples: Vec<String>,
 }
 
 /// A study whose label of one question differs between the two versions.
@@ -310,6 +315,9 @@ pub async fn diff_label_sets(project: i64, from: i64, to: i64) -> Result<DiffVie
                 removed: diff.removed,
                 relabeled: diff.relabeled,
                 unchanged: diff.unchanged,
+                moved: diff.moved,
+                added_examples: diff.added_examples,
+                removed_examples: diff.removed_examples,
                 examples: diff
                     .examples
                     .into_iter()

@@ -38,10 +38,11 @@ pub fn ImportPage() -> impl IntoView {
     let details = Resource::new(id, project);
     let file = NodeRef::<Input>::new();
     let skip_invalid = NodeRef::<Input>::new();
+    let encoding = NodeRef::<leptos::html::Select>::new();
     let phase = RwSignal::new(Phase::Idle);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        upload(id(), file, skip_invalid, phase);
+        upload(id(), file, skip_invalid, encoding, phase);
     };
     let busy = move || matches!(phase.get(), Phase::Uploading(_) | Phase::Importing);
     // Only a fellow gets the form: anyone else is told why, not offered an upload that is refused.
@@ -58,6 +59,17 @@ pub fn ImportPage() -> impl IntoView {
                     <div class="field">
                         <label for="import-file">"File"</label>
                         <input id="import-file" type="file" node_ref=file required accept=".csv,.jsonl,.ndjson,.json,.hl7,.gz" />
+                    </div>
+                    <div class="field">
+                        <label for="import-encoding">"Character set"</label>
+                        <select id="import-encoding" node_ref=encoding>
+                            <option value="" selected>"UTF-8 (or as the file's byte-order mark says)"</option>
+                            <option value="windows-1252">"Windows-1252 (Excel on Windows, Western Europe)"</option>
+                            <option value="iso-8859-1">"ISO-8859-1 (Latin-1)"</option>
+                            <option value="iso-8859-15">"ISO-8859-15 (Latin-9)"</option>
+                            <option value="windows-1250">"Windows-1250 (Central Europe)"</option>
+                        </select>
+                        <p class="muted">"Of a CSV or JSON lines export: one with a byte-order mark (UTF-8, UTF-16) is read as it says. HL7 messages name their own (MSH-18)."</p>
                     </div>
                     <label class="checkbox"><input type="checkbox" node_ref=skip_invalid />" Skip invalid records (import the rest)"</label>
                     <button type="submit" class="button-primary button-inline" disabled=busy>"Import"</button>
@@ -136,6 +148,7 @@ fn upload(
     project: i64,
     file: NodeRef<Input>,
     skip_invalid: NodeRef<Input>,
+    encoding: NodeRef<leptos::html::Select>,
     phase: RwSignal<Phase>,
 ) {
     use leptos::wasm_bindgen::closure::Closure;
@@ -157,6 +170,13 @@ fn upload(
     let mut query = leptos_router::params::ParamsMap::new();
     query.insert("filename", chosen.name());
     query.insert("skip_invalid", skip.to_string());
+    if let Some(encoding) = encoding
+        .get()
+        .map(|select| select.value())
+        .filter(|v| !v.is_empty())
+    {
+        query.insert("encoding", encoding);
+    }
     let url = format!(
         "/api/v1/projects/{project}/imports{}",
         query.to_query_string()
@@ -218,7 +238,14 @@ fn upload(
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn upload(_: i64, _: NodeRef<Input>, _: NodeRef<Input>, _: RwSignal<Phase>) {}
+fn upload(
+    _: i64,
+    _: NodeRef<Input>,
+    _: NodeRef<Input>,
+    _: NodeRef<leptos::html::Select>,
+    _: RwSignal<Phase>,
+) {
+}
 
 /// Reads the endpoint's answer.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]

@@ -339,12 +339,22 @@ fn Compare(
                 <div><dt>"Removed"</dt><dd>{thousands(diff.removed as i64)}</dd></div>
                 <div><dt>"Relabeled"</dt><dd>{thousands(diff.relabeled as i64)}</dd></div>
                 <div><dt>"Unchanged"</dt><dd>{thousands(diff.unchanged as i64)}</dd></div>
+                <div><dt>"Moved to another split"</dt><dd>{thousands(diff.moved as i64)}</dd></div>
             </dl>
+            <p class="muted">{format!("Compared v{} with v{}. Studies are named by the label sets' pseudonymous study ids. The split is drawn within each label, so a relabeled patient may move to another split even with the same seed.", diff.from, diff.to)}</p>
             {(!diff.examples.is_empty()).then(|| view! {
-                <table class="compact"><thead><tr><th>"Study"</th><th>"Question"</th><th>{format!("v{}", diff.from)}</th><th>{format!("v{}", diff.to)}</th></tr></thead>
+                <table class="compact" data-testid="diff-relabeled">
+                    <caption>{listed("Relabeled", diff.examples.len(), diff.relabeled)}</caption>
+                    <thead><tr><th>"Study"</th><th>"Question"</th><th>{format!("v{}", diff.from)}</th><th>{format!("v{}", diff.to)}</th></tr></thead>
                     <tbody>{diff.examples.iter().map(|row| view! {
                         <tr><td><code>{row.study.clone()}</code></td><td>{row.question.clone()}</td><td>{row.from.clone()}</td><td>{row.to.clone()}</td></tr>
                     }).collect_view()}</tbody></table>
+            })}
+            {(!diff.added_examples.is_empty()).then(|| view! {
+                <p data-testid="diff-added">{listed("Added", diff.added_examples.len(), diff.added)}": "{diff.added_examples.join(", ")}</p>
+            })}
+            {(!diff.removed_examples.is_empty()).then(|| view! {
+                <p data-testid="diff-removed">{listed("Removed", diff.removed_examples.len(), diff.removed)}": "{diff.removed_examples.join(", ")}</p>
             })}
         }
         .into_any(),
@@ -372,5 +382,16 @@ fn Compare(
             </form>
             {result}
         </section>
+    }
+}
+
+/// "Relabeled (all 12)" or "Relabeled (the first 20 of 42, by study id)".
+fn listed(what: &str, shown: usize, total: u64) -> String {
+    match shown as u64 == total {
+        true => format!("{what} (all {total})"),
+        false => format!(
+            "{what} (the first {shown} of {}, by study id)",
+            thousands(total as i64)
+        ),
     }
 }

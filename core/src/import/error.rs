@@ -21,7 +21,7 @@ pub enum RecordError {
     NotAReport(String),
     /// `field`: the CSV field's number, from 1.
     #[error(
-        "the text is not UTF-8 (field {field}): save the file as “CSV UTF-8” and import it again"
+        "the text is not UTF-8 (field {field}): save the file as “CSV UTF-8” and import it again, or name the file's character set (a file saved by Excel on Windows is usually windows-1252)"
     )]
     NotUtf8 { field: u64 },
     /// The file ends or fails before the record does.

@@ -17,9 +17,18 @@ pub struct Diff {
     /// Studies in both whose label of some question differs.
     pub relabeled: u64,
     pub unchanged: u64,
-    /// A few of the relabeled studies.
+    /// Studies in both whose split differs (the split is stratified by label: a relabeled
+    /// patient may move to another split).
+    pub moved: u64,
+    /// The first relabeled studies (by study id), at most [`EXAMPLES`] of them.
     pub examples: Vec<Relabeled>,
+    /// The first added and removed studies (by study id), at most [`EXAMPLES`] of each.
+    pub added_examples: Vec<String>,
+    pub removed_examples: Vec<String>,
 }
+
+/// How many studies of each kind a diff names.
+pub const EXAMPLES: usize = 20;
 
 /// A study whose label of one question differs between two label sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,17 +64,27 @@ fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
         to: to.version,
         ..Diff::default()
     };
-    for (study, labels) in &after {
+    // In study order, so that the examples are the same at every look.
+    let mut studies: Vec<&String> = after.keys().collect();
+    studies.sort();
+    for study in studies {
+        let now = &after[study];
         let Some(old) = before.get(study) else {
             diff.added += 1;
+            if diff.added_examples.len() < EXAMPLES {
+                diff.added_examples.push(study.clone());
+            }
             continue;
         };
+        if old.split != now.split {
+            diff.moved += 1;
+        }
         let mut changed = false;
-        for (question, label) in labels {
-            let was = old.get(question).cloned().unwrap_or_default();
+        for (question, label) in &now.labels {
+            let was = old.labels.get(question).cloned().unwrap_or_default();
             if &was != label {
                 changed = true;
-                if diff.examples.len() < 20 {
+                if diff.examples.len() < EXAMPLES {
                     diff.examples.push(Relabeled {
                         study: study.clone(),
                         question: question.clone(),
@@ -75,12 +94,18 @@ fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
                 }
             }
         }
-        changed |= old.keys().any(|question| !labels.contains_key(question));
+        changed |= old
+            .labels
+            .keys()
+            .any(|question| !now.labels.contains_key(question));
         match changed {
             true => diff.relabeled += 1,
             false => diff.unchanged += 1,
         }
     }
-    diff.removed = before.keys().filter(|s| !after.contains_key(*s)).count() as u64;
+    let mut removed: Vec<&String> = before.keys().filter(|s| !after.contains_key(*s)).collect();
+    removed.sort();
+    diff.removed = removed.len() as u64;
+    diff.removed_examples = removed.into_iter().take(EXAMPLES).cloned().collect();
     Ok(diff)
 }

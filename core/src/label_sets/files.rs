@@ -283,8 +283,15 @@ fn write_column(
     }
 }
 
-/// A label set's labels as read back: study id → question name → label.
-pub type StudyLabels = HashMap<String, BTreeMap<String, String>>;
+/// A study of a label set as read back: its split and its label per question name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyEntry {
+    pub split: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A label set's studies as read back, by study id.
+pub type StudyLabels = HashMap<String, StudyEntry>;
 
 /// Reads `labels.jsonl` back.
 pub fn read_labels(dir: &Path, manifest: &Manifest) -> Result<StudyLabels> {
@@ -304,7 +311,13 @@ pub fn read_labels(dir: &Path, manifest: &Manifest) -> Result<StudyLabels> {
             .into_iter()
             .map(|(question, cell)| (question.into_owned(), cell.label))
             .collect();
-        out.insert(row.study_id.into_owned(), labels);
+        out.insert(
+            row.study_id.into_owned(),
+            StudyEntry {
+                split: row.split.into_owned(),
+                labels,
+            },
+        );
     }
     Ok(out)
 }

@@ -34,6 +34,9 @@ pub struct ImportQuery {
     pub format: Option<String>,
     /// Import the valid records and set the invalid ones aside instead of rejecting the file.
     pub skip_invalid: Option<bool>,
+    /// The character set of a CSV or JSON lines file without a byte-order mark, e.g.
+    /// windows-1252 (default: UTF-8).
+    pub encoding: Option<String>,
 }
 
 /// What an import did.
@@ -89,6 +92,12 @@ pub async fn import_reports(
         format: Some(format),
         skip_invalid: query.skip_invalid.unwrap_or(false),
         mapping: Default::default(),
+        encoding: query
+            .encoding
+            .as_deref()
+            .filter(|label| !label.trim().is_empty())
+            .map(sieve_core::import::encoding)
+            .transpose()?,
     };
     let uploads = state.settings.data_dir.join("uploads");
     tokio::fs::create_dir_all(&uploads)

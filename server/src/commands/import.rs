@@ -21,6 +21,11 @@ pub async fn run(pool: &SqlitePool, config: &Config, args: ImportArgs) -> Outcom
         format: args.format.as_deref().map(str::parse).transpose()?,
         skip_invalid: args.skip_invalid,
         mapping: mappings(&args.mappings)?,
+        encoding: args
+            .encoding
+            .as_deref()
+            .map(sieve_core::import::encoding)
+            .transpose()?,
     };
     for file in &args.files {
         let started = Instant::now();

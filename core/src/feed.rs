@@ -120,6 +120,7 @@ async fn route(
             // Dropped: the transaction rolls back, and the report stays as it was.
             continue;
         }
+        writer.result_status(&message.result_status);
         writer.write(std::slice::from_ref(&report)).await?;
         writer.commit().await?;
         stored += 1;

@@ -28,7 +28,9 @@ pub use gold::{
     adjudicate, gold_items, open_dispute, set_gold, study_answers, GoldChange, GoldItem,
     RaterAnswer, StudyAnswers,
 };
-pub use review::{review, Disagreement, GoldScore, RaterRow, Review, RulePrecision};
+pub use review::{
+    review, AnswerToReview, Disagreement, GoldScore, RaterRow, Review, RulePrecision,
+};
 pub use writer::Writer;
 
 /// How a question's queue is filled.

@@ -156,6 +156,8 @@ pub struct Writer<'t> {
     /// Ids above this were inserted by this import; returned ids below it were updated.
     first_new_id: i64,
     pseudonymizer: Pseudonymizer,
+    /// OBR-25 of what is written (P, F, C, A); empty for files.
+    result_status: String,
     pub counts: Counts,
 }
 
@@ -195,21 +197,29 @@ impl<'t> Writer<'t> {
             revision,
             first_new_id,
             pseudonymizer,
+            result_status: String::new(),
             counts: Counts::default(),
         })
     }
 
-    /// Writes a batch of normalised reports. Reports whose content did not change are not written.
+    /// Sets the result status (OBR-25: P preliminary, F final, C correction, A addendum) of the
+    /// reports written next. A preliminary report never replaces a final, corrected or amended one.
+    pub fn result_status(&mut self, status: &str) {
+        self.result_status = status.trim().to_uppercase();
+    }
+
+    /// Writes a batch of normalised reports. Reports whose content did not change are not written;
+    /// a changed text replaces the stored one, which is kept as a revision (`report_revisions`).
     pub async fn write(&mut self, reports: &[NewReport]) -> Result<()> {
         for chunk in reports.chunks(ROWS_PER_STATEMENT) {
             // Built at run time for the batch size; the statement's shape is fixed and tested.
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO reports (project_id, accession, patient_ref, study_date, exam_code, modality, \
-                 body_part, report_text, image_uri, revision, content_hash) ",
+                 body_part, report_text, image_uri, revision, content_hash, result_status) ",
             );
             insert.push_values(chunk, |mut row, report| {
                 let patient_ref = self.pseudonymizer.pseudonym(&report.patient_id);
-                let hash = content_hash(report, &patient_ref);
+                let hash = content_hash(report, &patient_ref, &self.result_status);
                 row.push_bind(self.project_id)
                     .push_bind(report.accession.clone())
                     .push_bind(patient_ref)
@@ -220,14 +230,18 @@ impl<'t> Writer<'t> {
                     .push_bind(report.report_text.clone())
                     .push_bind(report.image_uri.clone())
                     .push_bind(self.revision)
-                    .push_bind(hash);
+                    .push_bind(hash)
+                    .push_bind(self.result_status.clone());
             });
             insert.push(
                 " ON CONFLICT (project_id, accession) DO UPDATE SET patient_ref = excluded.patient_ref, \
                  study_date = excluded.study_date, exam_code = excluded.exam_code, modality = excluded.modality, \
                  body_part = excluded.body_part, report_text = excluded.report_text, image_uri = excluded.image_uri, \
-                 revision = excluded.revision, content_hash = excluded.content_hash \
-                 WHERE reports.content_hash <> excluded.content_hash RETURNING id",
+                 revision = excluded.revision, content_hash = excluded.content_hash, \
+                 result_status = excluded.result_status \
+                 WHERE reports.content_hash <> excluded.content_hash \
+                 AND NOT (excluded.result_status = 'P' AND reports.result_status IN ('F', 'C', 'A')) \
+                 RETURNING id",
             );
             let written: Vec<i64> = insert
                 .build_query_scalar()
@@ -258,7 +272,7 @@ impl<'t> Writer<'t> {
 }
 
 /// The SHA-256 of what is stored of a report, to tell a changed report from an unchanged one.
-fn content_hash(report: &NewReport, patient_ref: &str) -> String {
+fn content_hash(report: &NewReport, patient_ref: &str, result_status: &str) -> String {
     let mut hasher = Sha256::new();
     for field in [
         report.accession.as_str(),
@@ -272,6 +286,10 @@ fn content_hash(report: &NewReport, patient_ref: &str) -> String {
     ] {
         hasher.update((field.len() as u64).to_le_bytes());
         hasher.update(field.as_bytes());
+    }
+    // Files carry no status: their hashes stay as they were before statuses were kept.
+    if !result_status.is_empty() {
+        hasher.update(result_status.as_bytes());
     }
     hex::encode(hasher.finalize())
 }

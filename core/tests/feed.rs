@@ -166,3 +166,59 @@ async fn a_filter_change_is_audited_in_words_and_removing_it_stops_the_feed() {
     );
     assert!(details.contains(&"takes no reports from the feed".to_string()));
 }
+
+#[tokio::test]
+async fn a_final_replaces_the_preliminary_a_late_preliminary_does_not_and_every_text_is_kept() {
+    let install = common::Install::new().await;
+    let project = install.project("Chest").await;
+    feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
+        .await
+        .unwrap();
+    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let with = |control: &str, status: &str, text: &str| {
+        oru(control, "HOSP", "A1", "CXR", "CR")
+            .replace("Line one\nline two.", text)
+            .replace("|CR|F\r", &format!("|CR|{status}\r"))
+    };
+    for (control, status, text) in [
+        ("M1", "P", "PRELIMINARY: possible effusion."),
+        ("M2", "F", "FINAL: small left effusion."),
+        // Sent late, after the final: acknowledged, and the final stays.
+        ("M0", "P", "PRELIMINARY: possible effusion, resent."),
+        ("M3", "C", "CORRECTED: small right effusion."),
+    ] {
+        let ack = feed::receive(
+            &install.pool,
+            &pseudonymizer,
+            with(control, status, text).as_bytes(),
+        )
+        .await;
+        assert_eq!(ack.code, "AA", "{control}");
+    }
+    let (text, status): (String, String) = sqlx::query_as(
+        "SELECT report_text, result_status FROM reports WHERE project_id = ? AND accession = 'A1'",
+    )
+    .bind(project)
+    .fetch_one(&install.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (text.as_str(), status.as_str()),
+        ("CORRECTED: small right effusion.", "C")
+    );
+    let revisions: Vec<(String, String)> =
+        sqlx::query_as("SELECT report_text, result_status FROM report_revisions ORDER BY id")
+            .fetch_all(&install.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        revisions,
+        [
+            (
+                "PRELIMINARY: possible effusion.".to_string(),
+                "P".to_string()
+            ),
+            ("FINAL: small left effusion.".to_string(), "F".to_string()),
+        ]
+    );
+}

@@ -447,3 +447,44 @@ async fn label_sets_of_two_projects_cannot_be_joined_on_patients_or_studies() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_answer_given_before_its_report_changed_is_listed_for_review() {
+    let project = with_queue(100).await;
+    let answered = answer(&project, "aff1", 2, None).await;
+    let review = queue::review(&project.pool, &project.question)
+        .await
+        .unwrap();
+    assert!(review.before_amendment.is_empty());
+    // The first answered study's report comes again with another text (a file imported again).
+    let report = sieve_core::reports::find(&project.pool, project.project_id, answered[0])
+        .await
+        .unwrap();
+    let mut again = sieve_core::corpus::generate(9, 100)
+        .find(|r| r.accession == report.accession)
+        .unwrap();
+    again
+        .report_text
+        .push_str(" ADDENDUM: no change on comparison.");
+    sieve_core::reports::store_batch(
+        &project.pool,
+        project.project_id,
+        &project.pseudonymizer,
+        &[again],
+    )
+    .await
+    .unwrap();
+    let review = queue::review(&project.pool, &project.question)
+        .await
+        .unwrap();
+    assert_eq!(review.before_amendment.len(), 1);
+    assert_eq!(review.before_amendment[0].accession, report.accession);
+    assert_eq!(review.before_amendment[0].rater, "aff1");
+    let kept: String =
+        sqlx::query_scalar("SELECT report_text FROM report_revisions WHERE report_id = ?")
+            .bind(answered[0])
+            .fetch_one(&project.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, report.report_text);
+}

@@ -99,6 +99,15 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         think_ms: u64,
     },
+    /// Benchmark the live HL7 feed (several senders at once over MLLP) and HL7 file import
+    BenchFeed {
+        /// Messages to send, all senders together
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Senders sending at once, each waiting for each acknowledgement
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+    },
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> Outcome {
             seconds,
             think_ms,
         } => bench::queue::run(reports, affiliates, seconds, think_ms).await,
+        Command::BenchFeed { messages, senders } => bench::feed::run(messages, senders).await,
         Command::Reindex { project } => {
             let (pool, config) = install(&cli.global).await?;
             import::reindex(&pool, &config, &project).await

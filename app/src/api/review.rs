@@ -39,6 +39,15 @@ pub struct RaterView {
     pub confusion: Vec<Vec<u64>>,
 }
 
+/// An answer given before its report's text changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerToReviewRow {
+    pub report_id: i64,
+    pub accession: String,
+    pub rater: String,
+    pub label: String,
+}
+
 /// One rater's answer to a study.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RaterAnswerRow {
@@ -81,6 +90,8 @@ pub struct ReviewView {
     pub rules: Vec<RulePrecisionView>,
     pub disagreements: Vec<DisagreementView>,
     pub finals: Vec<SourceCount>,
+    /// Answers given before their report's text changed (an amended report), to review.
+    pub before_amendment: Vec<AnswerToReviewRow>,
     /// Studies that need several raters' answers (the overlap).
     pub overlapped: i64,
     /// Answers the queue still needs from any rater (as the labeling page says it).
@@ -275,6 +286,16 @@ pub async fn queue_review(project: i64, question: i64) -> Result<ReviewView, App
                         report_id: d.report_id,
                         soft_label: d.soft_label,
                         answers: rows_of(d.answers),
+                    })
+                    .collect(),
+                before_amendment: review
+                    .before_amendment
+                    .into_iter()
+                    .map(|answer| AnswerToReviewRow {
+                        report_id: answer.report_id,
+                        accession: answer.accession,
+                        rater: answer.rater,
+                        label: answer.label,
                     })
                     .collect(),
                 finals: review

@@ -262,6 +262,23 @@ fn Dashboard(
             <GoldList items=data.gold.clone() project question gold />
         </section>
 
+        {(!data.before_amendment.is_empty()).then(|| view! {
+            <section aria-labelledby="amended-title" data-testid="before-amendment">
+                <h2 id="amended-title">"Answers to review: the report changed after them"</h2>
+                <p class="notice">"These answers were given before their report's text changed (an amended or corrected report, or a file imported again): they were given on other text. Open each report, compare, and decide the study if the answer no longer holds."</p>
+                <table>
+                    <thead><tr><th>"Report"</th><th>"Rater"</th><th>"Answer"</th></tr></thead>
+                    <tbody>{data.before_amendment.iter().map(|answer| view! {
+                        <tr>
+                            <td><a href=format!("/projects/{project}/reports/{}", answer.report_id)>{answer.accession.clone()}</a></td>
+                            <td>{answer.rater.clone()}</td>
+                            <td>{answer.label.clone()}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
+
         <section aria-labelledby="disagreements-title">
             <h2 id="disagreements-title">"Disagreements"</h2>
             {move || match decide.value().get() {

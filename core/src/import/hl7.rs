@@ -93,6 +93,8 @@ pub struct Header {
 pub struct Message {
     pub header: Header,
     pub report: Result<NewReport, Hl7Error>,
+    /// OBR-25: P preliminary, F final, C correction, A addendum (empty when not sent).
+    pub result_status: String,
 }
 
 /// Reads one message.
@@ -120,9 +122,21 @@ pub fn message(bytes: &[u8]) -> Message {
         }
         _ => Header::default(),
     };
+    let result_status = match (
+        message.first(),
+        message.iter().find(|s| s.bytes.starts_with(b"OBR")),
+    ) {
+        (Some(msh), Some(obr)) => {
+            let d = Delimiters::from_msh(&String::from_utf8_lossy(&msh.bytes));
+            let obr = String::from_utf8_lossy(&obr.bytes);
+            d.component(d.field(&obr, 25), 1).trim().to_uppercase()
+        }
+        _ => String::new(),
+    };
     Message {
         header,
         report: report(&message),
+        result_status,
     }
 }
 

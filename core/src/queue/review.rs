@@ -70,6 +70,18 @@ pub struct Review {
     pub disagreements: Vec<Disagreement>,
     /// Final labels by source, of the studies answered or decided by the fellow.
     pub finals: Vec<(Source, u64)>,
+    /// Answers given before their report's text changed (an amended report): given on other text,
+    /// they need review.
+    pub before_amendment: Vec<AnswerToReview>,
+}
+
+/// An answer given before its report's text changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerToReview {
+    pub report_id: i64,
+    pub accession: String,
+    pub rater: String,
+    pub label: String,
 }
 
 /// One affiliate's answers, as the dashboard adds them up.
@@ -168,7 +180,18 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
             });
         }
     }
+    let before_amendment = sqlx::query_as!(
+        AnswerToReview,
+        r#"SELECT r.id AS "report_id!", r.accession, u.name AS "rater!", a.label
+           FROM answers a JOIN reports r ON r.id = a.report_id JOIN users u ON u.id = a.user_id
+           WHERE a.question_id = ? AND r.text_changed_at IS NOT NULL AND a.answered_at <= r.text_changed_at
+           ORDER BY r.accession, u.name"#,
+        question.id
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(Review {
+        before_amendment,
         settings,
         tasks: counts.tasks,
         overlapped: counts.overlapped.unwrap_or(0),

@@ -2,6 +2,7 @@
 //! cut highlighted snippets) for a set of typical phrase searches and filters; `bench-labels` and
 //! `bench-export` below, `bench-queue` in [`queue`].
 
+pub mod feed;
 pub mod queue;
 
 use std::time::Instant;

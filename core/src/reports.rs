@@ -203,7 +203,8 @@ impl<'t> Writer<'t> {
     }
 
     /// Sets the result status (OBR-25: P preliminary, F final, C correction, A addendum) of the
-    /// reports written next. A preliminary report never replaces a final, corrected or amended one.
+    /// reports written next. A preliminary report never replaces a final, corrected or amended one;
+    /// an addendum that does not repeat the report is added after its text, not put in its place.
     pub fn result_status(&mut self, status: &str) {
         self.result_status = status.trim().to_uppercase();
     }
@@ -236,7 +237,12 @@ impl<'t> Writer<'t> {
             insert.push(
                 " ON CONFLICT (project_id, accession) DO UPDATE SET patient_ref = excluded.patient_ref, \
                  study_date = excluded.study_date, exam_code = excluded.exam_code, modality = excluded.modality, \
-                 body_part = excluded.body_part, report_text = excluded.report_text, image_uri = excluded.image_uri, \
+                 body_part = excluded.body_part, \
+                 report_text = CASE WHEN excluded.result_status = 'A' \
+                   AND instr(excluded.report_text, reports.report_text) = 0 \
+                   THEN reports.report_text || char(10) || char(10) || excluded.report_text \
+                   ELSE excluded.report_text END, \
+                 image_uri = excluded.image_uri, \
                  revision = excluded.revision, content_hash = excluded.content_hash, \
                  result_status = excluded.result_status \
                  WHERE reports.content_hash <> excluded.content_hash \
@@ -338,6 +344,59 @@ pub async fn find(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("report {report_id}")))
+}
+
+/// What a report's text has been: its current result status (OBR-25; empty for files) and every
+/// text it replaced, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub result_status: String,
+    pub earlier: Vec<Revision>,
+}
+
+/// A text a report had before a later one replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub report_text: String,
+    pub result_status: String,
+    /// Seconds since 1970 (UTC).
+    pub replaced_at: i64,
+}
+
+/// Returns a report's history (see [`History`]).
+pub async fn history(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<History> {
+    let result_status = sqlx::query_scalar!(
+        "SELECT result_status FROM reports WHERE project_id = ? AND id = ?",
+        project_id,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("report {report_id}")))?;
+    let earlier = sqlx::query_as!(
+        Revision,
+        "SELECT report_text, result_status, replaced_at FROM report_revisions
+         WHERE report_id = ? ORDER BY id",
+        report_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(History {
+        result_status,
+        earlier,
+    })
+}
+
+/// A result status (OBR-25) in words.
+pub fn status_name(status: &str) -> &'static str {
+    match status {
+        "P" => "preliminary",
+        "F" => "final",
+        "C" => "corrected",
+        "A" => "with addendum",
+        "" => "",
+        _ => "other status",
+    }
 }
 
 /// Returns the id of a project's report by its accession, in any case and with spaces around it

@@ -222,3 +222,68 @@ async fn a_final_replaces_the_preliminary_a_late_preliminary_does_not_and_every_
         ]
     );
 }
+
+#[tokio::test]
+async fn an_addendum_sent_alone_is_added_after_the_report_not_put_in_its_place() {
+    let install = common::Install::new().await;
+    let project = install.project("Chest").await;
+    feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
+        .await
+        .unwrap();
+    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let with = |control: &str, status: &str, text: &str| {
+        oru(control, "HOSP", "A1", "CXR", "CR")
+            .replace("Line one\nline two.", text)
+            .replace("|CR|F\r", &format!("|CR|{status}\r"))
+    };
+    for (control, status, text) in [
+        ("M1", "F", "FINDINGS: small left effusion."),
+        (
+            "M2",
+            "A",
+            "ADDENDUM: compared with the prior study, unchanged.",
+        ),
+        // The same addendum again: not added twice.
+        (
+            "M2b",
+            "A",
+            "ADDENDUM: compared with the prior study, unchanged.",
+        ),
+    ] {
+        let ack = feed::receive(
+            &install.pool,
+            &pseudonymizer,
+            with(control, status, text).as_bytes(),
+        )
+        .await;
+        assert_eq!(ack.code, "AA", "{control}");
+    }
+    let text: String = sqlx::query_scalar("SELECT report_text FROM reports WHERE accession = 'A1'")
+        .fetch_one(&install.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        text,
+        "FINDINGS: small left effusion.\n\nADDENDUM: compared with the prior study, unchanged."
+    );
+}
+
+#[test]
+fn a_filter_value_that_could_match_nothing_is_refused_naming_it() {
+    let typed = Filter::typed("St Mary, HOSP", "CXR2V,\nCTHEAD", " CR , ct ").unwrap();
+    assert_eq!(typed.facilities, ["St Mary", "HOSP"]);
+    assert_eq!(typed.exam_codes, ["CXR2V", "CTHEAD"]);
+    assert_eq!(typed.modalities, ["CR", "ct"]);
+    let run_together = Filter::typed("", "", "CR CT").unwrap_err().to_string();
+    assert!(
+        run_together.contains("Modalities: “CR CT” holds a space"),
+        "{run_together}"
+    );
+    let whole_field = Filter::typed("", "CXR2V^XR CHEST 2 VIEWS", "")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        whole_field.contains("Exam codes: “CXR2V^XR CHEST 2 VIEWS” holds “^”"),
+        "{whole_field}"
+    );
+}

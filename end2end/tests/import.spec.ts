@@ -77,3 +77,29 @@ test("a CSV saved by Excel on Windows is refused naming its character set, and i
     `Épanchement pleural minime quokka${stamp}; Lungenbefund unauffällig`,
   );
 });
+
+test("a report imported again with other text shows the new text, and the earlier one is kept on its page", async ({ page }) => {
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  const stamp = Date.now();
+  const accession = `E2E-AMEND-${stamp}`;
+  const first = report(accession, `FINDINGS: Possible small effusion wombat${stamp}.`);
+  await page.getByLabel("File").setInputFiles({ name: "first.jsonl", mimeType: "application/json", buffer: Buffer.from(first + "\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status")).toContainText("Imported: 1 new");
+  const second = report(accession, `FINDINGS: Small left effusion wombat${stamp}. IMPRESSION: Effusion.`);
+  await page.getByLabel("File").setInputFiles({ name: "second.jsonl", mimeType: "application/json", buffer: Buffer.from(second + "\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status")).toContainText("1 updated");
+
+  await page.getByRole("link", { name: "Search the reports" }).click();
+  await page.getByRole("searchbox").fill(`wombat${stamp}`);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".result-title").first().click();
+  await expect(page.getByRole("article", { name: "Report text" })).toContainText("Small left effusion");
+  const earlier = page.getByTestId("earlier-texts");
+  await expect(earlier).toContainText("Earlier texts of this report (1)");
+  await earlier.locator("summary").click();
+  await expect(earlier).toContainText(`FINDINGS: Possible small effusion wombat${stamp}.`);
+});

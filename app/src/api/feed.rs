@@ -76,14 +76,18 @@ pub async fn feed_settings(project: i64) -> Result<FeedView, AppError> {
 #[server(endpoint = "save_feed_filter")]
 pub async fn save_feed_filter(project: i64, form: FeedForm) -> Result<String, AppError> {
     use sieve_core::feed::Filter;
+
     crate::ssr::respond(
         async {
             let (state, admin) = crate::ssr::require_admin().await?;
-            let filter = form.takes_feed.is_some().then(|| Filter {
-                facilities: Filter::list(&form.facilities),
-                exam_codes: Filter::list(&form.exam_codes),
-                modalities: Filter::list(&form.modalities),
-            });
+            let filter = match form.takes_feed.is_some() {
+                true => Some(Filter::typed(
+                    &form.facilities,
+                    &form.exam_codes,
+                    &form.modalities,
+                )?),
+                false => None,
+            };
             sieve_core::feed::set_filter(&state.pool, project, filter.as_ref(), &admin.name)
                 .await?;
             Ok(match filter {

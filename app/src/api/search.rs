@@ -50,6 +50,15 @@ pub struct SearchResults {
     pub by_accession: Option<(i64, String)>,
 }
 
+/// A text a report had before a later one replaced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierText {
+    /// Its result status in words, and when it was replaced (UTC).
+    pub status: String,
+    pub replaced: String,
+    pub text: String,
+}
+
 /// A report in the viewer, with its neighbours in the result list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportView {
@@ -70,6 +79,10 @@ pub struct ReportView {
     pub next: Option<(i64, usize)>,
     /// Whether the viewer may turn selected text into phrase rules.
     pub writes_rules: bool,
+    /// The report's result status in words ("final", "corrected" …), empty for imported files.
+    pub status: String,
+    /// The texts it had before, oldest first.
+    pub earlier: Vec<EarlierText>,
 }
 
 /// The values the search filters may name, as the project's studies have them.
@@ -236,7 +249,20 @@ pub async fn open_report(
                 .and_then(|around| around.next)
                 .zip(position.map(|at| at + 1));
             let writes_rules = sieve_core::access::allows(&membership, Capability::ManageRules);
+            let history = sieve_core::reports::history(&state.pool, project, found.id).await?;
+            let status = sieve_core::reports::status_name(&history.result_status).to_string();
+            let earlier = history
+                .earlier
+                .into_iter()
+                .map(|revision| EarlierText {
+                    status: sieve_core::reports::status_name(&revision.result_status).to_string(),
+                    replaced: sieve_core::audit::format_time(revision.replaced_at),
+                    text: revision.report_text,
+                })
+                .collect();
             Ok(ReportView {
+                status,
+                earlier,
                 project_id: project,
                 project_name: membership.project.name,
                 report_id: found.id,

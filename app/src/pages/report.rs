@@ -107,12 +107,30 @@ fn Viewer(
             <div><dt>"Modality"</dt><dd>{view.modality}</dd></div>
             <div><dt>"Body part"</dt><dd>{view.body_part}</dd></div>
             <div><dt>"Patient (pseudonym)"</dt><dd class="mono">{view.patient_ref}</dd></div>
+            {(!view.status.is_empty()).then(|| view! { <div><dt>"Report status"</dt><dd data-testid="report-status">{view.status.clone()}</dd></div> })}
         </dl>
         <div class:report-with-panel=view.writes_rules>
             <article class="report-text" aria-label="Report text" on:mouseup=move |_| take_selection(selection)
                 on:keyup=move |_| take_selection(selection)><Highlighted fragments=view.text /></article>
             {view.writes_rules.then(|| view! { <AddPhrase project selection targets /> })}
         </div>
+        {(!view.earlier.is_empty()).then(|| {
+            let count = view.earlier.len();
+            view! {
+                <details class="card" data-testid="earlier-texts">
+                    <summary>{format!("Earlier texts of this report ({count}): the text above replaced them")}</summary>
+                    {view.earlier.into_iter().map(|earlier| view! {
+                        <section class="earlier-text">
+                            <h3>{match earlier.status.is_empty() {
+                                true => format!("Replaced {} UTC", earlier.replaced),
+                                false => format!("{}, replaced {} UTC", earlier.status, earlier.replaced),
+                            }}</h3>
+                            <pre class="report-text">{earlier.text}</pre>
+                        </section>
+                    }).collect_view()}
+                </details>
+            }
+        })}
         <p class="muted">"Keys: ← / k previous · → / j next · Esc back to the results."
             {view.writes_rules.then_some(" Select words in the report to add them as a phrase rule.")}</p>
     }

@@ -31,6 +31,37 @@ impl Filter {
             && any(&self.modalities, modality)
     }
 
+    /// Reads a filter as typed in the admin's form (values separated by commas or lines), or says
+    /// which value cannot match anything: a code with a space (two codes run together), or with an
+    /// HL7 delimiter (a whole field pasted instead of its first component), would silently take
+    /// no report at all.
+    pub fn typed(facilities: &str, exam_codes: &str, modalities: &str) -> Result<Filter> {
+        let checked = |name: &str, example: &str, typed: &str, spaces: bool| {
+            let list = Filter::list(typed);
+            for value in &list {
+                if let Some(bad) = value
+                    .chars()
+                    .find(|c| "^|~&\\;".contains(*c) || (!spaces && c.is_whitespace()))
+                {
+                    let what = match bad {
+                        c if c.is_whitespace() => "a space".to_string(),
+                        c => format!("“{c}”"),
+                    };
+                    return Err(Error::Invalid(format!(
+                        "{name}: “{value}” holds {what}, so no report would match it: give each \
+                         code alone and separate them with commas, as in {example}"
+                    )));
+                }
+            }
+            Ok(list)
+        };
+        Ok(Filter {
+            facilities: checked("Sending facilities", "HOSP, CLINIC", facilities, true)?,
+            exam_codes: checked("Exam codes", "CXR2V, CTHEAD", exam_codes, false)?,
+            modalities: checked("Modalities", "CR, CT", modalities, false)?,
+        })
+    }
+
     /// Reads a list as typed in a form: values separated by commas or lines; blanks dropped.
     pub fn list(typed: &str) -> Vec<String> {
         typed

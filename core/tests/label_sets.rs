@@ -480,6 +480,24 @@ async fn an_answer_given_before_its_report_changed_is_listed_for_review() {
     assert_eq!(review.before_amendment.len(), 1);
     assert_eq!(review.before_amendment[0].accession, report.accession);
     assert_eq!(review.before_amendment[0].rater, "aff1");
+    // Until reviewed, it is not a confirmation: only the other answered study is exported as one.
+    assert_eq!(review.answers, 1);
+    let confirmed_only = project.export(&project.spec(false, 1)).await;
+    assert_eq!(confirmed_only.studies, 1);
+    // The fellow decides it: it leaves the list.
+    queue::adjudicate(
+        &project.pool,
+        &project.question,
+        answered[0],
+        "absent",
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    let review = queue::review(&project.pool, &project.question)
+        .await
+        .unwrap();
+    assert!(review.before_amendment.is_empty());
     let kept: String =
         sqlx::query_scalar("SELECT report_text FROM report_revisions WHERE report_id = ?")
             .bind(answered[0])

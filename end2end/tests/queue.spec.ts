@@ -340,3 +340,46 @@ test("the labeling screen marks the evidence of the rule that gave the soft labe
   await expect(mention).toHaveClass(/negated/);
   await expect(mention).not.toHaveClass(/ignored/);
 });
+
+/** As `page` (a fellow): imports one JSON-lines report through the import page. */
+async function importReport(page: Page, accession: string, text: string, expected: string) {
+  await gotoHydrated(page, "/");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  const line = JSON.stringify({
+    accession, patient_id: `MRN-${accession}`, study_date: "2024-05-06", exam_code: "XRCHEST2V",
+    modality: "CR", body_part: "CHEST", report_text: text,
+  });
+  await page.getByLabel("File").setInputFiles({ name: "report.jsonl", mimeType: "application/json", buffer: Buffer.from(line + "\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status")).toContainText(expected);
+}
+
+test("an answer given before its report was corrected stops counting and is listed for the fellow to decide", async ({ browser }) => {
+  const stamp = Date.now();
+  const accession = `E2E-CORR-${stamp}`;
+  const importer = await (await browser.newContext()).newPage();
+  await signIn(importer, "fellow");
+  await importReport(importer, accession, `FINDINGS: Capybara${stamp} sign in the left base.`, "1 new");
+
+  const question = `Capybara ${stamp}`;
+  const fellow = await fellowWithQueue(browser, question, `capybara${stamp}`, "0");
+  const dashboard = fellow.url();
+  const affiliate = await affiliateQueue(browser, question);
+  await expect(affiliate.getByTestId("queue-accession")).toHaveText(accession);
+  await affiliate.keyboard.press("Enter");
+  await expect(affiliate.getByTestId("queue-progress")).toContainText("Done today 1");
+  await fellow.reload();
+  await expect(fellow.getByTestId("answers")).toHaveText("1");
+
+  // The report is corrected: the affiliate's "present" was given on other text.
+  await importReport(importer, accession, `CORRECTED: No capybara${stamp} sign; the finding was an artefact.`, "1 updated");
+  await gotoHydrated(fellow, dashboard);
+  const review = fellow.getByTestId("before-amendment");
+  await expect(review).toContainText(accession);
+  await expect(review).toContainText("affiliate");
+  await expect(fellow.getByTestId("answers")).toHaveText("0");
+  await review.getByRole("button", { name: "absent" }).click();
+  await expect(fellow.getByTestId("before-amendment")).toHaveCount(0);
+  await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("1");
+});

@@ -265,15 +265,28 @@ fn Dashboard(
         {(!data.before_amendment.is_empty()).then(|| view! {
             <section aria-labelledby="amended-title" data-testid="before-amendment">
                 <h2 id="amended-title">"Answers to review: the report changed after them"</h2>
-                <p class="notice">"These answers were given before their report's text changed (an amended or corrected report, or a file imported again): they were given on other text. Open each report, compare, and decide the study if the answer no longer holds."</p>
+                <p class="notice">"These answers were given before their report's text changed (an amended or corrected report, or a file imported again): they were given on other text, so they no longer count as confirmations — not in the figures above, not in label sets. Open each report (its earlier texts are on its page), and decide the study."</p>
                 <table>
-                    <thead><tr><th>"Report"</th><th>"Rater"</th><th>"Answer"</th></tr></thead>
-                    <tbody>{data.before_amendment.iter().map(|answer| view! {
-                        <tr>
-                            <td><a href=format!("/projects/{project}/reports/{}", answer.report_id)>{answer.accession.clone()}</a></td>
-                            <td>{answer.rater.clone()}</td>
-                            <td>{answer.label.clone()}</td>
-                        </tr>
+                    <thead><tr><th>"Report"</th><th>"Rater"</th><th>"Answer given"</th><th>"Decide"</th></tr></thead>
+                    <tbody>{data.before_amendment.iter().map(|answer| {
+                        let report = answer.report_id;
+                        let decisions = decisions.clone();
+                        view! {
+                            <tr>
+                                <td><a href=format!("/projects/{project}/reports/{report}")>{answer.accession.clone()}</a></td>
+                                <td>{answer.rater.clone()}</td>
+                                <td>{answer.label.clone()}</td>
+                                <td class="row-actions">{decisions.into_iter().map(|label| view! {
+                                    <ActionForm action=decide attr:class="inline">
+                                        <input type="hidden" name="project" value=project.to_string() />
+                                        <input type="hidden" name="question" value=question.to_string() />
+                                        <input type="hidden" name="report" value=report.to_string() />
+                                        <input type="hidden" name="label" value=label.clone() />
+                                        <button type="submit" class="button-quiet" disabled=move || decide.pending().get()>{label}</button>
+                                    </ActionForm>
+                                }).collect_view()}</td>
+                            </tr>
+                        }
                     }).collect_view()}</tbody>
                 </table>
             </section>

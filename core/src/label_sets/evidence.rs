@@ -59,7 +59,7 @@ impl Evidence {
         // Every answer, gold items' too: a gold item's final label is the fellow's (it outranks
         // answers), and a study that has left the gold set is labeled by its answers like any.
         let rows = sqlx::query!(
-            "SELECT report_id, label FROM answers WHERE question_id = ?",
+            r#"SELECT report_id AS "report_id!", label AS "label!" FROM trusted_answers WHERE question_id = ?"#,
             question.id
         )
         .fetch_all(context.pool)

@@ -70,8 +70,9 @@ pub struct Review {
     pub disagreements: Vec<Disagreement>,
     /// Final labels by source, of the studies answered or decided by the fellow.
     pub finals: Vec<(Source, u64)>,
-    /// Answers given before their report's text changed (an amended report): given on other text,
-    /// they need review.
+    /// Answers given before their report's text changed (an amended report), of studies the fellow
+    /// has not decided: given on other text, they do not count (see the `trusted_answers` view)
+    /// and need review.
     pub before_amendment: Vec<AnswerToReview>,
 }
 
@@ -115,8 +116,9 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     .fetch_one(pool)
     .await?;
     let answers = sqlx::query!(
-        r#"SELECT a.report_id, u.name AS "name!", a.label, a.soft_label, a.rule_phrase, a.seconds, g.label AS "gold?: String"
-           FROM answers a JOIN users u ON u.id = a.user_id
+        r#"SELECT a.report_id AS "report_id!", u.name AS "name!", a.label AS "label!", a.soft_label, a.rule_phrase,
+                  a.seconds AS "seconds!", g.label AS "gold?: String"
+           FROM trusted_answers a JOIN users u ON u.id = a.user_id
            LEFT JOIN gold g ON g.question_id = a.question_id AND g.report_id = a.report_id
            WHERE a.question_id = ? ORDER BY a.report_id, u.name"#,
         question.id
@@ -184,7 +186,8 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
         AnswerToReview,
         r#"SELECT r.id AS "report_id!", r.accession, u.name AS "rater!", a.label
            FROM answers a JOIN reports r ON r.id = a.report_id JOIN users u ON u.id = a.user_id
-           WHERE a.question_id = ? AND r.text_changed_at IS NOT NULL AND a.answered_at <= r.text_changed_at
+           WHERE a.question_id = ?1 AND r.text_changed_at IS NOT NULL AND a.answered_at <= r.text_changed_at
+             AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.question_id = ?1 AND d.report_id = a.report_id)
            ORDER BY r.accession, u.name"#,
         question.id
     )

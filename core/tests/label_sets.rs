@@ -329,6 +329,7 @@ async fn two_versions_differ_by_the_studies_added_and_relabeled() {
     );
     assert_eq!(diff.examples.len(), 1);
     assert_eq!(diff.examples[0].to, "uncertain");
+    assert!(diff.causes.is_empty(), "same choices: {:?}", diff.causes);
     let back = label_sets::diff(project.data_dir(), &v2, &v1)
         .await
         .unwrap();

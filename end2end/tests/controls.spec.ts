@@ -376,6 +376,7 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   // Two seeds: the same studies, some in another split, and the page says so and compared what.
   await expect(page.getByTestId("diff")).toContainText("Moved to another split");
   await expect(page.getByText(`Compared v${Number(newest) - 1} with v${newest}.`)).toBeVisible();
+  await expect(page.getByTestId("diff-causes")).toContainText(`seed 7 in v${Number(newest) - 1}, 8 in v${newest}`);
 
   const download = page.waitForEvent("download");
   await rows.first().getByRole("link", { name: "manifest.json" }).click();

@@ -106,6 +106,8 @@ pub struct DiffView {
     pub unchanged: u64,
     /// Studies in both whose split differs.
     pub moved: u64,
+    /// What differs between the two exports, in words.
+    pub causes: Vec<String>,
     /// The first relabeled studies, by study id.
     pub examples: Vec<RelabeledRow>,
     /// The first added and removed studies, by study id.
@@ -316,6 +318,7 @@ pub async fn diff_label_sets(project: i64, from: i64, to: i64) -> Result<DiffVie
                 relabeled: diff.relabeled,
                 unchanged: diff.unchanged,
                 moved: diff.moved,
+                causes: diff.causes,
                 added_examples: diff.added_examples,
                 removed_examples: diff.removed_examples,
                 examples: diff

@@ -342,6 +342,13 @@ fn Compare(
                 <div><dt>"Moved to another split"</dt><dd>{thousands(diff.moved as i64)}</dd></div>
             </dl>
             <p class="muted">{format!("Compared v{} with v{}. Studies are named by the label sets' pseudonymous study ids. The split is drawn within each label, so a relabeled patient may move to another split even with the same seed.", diff.from, diff.to)}</p>
+            <div data-testid="diff-causes">{match diff.causes.is_empty() {
+                true => view! { <p>"Both were exported with the same rules, cue lists, seed, shares, policy and cohort: what differs comes from answers and decisions, or from reports imported since."</p> }.into_any(),
+                false => view! {
+                    <p>"What differs between the two exports:"</p>
+                    <ul>{diff.causes.iter().map(|cause| view! { <li>{cause.clone()}</li> }).collect_view()}</ul>
+                }.into_any(),
+            }}</div>
             {(!diff.examples.is_empty()).then(|| view! {
                 <table class="compact" data-testid="diff-relabeled">
                     <caption>{listed("Relabeled", diff.examples.len(), diff.relabeled)}</caption>

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{files, set_dir, verify_files, LabelSet};
+use super::{files, set_dir, verify_files, LabelSet, Manifest};
 use crate::{Error, Result};
 
 /// What changed between two label sets of a project.
@@ -22,6 +22,9 @@ pub struct Diff {
     pub moved: u64,
     /// The first relabeled studies (by study id), at most [`EXAMPLES`] of them.
     pub examples: Vec<Relabeled>,
+    /// What differs between the two exports' choices and inputs, in words: rule versions, cue
+    /// lists and sections, seed, shares, policy, cohort (empty: the same).
+    pub causes: Vec<String>,
     /// The first added and removed studies (by study id), at most [`EXAMPLES`] of each.
     pub added_examples: Vec<String>,
     pub removed_examples: Vec<String>,
@@ -62,6 +65,7 @@ fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
     let mut diff = Diff {
         from: from.version,
         to: to.version,
+        causes: causes(&from.manifest, &to.manifest),
         ..Diff::default()
     };
     // In study order, so that the examples are the same at every look.
@@ -108,4 +112,50 @@ fn diff_files(data_dir: &Path, from: &LabelSet, to: &LabelSet) -> Result<Diff> {
     diff.removed = removed.len() as u64;
     diff.removed_examples = removed.into_iter().take(EXAMPLES).cloned().collect();
     Ok(diff)
+}
+
+/// What differs between two exports' manifests, in words.
+fn causes(from: &Manifest, to: &Manifest) -> Vec<String> {
+    let (a, b) = (from.version, to.version);
+    let mut causes = Vec::new();
+    for question in &to.questions {
+        match from.questions.iter().find(|q| q.name == question.name) {
+            Some(before) if before.rule_set_version != question.rule_set_version => {
+                causes.push(format!(
+                    "{}: rules version {} in v{a}, {} in v{b}",
+                    question.name, before.rule_set_version, question.rule_set_version
+                ))
+            }
+            Some(_) => {}
+            None => causes.push(format!("{}: only in v{b}", question.name)),
+        }
+    }
+    for question in &from.questions {
+        if !to.questions.iter().any(|q| q.name == question.name) {
+            causes.push(format!("{}: only in v{a}", question.name));
+        }
+    }
+    match (&from.text_settings, &to.text_settings) {
+        (Some(before), Some(after)) if before != after => {
+            causes.push("the project's cue lists or section headers changed".to_string())
+        }
+        (None, Some(_)) | (Some(_), None) => causes.push(format!(
+            "the cue lists and section headers are not recorded in v{}",
+            if from.text_settings.is_none() { a } else { b }
+        )),
+        _ => {}
+    }
+    if from.seed != to.seed {
+        causes.push(format!("seed {} in v{a}, {} in v{b}", from.seed, to.seed));
+    }
+    if from.shares != to.shares {
+        causes.push("other split shares".to_string());
+    }
+    if from.policy != to.policy {
+        causes.push("another policy for unconfirmed or uncertain labels".to_string());
+    }
+    if from.cohort != to.cohort {
+        causes.push("another cohort".to_string());
+    }
+    causes
 }

@@ -485,7 +485,9 @@ async fn an_answer_given_before_its_report_changed_is_listed_for_review() {
     assert_eq!(review.answers, 1);
     let confirmed_only = project.export(&project.spec(false, 1)).await;
     assert_eq!(confirmed_only.studies, 1);
-    // The fellow decides it: it leaves the list.
+    // The fellow decides it: it leaves the list. (Times are in whole seconds, and a decision in the
+    // same second as the change is taken as made before it: the test lets a second pass.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     queue::adjudicate(
         &project.pool,
         &project.question,
@@ -499,6 +501,31 @@ async fn an_answer_given_before_its_report_changed_is_listed_for_review() {
         .await
         .unwrap();
     assert!(review.before_amendment.is_empty());
+    // Corrected again: the decision was made on other text, and goes back for review too.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut third = sieve_core::corpus::generate(9, 100)
+        .find(|r| r.accession == report.accession)
+        .unwrap();
+    third
+        .report_text
+        .push_str(" CORRECTION: moderate effusion.");
+    sieve_core::reports::store_batch(
+        &project.pool,
+        project.project_id,
+        &project.pseudonymizer,
+        &[third],
+    )
+    .await
+    .unwrap();
+    let review = queue::review(&project.pool, &project.question)
+        .await
+        .unwrap();
+    let raters: Vec<&str> = review
+        .before_amendment
+        .iter()
+        .map(|answer| answer.rater.as_str())
+        .collect();
+    assert_eq!(raters, ["aff1", "fellow (decision)"]);
     let kept: String =
         sqlx::query_scalar("SELECT report_text FROM report_revisions WHERE report_id = ?")
             .bind(answered[0])

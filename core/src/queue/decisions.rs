@@ -69,10 +69,11 @@ pub struct Decisions {
 }
 
 impl Decisions {
-    /// Reads a question's adjudications and gold items.
+    /// Reads a question's adjudications (those made on the report's current text, see the
+    /// `trusted_adjudications` view) and gold items.
     pub async fn read(pool: &SqlitePool, question_id: i64) -> Result<Decisions> {
         let adjudicated = sqlx::query!(
-            "SELECT report_id, label FROM adjudications WHERE question_id = ?",
+            r#"SELECT report_id AS "report_id!", label AS "label!" FROM trusted_adjudications WHERE question_id = ?"#,
             question_id
         )
         .fetch_all(pool)

@@ -70,9 +70,9 @@ pub struct Review {
     pub disagreements: Vec<Disagreement>,
     /// Final labels by source, of the studies answered or decided by the fellow.
     pub finals: Vec<(Source, u64)>,
-    /// Answers given before their report's text changed (an amended report), of studies the fellow
-    /// has not decided: given on other text, they do not count (see the `trusted_answers` view)
-    /// and need review.
+    /// Answers given, and fellows' decisions made, before their report's text changed (an amended
+    /// report), of studies not decided since: given on other text, they do not count (see the
+    /// `trusted_answers` and `trusted_adjudications` views) and need review.
     pub before_amendment: Vec<AnswerToReview>,
 }
 
@@ -184,11 +184,15 @@ pub async fn review(pool: &SqlitePool, question: &Question) -> Result<Review> {
     }
     let before_amendment = sqlx::query_as!(
         AnswerToReview,
-        r#"SELECT r.id AS "report_id!", r.accession, u.name AS "rater!", a.label
+        r#"SELECT r.id AS "report_id!", r.accession AS "accession!", u.name AS "rater!", a.label AS "label!"
            FROM answers a JOIN reports r ON r.id = a.report_id JOIN users u ON u.id = a.user_id
            WHERE a.question_id = ?1 AND r.text_changed_at IS NOT NULL AND a.answered_at <= r.text_changed_at
-             AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.question_id = ?1 AND d.report_id = a.report_id)
-           ORDER BY r.accession, u.name"#,
+             AND NOT EXISTS (SELECT 1 FROM trusted_adjudications d WHERE d.question_id = ?1 AND d.report_id = a.report_id)
+           UNION ALL
+           SELECT r.id, r.accession, coalesce(d.decided_by, 'a fellow') || ' (decision)', d.label
+           FROM adjudications d JOIN reports r ON r.id = d.report_id
+           WHERE d.question_id = ?1 AND r.text_changed_at IS NOT NULL AND d.decided_at <= r.text_changed_at
+           ORDER BY 2, 3"#,
         question.id
     )
     .fetch_all(pool)

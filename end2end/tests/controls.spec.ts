@@ -332,7 +332,13 @@ test("label sets and jobs: an export empties its form, two versions compare, a f
   await signIn(page, "scientist");
   await openDemoProject(page);
   await page.getByRole("link", { name: "Label sets" }).click();
+  // The page as the server sends it shows the form's defaults as the page will have them: a
+  // checkbox ticked by default is ticked before the page becomes interactive too.
+  const served = await (await page.context().request.get(page.url())).text();
+  const beforeSoft = served.slice(0, served.indexOf("Take the soft label"));
+  expect(beforeSoft.slice(beforeSoft.lastIndexOf("<input"))).toContain("checked");
   await gotoHydrated(page, page.url());
+  await expect(page.getByRole("checkbox", { name: /Take the soft label/ })).toBeChecked();
   const effusion = page.getByRole("checkbox", { name: /Pleural effusion/ });
   for (const seed of ["7", "8"]) {
     await effusion.check();

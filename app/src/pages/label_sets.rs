@@ -251,6 +251,7 @@ fn ExportPanel(
                         let id = q.id;
                         view! {
                             <label class="check"><input type="checkbox" name="question" value=id.to_string()
+                                checked=form.with_untracked(|f| f.questions.contains(&id))
                                 prop:checked=move || form.with(|f| f.questions.contains(&id))
                                 on:change=move |e| toggle(id, event_target_checked(&e)) />
                                 " " {q.name.clone()} <span class="muted">{format!(" ({})", q.labels.join(", "))}</span></label>
@@ -276,10 +277,10 @@ fn ExportPanel(
                 <p id="seed-problem" class="form-error" role="alert" hidden=move || seed_problem.with(Option::is_none)>
                     {move || seed_problem.get()}</p>
                 <div class="options">
-                <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
+                <label class="check"><input type="checkbox" checked=form.with_untracked(|f| f.soft_where_unconfirmed) prop:checked=move || form.with(|f| f.soft_where_unconfirmed)
                     on:change=move |e| form.update(|f| f.soft_where_unconfirmed = event_target_checked(&e)) />
                     " Take the soft label where no rater answered (else only labels that raters or a fellow decided)"</label>
-                <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.drop_uncertain)
+                <label class="check"><input type="checkbox" checked=form.with_untracked(|f| f.drop_uncertain) prop:checked=move || form.with(|f| f.drop_uncertain)
                     on:change=move |e| form.update(|f| f.drop_uncertain = event_target_checked(&e)) />
                     " Leave out labels named “uncertain”"</label>
                 </div>

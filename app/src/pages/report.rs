@@ -277,7 +277,7 @@ fn AddPhrase(
                             }).collect_view()}
                         </select>
                     </div>
-                    <label class="check"><input type="checkbox" prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority (else lowest)"</label>
+                    <label class="check"><input type="checkbox" checked=at_top.get_untracked() prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority (else lowest)"</label>
                     <p class="actions">
                         <button type="button" class="button-quiet" on:click=preview>"Preview"</button>
                         " "

@@ -146,7 +146,7 @@ pub(super) fn AddRule(board: Memo<Board>, screen: Screen) -> impl IntoView {
             <form on:submit=submit>
                 <RuleFields board form prefix="new" />
                 <div class="form-row">
-                    <label class="check"><input type="checkbox" prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority (else lowest)"</label>
+                    <label class="check"><input type="checkbox" checked=at_top.get_untracked() prop:checked=at_top on:change=move |e| at_top.set(event_target_checked(&e)) />" Highest priority (else lowest)"</label>
                     <button type="button" class="button-quiet" on:click=run_preview>"Preview"</button>
                     <button type="submit" class="button-primary button-inline">"Add rule"</button>
                 </div>

@@ -47,7 +47,7 @@ pub(super) fn RuleReports(id: u32, screen: Screen) -> impl IntoView {
         <section aria-labelledby="rule-reports-title" class="panel">
             <h2 id="rule-reports-title">"Reports of the selected rule"</h2>
             <p class="form-row">
-                <label class="check"><input type="checkbox" prop:checked=all on:change=move |e| { all.set(event_target_checked(&e)); page.set(0); } />
+                <label class="check"><input type="checkbox" checked=all.get_untracked() prop:checked=all on:change=move |e| { all.set(event_target_checked(&e)); page.set(0); } />
                     " All matches (else only the studies it labels)"</label>
                 <button type="button" class="button-quiet" on:click=move |_| screen.selected.set(None)>"Close"</button>
             </p>

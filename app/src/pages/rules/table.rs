@@ -130,7 +130,7 @@ pub(super) fn RuleLine(
             <td class="number" data-testid="effective">{thousands(row.effective as i64)}</td>
             <td class="number">{thousands(row.overlaps as i64)}</td>
             <td class="number" class:warn={row.conflicts > 0}>{thousands(row.conflicts as i64)}</td>
-            <td><input type="checkbox" prop:checked=row.form.enabled on:change=toggle
+            <td><input type="checkbox" checked=row.form.enabled prop:checked=row.form.enabled on:change=toggle
                 aria-label=format!("Enable “{}”", row.form.phrase) /></td>
             <td class="row-actions">
                 <button type="button" class="button-quiet" disabled=rank == 0 aria-label="Move up"

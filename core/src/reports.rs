@@ -169,7 +169,25 @@ impl<'t> Writer<'t> {
         project_id: i64,
         pseudonymizer: Pseudonymizer,
     ) -> Result<Writer<'t>> {
-        let mut transaction = pool.begin().await?;
+        Writer::start(pool.begin().await?, project_id, pseudonymizer).await
+    }
+
+    /// Like [`Writer::begin`], inside a transaction the caller holds (a savepoint of it): the
+    /// live feed stores many messages in one transaction, each of them whole or not at all.
+    pub async fn within(
+        connection: &'t mut sqlx::SqliteConnection,
+        project_id: i64,
+        pseudonymizer: Pseudonymizer,
+    ) -> Result<Writer<'t>> {
+        use sqlx::Connection;
+        Writer::start(connection.begin().await?, project_id, pseudonymizer).await
+    }
+
+    async fn start(
+        mut transaction: Transaction<'t, Sqlite>,
+        project_id: i64,
+        pseudonymizer: Pseudonymizer,
+    ) -> Result<Writer<'t>> {
         // A project without reports gets its salt here, if it has none yet; one that holds reports
         // keeps its key (a patient keeps one pseudonym within a project).
         let project = sqlx::query!(

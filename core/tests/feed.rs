@@ -31,7 +31,8 @@ async fn reports_go_to_the_projects_whose_filter_takes_them_once_each() {
     let chest = install.project("Chest").await;
     let head = install.project("Head").await;
     install.project("Untouched").await;
-    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let feed =
+        feed::Receiver::start(install.pool.clone(), Pseudonymizer::with_key([5; 32])).unwrap();
     let chest_filter = Filter {
         facilities: vec!["hosp".into()],
         exam_codes: vec![],
@@ -49,25 +50,20 @@ async fn reports_go_to_the_projects_whose_filter_takes_them_once_each() {
         .unwrap();
 
     let chest_x_ray = oru("M1", "HOSP", "A1", "CXR", "CR");
-    let ack = feed::receive(&install.pool, &pseudonymizer, chest_x_ray.as_bytes()).await;
+    let ack = feed.receive(chest_x_ray.as_bytes()).await;
     assert_eq!(
         (ack.code, msa(&ack)),
         ("AA", "MSA|AA|M1|stored".to_string())
     );
     let head_ct = oru("M2", "CLINIC", "A2", "CTHEAD", "CT");
-    assert_eq!(
-        feed::receive(&install.pool, &pseudonymizer, head_ct.as_bytes())
-            .await
-            .code,
-        "AA"
-    );
+    assert_eq!(feed.receive(head_ct.as_bytes()).await.code, "AA");
     let nobody = oru("M3", "CLINIC", "A3", "MRKNEE", "MR");
-    let ack = feed::receive(&install.pool, &pseudonymizer, nobody.as_bytes()).await;
+    let ack = feed.receive(nobody.as_bytes()).await;
     assert_eq!(
         msa(&ack),
         "MSA|AA|M3|no project takes this report; not stored"
     );
-    let again = feed::receive(&install.pool, &pseudonymizer, chest_x_ray.as_bytes()).await;
+    let again = feed.receive(chest_x_ray.as_bytes()).await;
     assert_eq!(msa(&again), "MSA|AA|M1|stored before; not stored again");
 
     let in_project = |project: i64| {
@@ -101,9 +97,10 @@ async fn a_message_that_cannot_be_a_report_is_refused_with_its_reason_and_stores
     feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
         .await
         .unwrap();
-    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let feed =
+        feed::Receiver::start(install.pool.clone(), Pseudonymizer::with_key([5; 32])).unwrap();
     let adt = oru("M9", "HOSP", "A9", "CXR", "CR").replace("ORU^R01", "ADT^A01");
-    let ack = feed::receive(&install.pool, &pseudonymizer, adt.as_bytes()).await;
+    let ack = feed.receive(adt.as_bytes()).await;
     assert_eq!(ack.code, "AR");
     let text = String::from_utf8(ack.bytes.clone()).unwrap();
     assert!(
@@ -115,11 +112,11 @@ async fn a_message_that_cannot_be_a_report_is_refused_with_its_reason_and_stores
         "{text}"
     );
     let no_control_id = oru("", "HOSP", "A8", "CXR", "CR");
-    let ack = feed::receive(&install.pool, &pseudonymizer, no_control_id.as_bytes()).await;
+    let ack = feed.receive(no_control_id.as_bytes()).await;
     assert_eq!(ack.code, "AR");
     assert!(msa(&ack).contains("MSH-10"), "{}", msa(&ack));
     let bad_escape = oru("M7", "HOSP", "A7", "CXR", "CR").replace("Line one", "Line \\Q\\ one");
-    let ack = feed::receive(&install.pool, &pseudonymizer, bad_escape.as_bytes()).await;
+    let ack = feed.receive(bad_escape.as_bytes()).await;
     assert!(msa(&ack).contains("OBX-5 (line 4)"), "{}", msa(&ack));
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
         .fetch_one(&install.pool)
@@ -174,7 +171,8 @@ async fn a_final_replaces_the_preliminary_a_late_preliminary_does_not_and_every_
     feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
         .await
         .unwrap();
-    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let feed =
+        feed::Receiver::start(install.pool.clone(), Pseudonymizer::with_key([5; 32])).unwrap();
     let with = |control: &str, status: &str, text: &str| {
         oru(control, "HOSP", "A1", "CXR", "CR")
             .replace("Line one\nline two.", text)
@@ -187,13 +185,15 @@ async fn a_final_replaces_the_preliminary_a_late_preliminary_does_not_and_every_
         ("M0", "P", "PRELIMINARY: possible effusion, resent."),
         ("M3", "C", "CORRECTED: small right effusion."),
     ] {
-        let ack = feed::receive(
-            &install.pool,
-            &pseudonymizer,
-            with(control, status, text).as_bytes(),
-        )
-        .await;
+        let ack = feed.receive(with(control, status, text).as_bytes()).await;
         assert_eq!(ack.code, "AA", "{control}");
+        // The sender is told the late preliminary did not replace the final, not "stored".
+        assert_eq!(
+            msa(&ack).contains("the report stored before stays"),
+            control == "M0",
+            "{control}: {}",
+            msa(&ack)
+        );
     }
     let (text, status): (String, String) = sqlx::query_as(
         "SELECT report_text, result_status FROM reports WHERE project_id = ? AND accession = 'A1'",
@@ -230,7 +230,8 @@ async fn an_addendum_sent_alone_is_added_after_the_report_not_put_in_its_place()
     feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
         .await
         .unwrap();
-    let pseudonymizer = Pseudonymizer::with_key([5; 32]);
+    let feed =
+        feed::Receiver::start(install.pool.clone(), Pseudonymizer::with_key([5; 32])).unwrap();
     let with = |control: &str, status: &str, text: &str| {
         oru(control, "HOSP", "A1", "CXR", "CR")
             .replace("Line one\nline two.", text)
@@ -250,12 +251,7 @@ async fn an_addendum_sent_alone_is_added_after_the_report_not_put_in_its_place()
             "ADDENDUM: compared with the prior study, unchanged.",
         ),
     ] {
-        let ack = feed::receive(
-            &install.pool,
-            &pseudonymizer,
-            with(control, status, text).as_bytes(),
-        )
-        .await;
+        let ack = feed.receive(with(control, status, text).as_bytes()).await;
         assert_eq!(ack.code, "AA", "{control}");
     }
     let text: String = sqlx::query_scalar("SELECT report_text FROM reports WHERE accession = 'A1'")

@@ -1,12 +1,14 @@
 //! The live HL7 feed's listener: MLLP over TCP (HL7 v2.x, Appendix C: each message framed by
 //! 0x0B … 0x1C 0x0D). Every connection is served on its own task, one message at a time in the
-//! order sent; each message is handed to `sieve_core::feed::receive` and its acknowledgement
-//! written back, framed, only after the report is committed. The background indexer makes new
+//! order sent; each message is handed to the feed's one writer (`sieve_core::feed::Receiver`,
+//! which commits what all senders sent meanwhile at once) and its acknowledgement written back,
+//! framed, only after the report is committed. The background indexer makes new
 //! reports searchable, and so labeled by the rules, within seconds.
 
 use std::net::SocketAddr;
 
 use sieve_app::ssr::AppState;
+use sieve_core::feed::Receiver;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -21,14 +23,16 @@ const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// caller's to report.
 pub async fn listen(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
+    let receiver = Receiver::start(state.pool.clone(), state.pseudonymizer.clone())
+        .map_err(std::io::Error::other)?;
     tracing::info!(%addr, "receiving the HL7 feed over MLLP");
     tokio::spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {
-                    let state = state.clone();
+                    let receiver = receiver.clone();
                     tokio::spawn(async move {
-                        if let Err(error) = serve(stream, &state).await {
+                        if let Err(error) = serve(stream, &receiver).await {
                             tracing::warn!(%peer, %error, "feed connection ended");
                         }
                     });
@@ -41,12 +45,12 @@ pub async fn listen(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
 }
 
 /// Serves one sender's connection until it closes.
-async fn serve(mut stream: TcpStream, state: &AppState) -> std::io::Result<()> {
+async fn serve(mut stream: TcpStream, receiver: &Receiver) -> std::io::Result<()> {
     let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         while let Some((message, used)) = frame(&buffer) {
-            let ack = sieve_core::feed::receive(&state.pool, &state.pseudonymizer, message).await;
+            let ack = receiver.receive(message).await;
             let mut framed = Vec::with_capacity(ack.bytes.len() + 3);
             framed.push(START_BLOCK);
             framed.extend_from_slice(&ack.bytes);

@@ -42,6 +42,13 @@ impl Ack {
     pub fn of(header: &Header, outcome: &Outcome, refusal: Code) -> Ack {
         let d = Delimiters::DEFAULT;
         let (code, text, error) = match outcome {
+            Outcome::Stored { projects, kept } if kept == projects => (
+                "AA",
+                "received; the report stored before stays (a preliminary never replaces a final \
+                 report, and the same report is not stored twice)"
+                    .to_string(),
+                None,
+            ),
             Outcome::Stored { .. } => ("AA", "stored".to_string(), None),
             Outcome::Resent => ("AA", "stored before; not stored again".to_string(), None),
             Outcome::Unrouted => (

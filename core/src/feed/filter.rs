@@ -88,12 +88,12 @@ impl Filter {
 }
 
 /// Every project's filter, of the projects that take the feed (open projects only).
-pub async fn filters(pool: &SqlitePool) -> Result<Vec<(i64, Filter)>> {
+pub async fn filters(executor: impl sqlx::SqliteExecutor<'_>) -> Result<Vec<(i64, Filter)>> {
     let rows = sqlx::query!(
         r#"SELECT f.project_id, f.facilities, f.exam_codes, f.modalities FROM feed_filters f
            JOIN projects p ON p.id = f.project_id WHERE p.closed_at IS NULL ORDER BY f.project_id"#
     )
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await?;
     rows.into_iter()
         .map(|row| {

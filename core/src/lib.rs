@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evaluation;
 pub mod feed;
 pub mod import;
 pub mod label_sets;

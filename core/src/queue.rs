@@ -272,6 +272,9 @@ pub struct Served {
     /// The label the user had given this study, when undo took that answer back and served the
     /// study again (the page pre-selects it and says so).
     pub taken_back: Option<String>,
+    /// The label the user had given this study before its report's text changed (an amended or
+    /// corrected report): served again so they read the new text; answering replaces that label.
+    pub answered_before_change: Option<String>,
 }
 
 /// What became of an answer or a skip, with the study to show next.

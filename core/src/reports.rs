@@ -68,6 +68,18 @@ impl NewReport {
                 limit: MAX_REPORT_BYTES,
             });
         }
+        for (name, value) in [
+            ("accession", &self.accession),
+            ("patient_id", &self.patient_id),
+            ("exam_code", &self.exam_code),
+            ("modality", &self.modality),
+            ("body_part", &self.body_part),
+            ("report_text", &self.report_text),
+        ] {
+            if value.contains(char::REPLACEMENT_CHARACTER) {
+                return Err(FieldError::Unreadable(name));
+            }
+        }
         self.study_date = iso_date(&self.study_date)?;
         self.image_uri = self
             .image_uri
@@ -94,6 +106,14 @@ pub enum FieldError {
     /// Holds the date as written.
     #[error("study_date: {0:?} is not a date (use YYYY-MM-DD)")]
     NotADate(String),
+    /// Holds U+FFFD, the mark of bytes that could not be read in the file's character set: text
+    /// already lost, so never stored.
+    #[error(
+        "{0}: holds the replacement character U+FFFD, the mark of characters that could not be \
+         read: the file is in another character set than the one chosen (try windows-1252 or \
+         iso-8859-1 for files from older systems) or was damaged before it reached Sieve"
+    )]
+    Unreadable(&'static str),
 }
 
 /// Reads `YYYY-MM-DD` or `YYYYMMDD` into `YYYY-MM-DD`.

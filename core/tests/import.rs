@@ -628,3 +628,30 @@ async fn a_csv_with_a_byte_order_mark_is_read_in_its_encoding_utf_16_included() 
         );
     }
 }
+
+#[tokio::test]
+async fn bytes_that_cannot_be_read_in_the_files_character_set_are_refused_never_stored_as_u_fffd() {
+    let f = fixture().await;
+    let path = f.dir.path().join("broken-utf16.csv");
+    // UTF-16LE with a lone high surrogate (0xD800) in the report's text: the decoder can only
+    // put U+FFFD in its place.
+    let mut units: Vec<u16> = ACCENTED.encode_utf16().collect();
+    let at = units.len() - 3;
+    units.insert(at, 0xD800);
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(units.into_iter().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    let error = f
+        .import(&path, &Options::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("broken-utf16.csv:2:"), "{error}");
+    assert!(
+        error.contains("report_text: holds the replacement character U+FFFD"),
+        "{error}"
+    );
+    assert!(f.stored().await.is_empty(), "nothing is stored");
+}

@@ -902,3 +902,113 @@ async fn a_queue_with_gold_items_can_be_finished_and_a_removed_gold_item_is_queu
         assert_eq!(again.report_id, gold[0]);
     }
 }
+
+#[tokio::test]
+async fn a_study_answered_before_its_report_changed_is_served_again_first_and_answered_anew() {
+    let settings = Settings {
+        gold_rate: 0.0,
+        ..Settings::default()
+    };
+    let f = fixture(60, 1, settings).await;
+    let open = "SELECT SUM(open) FROM tasks";
+    let first = f.next(0).await.unwrap();
+    let second = recorded(f.answer(0, &first, "absent").await).unwrap();
+    // The first study's report comes again, corrected (a feed's C message, a file imported again).
+    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
+        .await
+        .unwrap();
+    let mut corrected = sieve_core::corpus::generate(9, 60)
+        .find(|r| r.accession == report.accession)
+        .unwrap();
+    corrected
+        .report_text
+        .push_str(" CORRECTION: small right pneumothorax.");
+    sieve_core::reports::store_batch(
+        &f.pool,
+        f.project.project_id,
+        &f.project.pseudonymizer,
+        &[corrected],
+    )
+    .await
+    .unwrap();
+    let open_before = count(&f.pool, open).await;
+    // The study held is answered first; then the changed one comes back, the earlier answer named.
+    let again = recorded(f.answer(0, &second, "absent").await).unwrap();
+    assert_eq!(again.report_id, first.report_id);
+    assert_eq!(again.answered_before_change.as_deref(), Some("absent"));
+    // Served again, it takes no slot of the queue: skipping it gives none back.
+    let third = recorded(
+        f.queue
+            .skip(
+                &f.question,
+                f.users[0],
+                "aff0",
+                again.report_id,
+                again.claim,
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(third.answered_before_change, None);
+    assert_eq!(
+        count(&f.pool, open).await,
+        open_before - 1,
+        "only the next study's slot was taken"
+    );
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    assert_eq!(
+        review.before_amendment.len(),
+        1,
+        "skipped, it still waits for review"
+    );
+
+    // Answered anew (a second later: times are whole seconds), it replaces the earlier answer and
+    // is trusted again.
+    let f = fixture(
+        60,
+        1,
+        Settings {
+            gold_rate: 0.0,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let first = f.next(0).await.unwrap();
+    let second = recorded(f.answer(0, &first, "absent").await).unwrap();
+    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
+        .await
+        .unwrap();
+    let mut corrected = sieve_core::corpus::generate(9, 60)
+        .find(|r| r.accession == report.accession)
+        .unwrap();
+    corrected
+        .report_text
+        .push_str(" CORRECTION: small right pneumothorax.");
+    sieve_core::reports::store_batch(
+        &f.pool,
+        f.project.project_id,
+        &f.project.pseudonymizer,
+        &[corrected],
+    )
+    .await
+    .unwrap();
+    let again = recorded(f.answer(0, &second, "absent").await).unwrap();
+    assert_eq!(again.report_id, first.report_id);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let next = recorded(f.answer(0, &again, "present").await).unwrap();
+    assert_eq!(next.answered_before_change, None);
+    assert_eq!(
+        answers_of(&f.pool, f.users[0])
+            .await
+            .iter()
+            .find(|(study, _)| *study == first.report_id),
+        Some(&(first.report_id, "present".to_string()))
+    );
+    assert_eq!(count(&f.pool, "SELECT COUNT(*) FROM answers").await, 2);
+    let review = queue::review(&f.pool, &f.question).await.unwrap();
+    assert!(
+        review.before_amendment.is_empty(),
+        "answered on the new text, it is trusted"
+    );
+}

@@ -48,6 +48,8 @@ pub enum Command {
     GenCorpus(GenCorpusArgs),
     /// Apply rule files to a file of reports, without a server or database (same engine as the server)
     Label(LabelArgs),
+    /// Score labels against a gold file: precision, recall and F1 per question, micro and macro averages
+    Evaluate(EvaluateArgs),
     /// Inter-rater agreement of annotations from any tool: a CSV file with columns item, rater, label
     Agreement {
         /// The annotations (an empty label is a missing answer)
@@ -301,4 +303,28 @@ pub struct LabelArgs {
     /// Cue lists and section headers (YAML, as the project's text settings page shows them) [default: Sieve's]
     #[arg(long)]
     pub settings: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// A question's rules, CSV or YAML (repeat for several questions); the file's name is the
+    /// question's, and names the gold file's column
+    #[arg(long, required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Reports as JSON lines (each with `report_text` or `text`, and `accession` or `id`)
+    #[arg(long)]
+    pub reports: PathBuf,
+    /// Gold labels as CSV: the first column the report's accession or id, then one column per
+    /// question (1 or the positive label: positive; 0 or another label: negative; empty: no gold)
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// The label that counts as positive
+    #[arg(long, default_value = "present")]
+    pub positive: String,
+    /// Cue lists and section headers (YAML, as the project's text settings page shows them) [default: Sieve's]
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+    /// Where to write the disagreements (CSV: report, question, gold, label, rule, phrase, matched, status)
+    #[arg(long, default_value = "disagreements.csv")]
+    pub disagreements: PathBuf,
 }

@@ -4,6 +4,7 @@ mod agreement;
 mod audit;
 mod bench;
 mod corpus;
+mod evaluate;
 mod import;
 mod label;
 mod projects;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Serve(args) => serve::run(Config::load(&cli.global, Some(&args))?).await,
         Command::GenCorpus(args) => corpus::run(&args),
         Command::Label(args) => label::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
         Command::Agreement { file, json } => agreement::run(&file, json),
         Command::Import(args) => {
             let (pool, config) = install(&cli.global).await?;

@@ -66,11 +66,14 @@ pub struct Study {
     pub study_date: String,
     pub exam_code: String,
     pub fragments: Vec<Marked>,
-    /// The soft label, pre-selected unless `taken_back` is.
+    /// The soft label, pre-selected unless `taken_back` or `answered_before_change` is.
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
     /// The caller's answer that undo just took back, pre-selected.
     pub taken_back: Option<String>,
+    /// The caller's answer given before this report's text changed, pre-selected: they read the
+    /// new text and confirm or correct it.
+    pub answered_before_change: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -168,6 +171,7 @@ pub(crate) mod server {
                     soft_label: served.soft_label,
                     rule_phrase: served.rule_phrase,
                     taken_back: served.taken_back,
+                    answered_before_change: served.answered_before_change,
                 })
             }
         };

@@ -24,11 +24,12 @@ struct Queue {
 
 impl Queue {
     fn show(self, view: StudyView) {
-        self.selected.set(
-            view.study
-                .as_ref()
-                .and_then(|s| s.taken_back.clone().or_else(|| s.soft_label.clone())),
-        );
+        self.selected.set(view.study.as_ref().and_then(|s| {
+            s.taken_back
+                .clone()
+                .or_else(|| s.answered_before_change.clone())
+                .or_else(|| s.soft_label.clone())
+        }));
         self.view.set(Some(view));
     }
 
@@ -190,6 +191,12 @@ fn QueueView(queue: Queue) -> impl IntoView {
                     {format!("Took back your answer “{label}” to {}: it is selected below; change it or confirm it again.", study.accession)}</p>
             })
         });
+        let changed = view.study.as_ref().and_then(|study| {
+            study.answered_before_change.clone().map(|label| view! {
+                <p class="notice" role="status" data-testid="report-changed">
+                    {format!("The text of report {} changed after you answered “{label}”. Read it again: your answer is selected below; confirm it or correct it.", study.accession)}</p>
+            })
+        });
         let body = match view.study.clone() {
             None => {
                 let why = match progress.left {
@@ -268,6 +275,6 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 .into_any()
             }
         };
-        view! { {head} {error} {refused} {taken_back} {body} }.into_any()
+        view! { {head} {error} {refused} {taken_back} {changed} {body} }.into_any()
     }
 }

@@ -253,13 +253,17 @@ impl Batch<'_, '_> {
             return Ok(());
         }
         let expired = sqlx::query!(
-            "DELETE FROM claims WHERE question_id = ? AND expires_at <= ? RETURNING report_id, is_gold",
+            "DELETE FROM claims WHERE question_id = ? AND expires_at <= ? RETURNING report_id, is_gold, review",
             question_id,
             self.now
         )
         .fetch_all(&mut *self.transaction)
         .await?;
-        for claim in expired.iter().filter(|claim| claim.is_gold == 0) {
+        // Gold items and studies served again for review hold no slot of the queue.
+        for claim in expired
+            .iter()
+            .filter(|claim| claim.is_gold == 0 && claim.review == 0)
+        {
             reopen(&mut self.transaction, question_id, claim.report_id).await?;
         }
         Ok(())

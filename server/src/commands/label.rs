@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -52,17 +52,7 @@ struct Line<'a> {
 }
 
 pub fn run(args: &LabelArgs) -> Outcome {
-    let settings = match &args.settings {
-        None => TextSettings::default(),
-        Some(path) => serde_yaml::from_str(&read(path)?)
-            .map_err(|error| format!("{}: {error}", path.display()))?,
-    };
-    let questions = args
-        .rules
-        .iter()
-        .map(|path| question(path))
-        .collect::<Result<Vec<_>, _>>()?;
-    let labeler = Labeler::new(questions, &settings)?;
+    let labeler = labeler(&args.rules, args.settings.as_deref())?;
     let started = Instant::now();
     let temporary = args.out.with_extension("partial");
     let (reports, bytes) = label_file(&labeler, &args.reports, &temporary).inspect_err(|_| {
@@ -79,6 +69,39 @@ pub fn run(args: &LabelArgs) -> Outcome {
         args.out.display()
     );
     Ok(())
+}
+
+/// The labeler of rule files, with the text settings of a YAML file (Sieve's by default).
+pub fn labeler(rules: &[PathBuf], settings: Option<&Path>) -> Result<Labeler, String> {
+    let settings = match settings {
+        None => TextSettings::default(),
+        Some(path) => serde_yaml::from_str(&read(path)?)
+            .map_err(|error| format!("{}: {error}", path.display()))?,
+    };
+    let questions = rules
+        .iter()
+        .map(|path| question(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    Labeler::new(questions, &settings).map_err(|error| error.to_string())
+}
+
+/// Reads one line of a reports file: the report's accession (or id) and text.
+pub fn report<'l>(
+    line: &'l str,
+    name: &str,
+    number: usize,
+) -> Result<(Cow<'l, str>, Cow<'l, str>), String> {
+    let report: Report = serde_json::from_str(line)
+        .map_err(|error| format!("{name}:{number}: not a report as JSON: {error}"))?;
+    let text = report
+        .report_text
+        .or(report.text)
+        .ok_or_else(|| format!("{name}:{number}: report_text: missing"))?;
+    let id = report
+        .accession
+        .or(report.id)
+        .ok_or_else(|| format!("{name}:{number}: accession: missing (or give an id)"))?;
+    Ok((id, text))
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -181,16 +204,7 @@ fn label_lines(
     let mut out = Vec::with_capacity(lines.len() * 200);
     let mut bytes = 0;
     for (number, line) in lines {
-        let report: Report = serde_json::from_str(line)
-            .map_err(|error| format!("{name}:{number}: not a report as JSON: {error}"))?;
-        let text = report
-            .report_text
-            .or(report.text)
-            .ok_or_else(|| format!("{name}:{number}: report_text: missing"))?;
-        let id = report
-            .accession
-            .or(report.id)
-            .ok_or_else(|| format!("{name}:{number}: accession: missing (or give an id)"))?;
+        let (id, text) = report(line, name, *number)?;
         bytes += text.len() as u64;
         let outcomes = labeler.label(&text);
         for (question, outcome) in labeler.questions().iter().zip(outcomes) {

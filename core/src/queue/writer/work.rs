@@ -54,14 +54,24 @@ impl Job {
     async fn held(&self, transaction: &mut Tx<'_>) -> Result<Option<Served>> {
         let question_id = self.question.id;
         let held = sqlx::query!(
-            "SELECT report_id, token FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1",
+            r#"SELECT report_id, token, review AS "review: bool" FROM claims WHERE question_id = ? AND user_id = ? ORDER BY claimed_at, report_id LIMIT 1"#,
             question_id,
             self.user_id
         )
         .fetch_optional(&mut **transaction)
         .await?;
         Ok(match held {
-            Some(held) => Some(shown(transaction, question_id, held.report_id, held.token).await?),
+            Some(held) => Some(
+                shown(
+                    transaction,
+                    question_id,
+                    self.user_id,
+                    held.report_id,
+                    held.token,
+                    held.review,
+                )
+                .await?,
+            ),
             None => None,
         })
     }
@@ -73,6 +83,32 @@ impl Job {
         let settings = batch.settings(question.id).await?;
         let (now, expires) = (batch.now, batch.now + settings.claim_seconds);
         let transaction = &mut batch.transaction;
+        // First, a study this user answered before its report's text changed: they read the new
+        // text and confirm or correct their answer.
+        let changed = sqlx::query_scalar!(
+            r#"SELECT a.report_id FROM reports r JOIN answers a ON a.question_id = ?1 AND a.report_id = r.id
+               WHERE r.text_changed_at IS NOT NULL AND a.user_id = ?2 AND a.answered_at <= r.text_changed_at
+                 AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2)
+                 AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = r.id AND s.user_id = ?2)
+               ORDER BY a.answered_at, a.report_id LIMIT 1"#,
+            question.id,
+            user_id
+        )
+        .fetch_optional(&mut **transaction)
+        .await?;
+        if let Some(report) = changed {
+            let token = claim_token();
+            sqlx::query!(
+                "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at, token, review)
+                 VALUES (?1, ?2, ?3, EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2), ?4, ?5, ?6, 1)",
+                question.id, report, user_id, now, expires, token
+            )
+            .execute(&mut **transaction)
+            .await?;
+            return Ok(Some(
+                shown(transaction, question.id, user_id, report, token, true).await?,
+            ));
+        }
         if settings.gold_rate > 0.0
             && gold_due(
                 user_id,
@@ -100,7 +136,9 @@ impl Job {
                 )
                 .execute(&mut **transaction)
                 .await?;
-                return Ok(Some(shown(transaction, question.id, report, token).await?));
+                return Ok(Some(
+                    shown(transaction, question.id, user_id, report, token, false).await?,
+                ));
             }
         }
         // Takes a slot of the first open study this user may get, and its soft label and rule
@@ -135,6 +173,7 @@ impl Job {
             soft_label: Some(task.soft_label),
             rule_phrase: Some(task.rule_phrase),
             taken_back: None,
+            answered_before_change: None,
         }))
     }
 
@@ -154,7 +193,8 @@ impl Job {
                RETURNING claimed_at,
                  (SELECT soft_label FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
                  (SELECT rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
-                 EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool""#,
+                 EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool",
+                 (SELECT label FROM answers a WHERE a.question_id = ?1 AND a.report_id = ?2 AND a.user_id = ?3) AS "earlier?: String""#,
             question.id,
             report_id,
             user_id,
@@ -167,9 +207,34 @@ impl Job {
         };
         // Time on the study: from when it was served, as the server saw it.
         let seconds_spent = ((now - claimed.claimed_at) as f64).clamp(0.0, 24.0 * 3600.0);
+        // The user's answer given before the report's text changed: replaced by this one, read
+        // on the new text (the audit log keeps both). It took its slot when first given.
+        if let Some(earlier) = claimed.earlier {
+            sqlx::query!(
+                "UPDATE answers SET label = ?, seconds = ?, answered_at = ?
+                 WHERE question_id = ? AND report_id = ? AND user_id = ?",
+                label,
+                seconds_spent,
+                now,
+                question.id,
+                report_id,
+                user_id
+            )
+            .execute(&mut **transaction)
+            .await?;
+            let event = self.event(
+                format!("report:{report_id}"),
+                format!(
+                    "{}: {label} (answered again after the report changed; was {earlier})",
+                    question.name
+                ),
+            );
+            batch.events.push((Action::StudyLabeled, event));
+            return Ok(Verdict::Recorded(self.next(batch).await?));
+        }
         // The claim's slot becomes the answer: the task's open count does not change. A user
-        // holds no claim on a study they answered (claiming skips those, undo deletes the answer
-        // it gives back as a claim), so this never meets an earlier answer of theirs.
+        // holds no other claim on a study they answered (claiming skips those, undo deletes the
+        // answer it gives back as a claim).
         sqlx::query!(
             "INSERT INTO answers (question_id, report_id, user_id, label, soft_label, rule_phrase, is_gold, seconds, answered_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -272,13 +337,28 @@ impl Job {
 }
 
 /// A study as served under a claim: with the soft label and rule of its task, when it has one (a
-/// gold item may not).
+/// gold item may not), and for a `review` claim the user's answer given before the text changed.
 async fn shown(
     transaction: &mut Tx<'_>,
     question_id: i64,
+    user_id: i64,
     report_id: i64,
     claim: i64,
+    review: bool,
 ) -> Result<Served> {
+    let answered_before_change = match review {
+        true => {
+            sqlx::query_scalar!(
+                "SELECT label FROM answers WHERE question_id = ? AND report_id = ? AND user_id = ?",
+                question_id,
+                report_id,
+                user_id
+            )
+            .fetch_optional(&mut **transaction)
+            .await?
+        }
+        false => None,
+    };
     let task = sqlx::query!(
         "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
         question_id,
@@ -292,6 +372,7 @@ async fn shown(
         soft_label: task.as_ref().map(|t| t.soft_label.clone()),
         rule_phrase: task.map(|t| t.rule_phrase),
         taken_back: None,
+        answered_before_change,
     })
 }
 
@@ -315,13 +396,16 @@ async fn answered(transaction: &mut Tx<'_>, question_id: i64, user_id: i64) -> R
 /// Gives back every study a user holds in a question's queue.
 async fn release_claims(transaction: &mut Tx<'_>, question_id: i64, user_id: i64) -> Result<()> {
     let released = sqlx::query!(
-        "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold",
+        "DELETE FROM claims WHERE question_id = ? AND user_id = ? RETURNING report_id, is_gold, review",
         question_id,
         user_id
     )
     .fetch_all(&mut **transaction)
     .await?;
-    for claim in released.iter().filter(|claim| claim.is_gold == 0) {
+    for claim in released
+        .iter()
+        .filter(|claim| claim.is_gold == 0 && claim.review == 0)
+    {
         reopen(transaction, question_id, claim.report_id).await?;
     }
     Ok(())

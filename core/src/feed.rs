@@ -40,6 +40,7 @@ impl Outcome {
     pub fn described(name: &str) -> &'static str {
         match name {
             "stored" => "stored",
+            "kept" => "received, the report stored before kept (a preliminary after the final, or the same report again)",
             "resent" => "sent again (already stored; not stored twice)",
             "unrouted" => "taken by no project (acknowledged, not stored)",
             "refused" => "refused (not a report Sieve can read; the sender was told why)",
@@ -50,6 +51,7 @@ impl Outcome {
     /// The name it is counted under in `feed_counts`.
     pub fn name(&self) -> &'static str {
         match self {
+            Outcome::Stored { projects, kept } if kept == projects => "kept",
             Outcome::Stored { .. } => "stored",
             Outcome::Resent => "resent",
             Outcome::Unrouted => "unrouted",

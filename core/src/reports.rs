@@ -316,7 +316,7 @@ impl<'t> Writer<'t> {
 }
 
 /// The SHA-256 of what is stored of a report, to tell a changed report from an unchanged one.
-fn content_hash(report: &NewReport, patient_ref: &str, result_status: &str) -> String {
+pub(crate) fn content_hash(report: &NewReport, patient_ref: &str, result_status: &str) -> String {
     let mut hasher = Sha256::new();
     for field in [
         report.accession.as_str(),

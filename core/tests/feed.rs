@@ -283,3 +283,62 @@ fn a_filter_value_that_could_match_nothing_is_refused_naming_it() {
         "{whole_field}"
     );
 }
+
+#[tokio::test]
+async fn a_control_id_used_again_for_another_report_is_stored_and_counts_tell_what_happened() {
+    let install = common::Install::new().await;
+    let project = install.project("Chest").await;
+    feed::set_filter(&install.pool, project, Some(&Filter::default()), "ada")
+        .await
+        .unwrap();
+    let feed =
+        feed::Receiver::start(install.pool.clone(), Pseudonymizer::with_key([5; 32])).unwrap();
+    let first = oru("C1", "HOSP", "A1", "CXR", "CR");
+    assert_eq!(
+        msa(&feed.receive(first.as_bytes()).await),
+        "MSA|AA|C1|stored"
+    );
+    // The interface engine restarted and numbers its messages from 1 again: another report.
+    let other = oru("C1", "HOSP", "A2", "CXR", "CR");
+    assert_eq!(
+        msa(&feed.receive(other.as_bytes()).await),
+        "MSA|AA|C1|stored"
+    );
+    // The first, sent again: stored once.
+    assert_eq!(
+        msa(&feed.receive(first.as_bytes()).await),
+        "MSA|AA|C1|stored before; not stored again"
+    );
+    let accessions: Vec<String> =
+        sqlx::query_scalar("SELECT accession FROM reports ORDER BY accession")
+            .fetch_all(&install.pool)
+            .await
+            .unwrap();
+    assert_eq!(accessions, ["A1", "A2"]);
+    // A late preliminary is counted as kept, not stored; an order cancelled (X) is refused.
+    let late = oru("C2", "HOSP", "A1", "CXR", "CR").replace("|CR|F\r", "|CR|P\r");
+    assert_eq!(feed.receive(late.as_bytes()).await.code, "AA");
+    let cancelled = oru("C3", "HOSP", "A3", "CXR", "CR").replace("|CR|F\r", "|CR|X\r");
+    let ack = feed.receive(cancelled.as_bytes()).await;
+    assert_eq!(ack.code, "AR");
+    assert!(
+        msa(&ack).contains("OBR-25: result status \"X\""),
+        "{}",
+        msa(&ack)
+    );
+    let counts: Vec<(String, i64)> = feed::counts(&install.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|count| (count.outcome, count.messages))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("kept".to_string(), 1),
+            ("refused".to_string(), 1),
+            ("resent".to_string(), 1),
+            ("stored".to_string(), 2)
+        ]
+    );
+}

@@ -379,10 +379,31 @@ test("an answer given before its report was corrected stops counting and is list
   await expect(review).toContainText(accession);
   await expect(review).toContainText("affiliate");
   await expect(fellow.getByTestId("answers")).toHaveText("0");
+  await expect(fellow.getByTestId("review-pointer")).toContainText("1 answer given before its report changed needs review");
+  // The affiliate is served the study again, first, told why, with their answer selected.
+  await affiliate.reload();
+  await expect(affiliate.getByTestId("queue-accession")).toHaveText(accession);
+  await expect(affiliate.getByTestId("report-changed")).toContainText(`The text of report ${accession} changed after you answered`);
+  await expect(affiliate.getByRole("article", { name: "Report text" })).toContainText("CORRECTED");
+  await expect(affiliate.locator("button.answer[aria-pressed=true]")).toHaveCount(1);
   // Times are kept in whole seconds, and a decision in the same second as the correction is taken
   // as made before it (it would be listed again): a person takes longer than that to read.
   await fellow.waitForTimeout(1100);
   await review.getByRole("button", { name: "absent" }).click();
   await expect(fellow.getByTestId("before-amendment")).toHaveCount(0);
   await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("1");
+});
+
+test("an accession without digits pasted into the search box leads to its report", async ({ browser }) => {
+  const letters = Date.now().toString().replace(/\d/g, (d) => "ABCDEFGHIJ"[Number(d)]);
+  const accession = `E2E-IMP-${letters}`;
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, "fellow");
+  await importReport(page, accession, "FINDINGS: Clear lungs.", "1 new");
+  await gotoHydrated(page, "/");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Search reports" }).click();
+  await page.getByRole("searchbox").fill(accession);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByTestId("by-accession")).toContainText(`${accession} is a study's accession`);
 });

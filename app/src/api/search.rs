@@ -158,11 +158,14 @@ pub async fn search_reports(
         async {
             let (state, user, membership) =
                 crate::ssr::require_project(project, Capability::ReadReports).await?;
-            // Only a single token with a digit in it can be an accession: a word ("effusion")
-            // costs no look-up (one typed in another case than stored scans the project's reports).
+            // Only a single token with a digit or a joining mark in it can be an accession
+            // ("SYN-IMP-LF"): a word ("effusion") costs no look-up (one typed in another case
+            // than stored scans the project's reports). A leading "-" excludes a word instead.
             let typed = form.q.trim();
             let maybe_accession = !typed.contains(char::is_whitespace)
-                && typed.contains(|c: char| c.is_ascii_digit());
+                && !typed.starts_with('-')
+                && typed
+                    .contains(|c: char| c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/'));
             let by_accession = match maybe_accession {
                 false => None,
                 true => match sieve_core::reports::id_of(&state.pool, project, typed).await {

@@ -134,6 +134,17 @@ fn Dashboard(
             <a href=format!("/projects/{project}/questions/{question}")>{data.question.clone()}</a> " /"
         </p>
         <h1>{format!("{}: queue and agreement", data.question)}</h1>
+        {(!data.before_amendment.is_empty()).then(|| {
+            let n = data.before_amendment.len();
+            view! {
+                <p class="notice" role="status" data-testid="review-pointer">
+                    {format!("{n} {} given before {} report changed {} review: {} not counted below until decided. ",
+                        if n == 1 { "answer" } else { "answers" }, if n == 1 { "its" } else { "their" },
+                        if n == 1 { "needs" } else { "need" }, if n == 1 { "it is" } else { "they are" })}
+                    <a href="#amended-title">"Review them"</a>
+                </p>
+            }
+        })}
         // Each number with what it counts, so that they add up on screen.
         <dl class="facts" data-testid="queue-facts">
             <div><dt>"Studies queued"</dt><dd>{thousands(data.tasks)}</dd>

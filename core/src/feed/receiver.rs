@@ -16,6 +16,9 @@ use crate::pseudonym::Pseudonymizer;
 use crate::reports::{NewReport, Writer};
 use crate::{Error, Result};
 
+/// The result statuses (OBR-25, HL7 table 0123) of a report Sieve stores; none given reads as final.
+const RESULT_STATUSES: [&str; 5] = ["", "P", "F", "C", "A"];
+
 /// At most this many messages share a transaction, so that none waits long behind a batch.
 const MAX_BATCH: usize = 256;
 
@@ -168,8 +171,8 @@ async fn store_on(
         let mut writer = Writer::within(&mut transaction, project, pseudonymizer.clone()).await?;
         let mut first_time = first_time(writer.connection(), project, &members).await?;
         for (n, routed) in members {
-            // A control id seen before (or twice in this batch) is not stored again.
-            if !first_time.remove(routed.control_id.as_str()) {
+            // A message seen before (or twice in this batch) is not stored again.
+            if !first_time.remove(&(routed.control_id.clone(), routed.content_hash.clone())) {
                 continue;
             }
             writer.result_status(&routed.result_status);
@@ -204,6 +207,8 @@ async fn store_on(
 struct Routed {
     report: NewReport,
     control_id: String,
+    /// What tells this message from another under the same control id: its report and status.
+    content_hash: String,
     result_status: String,
     projects: Vec<i64>,
 }
@@ -225,6 +230,14 @@ fn read(filters: &[(i64, Filter)], message: &hl7::Message) -> std::result::Resul
                 .into(),
         ));
     }
+    let status = message.result_status.as_str();
+    if !RESULT_STATUSES.contains(&status) {
+        return Err(Outcome::Refused(format!(
+            "OBR-25: result status {status:?} is not a report Sieve stores (it stores P preliminary, \
+             F final, C corrected and A amended reports, or none given)"
+        )));
+    }
+    let content_hash = crate::reports::content_hash(&report, &report.patient_id, status);
     let facility = message.header.sending_facility.as_str();
     let projects = filters
         .iter()
@@ -234,29 +247,35 @@ fn read(filters: &[(i64, Filter)], message: &hl7::Message) -> std::result::Resul
     Ok(Routed {
         report,
         control_id,
+        content_hash,
         result_status: message.result_status.clone(),
         projects,
     })
 }
 
-/// Records the messages' control ids as received in a project; returns those it had not
-/// received before (a message sent again keeps its control id, MSH-10).
+/// Records the messages as received in a project; returns those it had not received before, by
+/// control id (MSH-10) and report: a message sent again keeps both, while a control id an
+/// interface engine used again for another report is another message.
 async fn first_time(
     connection: &mut SqliteConnection,
     project: i64,
     members: &[(usize, &Routed)],
-) -> Result<HashSet<String>> {
+) -> Result<HashSet<(String, String)>> {
     let mut insert = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO feed_messages (control_id, project_id, accession) ",
+        "INSERT INTO feed_messages (control_id, project_id, accession, content_hash) ",
     );
     insert.push_values(members, |mut row, (_, routed)| {
         row.push_bind(routed.control_id.clone())
             .push_bind(project)
-            .push_bind(routed.report.accession.clone());
+            .push_bind(routed.report.accession.clone())
+            .push_bind(routed.content_hash.clone());
     });
-    insert.push(" ON CONFLICT (control_id, project_id) DO NOTHING RETURNING control_id");
+    insert.push(
+        " ON CONFLICT (control_id, project_id, content_hash) DO NOTHING \
+         RETURNING control_id, content_hash",
+    );
     Ok(insert
-        .build_query_scalar::<String>()
+        .build_query_as::<(String, String)>()
         .fetch_all(connection)
         .await?
         .into_iter()

@@ -46,6 +46,7 @@ pub struct SettingsForm {
     pub post_uncertainty: String,
     pub pseudo: String,
     pub termination: String,
+    pub normal: String,
     pub section_headers: String,
 }
 
@@ -128,6 +129,7 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                     post_uncertainty: server::lines(&cues.post_uncertainty),
                     pseudo: server::lines(&cues.pseudo),
                     termination: server::lines(&cues.termination),
+                    normal: server::lines(&cues.normal),
                     section_headers: server::lines(&settings.section_headers),
                 },
             })
@@ -217,6 +219,7 @@ pub async fn save_text_settings(project: i64, form: SettingsForm) -> Result<(), 
                     post_uncertainty: server::unlines(&form.post_uncertainty),
                     pseudo: server::unlines(&form.pseudo),
                     termination: server::unlines(&form.termination),
+                    normal: server::unlines(&form.normal),
                 },
                 section_headers: server::unlines(&form.section_headers),
             };

@@ -225,7 +225,7 @@ fn Settings(
     view! {
         <section aria-labelledby="text-settings">
             <h2 id="text-settings">"Negation cues and sections"</h2>
-            <p class="muted">"One cue per line. Pre-cues reach forward, post-cues backward, to the sentence end or a termination cue; pseudo-cues (“no change”) are not cues. Rules with a negation mode or sections use these."</p>
+            <p class="muted">"One cue per line. Pre-cues reach forward, post-cues backward, to the sentence end or a termination cue; pseudo-cues (“no change”) are not cues; normal-modifiers (“heart size is normal”) negate a mention a few words before or after them. Rules with a negation mode or sections use these."</p>
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
                 <div class="cue-grid">
@@ -235,6 +235,7 @@ fn Settings(
                     {area("post_uncertainty", "Post-uncertainty", form.post_uncertainty)}
                     {area("pseudo", "Pseudo-cues", form.pseudo)}
                     {area("termination", "Termination", form.termination)}
+                    {area("normal", "Normal-modifiers", form.normal)}
                     {area("section_headers", "Section headers", form.section_headers)}
                 </div>
                 <button type="submit" class="button-quiet">"Save cues and sections"</button>

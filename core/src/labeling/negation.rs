@@ -4,14 +4,28 @@
 //! A pre-cue ("no", "possible") reaches forward from its end, a post-cue ("is ruled out", "cannot
 //! be excluded") backward from its start, each to the sentence's end or the nearest termination cue
 //! ("but", "however"). A pseudo-cue ("no change") is not a cue, and hides the cues inside it.
-//! Uncertainty wins over negation ("no definite effusion, cannot be excluded" is uncertain).
-//! The lists are data: each project keeps its own, editable by its fellows.
+//! A normal-modifier ("normal", "within normal limits") negates a mention a few words before or
+//! after it: "heart size is normal" says there is no cardiomegaly. A template's field read by
+//! cues alone ("Pneumothorax: none.") has their status. Uncertainty wins over negation, so double
+//! negatives ("does not exclude pneumonia") read as uncertain. The lists are data: each project
+//! keeps its own, editable by its fellows, starting from a [`Preset`].
 
 use serde::{Deserialize, Serialize};
 
 use super::error::RuleError;
 use super::phrase::{Occurrence, Phrase, PhraseSet};
 use super::text::Reading;
+
+mod presets;
+
+pub use presets::Preset;
+
+/// The most words between a normal-modifier and the mention after it ("normal heart size": 0).
+pub const PRE_NORMAL_REACH: usize = 2;
+
+/// The most words between a mention and the normal-modifier after it ("heart size and pulmonary
+/// vascularity appear within normal limits": 4).
+pub const POST_NORMAL_REACH: usize = 6;
 
 /// How a mention is spoken of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -42,78 +56,17 @@ pub struct Cues {
     pub post_uncertainty: Vec<String>,
     pub pseudo: Vec<String>,
     pub termination: Vec<String>,
-}
-
-fn owned(list: &[&str]) -> Vec<String> {
-    list.iter().map(|cue| cue.to_string()).collect()
+    /// Modifiers that say a finding is normal, so not present ("heart size is normal", "normal
+    /// heart size", "within normal limits"): they negate a mention at most
+    /// [`PRE_NORMAL_REACH`] words after them or [`POST_NORMAL_REACH`] words before them, in its
+    /// sentence and clause.
+    pub normal: Vec<String>,
 }
 
 impl Default for Cues {
+    /// The "Sieve radiology" preset.
     fn default() -> Cues {
-        Cues {
-            pre_negation: owned(&[
-                "no",
-                "not",
-                "without",
-                "negative for",
-                "no evidence of",
-                "no signs of",
-                "free of",
-                "absence of",
-                "resolution of",
-            ]),
-            post_negation: owned(&[
-                "is ruled out",
-                "are ruled out",
-                "has been ruled out",
-                "is absent",
-                "are absent",
-                "has resolved",
-                "have resolved",
-                "not seen",
-                "not identified",
-            ]),
-            pre_uncertainty: owned(&[
-                "possible",
-                "possibly",
-                "probable",
-                "questionable",
-                "suspicious for",
-                "concern for",
-                "cannot exclude",
-                "can not exclude",
-                "cannot rule out",
-                "may represent",
-                "equivocal",
-                "?",
-            ]),
-            post_uncertainty: owned(&[
-                "cannot be excluded",
-                "can not be excluded",
-                "not excluded",
-                "cannot be ruled out",
-                "is suspected",
-                "?",
-            ]),
-            pseudo: owned(&[
-                "no change",
-                "no significant change",
-                "no interval change",
-                "not only",
-                "no increase",
-                "no decrease",
-                "without change",
-            ]),
-            termination: owned(&[
-                "but",
-                "however",
-                "although",
-                "though",
-                "except",
-                "apart from",
-                "aside from",
-            ]),
-        }
+        Preset::SieveRadiology.cues()
     }
 }
 
@@ -125,6 +78,7 @@ enum Kind {
     PostUncertainty,
     Pseudo,
     Termination,
+    Normal,
 }
 
 impl Kind {
@@ -134,7 +88,7 @@ impl Kind {
 
     fn status(self) -> Option<Status> {
         match self {
-            Kind::PreNegation | Kind::PostNegation => Some(Status::Negated),
+            Kind::PreNegation | Kind::PostNegation | Kind::Normal => Some(Status::Negated),
             Kind::PreUncertainty | Kind::PostUncertainty => Some(Status::Uncertain),
             Kind::Pseudo | Kind::Termination => None,
         }
@@ -176,6 +130,7 @@ impl CueSet {
             ),
             ("pseudo", &cues.pseudo, Kind::Pseudo),
             ("termination", &cues.termination, Kind::Termination),
+            ("normal", &cues.normal, Kind::Normal),
         ];
         for (name, list, kind) in lists {
             for cue in list.iter().filter(|cue| !cue.trim().is_empty()) {
@@ -223,6 +178,9 @@ impl CueSet {
 impl FoundCues {
     /// The status of the mention at words `first..end` of `reading`.
     pub fn status(&self, reading: &Reading, first: usize, end: usize) -> Status {
+        if let Some(status) = self.field_value(reading, end) {
+            return status;
+        }
         let sentence = reading.words[first].sentence;
         let in_sentence = || self.cues.iter().filter(move |cue| cue.3 == sentence);
         let terminated_between = |from: usize, to: usize| {
@@ -230,9 +188,15 @@ impl FoundCues {
         };
         let (mut negated, mut uncertain) = (false, false);
         for &(kind, cue_first, cue_end, _) in in_sentence() {
-            let reaches = match kind.is_pre() {
-                true => cue_end <= first && !terminated_between(cue_end, first),
-                false => cue_first >= end && !terminated_between(end, cue_first),
+            let before = cue_end <= first && !terminated_between(cue_end, first);
+            let after = cue_first >= end && !terminated_between(end, cue_first);
+            let reaches = match kind {
+                Kind::Normal => {
+                    (before && first - cue_end <= PRE_NORMAL_REACH)
+                        || (after && cue_first - end <= POST_NORMAL_REACH)
+                }
+                _ if kind.is_pre() => before,
+                _ => after,
             };
             match kind.status() {
                 Some(Status::Negated) if reaches => negated = true,
@@ -246,122 +210,39 @@ impl FoundCues {
             (false, false) => Status::Affirmed,
         }
     }
+
+    /// A template's field ("Pneumothorax: none.", "Heart size: normal", "Effusion: ?"): when the
+    /// mention ending at word `end` is the last thing before a colon, and what follows the colon
+    /// up to the sentence's end is nothing but cues, the status those cues give.
+    fn field_value(&self, reading: &Reading, end: usize) -> Option<Status> {
+        let name = reading.words[end - 1].sentence;
+        let value = name + 1;
+        if !reading.colon_ends.contains(&name) || reading.words.get(end)?.sentence != value {
+            return None;
+        }
+        let value_end = reading.words[end..]
+            .iter()
+            .position(|word| word.sentence != value)
+            .map_or(reading.words.len(), |n| end + n);
+        let cues: Vec<&(Kind, usize, usize, u32)> = self
+            .cues
+            .iter()
+            .filter(|cue| cue.3 == value && cue.0.status().is_some())
+            .collect();
+        let covered =
+            (end..value_end).all(|word| cues.iter().any(|cue| cue.1 <= word && word < cue.2));
+        if !covered {
+            return None;
+        }
+        match cues
+            .iter()
+            .any(|cue| cue.0.status() == Some(Status::Uncertain))
+        {
+            true => Some(Status::Uncertain),
+            false => Some(Status::Negated),
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn status_of(mention: &str, text: &str) -> Status {
-        let cues = CueSet::new(&Cues::default()).unwrap();
-        let mut set = PhraseSet::default();
-        set.add(Phrase::parse(mention).unwrap());
-        let reading = Reading::new(text, &[]);
-        let found = cues.find(&reading);
-        let mut first = None;
-        set.find(&reading, |o| {
-            first.get_or_insert(o);
-        });
-        let o = first.expect("the mention is in the text");
-        found.status(&reading, o.first, o.end)
-    }
-
-    #[test]
-    fn pre_and_post_cues_negate() {
-        assert_eq!(
-            status_of("pneumothorax", "No pneumothorax."),
-            Status::Negated
-        );
-        assert_eq!(
-            status_of("pneumothorax", "No evidence of a large pneumothorax."),
-            Status::Negated
-        );
-        assert_eq!(
-            status_of("pneumothorax", "Pneumothorax is ruled out."),
-            Status::Negated
-        );
-        assert_eq!(
-            status_of("pneumothorax", "Large pneumothorax."),
-            Status::Affirmed
-        );
-    }
-
-    #[test]
-    fn uncertainty_cues_and_question_marks() {
-        assert_eq!(
-            status_of("pneumothorax", "Possible small pneumothorax."),
-            Status::Uncertain
-        );
-        assert_eq!(
-            status_of("pneumothorax", "A pneumothorax cannot be excluded."),
-            Status::Uncertain
-        );
-        assert_eq!(
-            status_of("pneumothorax", "?pneumothorax"),
-            Status::Uncertain
-        );
-        assert_eq!(
-            status_of("pneumothorax", "Pneumothorax?"),
-            Status::Uncertain
-        );
-        assert_eq!(
-            status_of("effusion", "Possibly no effusion."),
-            Status::Uncertain
-        );
-    }
-
-    #[test]
-    fn cues_stop_at_sentence_ends_and_termination_cues() {
-        assert_eq!(
-            status_of("effusion", "No pneumothorax. Effusion."),
-            Status::Affirmed
-        );
-        assert_eq!(
-            status_of("effusion", "No pneumothorax but a large effusion."),
-            Status::Affirmed
-        );
-        assert_eq!(
-            status_of(
-                "effusion",
-                "No pneumothorax, however effusion is ruled out."
-            ),
-            Status::Negated
-        );
-    }
-
-    #[test]
-    fn pseudo_cues_do_not_negate() {
-        assert_eq!(
-            status_of("effusion", "No change in the right effusion."),
-            Status::Affirmed
-        );
-        assert_eq!(
-            status_of("effusion", "Not only an effusion but also edema."),
-            Status::Affirmed
-        );
-        assert_eq!(
-            status_of("effusion", "No increase in effusion, no pneumothorax."),
-            Status::Affirmed
-        );
-    }
-
-    #[test]
-    fn a_cue_inside_the_mention_is_not_its_cue() {
-        assert_eq!(
-            status_of("no pneumothorax", "No pneumothorax."),
-            Status::Affirmed
-        );
-    }
-
-    #[test]
-    fn a_bad_cue_names_its_list() {
-        let cues = Cues {
-            termination: vec!["but*ter".into()],
-            ..Cues::default()
-        };
-        assert!(CueSet::new(&cues)
-            .unwrap_err()
-            .to_string()
-            .starts_with("termination cues:"));
-    }
-}
+mod tests;

@@ -47,6 +47,8 @@ pub struct Mark {
 pub struct Reading {
     pub words: Vec<Word>,
     pub marks: Vec<Mark>,
+    /// The sentences that a colon ended ("Pneumothorax:"), in order: a template's field names.
+    pub colon_ends: Vec<u32>,
     normalized: String,
 }
 
@@ -131,7 +133,12 @@ impl Reader<'_> {
                     }
                 }
                 '.' | '!' | ';' if ends_clause => self.end_sentence(),
-                ':' => self.end_sentence(),
+                ':' => {
+                    if self.sentence_has_words {
+                        self.reading.colon_ends.push(self.sentence);
+                    }
+                    self.end_sentence();
+                }
                 '\n' => {
                     line_start = true;
                     if text[..at]

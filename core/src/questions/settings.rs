@@ -40,6 +40,7 @@ fn settings_change(before: &TextSettings, after: &TextSettings) -> String {
             ("post-uncertainty cues", cues.post_uncertainty.clone()),
             ("pseudo cues", cues.pseudo.clone()),
             ("termination cues", cues.termination.clone()),
+            ("normal-modifiers", cues.normal.clone()),
             ("section headers", settings.section_headers.clone()),
         ]
     };

@@ -206,11 +206,12 @@ pub async fn build(
         .execute(&mut *transaction)
         .await?;
     sqlx::query!(
-        r#"INSERT INTO tasks (question_id, report_id, needed, rule_rank, rule_phrase, soft_label, open)
-           SELECT ?1, t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4, 0
+        r#"INSERT INTO tasks (question_id, report_id, needed, rule_rank, rule_phrase, soft_label, open, queued_at)
+           SELECT ?1, t.value ->> 0, t.value ->> 1, t.value ->> 2, t.value ->> 3, t.value ->> 4, 0, ?3
            FROM json_each(?2) AS t"#,
         question.id,
-        tasks
+        tasks,
+        now
     )
     .execute(&mut *transaction)
     .await?;
@@ -275,6 +276,9 @@ pub struct Served {
     /// The label the user had given this study before its report's text changed (an amended or
     /// corrected report): served again so they read the new text; answering replaces that label.
     pub answered_before_change: Option<String>,
+    /// The report's text changed after the study was queued: its soft label and rule are not
+    /// suggested (they were worked out from the earlier text).
+    pub report_changed: bool,
 }
 
 /// What became of an answer or a skip, with the study to show next.

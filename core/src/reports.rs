@@ -392,35 +392,96 @@ pub struct History {
     pub earlier: Vec<Revision>,
 }
 
-/// A text a report had before a later one replaced it.
+/// A version of a report a later one replaced: its text, and the details that changed with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
     pub report_text: String,
     pub result_status: String,
     /// Seconds since 1970 (UTC).
     pub replaced_at: i64,
+    /// The details the next version changed, each as (field, this version's value, the next's),
+    /// fields named as in a file's header; empty for versions kept before details were.
+    pub changed: Vec<(&'static str, String, String)>,
 }
+
+/// A stored version of a report, as `report_revisions` and `reports` hold it.
+struct Version {
+    report_text: String,
+    result_status: String,
+    replaced_at: i64,
+    details: [Option<String>; 5],
+}
+
+const DETAILS: [&str; 5] = [
+    "patient_ref",
+    "study_date",
+    "exam_code",
+    "modality",
+    "body_part",
+];
 
 /// Returns a report's history (see [`History`]).
 pub async fn history(pool: &SqlitePool, project_id: i64, report_id: i64) -> Result<History> {
-    let result_status = sqlx::query_scalar!(
-        "SELECT result_status FROM reports WHERE project_id = ? AND id = ?",
+    let current = sqlx::query!(
+        "SELECT report_text, result_status, patient_ref, study_date, exam_code, modality, body_part
+         FROM reports WHERE project_id = ? AND id = ?",
         project_id,
         report_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("report {report_id}")))?;
-    let earlier = sqlx::query_as!(
-        Revision,
-        "SELECT report_text, result_status, replaced_at FROM report_revisions
-         WHERE report_id = ? ORDER BY id",
+    let mut versions: Vec<Version> = sqlx::query!(
+        "SELECT report_text, result_status, replaced_at, patient_ref, study_date, exam_code, modality, body_part
+         FROM report_revisions WHERE report_id = ? ORDER BY id",
         report_id
     )
     .fetch_all(pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| Version {
+        report_text: r.report_text,
+        result_status: r.result_status,
+        replaced_at: r.replaced_at,
+        details: [r.patient_ref, r.study_date, r.exam_code, r.modality, r.body_part],
+    })
+    .collect();
+    versions.push(Version {
+        report_text: current.report_text,
+        result_status: current.result_status.clone(),
+        replaced_at: 0,
+        details: [
+            Some(current.patient_ref),
+            Some(current.study_date),
+            Some(current.exam_code),
+            Some(current.modality),
+            Some(current.body_part),
+        ],
+    });
+    let earlier = versions
+        .windows(2)
+        .map(|pair| {
+            let (this, next) = (&pair[0], &pair[1]);
+            let changed = DETAILS
+                .iter()
+                .zip(this.details.iter().zip(&next.details))
+                .filter_map(|(field, (before, after))| match (before, after) {
+                    (Some(before), Some(after)) if before != after => {
+                        Some((*field, before.clone(), after.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            Revision {
+                report_text: this.report_text.clone(),
+                result_status: this.result_status.clone(),
+                replaced_at: this.replaced_at,
+                changed,
+            }
+        })
+        .collect();
     Ok(History {
-        result_status,
+        result_status: current.result_status,
         earlier,
     })
 }

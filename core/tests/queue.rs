@@ -936,6 +936,12 @@ async fn a_study_answered_before_its_report_changed_is_served_again_first_and_an
     let again = recorded(f.answer(0, &second, "absent").await).unwrap();
     assert_eq!(again.report_id, first.report_id);
     assert_eq!(again.answered_before_change.as_deref(), Some("absent"));
+    // Its soft label was worked out from the earlier text: not suggested.
+    assert!(again.report_changed);
+    assert_eq!(
+        (again.soft_label.as_deref(), again.rule_phrase.as_deref()),
+        (None, None)
+    );
     // Served again, it takes no slot of the queue: skipping it gives none back.
     let third = recorded(
         f.queue

@@ -183,3 +183,26 @@ test("a question needs two different labels, and can be archived and restored", 
   await archived.getByRole("button", { name: `Restore ${question}` }).click();
   await expect(page.locator(`tr[data-question="${question}"]`)).toBeVisible();
 });
+
+test("a fellow loads a cue preset into the form and sees what it would change before saving", async ({ page }) => {
+  await openQuestions(page);
+  const preset = page.getByLabel("Start from a preset");
+  // The demo project reads with the default preset: loading it changes nothing.
+  await preset.selectOption("Sieve radiology");
+  await expect(page.getByTestId("preset-described")).toContainText("NegEx and ConText together");
+  await page.getByRole("button", { name: "Load into the form" }).click();
+  await expect(page.getByTestId("cue-difference")).toHaveText("No change from the saved lists.");
+  // NegEx as published has no normal-modifiers: the difference says so, nothing is saved yet.
+  await preset.selectOption("NegEx");
+  await page.getByRole("button", { name: "Load into the form" }).click();
+  const difference = page.getByTestId("cue-difference");
+  await expect(difference).toContainText("Not saved yet");
+  await expect(difference).toContainText(/Normal-modifiers: \d+ removed \(“normal”/);
+  await expect(page.getByLabel("Normal-modifiers")).toHaveValue("");
+  await expect(page.getByLabel("Pre-negation")).toHaveValue(/^absence of\ncannot\n/);
+  // Typing in a list counts too.
+  await page.getByLabel("Normal-modifiers").fill("normal");
+  await expect(difference).not.toContainText("“normal”,");
+  await page.reload();
+  await expect(page.getByTestId("cue-difference")).toHaveText("No change from the saved lists.");
+});

@@ -78,7 +78,7 @@ test("a CSV saved by Excel on Windows is refused naming its character set, and i
   );
 });
 
-test("a report imported again with other text shows the new text, and the earlier one is kept on its page", async ({ page }) => {
+test("a report imported again with other text and date shows the new ones, and the earlier version is kept on its page", async ({ page }) => {
   await signIn(page, "fellow");
   await page.getByRole("link", { name: DEMO_PROJECT }).click();
   await page.getByRole("link", { name: "Import reports" }).click();
@@ -88,7 +88,8 @@ test("a report imported again with other text shows the new text, and the earlie
   await page.getByLabel("File").setInputFiles({ name: "first.jsonl", mimeType: "application/json", buffer: Buffer.from(first + "\n") });
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("status")).toContainText("Imported: 1 new");
-  const second = report(accession, `FINDINGS: Small left effusion wombat${stamp}. IMPRESSION: Effusion.`);
+  // The second version also corrects the study date: kept too, and said.
+  const second = report(accession, `FINDINGS: Small left effusion wombat${stamp}. IMPRESSION: Effusion.`, "2024-05-07");
   await page.getByLabel("File").setInputFiles({ name: "second.jsonl", mimeType: "application/json", buffer: Buffer.from(second + "\n") });
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("status")).toContainText("1 updated");
@@ -99,7 +100,8 @@ test("a report imported again with other text shows the new text, and the earlie
   await page.locator(".result-title").first().click();
   await expect(page.getByRole("article", { name: "Report text" })).toContainText("Small left effusion");
   const earlier = page.getByTestId("earlier-texts");
-  await expect(earlier).toContainText("Earlier texts of this report (1)");
+  await expect(earlier).toContainText("Earlier versions of this report (1)");
   await earlier.locator("summary").click();
   await expect(earlier).toContainText(`FINDINGS: Possible small effusion wombat${stamp}.`);
+  await expect(earlier.getByTestId("changed-details")).toHaveText("Changed with the next version: study date 2024-05-06, then 2024-05-07.");
 });

@@ -385,7 +385,9 @@ test("an answer given before its report was corrected stops counting and is list
   await expect(affiliate.getByTestId("queue-accession")).toHaveText(accession);
   await expect(affiliate.getByTestId("report-changed")).toContainText(`The text of report ${accession} changed after you answered`);
   await expect(affiliate.getByRole("article", { name: "Report text" })).toContainText("CORRECTED");
-  await expect(affiliate.locator("button.answer[aria-pressed=true]")).toHaveCount(1);
+  // Nothing is chosen in advance from the earlier text, and no soft label from it is suggested.
+  await expect(affiliate.locator("button.answer[aria-pressed=true]")).toHaveCount(0);
+  await expect(affiliate.getByText("(suggested)")).toHaveCount(0);
   // Times are kept in whole seconds, and a decision in the same second as the correction is taken
   // as made before it (it would be listed again): a person takes longer than that to read.
   await fellow.waitForTimeout(1100);

@@ -27,6 +27,8 @@ pub struct QuestionsView {
     pub archived: Vec<ArchivedQuestion>,
     pub cohorts: Vec<(i64, String)>,
     pub settings: SettingsForm,
+    /// The cue presets a fellow can start from: (name, what it holds).
+    pub presets: Vec<(String, String)>,
 }
 
 /// An archived question, listed with Restore.
@@ -72,6 +74,21 @@ pub(crate) mod server {
         list.join("\n")
     }
 
+    /// Text settings as the form shows them, one entry per line.
+    pub fn form(settings: &sieve_core::labeling::TextSettings) -> super::SettingsForm {
+        let cues = &settings.cues;
+        super::SettingsForm {
+            pre_negation: lines(&cues.pre_negation),
+            post_negation: lines(&cues.post_negation),
+            pre_uncertainty: lines(&cues.pre_uncertainty),
+            post_uncertainty: lines(&cues.post_uncertainty),
+            pseudo: lines(&cues.pseudo),
+            termination: lines(&cues.termination),
+            normal: lines(&cues.normal),
+            section_headers: lines(&settings.section_headers),
+        }
+    }
+
     pub fn unlines(text: &str) -> Vec<String> {
         text.lines()
             .map(str::trim)
@@ -108,7 +125,6 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                 rows.push(server::question_row(&labels, cohort));
             }
             let settings = questions::text_settings(&state.pool, project).await?;
-            let cues = &settings.cues;
             let archived = questions::archived(&state.pool, project)
                 .await?
                 .into_iter()
@@ -122,16 +138,11 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                 questions: rows,
                 archived,
                 cohorts,
-                settings: SettingsForm {
-                    pre_negation: server::lines(&cues.pre_negation),
-                    post_negation: server::lines(&cues.post_negation),
-                    pre_uncertainty: server::lines(&cues.pre_uncertainty),
-                    post_uncertainty: server::lines(&cues.post_uncertainty),
-                    pseudo: server::lines(&cues.pseudo),
-                    termination: server::lines(&cues.termination),
-                    normal: server::lines(&cues.normal),
-                    section_headers: server::lines(&settings.section_headers),
-                },
+                presets: sieve_core::labeling::Preset::ALL
+                    .iter()
+                    .map(|preset| (preset.name().to_string(), preset.described().to_string()))
+                    .collect(),
+                settings: server::form(&settings),
             })
         }
         .await,
@@ -231,6 +242,31 @@ pub async fn save_text_settings(project: i64, form: SettingsForm) -> Result<(), 
             )
             .await?;
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// The cue lists of a preset (by its name), with the project's section headers, to fill the form
+/// with (fellows); nothing is saved until the fellow saves the form.
+#[server(endpoint = "cue_preset")]
+pub async fn cue_preset(project: i64, preset: String) -> Result<SettingsForm, AppError> {
+    use sieve_core::access::Capability;
+    use sieve_core::labeling::{Preset, TextSettings};
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::ManageRules).await?;
+            let preset = Preset::parse(&preset).ok_or_else(|| {
+                sieve_core::Error::Invalid(format!(
+                    "{preset:?} is not a cue preset; choose NegEx, ConText or Sieve radiology"
+                ))
+            })?;
+            let current = sieve_core::questions::text_settings(&state.pool, project).await?;
+            Ok(server::form(&TextSettings {
+                cues: preset.cues(),
+                section_headers: current.section_headers,
+            }))
         }
         .await,
     )

@@ -66,14 +66,16 @@ pub struct Study {
     pub study_date: String,
     pub exam_code: String,
     pub fragments: Vec<Marked>,
-    /// The soft label, pre-selected unless `taken_back` or `answered_before_change` is.
+    /// The soft label, pre-selected unless `taken_back` is (nothing is when the report changed).
     pub soft_label: Option<String>,
     pub rule_phrase: Option<String>,
     /// The caller's answer that undo just took back, pre-selected.
     pub taken_back: Option<String>,
-    /// The caller's answer given before this report's text changed, pre-selected: they read the
-    /// new text and confirm or correct it.
+    /// The caller's answer given before this report's text changed, named (not pre-selected):
+    /// they read the new text and answer again.
     pub answered_before_change: Option<String>,
+    /// The report's text changed after the study was queued: no soft label is suggested.
+    pub report_changed: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -172,6 +174,7 @@ pub(crate) mod server {
                     rule_phrase: served.rule_phrase,
                     taken_back: served.taken_back,
                     answered_before_change: served.answered_before_change,
+                    report_changed: served.report_changed,
                 })
             }
         };

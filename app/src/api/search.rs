@@ -57,6 +57,8 @@ pub struct EarlierText {
     pub status: String,
     pub replaced: String,
     pub text: String,
+    /// The details the next version changed, in words ("study date 2014-11-23, then 2026-12-07").
+    pub changes: Vec<String>,
 }
 
 /// A report in the viewer, with its neighbours in the result list.
@@ -261,6 +263,13 @@ pub async fn open_report(
                     status: sieve_core::reports::status_name(&revision.result_status).to_string(),
                     replaced: sieve_core::audit::format_time(revision.replaced_at),
                     text: revision.report_text,
+                    changes: revision
+                        .changed
+                        .into_iter()
+                        .map(|(field, before, after)| {
+                            format!("{} {before}, then {after}", field.replace('_', " "))
+                        })
+                        .collect(),
                 })
                 .collect();
             Ok(ReportView {

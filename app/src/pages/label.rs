@@ -25,10 +25,11 @@ struct Queue {
 impl Queue {
     fn show(self, view: StudyView) {
         self.selected.set(view.study.as_ref().and_then(|s| {
-            s.taken_back
-                .clone()
-                .or_else(|| s.answered_before_change.clone())
-                .or_else(|| s.soft_label.clone())
+            match s.report_changed || s.answered_before_change.is_some() {
+                // Read anew: nothing chosen in advance from the earlier text.
+                true => None,
+                false => s.taken_back.clone().or_else(|| s.soft_label.clone()),
+            }
         }));
         self.view.set(Some(view));
     }
@@ -192,10 +193,13 @@ fn QueueView(queue: Queue) -> impl IntoView {
             })
         });
         let changed = view.study.as_ref().and_then(|study| {
-            study.answered_before_change.clone().map(|label| view! {
-                <p class="notice" role="status" data-testid="report-changed">
-                    {format!("The text of report {} changed after you answered “{label}”. Read it again: your answer is selected below; confirm it or correct it.", study.accession)}</p>
-            })
+            let accession = &study.accession;
+            let why = match (&study.answered_before_change, study.report_changed) {
+                (Some(label), _) => format!("The text of report {accession} changed after you answered “{label}”. Read it again and choose your answer: nothing is selected for you."),
+                (None, true) => format!("The text of report {accession} changed after this queue was built: no label is suggested. Read it and choose."),
+                (None, false) => return None,
+            };
+            Some(view! { <p class="notice" data-testid="report-changed">{why}</p> })
         });
         let body = match view.study.clone() {
             None => {

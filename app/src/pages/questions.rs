@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::questions::{
-    questions, ArchivedQuestion, CreateQuestion, QuestionRow, SaveTextSettings, SettingsForm,
+    cue_preset, questions, ArchivedQuestion, CreateQuestion, QuestionRow, SaveTextSettings,
+    SettingsForm,
 };
 use crate::api::questions::{ArchiveQuestion, RestoreQuestion};
 use crate::components::confirm::confirmed;
@@ -50,7 +51,7 @@ pub fn QuestionsPage() -> impl IntoView {
                         {refused}
                         <Archived project rows=data.archived restore />
                         <NewQuestion project cohorts create />
-                        <Settings project form=data.settings save />
+                        <Settings project form=data.settings presets=data.presets save />
                     }
                     .into_any()
                 }
@@ -198,12 +199,98 @@ fn NewQuestion(
     }
 }
 
+/// A list of the form as (field name, title, its text).
+fn lists(form: &SettingsForm) -> [(&'static str, &'static str, String); 8] {
+    [
+        ("pre_negation", "Pre-negation", form.pre_negation.clone()),
+        ("post_negation", "Post-negation", form.post_negation.clone()),
+        (
+            "pre_uncertainty",
+            "Pre-uncertainty",
+            form.pre_uncertainty.clone(),
+        ),
+        (
+            "post_uncertainty",
+            "Post-uncertainty",
+            form.post_uncertainty.clone(),
+        ),
+        ("pseudo", "Pseudo-cues", form.pseudo.clone()),
+        ("termination", "Termination", form.termination.clone()),
+        ("normal", "Normal-modifiers", form.normal.clone()),
+        (
+            "section_headers",
+            "Section headers",
+            form.section_headers.clone(),
+        ),
+    ]
+}
+
+fn set_list(form: &mut SettingsForm, name: &str, text: String) {
+    let field = match name {
+        "pre_negation" => &mut form.pre_negation,
+        "post_negation" => &mut form.post_negation,
+        "pre_uncertainty" => &mut form.pre_uncertainty,
+        "post_uncertainty" => &mut form.post_uncertainty,
+        "pseudo" => &mut form.pseudo,
+        "termination" => &mut form.termination,
+        "normal" => &mut form.normal,
+        _ => &mut form.section_headers,
+    };
+    *field = text;
+}
+
+/// What the form would change against what is saved, list by list: (title, added, removed).
+fn difference(
+    saved: &SettingsForm,
+    draft: &SettingsForm,
+) -> Vec<(&'static str, Vec<String>, Vec<String>)> {
+    let entries = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    lists(saved)
+        .into_iter()
+        .zip(lists(draft))
+        .filter_map(|((_, title, old), (_, _, new))| {
+            let (old, new) = (entries(&old), entries(&new));
+            let added: Vec<String> = new.iter().filter(|e| !old.contains(e)).cloned().collect();
+            let removed: Vec<String> = old.iter().filter(|e| !new.contains(e)).cloned().collect();
+            (!added.is_empty() || !removed.is_empty()).then_some((title, added, removed))
+        })
+        .collect()
+}
+
+/// Up to ten entries, quoted, and how many more.
+fn some_of(entries: &[String]) -> String {
+    let shown: Vec<String> = entries.iter().take(10).map(|e| format!("“{e}”")).collect();
+    match entries.len() > 10 {
+        true => format!("{} and {} more", shown.join(", "), entries.len() - 10),
+        false => shown.join(", "),
+    }
+}
+
 #[component]
 fn Settings(
     project: i64,
     form: SettingsForm,
+    presets: Vec<(String, String)>,
     save: ServerAction<SaveTextSettings>,
 ) -> impl IntoView {
+    let saved = form.clone();
+    let draft = RwSignal::new(form);
+    let chosen = RwSignal::new(String::new());
+    let load = Action::new(move |preset: &String| {
+        let preset = preset.clone();
+        async move { cue_preset(project, preset).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(form)) = load.value().get() {
+            draft.set(form);
+        }
+    });
     let outcome = move || match save.value().get() {
         Some(Ok(())) => Some(
             view! { <p class="notice" role="status">"Saved. Soft labels now use these lists."</p> }
@@ -214,30 +301,68 @@ fn Settings(
         }
         None => None,
     };
-    let area = |name: &'static str, title: &'static str, value: String| {
-        view! {
-            <div class="field">
-                <label for=format!("cues-{name}")>{title}</label>
-                <textarea id=format!("cues-{name}") name=format!("form[{name}]") rows="6">{value}</textarea>
-            </div>
+    let load_error = move || match load.value().get() {
+        Some(Err(error)) => {
+            Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+        }
+        _ => None,
+    };
+    let areas = lists(&draft.get_untracked())
+        .into_iter()
+        .map(|(name, title, _)| {
+            view! {
+                <div class="field">
+                    <label for=format!("cues-{name}")>{title}</label>
+                    <textarea id=format!("cues-{name}") name=format!("form[{name}]") rows="6"
+                        prop:value=move || lists(&draft.get()).into_iter().find(|l| l.0 == name).map(|l| l.2).unwrap_or_default()
+                        on:input=move |event| draft.update(|form| set_list(form, name, event_target_value(&event)))>
+                        {lists(&draft.get_untracked()).into_iter().find(|l| l.0 == name).map(|l| l.2).unwrap_or_default()}
+                    </textarea>
+                </div>
+            }
+        })
+        .collect_view();
+    let described = presets.clone();
+    let difference_view = move || {
+        let changes = difference(&saved, &draft.get());
+        match changes.is_empty() {
+            true => view! { <p class="muted" data-testid="cue-difference">"No change from the saved lists."</p> }.into_any(),
+            false => view! {
+                <div class="notice" data-testid="cue-difference">
+                    <p>"Not saved yet. Against the saved lists, this would change:"</p>
+                    <ul>{changes.into_iter().map(|(title, added, removed)| {
+                        let mut parts = Vec::new();
+                        if !added.is_empty() { parts.push(format!("{} added ({})", added.len(), some_of(&added))); }
+                        if !removed.is_empty() { parts.push(format!("{} removed ({})", removed.len(), some_of(&removed))); }
+                        view! { <li>{format!("{title}: {}", parts.join("; "))}</li> }
+                    }).collect_view()}</ul>
+                </div>
+            }.into_any(),
         }
     };
     view! {
         <section aria-labelledby="text-settings">
             <h2 id="text-settings">"Negation cues and sections"</h2>
             <p class="muted">"One cue per line. Pre-cues reach forward, post-cues backward, to the sentence end or a termination cue; pseudo-cues (“no change”) are not cues; normal-modifiers (“heart size is normal”) negate a mention a few words before or after them. Rules with a negation mode or sections use these."</p>
+            <div class="form-row">
+                <div class="field">
+                    <label for="cue-preset">"Start from a preset"</label>
+                    <select id="cue-preset" on:change=move |event| chosen.set(event_target_value(&event))>
+                        <option value="">"Choose a preset…"</option>
+                        {presets.into_iter().map(|(name, _)| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="button" class="button-quiet button-inline" disabled=move || chosen.get().is_empty() || load.pending().get()
+                    on:click=move |_| { load.dispatch(chosen.get()); }>"Load into the form"</button>
+            </div>
+            {move || described.iter().find(|(name, _)| *name == chosen.get()).map(|(name, what)| view! {
+                <p class="muted" data-testid="preset-described">{format!("{name}: {what}. Loading fills the lists below; nothing changes until you save.")}</p>
+            })}
+            {load_error}
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
-                <div class="cue-grid">
-                    {area("pre_negation", "Pre-negation", form.pre_negation)}
-                    {area("post_negation", "Post-negation", form.post_negation)}
-                    {area("pre_uncertainty", "Pre-uncertainty", form.pre_uncertainty)}
-                    {area("post_uncertainty", "Post-uncertainty", form.post_uncertainty)}
-                    {area("pseudo", "Pseudo-cues", form.pseudo)}
-                    {area("termination", "Termination", form.termination)}
-                    {area("normal", "Normal-modifiers", form.normal)}
-                    {area("section_headers", "Section headers", form.section_headers)}
-                </div>
+                <div class="cue-grid">{areas}</div>
+                {difference_view}
                 <button type="submit" class="button-quiet">"Save cues and sections"</button>
                 {outcome}
             </ActionForm>

@@ -118,13 +118,16 @@ fn Viewer(
             let count = view.earlier.len();
             view! {
                 <details class="card" data-testid="earlier-texts">
-                    <summary>{format!("Earlier texts of this report ({count}): the text above replaced them")}</summary>
+                    <summary>{format!("Earlier versions of this report ({count}): the text and details above replaced them")}</summary>
                     {view.earlier.into_iter().map(|earlier| view! {
                         <section class="earlier-text">
                             <h3>{match earlier.status.is_empty() {
                                 true => format!("Replaced {} UTC", earlier.replaced),
                                 false => format!("{}, replaced {} UTC", earlier.status, earlier.replaced),
                             }}</h3>
+                            {(!earlier.changes.is_empty()).then(|| view! {
+                                <p class="notice" data-testid="changed-details">{format!("Changed with the next version: {}.", earlier.changes.join("; "))}</p>
+                            })}
                             <pre class="report-text">{earlier.text}</pre>
                         </section>
                     }).collect_view()}

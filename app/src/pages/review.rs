@@ -137,8 +137,8 @@ fn Dashboard(
         {(!data.before_amendment.is_empty()).then(|| {
             let n = data.before_amendment.len();
             view! {
-                <p class="notice" role="status" data-testid="review-pointer">
-                    {format!("{n} {} given before {} report changed {} review: {} not counted below until decided. ",
+                <p class="notice" data-testid="review-pointer">
+                    {format!("{n} {} given before {} report changed {} review: {} not counted in Answers, agreement or label sets until decided. ",
                         if n == 1 { "answer" } else { "answers" }, if n == 1 { "its" } else { "their" },
                         if n == 1 { "needs" } else { "need" }, if n == 1 { "it is" } else { "they are" })}
                     <a href="#amended-title">"Review them"</a>
@@ -276,7 +276,7 @@ fn Dashboard(
         {(!data.before_amendment.is_empty()).then(|| view! {
             <section aria-labelledby="amended-title" data-testid="before-amendment">
                 <h2 id="amended-title">"Answers to review: the report changed after them"</h2>
-                <p class="notice">"These answers were given before their report's text changed (an amended or corrected report, or a file imported again): they were given on other text, so they no longer count as confirmations — not in the figures above, not in label sets. Open each report (its earlier texts are on its page), and decide the study."</p>
+                <p class="notice">"These answers were given before their report's text changed (an amended or corrected report, or a file imported again): they were given on other text, so they no longer count as confirmations — not in Answers, agreement, final labels or label sets (each still fills its study's place in the queue, so Completed counts it). Open each report (its earlier texts are on its page), and decide the study."</p>
                 <table>
                     <thead><tr><th>"Report"</th><th>"Rater"</th><th>"Answer given"</th><th>"Decide"</th></tr></thead>
                     <tbody>{data.before_amendment.iter().map(|answer| {

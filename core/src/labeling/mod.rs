@@ -16,4 +16,4 @@ pub mod text;
 
 pub use engine::{Labeler, Negation, Outcome, Rule, RuleBook, TextSettings};
 pub use error::{PhraseError, RuleError};
-pub use negation::{Cues, Status};
+pub use negation::{Cues, Preset, Status};

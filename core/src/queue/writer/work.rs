@@ -141,9 +141,8 @@ impl Job {
                 ));
             }
         }
-        // Takes a slot of the first open study this user may get, and its soft label and rule
-        // with it, in one statement.
-        let task = sqlx::query!(
+        // Takes a slot of the first open study this user may get.
+        let task = sqlx::query_scalar!(
             r#"UPDATE tasks SET open = open - 1 WHERE question_id = ?1 AND report_id = (
                  SELECT t.report_id FROM tasks t WHERE t.question_id = ?1 AND t.open > 0
                    AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2)
@@ -151,30 +150,25 @@ impl Job {
                    AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = t.report_id AND s.user_id = ?2)
                    AND NOT EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = t.report_id)
                  ORDER BY t.rule_rank, t.report_id LIMIT 1)
-               RETURNING report_id AS "report_id!", soft_label, rule_phrase"#,
+               RETURNING report_id AS "report_id!""#,
             question.id,
             user_id
         )
         .fetch_optional(&mut **transaction)
         .await?;
-        let Some(task) = task else {
+        let Some(report) = task else {
             return Ok(None);
         };
         let token = claim_token();
         sqlx::query!(
             "INSERT INTO claims (question_id, report_id, user_id, is_gold, claimed_at, expires_at, token) VALUES (?, ?, ?, 0, ?, ?, ?)",
-            question.id, task.report_id, user_id, now, expires, token
+            question.id, report, user_id, now, expires, token
         )
         .execute(&mut **transaction)
         .await?;
-        Ok(Some(Served {
-            report_id: task.report_id,
-            claim: token,
-            soft_label: Some(task.soft_label),
-            rule_phrase: Some(task.rule_phrase),
-            taken_back: None,
-            answered_before_change: None,
-        }))
+        Ok(Some(
+            shown(transaction, question.id, user_id, report, token, false).await?,
+        ))
     }
 
     async fn answer<'j>(
@@ -191,8 +185,8 @@ impl Job {
         let claimed = sqlx::query!(
             r#"DELETE FROM claims WHERE question_id = ?1 AND report_id = ?2 AND user_id = ?3 AND token = ?4
                RETURNING claimed_at,
-                 (SELECT soft_label FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
-                 (SELECT rule_phrase FROM tasks t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
+                 (SELECT soft_label FROM task_suggestions t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
+                 (SELECT rule_phrase FROM task_suggestions t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool",
                  (SELECT label FROM answers a WHERE a.question_id = ?1 AND a.report_id = ?2 AND a.user_id = ?3) AS "earlier?: String""#,
             question.id,
@@ -360,7 +354,8 @@ async fn shown(
         false => None,
     };
     let task = sqlx::query!(
-        "SELECT soft_label, rule_phrase FROM tasks WHERE question_id = ? AND report_id = ?",
+        r#"SELECT soft_label AS "soft_label?: String", rule_phrase AS "rule_phrase?: String", stale AS "stale!: bool"
+           FROM task_suggestions WHERE question_id = ? AND report_id = ?"#,
         question_id,
         report_id
     )
@@ -369,10 +364,11 @@ async fn shown(
     Ok(Served {
         report_id,
         claim,
-        soft_label: task.as_ref().map(|t| t.soft_label.clone()),
-        rule_phrase: task.map(|t| t.rule_phrase),
+        soft_label: task.as_ref().and_then(|t| t.soft_label.clone()),
+        rule_phrase: task.as_ref().and_then(|t| t.rule_phrase.clone()),
         taken_back: None,
         answered_before_change,
+        report_changed: task.is_some_and(|t| t.stale),
     })
 }
 

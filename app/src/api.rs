@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod cohorts;
+pub mod evaluation;
 pub mod feed;
 pub mod label_sets;
 pub mod memberships;

@@ -4,6 +4,7 @@ pub mod adjudicate;
 pub mod admin;
 pub mod admin_project;
 pub mod audit;
+pub mod evaluation;
 pub mod import;
 pub mod label;
 pub mod label_sets;

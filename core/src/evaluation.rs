@@ -10,6 +10,9 @@
 
 use serde::Serialize;
 
+use crate::label_sets::Evidence;
+use crate::queue::Source;
+
 /// The counts of one question's confusion matrix.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
@@ -92,6 +95,44 @@ impl Scores {
             .collect();
         (!f1s.is_empty()).then(|| f1s.iter().sum::<f64>() / f1s.len() as f64)
     }
+}
+
+/// A study where the rules' soft label and the label people gave disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disagreement {
+    pub report_id: i64,
+    /// The current rules' soft label (`None`: no rule labels the study).
+    pub soft_label: Option<String>,
+    /// The label people gave, and how (gold item, confirmed, agreed or adjudicated).
+    pub label: String,
+    pub source: Source,
+}
+
+/// A question's current soft labels scored against the labels people gave its studies: gold
+/// items, confirmations, agreements and the fellow's decisions (answers given before their
+/// report changed are not counted, as everywhere). Disputed studies (raters disagree, no decision
+/// yet) and studies only the rules labeled are left out.
+pub fn against_people(evidence: &Evidence, positive: &str) -> (Tally, Vec<Disagreement>) {
+    let mut tally = Tally::default();
+    let mut disagreements = Vec::new();
+    for study in evidence.study_labels(&Default::default()) {
+        let source = study.final_label.source;
+        if matches!(source, Source::Soft | Source::Disputed) {
+            continue;
+        }
+        let gold = study.final_label.label == positive;
+        let labeled = study.soft_label.as_deref() == Some(positive);
+        tally.add(gold, labeled);
+        if gold != labeled {
+            disagreements.push(Disagreement {
+                report_id: study.report_id,
+                soft_label: study.soft_label,
+                label: study.final_label.label,
+                source,
+            });
+        }
+    }
+    (tally, disagreements)
 }
 
 #[cfg(test)]

@@ -65,6 +65,17 @@ test("an affiliate labels five studies with the keyboard, undoes one, and the fe
   await fellow.reload();
   await expect(fellow.getByTestId("answers")).toHaveText("4");
   await expect(fellow.getByTestId("raters").getByRole("row", { name: /affiliate/ }).getByTestId("rater-answers")).toHaveText("4");
+  // The rules scored against these answers: the rule said "present" for all four, people said
+  // "present" twice: precision 0.5, recall 1, F1 2/3; the two corrected studies are listed.
+  const evaluation = fellow.getByTestId("evaluation");
+  await expect(evaluation.getByTestId("evaluation-f1")).toHaveText("0.667");
+  const disagreements = evaluation.getByTestId("evaluation-disagreements");
+  await expect(disagreements.getByRole("link", { name: seen[0] })).toBeVisible();
+  await expect(disagreements.getByRole("link", { name: seen[2] })).toBeVisible();
+  await expect(disagreements.getByRole("row")).toHaveCount(3);
+  // Scored for "absent" instead, the rules find none of the two.
+  await evaluation.getByLabel("Positive label").selectOption("absent");
+  await expect(evaluation.getByTestId("evaluation-f1")).toHaveText("0.000");
 });
 
 test("two answers that differ become a disagreement the fellow settles by keyboard, and a double click settles one", async ({ browser }) => {

@@ -8,9 +8,10 @@ use leptos_meta::Title;
 use crate::api::review::{queue_review, Adjudicate, BuildQueue, ReviewView, SetGold};
 use crate::components::error_box::ErrorBox;
 use crate::components::form_reset::clear_after_success;
+use crate::pages::evaluation::RulesAgainstPeople;
 use crate::pages::project::thousands;
 
-fn share(value: Option<f64>) -> String {
+pub(crate) fn share(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
 }
 
@@ -252,6 +253,8 @@ fn Dashboard(
                 }.into_any(),
             }}
         </section>
+
+        <RulesAgainstPeople project question />
 
         <section class="panel" aria-labelledby="gold-title">
             <h2 id="gold-title">"Gold set"</h2>

@@ -8,7 +8,9 @@
 //!   punctuation, hyphens and line breaks do not matter ("Left-sided" reads as `left sided`). A `.`
 //!   or `,` between two digits stays inside the word (`3.5`).
 //! - A sentence ends at `.`, `!`, `?` or `;` followed by a space or the end, at `:` and at a blank
-//!   line. Phrases never match across sentences: the index leaves a gap in word positions there.
+//!   line — but not at the full stop of a title ("Dr.") nor of an abbreviation or unit followed by
+//!   a small letter or a digit ("approx. 5 mm", "2 cm. in diameter"). Phrases never match across
+//!   sentences: the index leaves a gap in word positions there.
 //! - A `?` is kept as a mark (an uncertainty cue: "?pneumothorax").
 //! - A section starts at a line that begins with one of the project's section headers and a colon
 //!   ("IMPRESSION:"); the headers are data, so they do not change the index.
@@ -132,6 +134,7 @@ impl Reader<'_> {
                         self.end_sentence();
                     }
                 }
+                '.' if ends_clause && abbreviated(&text[..at], &text[at + 1..]) => {}
                 '.' | '!' | ';' if ends_clause => self.end_sentence(),
                 ':' => {
                     if self.sentence_has_words {
@@ -198,6 +201,40 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// Titles whose full stop never ends a sentence ("Dr. Smith").
+const TITLES: [&str; 5] = ["dr", "mr", "mrs", "ms", "prof"];
+
+/// Abbreviations and units whose full stop ends a sentence only before a capital letter or a
+/// digit ("2 cm. in diameter", "e.g. a small effusion"; "3 cm. 2. No effusion" is a numbered list).
+const ABBREVIATIONS: [&str; 17] = [
+    "e.g", "i.e", "cf", "vs", "etc", "incl", "resp", "pt", "hx", "cm", "mm", "ml", "cc", "mg",
+    "kg", "min", "sec",
+];
+
+/// Abbreviations that stand before a number, whose full stop does not end a sentence before a
+/// digit ("approx. 5 mm", "fig. 2", "No. 3").
+const BEFORE_NUMBERS: [&str; 5] = ["approx", "appr", "fig", "no", "nos"];
+
+/// Whether the full stop between `before` and `after` closes an abbreviation rather than a
+/// sentence (see [`TITLES`], [`ABBREVIATIONS`], [`BEFORE_NUMBERS`]).
+fn abbreviated(before: &str, after: &str) -> bool {
+    let ends_with = |word: &str| {
+        before.len() >= word.len()
+            && before.is_char_boundary(before.len() - word.len())
+            && before[before.len() - word.len()..].eq_ignore_ascii_case(word)
+            && !before[..before.len() - word.len()]
+                .chars()
+                .next_back()
+                .is_some_and(is_word_char)
+    };
+    let next = after.trim_start_matches([' ', '\t']).chars().next();
+    let small = next.is_some_and(char::is_lowercase);
+    let digit = next.is_some_and(|next| next.is_ascii_digit());
+    TITLES.iter().any(|title| ends_with(title))
+        || (small && ABBREVIATIONS.iter().any(|word| ends_with(word)))
+        || (digit && BEFORE_NUMBERS.iter().any(|word| ends_with(word)))
 }
 
 fn is_word_char(c: char) -> bool {
@@ -291,6 +328,28 @@ mod tests {
         // "e" followed by a combining acute accent is one word.
         assert_eq!(words("e\u{301}panchement"), ["e\u{301}panchement"]);
         assert_eq!(words("Größe 2×3"), ["größe", "2", "3"]);
+    }
+
+    #[test]
+    fn abbreviations_and_units_do_not_end_a_sentence_before_a_small_letter_or_a_digit() {
+        // "no pneumothorax approx 5 mm": one sentence, so the cue reaches the mention.
+        assert_eq!(sentences("Approx. 5 mm pneumothorax."), [0, 0, 0, 0]);
+        assert_eq!(sentences("A 2 cm. nodule, i.e. a mass"), [0; 8]);
+        assert_eq!(
+            sentences("Small effusion 2 cm. 2. No pneumothorax."),
+            [0, 0, 0, 0, 1, 2, 2]
+        );
+        assert_eq!(
+            sentences("Dr. Smith was told. No effusion"),
+            [0, 0, 0, 0, 1, 1]
+        );
+        // Before a capital letter a unit's full stop ends the sentence as any other.
+        assert_eq!(
+            sentences("It measures 3 cm. No effusion."),
+            [0, 0, 0, 0, 1, 1]
+        );
+        // A word that only ends like an abbreviation is not one ("chm." is not "hm.").
+        assert_eq!(sentences("Seen by Cohm. and so"), [0, 0, 0, 1, 1]);
     }
 
     #[test]

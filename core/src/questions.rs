@@ -20,7 +20,7 @@ pub use archive::{archive, archived, restore};
 pub(crate) use change::check_new;
 pub use change::Change;
 pub use import::{read_rules_file, Replacement};
-pub use settings::{read_text_settings, save_text_settings, text_settings};
+pub use settings::{fingerprint, read_text_settings, save_text_settings, text_settings};
 
 /// Labels a question may have, at most.
 pub const MAX_LABELS: usize = 9;

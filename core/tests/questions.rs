@@ -181,7 +181,7 @@ async fn a_change_of_cue_lists_is_audited_with_what_it_added_and_removed() {
     let mut settings = questions::text_settings(&f.pool, f.project).await.unwrap();
     settings.cues.pre_negation.retain(|cue| cue != "without");
     settings.cues.pre_negation.push("devoid of".into());
-    questions::save_text_settings(&f.pool, f.project, &settings, Some("fiona"))
+    questions::save_text_settings(&f.pool, f.project, &settings, None, Some("fiona"))
         .await
         .unwrap();
     let page = sieve_core::audit::search(
@@ -198,5 +198,35 @@ async fn a_change_of_cue_lists_is_audited_with_what_it_added_and_removed() {
     assert_eq!(
         page.events[0].detail.as_deref(),
         Some("pre-negation cues: added “devoid of”; pre-negation cues: removed “without”")
+    );
+}
+
+#[tokio::test]
+async fn a_save_over_a_later_save_is_refused_and_changes_nothing() {
+    let f = fixture().await;
+    let loaded = questions::text_settings(&f.pool, f.project).await.unwrap();
+    let fingerprint = questions::fingerprint(&loaded);
+    // Tab B saves first, from the same page state.
+    let mut b = loaded.clone();
+    b.cues
+        .pre_uncertainty
+        .push("cannot be distinguished from".into());
+    questions::save_text_settings(&f.pool, f.project, &b, Some(&fingerprint), Some("fiona"))
+        .await
+        .unwrap();
+    // Tab A, loaded before B saved, is refused: B's cue is not lost.
+    let mut a = loaded.clone();
+    a.cues.termination.push("whereas".into());
+    let error =
+        questions::save_text_settings(&f.pool, f.project, &a, Some(&fingerprint), Some("fiona"))
+            .await
+            .unwrap_err();
+    assert!(
+        error.to_string().contains("saved by someone else"),
+        "{error}"
+    );
+    assert_eq!(
+        questions::text_settings(&f.pool, f.project).await.unwrap(),
+        b
     );
 }

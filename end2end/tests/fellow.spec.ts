@@ -206,3 +206,22 @@ test("a fellow loads a cue preset into the form and sees what it would change be
   await page.reload();
   await expect(page.getByTestId("cue-difference")).toHaveText("No change from the saved lists.");
 });
+
+test("a save of the cue lists made after another tab's save is refused and loses nothing", async ({ browser }) => {
+  const tabA = await (await browser.newContext()).newPage();
+  const tabB = await (await browser.newContext()).newPage();
+  await openQuestions(tabA);
+  await openQuestions(tabB);
+  const cue = `zqxw${Date.now()}`;
+  const pseudoB = tabB.getByLabel("Pseudo-cues");
+  await pseudoB.fill(`${await pseudoB.inputValue()}\n${cue}`);
+  await tabB.getByRole("button", { name: "Save cues and sections" }).click();
+  await expect(tabB.getByRole("status")).toContainText("Saved");
+  const termination = tabA.getByLabel("Termination");
+  await termination.fill(`${await termination.inputValue()}\nwhereas`);
+  await tabA.getByRole("button", { name: "Save cues and sections" }).click();
+  await expect(tabA.getByRole("alert")).toContainText("saved by someone else (or in another tab) after this page was loaded");
+  await tabA.reload();
+  await expect(tabA.getByLabel("Pseudo-cues")).toHaveValue(new RegExp(cue));
+  await expect(tabA.getByLabel("Termination")).not.toHaveValue(/whereas/);
+});

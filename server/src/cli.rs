@@ -315,7 +315,8 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub reports: PathBuf,
     /// Gold labels as CSV: the first column the report's accession or id, then one column per
-    /// question (1 or the positive label: positive; 0 or another label: negative; empty: no gold)
+    /// question (1, true, yes or the positive label: positive; 0 or anything else: negative;
+    /// empty: no gold for that question)
     #[arg(long)]
     pub gold: PathBuf,
     /// The label that counts as positive

@@ -427,3 +427,85 @@ fn agreement_of_annotations_from_any_tool_is_printed_as_a_table_or_json() {
     let output = sieve(&root.path().join("unused"), &["agreement", &path], "");
     assert_one_line_error(&output, "annotations.csv:3: a rated 1 twice");
 }
+
+#[test]
+fn evaluate_scores_rules_against_a_gold_file_and_writes_the_disagreements() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let path = |p: &std::path::Path| p.display().to_string();
+    let rules = dir.join("Cardiomegaly.csv");
+    std::fs::write(
+        &rules,
+        "priority,phrase,label,negation,negated_label,uncertain_label\n\
+         1,cardiomegaly,present,route,absent,uncertain\n2,heart size,present,route,absent,uncertain\n",
+    )
+    .unwrap();
+    let reports = dir.join("reports.jsonl");
+    std::fs::write(
+        &reports,
+        [
+            r#"{"id":"R1","report_text":"FINDINGS: Heart size is normal."}"#,
+            r#"{"id":"R2","report_text":"FINDINGS: Cardiomegaly with normal pulmonary vasculature."}"#,
+            r#"{"id":"R3","report_text":"FINDINGS: Cardiomegaly cannot be excluded."}"#,
+            r#"{"id":"R4","report_text":"IMPRESSION: Enlarged heart size."}"#,
+            r#"{"id":"R5","report_text":"No gold row for this one."}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let gold = dir.join("gold.csv");
+    // R4 is enlarged but the gold says not (a disagreement); R3 uncertain is not "present".
+    std::fs::write(&gold, "report_id,Cardiomegaly\nR1,0\nR2,1\nR3,1\nR4,0\n").unwrap();
+    let disagreements = dir.join("disagreements.csv");
+    let args = [
+        "evaluate",
+        "--rules",
+        &path(&rules),
+        "--reports",
+        &path(&reports),
+        "--gold",
+        &path(&gold),
+        "--disagreements",
+        &path(&disagreements),
+    ];
+    let output = sieve(&dir.join("unused"), &args, "");
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // TP 1 (R2), FP 1 (R4), FN 1 (R3): precision, recall and F1 all 0.5.
+    let row = stdout
+        .lines()
+        .find(|line| line.starts_with("Cardiomegaly"))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[1..],
+        ["4", "2", "1", "1", "1", "0.500", "0.500", "0.500"],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 reports without a gold row left out"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&disagreements).unwrap();
+    assert!(written.starts_with("report,question,gold,label,rule,phrase,matched,status\n"));
+    assert!(
+        written
+            .contains("R3,Cardiomegaly,positive,uncertain,1,cardiomegaly,Cardiomegaly,uncertain"),
+        "{written}"
+    );
+    assert!(
+        written.contains("R4,Cardiomegaly,negative,present,2,heart size,heart size,affirmed"),
+        "{written}"
+    );
+
+    // A misspelled label can never be positive: said, not scored silently as zero.
+    std::fs::write(&rules, "phrase,label\ncardiomegaly,presnt\n").unwrap();
+    let output = sieve(&dir.join("unused"), &args, "");
+    assert!(text(&output.stderr).contains(
+        "no rule of \"Cardiomegaly\" gives the label \"present\" (its rules give presnt)"
+    ));
+    // A gold file without the question's column names the columns it has.
+    std::fs::write(&gold, "report_id,Effusion\nR1,0\n").unwrap();
+    let output = sieve(&dir.join("unused"), &args, "");
+    assert_one_line_error(&output, "has no column for the question \"Cardiomegaly\"");
+}

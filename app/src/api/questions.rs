@@ -50,6 +50,9 @@ pub struct SettingsForm {
     pub termination: String,
     pub normal: String,
     pub section_headers: String,
+    /// The fingerprint of the saved settings the form was loaded with (empty: not checked).
+    #[serde(default)]
+    pub loaded: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -86,6 +89,7 @@ pub(crate) mod server {
             termination: lines(&cues.termination),
             normal: lines(&cues.normal),
             section_headers: lines(&settings.section_headers),
+            loaded: sieve_core::questions::fingerprint(settings),
         }
     }
 
@@ -234,10 +238,12 @@ pub async fn save_text_settings(project: i64, form: SettingsForm) -> Result<(), 
                 },
                 section_headers: server::unlines(&form.section_headers),
             };
+            let loaded = Some(form.loaded.as_str()).filter(|loaded| !loaded.is_empty());
             sieve_core::questions::save_text_settings(
                 &state.pool,
                 project,
                 &settings,
+                loaded,
                 Some(&user.name),
             )
             .await?;

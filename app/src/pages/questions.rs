@@ -280,6 +280,9 @@ fn Settings(
     save: ServerAction<SaveTextSettings>,
 ) -> impl IntoView {
     let saved = form.clone();
+    // The saved lists' fingerprint, whatever the form is filled with: a save after someone
+    // else's is refused.
+    let loaded = form.loaded.clone();
     let draft = RwSignal::new(form);
     let chosen = RwSignal::new(String::new());
     let load = Action::new(move |preset: &String| {
@@ -361,6 +364,7 @@ fn Settings(
             {load_error}
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
+                <input type="hidden" name="form[loaded]" value=loaded />
                 <div class="cue-grid">{areas}</div>
                 {difference_view}
                 <button type="submit" class="button-quiet">"Save cues and sections"</button>

@@ -175,6 +175,22 @@ impl CueSet {
     }
 }
 
+/// Words that start a new clause after a predicate ("heart size is normal and the lungs clear").
+const CLAUSE_STARTS: [&str; 12] = [
+    "and", "or", "but", "with", "without", "while", "although", "however", "in", "for", "on", "at",
+];
+
+/// Whether a normal-modifier ending at word `end` closes its clause, as a predicate does ("heart
+/// size is normal."), rather than describing the word after it ("normal lungs"): it is the last
+/// word of its sentence, or the next word starts a new clause.
+fn ends_clause(reading: &Reading, end: usize) -> bool {
+    let sentence = reading.words[end - 1].sentence;
+    match reading.words.get(end) {
+        Some(next) if next.sentence == sentence => CLAUSE_STARTS.contains(&reading.norm(end)),
+        _ => true,
+    }
+}
+
 impl FoundCues {
     /// The status of the mention at words `first..end` of `reading`.
     pub fn status(&self, reading: &Reading, first: usize, end: usize) -> Status {
@@ -193,7 +209,9 @@ impl FoundCues {
             let reaches = match kind {
                 Kind::Normal => {
                     (before && first - cue_end <= PRE_NORMAL_REACH)
-                        || (after && cue_first - end <= POST_NORMAL_REACH)
+                        || (after
+                            && cue_first - end <= POST_NORMAL_REACH
+                            && ends_clause(reading, cue_end))
                 }
                 _ if kind.is_pre() => before,
                 _ => after,

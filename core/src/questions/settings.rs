@@ -29,6 +29,14 @@ pub fn read_text_settings(stored: Option<&str>) -> Result<TextSettings> {
     }
 }
 
+/// A short fingerprint of text settings (the SHA-256 of their JSON): a form sends back the one it
+/// was loaded with, so that a save over someone else's later change is refused, not silent.
+pub fn fingerprint(settings: &TextSettings) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(settings).expect("settings serialise");
+    hex::encode(&Sha256::digest(json.as_bytes())[..12])
+}
+
 /// What a change of text settings did, in words: each list's added and removed entries.
 fn settings_change(before: &TextSettings, after: &TextSettings) -> String {
     let lists = |settings: &TextSettings| {
@@ -71,10 +79,13 @@ fn settings_change(before: &TextSettings, after: &TextSettings) -> String {
 /// Saves a project's text settings, after checking that every cue reads and that every rule of
 /// every question still finds its sections.
 /// Audited with what changed, list by list; label sets record the settings they were read with.
+/// `loaded`: the [`fingerprint`] of the settings the caller's form was loaded with; a save made
+/// after someone else's is refused (`Invalid`), changing nothing.
 pub async fn save_text_settings(
     pool: &SqlitePool,
     project_id: i64,
     settings: &TextSettings,
+    loaded: Option<&str>,
     actor: Option<&str>,
 ) -> Result<()> {
     let mut rule_books = Vec::new();
@@ -85,6 +96,13 @@ pub async fn save_text_settings(
     }
     crate::labeling::Labeler::new(rule_books, settings)?;
     let before = text_settings(pool, project_id).await?;
+    if loaded.is_some_and(|loaded| loaded != fingerprint(&before)) {
+        return Err(crate::Error::Invalid(
+            "these lists were saved by someone else (or in another tab) after this page was \
+             loaded, so nothing was saved: reload the page to see them, then make your change again"
+                .into(),
+        ));
+    }
     let json = serde_json::to_string(settings).expect("settings serialise");
     let now = crate::now();
     let mut transaction = pool.begin().await?;

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use sieve_core::evaluation::{Scores, Tally};
+use sieve_core::labeling::Negation;
 
 use super::label::{labeler, report};
 use super::Outcome;
@@ -21,6 +22,29 @@ pub fn run(args: &EvaluateArgs) -> Outcome {
         .map(|question| question.name.as_str())
         .collect();
     let gold = Gold::read(&args.gold, &names, &args.positive)?;
+    // A question none of whose rules can give the positive label scores zero recall: say why.
+    for question in labeler.questions() {
+        let gives = |rule: &sieve_core::labeling::Rule| {
+            let mut labels = vec![rule.label.as_str()];
+            if let Negation::Route { negated, uncertain } = &rule.negation {
+                labels.extend(negated.as_deref());
+                labels.extend(uncertain.as_deref());
+            }
+            labels.contains(&args.positive.as_str())
+        };
+        if !question.rules.iter().any(gives) {
+            let mut labels: Vec<&str> = question.rules.iter().map(|r| r.label.as_str()).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            eprintln!(
+                "warning: no rule of {:?} gives the label {:?} (its rules give {}): check the \
+                 spelling in the rules file, or name the positive label with --positive",
+                question.name,
+                args.positive,
+                labels.join(", ")
+            );
+        }
+    }
     let mut scores = Scores {
         questions: names
             .iter()
@@ -84,7 +108,8 @@ pub fn run(args: &EvaluateArgs) -> Outcome {
     print(&scores, &args.positive);
     let missing = gold.labels.len() - seen.len();
     println!(
-        "\n{scored} reports scored; {without_gold} without a gold row left out; {missing} gold rows \
+        "\n{scored} reports with a gold row scored (a blank gold value leaves that question out \
+         for the report); {without_gold} reports without a gold row left out; {missing} gold rows \
          without a report; disagreements in {}",
         args.disagreements.display()
     );

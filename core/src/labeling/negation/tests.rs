@@ -205,6 +205,20 @@ fn a_normal_modifier_negates_the_finding_it_describes() {
         status_of("cardiomegaly", "Mild cardiomegaly, otherwise normal."),
         Status::Affirmed
     );
+    // "normal" describing the next word speaks of that, not of the finding before it.
+    for text in [
+        "Cardiomegaly with normal pulmonary vasculature.",
+        "Cardiomegaly and normal lungs.",
+    ] {
+        assert_eq!(status_of("cardiomegaly", text), Status::Affirmed, "{text}");
+    }
+    assert_eq!(
+        status_of(
+            "heart size",
+            "Heart size is normal and the lungs are clear."
+        ),
+        Status::Negated
+    );
 }
 
 #[test]

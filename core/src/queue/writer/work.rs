@@ -9,7 +9,7 @@ use crate::Result;
 impl Job {
     pub(super) async fn run<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Verdict> {
         match &self.work {
-            Work::Next => self.next(batch).await.map(Verdict::Recorded),
+            Work::Next => self.open(batch).await.map(Verdict::Recorded),
             Work::Answer {
                 report_id,
                 claim,
@@ -27,6 +27,27 @@ impl Job {
             object: Some(object),
             detail: Some(detail),
         }
+    }
+
+    /// Opens the queue (a page load): a study this user answered before its report changed comes
+    /// first, even before the one they hold, which goes back to the queue.
+    async fn open<'j>(&'j self, batch: &mut Batch<'_, 'j>) -> Result<Option<Served>> {
+        let (question_id, user_id) = (self.question.id, self.user_id);
+        let pending = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM reports r JOIN answers a ON a.question_id = ?1 AND a.report_id = r.id
+                 WHERE r.text_changed_at IS NOT NULL AND a.user_id = ?2 AND a.answered_at <= r.text_changed_at
+                   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = r.id AND s.user_id = ?2))
+               AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2 AND c.review = 1)
+               AS "pending!: bool""#,
+            question_id,
+            user_id
+        )
+        .fetch_one(&mut *batch.transaction)
+        .await?;
+        if pending {
+            release_claims(&mut batch.transaction, question_id, user_id).await?;
+        }
+        self.next(batch).await
     }
 
     /// Serves the study the user holds, else claims a new one.

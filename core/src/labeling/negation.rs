@@ -182,11 +182,13 @@ const CLAUSE_STARTS: [&str; 12] = [
 
 /// Whether a normal-modifier ending at word `end` closes its clause, as a predicate does ("heart
 /// size is normal."), rather than describing the word after it ("normal lungs"): it is the last
-/// word of its sentence, or the next word starts a new clause.
+/// word of its sentence, a comma or dash follows it, or the next word starts a new clause.
 fn ends_clause(reading: &Reading, end: usize) -> bool {
-    let sentence = reading.words[end - 1].sentence;
+    let last = &reading.words[end - 1];
     match reading.words.get(end) {
-        Some(next) if next.sentence == sentence => CLAUSE_STARTS.contains(&reading.norm(end)),
+        Some(next) if next.sentence == last.sentence => {
+            last.pause_after || CLAUSE_STARTS.contains(&reading.norm(end))
+        }
         _ => true,
     }
 }

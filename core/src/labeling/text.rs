@@ -35,6 +35,8 @@ pub struct Word {
     pub sentence: u32,
     /// Index of the section header in the project's list, or [`NO_SECTION`].
     pub section: u16,
+    /// A comma, dash or parenthesis follows the word before the next one: a clause may end here.
+    pub pause_after: bool,
 }
 
 /// A `?` in the text, standing before the word at `before`.
@@ -142,6 +144,11 @@ impl Reader<'_> {
                     }
                     self.end_sentence();
                 }
+                ',' | '-' | '(' | ')' | '–' | '—' => {
+                    if let Some(word) = self.reading.words.last_mut() {
+                        word.pause_after = true;
+                    }
+                }
                 '\n' => {
                     line_start = true;
                     if text[..at]
@@ -166,6 +173,7 @@ impl Reader<'_> {
             norm_end: 0,
             sentence: self.sentence,
             section: self.section,
+            pause_after: false,
         });
         self.sentence_has_words = true;
     }

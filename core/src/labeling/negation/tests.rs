@@ -212,13 +212,12 @@ fn a_normal_modifier_negates_the_finding_it_describes() {
     ] {
         assert_eq!(status_of("cardiomegaly", text), Status::Affirmed, "{text}");
     }
-    assert_eq!(
-        status_of(
-            "heart size",
-            "Heart size is normal and the lungs are clear."
-        ),
-        Status::Negated
-    );
+    for text in [
+        "Heart size is normal and the lungs are clear.",
+        "Heart size within normal limits, stable mediastinal contours.",
+    ] {
+        assert_eq!(status_of("heart size", text), Status::Negated, "{text}");
+    }
 }
 
 #[test]

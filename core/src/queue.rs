@@ -367,10 +367,11 @@ pub async fn progress(pool: &SqlitePool, question_id: i64, user_id: i64) -> Resu
 }
 
 /// The answers a question's queue still needs, from any affiliate: its open slots and the claims
-/// being answered now (opening a study changes nothing). `None` until a fellow builds the queue.
+/// being answered now (opening a study changes nothing; a study served again for review holds no
+/// slot: its answer was counted when first given). `None` until a fellow builds the queue.
 async fn still_needed(pool: &SqlitePool, question_id: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT open_total + (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.is_gold = 0) AS "n!: i64"
+        r#"SELECT open_total + (SELECT COUNT(*) FROM claims c WHERE c.question_id = ?1 AND c.is_gold = 0 AND c.review = 0) AS "n!: i64"
            FROM queue_settings WHERE question_id = ?1"#,
         question_id
     )

@@ -1033,3 +1033,69 @@ async fn a_study_answered_before_its_report_changed_is_served_again_first_and_an
         "answered on the new text, it is trusted"
     );
 }
+
+#[tokio::test]
+async fn a_changed_study_the_fellow_has_decided_since_is_not_served_again_and_counts_stay_true() {
+    let f = fixture(
+        60,
+        1,
+        Settings {
+            gold_rate: 0.0,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let first = f.next(0).await.unwrap();
+    let second = recorded(f.answer(0, &first, "absent").await).unwrap();
+    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
+        .await
+        .unwrap();
+    let mut corrected = sieve_core::corpus::generate(9, 60)
+        .find(|r| r.accession == report.accession)
+        .unwrap();
+    corrected
+        .report_text
+        .push_str(" CORRECTION: large pneumothorax.");
+    sieve_core::reports::store_batch(
+        &f.pool,
+        f.project.project_id,
+        &f.project.pseudonymizer,
+        &[corrected],
+    )
+    .await
+    .unwrap();
+    let needed = queue::review(&f.pool, &f.question)
+        .await
+        .unwrap()
+        .still_needed;
+    // Served again for review, it holds no slot: what the queue still needs does not change.
+    let again = f.next(0).await.unwrap();
+    assert_eq!(again.report_id, first.report_id);
+    assert_eq!(
+        queue::review(&f.pool, &f.question)
+            .await
+            .unwrap()
+            .still_needed,
+        needed,
+        "the study held before went back to the queue, and the review holds no slot"
+    );
+    // The fellow decides it (a second later: times are whole seconds): it is not served again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    queue::adjudicate(
+        &f.pool,
+        &f.question,
+        first.report_id,
+        "present",
+        Some("fellow"),
+    )
+    .await
+    .unwrap();
+    // Opening the queue again: the study held for review is given up, and not served again.
+    let reopened = f.next(0).await.unwrap();
+    assert_ne!(
+        reopened.report_id, first.report_id,
+        "decided, it leaves the affiliate's queue"
+    );
+    assert_eq!(reopened.answered_before_change, None);
+    let _ = second;
+}

@@ -221,6 +221,8 @@ test("a save of the cue lists made after another tab's save is refused and loses
   await termination.fill(`${await termination.inputValue()}\nwhereas`);
   await tabA.getByRole("button", { name: "Save cues and sections" }).click();
   await expect(tabA.getByRole("alert")).toContainText("saved by someone else (or in another tab) after this page was loaded");
+  // The refused tab keeps its unsaved edit in the form.
+  await expect(termination).toHaveValue(/whereas/);
   await tabA.reload();
   await expect(tabA.getByLabel("Pseudo-cues")).toHaveValue(new RegExp(cue));
   await expect(tabA.getByLabel("Termination")).not.toHaveValue(/whereas/);

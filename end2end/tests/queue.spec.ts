@@ -405,6 +405,14 @@ test("an answer given before its report was corrected stops counting and is list
   await review.getByRole("button", { name: "absent" }).click();
   await expect(fellow.getByTestId("before-amendment")).toHaveCount(0);
   await expect(fellow.getByTestId("final-sources").getByRole("row", { name: /adjudicated/ }).getByRole("cell").nth(1)).toHaveText("1");
+  // The affiliate answers the changed study still on screen, then takes the answer back: it is
+  // selected again, as the message says.
+  await affiliate.keyboard.press("1");
+  await affiliate.keyboard.press("Enter");
+  await expect(affiliate.getByTestId("report-changed")).toHaveCount(0);
+  await affiliate.keyboard.press("u");
+  await expect(affiliate.getByTestId("taken-back")).toContainText("it is selected below");
+  await expect(affiliate.locator("button.answer[aria-pressed=true]")).toHaveCount(1);
 });
 
 test("an accession without digits pasted into the search box leads to its report", async ({ browser }) => {

@@ -25,11 +25,14 @@ struct Queue {
 impl Queue {
     fn show(self, view: StudyView) {
         self.selected.set(view.study.as_ref().and_then(|s| {
-            match s.report_changed || s.answered_before_change.is_some() {
-                // Read anew: nothing chosen in advance from the earlier text.
-                true => None,
-                false => s.taken_back.clone().or_else(|| s.soft_label.clone()),
-            }
+            // The answer just taken back is the user's own; otherwise nothing is chosen in
+            // advance from a report's earlier text.
+            s.taken_back.clone().or_else(|| {
+                match s.report_changed || s.answered_before_change.is_some() {
+                    true => None,
+                    false => s.soft_label.clone(),
+                }
+            })
         }));
         self.view.set(Some(view));
     }
@@ -253,7 +256,11 @@ fn QueueView(queue: Queue) -> impl IntoView {
                                 <div><dt>"Report"</dt><dd data-testid="queue-accession">{study.accession.clone()}</dd></div>
                                 <div><dt>"Study date"</dt><dd>{study.study_date.clone()}</dd></div>
                                 <div><dt>"Exam"</dt><dd>{study.exam_code.clone()}</dd></div>
-                                <div><dt>"Matched phrase"</dt><dd>{study.rule_phrase.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                                <div><dt>"Matched phrase"</dt><dd>{match (&study.rule_phrase, study.report_changed) {
+                                    (Some(phrase), _) => phrase.clone(),
+                                    (None, true) => "not shown: the report changed after the queue was built".into(),
+                                    (None, false) => "—".into(),
+                                }}</dd></div>
                             </dl>
                             <article class="report-text" aria-label="Report text">
                                 {study.fragments.into_iter().map(|fragment| match fragment.mark {

@@ -22,12 +22,20 @@ pub fn QuestionsPage() -> impl IntoView {
     let save = ServerAction::<SaveTextSettings>::new();
     let archive = ServerAction::<ArchiveQuestion>::new();
     let restore = ServerAction::<RestoreQuestion>::new();
+    // The page is read again after a save that succeeded; a refused one keeps the fellow's
+    // unsaved lists in the form.
+    let saves = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            saves.update(|n| *n += 1);
+        }
+    });
     let view_data = Resource::new(
         move || {
             (
                 project(),
                 create.version().get(),
-                save.version().get(),
+                saves.get(),
                 archive.version().get() + restore.version().get(),
             )
         },

@@ -98,7 +98,7 @@ pub async fn save_text_settings(
     let before = text_settings(pool, project_id).await?;
     if loaded.is_some_and(|loaded| loaded != fingerprint(&before)) {
         return Err(crate::Error::Invalid(
-            "these lists were saved by someone else (or in another tab) after this page was \
+            "These lists were saved by someone else (or in another tab) after this page was \
              loaded, so nothing was saved: reload the page to see them, then make your change again"
                 .into(),
         ));

@@ -36,7 +36,8 @@ impl Job {
         let pending = sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM reports r JOIN answers a ON a.question_id = ?1 AND a.report_id = r.id
                  WHERE r.text_changed_at IS NOT NULL AND a.user_id = ?2 AND a.answered_at <= r.text_changed_at
-                   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = r.id AND s.user_id = ?2))
+                   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = r.id AND s.user_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM trusted_adjudications d WHERE d.question_id = ?1 AND d.report_id = r.id))
                AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2 AND c.review = 1)
                AS "pending!: bool""#,
             question_id,
@@ -47,6 +48,16 @@ impl Job {
         if pending {
             release_claims(&mut batch.transaction, question_id, user_id).await?;
         }
+        // A study held for review that the fellow has decided since is no longer the user's to
+        // answer (it held no slot: nothing goes back to the queue).
+        sqlx::query!(
+            "DELETE FROM claims WHERE question_id = ?1 AND user_id = ?2 AND review = 1
+               AND EXISTS (SELECT 1 FROM trusted_adjudications d WHERE d.question_id = ?1 AND d.report_id = claims.report_id)",
+            question_id,
+            user_id
+        )
+        .execute(&mut *batch.transaction)
+        .await?;
         self.next(batch).await
     }
 
@@ -105,12 +116,13 @@ impl Job {
         let (now, expires) = (batch.now, batch.now + settings.claim_seconds);
         let transaction = &mut batch.transaction;
         // First, a study this user answered before its report's text changed: they read the new
-        // text and confirm or correct their answer.
+        // text and confirm or correct their answer (unless the fellow has decided it since).
         let changed = sqlx::query_scalar!(
             r#"SELECT a.report_id FROM reports r JOIN answers a ON a.question_id = ?1 AND a.report_id = r.id
                WHERE r.text_changed_at IS NOT NULL AND a.user_id = ?2 AND a.answered_at <= r.text_changed_at
                  AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.question_id = ?1 AND c.user_id = ?2)
                  AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.question_id = ?1 AND s.report_id = r.id AND s.user_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM trusted_adjudications d WHERE d.question_id = ?1 AND d.report_id = r.id)
                ORDER BY a.answered_at, a.report_id LIMIT 1"#,
             question.id,
             user_id

@@ -1090,6 +1090,16 @@ async fn a_changed_study_the_fellow_has_decided_since_is_not_served_again_and_co
     )
     .await
     .unwrap();
+    // An answer to it now is refused: the fellow's decision stands, the earlier answer unchanged.
+    assert!(refused(f.answer(0, &again, "absent").await).is_some());
+    assert_eq!(
+        answers_of(&f.pool, f.users[0])
+            .await
+            .iter()
+            .find(|(study, _)| *study == first.report_id)
+            .map(|(_, label)| label.as_str()),
+        Some("absent")
+    );
     // Opening the queue again: the study held for review is given up, and not served again.
     let reopened = f.next(0).await.unwrap();
     assert_ne!(

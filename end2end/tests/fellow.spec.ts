@@ -221,8 +221,12 @@ test("a save of the cue lists made after another tab's save is refused and loses
   await termination.fill(`${await termination.inputValue()}\nwhereas`);
   await tabA.getByRole("button", { name: "Save cues and sections" }).click();
   await expect(tabA.getByRole("alert")).toContainText("saved by someone else (or in another tab) after this page was loaded");
-  // The refused tab keeps its unsaved edit in the form.
+  // The refused tab keeps its unsaved edit in the form, and now compares it with what tab B
+  // saved: saving it would also take B's cue out, and says so.
   await expect(termination).toHaveValue(/whereas/);
+  const difference = tabA.getByTestId("cue-difference");
+  await expect(difference).toContainText(`Pseudo-cues: 1 removed (“${cue}”)`);
+  await expect(difference).toContainText("Termination: 1 added (“whereas”)");
   await tabA.reload();
   await expect(tabA.getByLabel("Pseudo-cues")).toHaveValue(new RegExp(cue));
   await expect(tabA.getByLabel("Termination")).not.toHaveValue(/whereas/);

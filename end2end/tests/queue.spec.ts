@@ -131,7 +131,7 @@ async function expectAffiliateAnswer(fellow: Page, dashboard: string, study: str
   await expect(row).toContainText(`affiliate: ${label}`);
 }
 
-const REFUSED = "This study is no longer yours to answer — it was answered in another tab or its claim expired; here is your current study.";
+const REFUSED = "This study is no longer yours to answer — it was answered in another tab, decided by the fellow, or its claim expired; here is your current study.";
 
 test("two tabs of one affiliate: the later answer to the same study is refused, the tab moves to the study held, and the first answer stands", async ({ browser }) => {
   const question = `Effusion tabs ${Date.now()}`;

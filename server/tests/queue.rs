@@ -115,7 +115,7 @@ async fn the_later_of_two_tabs_answering_one_study_is_refused_and_moves_to_the_s
     let refused = install.answer(&tab_two, "present", &alex).await;
     assert_eq!(
         refused["refused"],
-        "This study is no longer yours to answer — it was answered in another tab or its claim expired; here is your current study."
+        "This study is no longer yours to answer — it was answered in another tab, decided by the fellow, or its claim expired; here is your current study."
     );
     assert_eq!(
         refused["study"], next["study"],

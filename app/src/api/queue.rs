@@ -129,7 +129,7 @@ pub(crate) mod server {
                     Some(_) => "here is your current study",
                     None => "nothing is left for you in this queue",
                 };
-                let why = format!("This study is no longer yours to {action} — it was answered in another tab or its claim expired; {now}.");
+                let why = format!("This study is no longer yours to {action} — it was answered in another tab, decided by the fellow, or its claim expired; {now}.");
                 (served, Some(why))
             }
         };

@@ -287,11 +287,19 @@ fn Settings(
     presets: Vec<(String, String)>,
     save: ServerAction<SaveTextSettings>,
 ) -> impl IntoView {
-    let saved = form.clone();
-    // The saved lists' fingerprint, whatever the form is filled with: a save after someone
-    // else's is refused.
-    let loaded = form.loaded.clone();
+    // The saved lists and their fingerprint, whatever the form is filled with: a save after
+    // someone else's is refused, and the form then compares against what they saved.
+    let saved = RwSignal::new(form.clone());
     let draft = RwSignal::new(form);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Err(_))) {
+            leptos::task::spawn_local(async move {
+                if let Ok(current) = questions(project).await {
+                    saved.set(current.settings);
+                }
+            });
+        }
+    });
     let chosen = RwSignal::new(String::new());
     let load = Action::new(move |preset: &String| {
         let preset = preset.clone();
@@ -335,7 +343,7 @@ fn Settings(
         .collect_view();
     let described = presets.clone();
     let difference_view = move || {
-        let changes = difference(&saved, &draft.get());
+        let changes = difference(&saved.get(), &draft.get());
         match changes.is_empty() {
             true => view! { <p class="muted" data-testid="cue-difference">"No change from the saved lists."</p> }.into_any(),
             false => view! {
@@ -372,7 +380,8 @@ fn Settings(
             {load_error}
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
-                <input type="hidden" name="form[loaded]" value=loaded />
+                <input type="hidden" name="form[loaded]" value=saved.with_untracked(|form| form.loaded.clone())
+                    prop:value=move || saved.with(|form| form.loaded.clone()) />
                 <div class="cue-grid">{areas}</div>
                 {difference_view}
                 <button type="submit" class="button-quiet">"Save cues and sections"</button>

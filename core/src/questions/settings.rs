@@ -99,7 +99,8 @@ pub async fn save_text_settings(
     if loaded.is_some_and(|loaded| loaded != fingerprint(&before)) {
         return Err(crate::Error::Invalid(
             "These lists were saved by someone else (or in another tab) after this page was \
-             loaded, so nothing was saved: reload the page to see them, then make your change again"
+             loaded, so nothing was saved: the difference shown now is against their lists; save \
+             again to replace them with yours, or reload the page to start from theirs"
                 .into(),
         ));
     }

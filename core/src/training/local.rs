@@ -134,6 +134,11 @@ pub fn observe(pid: &str, dir: &Path) -> Result<Observed> {
     if writing {
         return Ok(Observed::state(State::Running));
     }
+    // The rename may have happened since the second look (the shell's last step is often the
+    // `mv` itself, exec'd in its place): an exit code there now is the job's end.
+    if let Some(ended) = ended(dir) {
+        return Ok(ended);
+    }
     Ok(Observed {
         state: State::Lost,
         exit_code: None,

@@ -221,7 +221,8 @@ impl Job {
                  (SELECT soft_label FROM task_suggestions t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "soft_label?: String",
                  (SELECT rule_phrase FROM task_suggestions t WHERE t.question_id = ?1 AND t.report_id = ?2) AS "rule_phrase?: String",
                  EXISTS (SELECT 1 FROM gold g WHERE g.question_id = ?1 AND g.report_id = ?2) AS "is_gold!: bool",
-                 (SELECT label FROM answers a WHERE a.question_id = ?1 AND a.report_id = ?2 AND a.user_id = ?3) AS "earlier?: String""#,
+                 (SELECT label FROM answers a WHERE a.question_id = ?1 AND a.report_id = ?2 AND a.user_id = ?3) AS "earlier?: String",
+                 EXISTS (SELECT 1 FROM trusted_adjudications d WHERE d.question_id = ?1 AND d.report_id = ?2) AS "decided!: bool""#,
             question.id,
             report_id,
             user_id,
@@ -236,6 +237,11 @@ impl Job {
         let seconds_spent = ((now - claimed.claimed_at) as f64).clamp(0.0, 24.0 * 3600.0);
         // The user's answer given before the report's text changed: replaced by this one, read
         // on the new text (the audit log keeps both). It took its slot when first given.
+        // The fellow decided the study after its report changed, while the user held it for
+        // review: the decision stands, and the answer is refused (the claim is given up).
+        if claimed.earlier.is_some() && claimed.decided {
+            return Ok(Verdict::NotHeld(self.next(batch).await?));
+        }
         if let Some(earlier) = claimed.earlier {
             sqlx::query!(
                 "UPDATE answers SET label = ?, seconds = ?, answered_at = ?

@@ -19,6 +19,8 @@ struct Fixture {
     queue: queue::Writer,
     question: Question,
     users: Vec<i64>,
+    /// How many synthetic reports the project holds (corpus seed 9).
+    reports_count: u64,
 }
 
 async fn fixture(reports_count: u64, users: usize, settings: Settings) -> Fixture {
@@ -45,6 +47,7 @@ async fn fixture(reports_count: u64, users: usize, settings: Settings) -> Fixtur
         question: project.question.clone(),
         project,
         users: ids,
+        reports_count,
     }
 }
 
@@ -76,6 +79,26 @@ impl Fixture {
             )
             .await
             .unwrap()
+    }
+
+    /// Stores `study`'s report again with `addition` after its text (a feed's correction, a
+    /// file imported again): its text changes.
+    async fn correct(&self, study: i64, addition: &str) {
+        let report = sieve_core::reports::find(&self.pool, self.project.project_id, study)
+            .await
+            .unwrap();
+        let mut corrected = sieve_core::corpus::generate(9, self.reports_count)
+            .find(|r| r.accession == report.accession)
+            .unwrap();
+        corrected.report_text.push_str(addition);
+        sieve_core::reports::store_batch(
+            &self.pool,
+            self.project.project_id,
+            &self.project.pseudonymizer,
+            &[corrected],
+        )
+        .await
+        .unwrap();
     }
 
     async fn next(&self, user: usize) -> Option<Served> {
@@ -914,23 +937,8 @@ async fn a_study_answered_before_its_report_changed_is_served_again_first_and_an
     let first = f.next(0).await.unwrap();
     let second = recorded(f.answer(0, &first, "absent").await).unwrap();
     // The first study's report comes again, corrected (a feed's C message, a file imported again).
-    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
-        .await
-        .unwrap();
-    let mut corrected = sieve_core::corpus::generate(9, 60)
-        .find(|r| r.accession == report.accession)
-        .unwrap();
-    corrected
-        .report_text
-        .push_str(" CORRECTION: small right pneumothorax.");
-    sieve_core::reports::store_batch(
-        &f.pool,
-        f.project.project_id,
-        &f.project.pseudonymizer,
-        &[corrected],
-    )
-    .await
-    .unwrap();
+    f.correct(first.report_id, " CORRECTION: small right pneumothorax.")
+        .await;
     let open_before = count(&f.pool, open).await;
     // The study held is answered first; then the changed one comes back, the earlier answer named.
     let again = recorded(f.answer(0, &second, "absent").await).unwrap();
@@ -982,23 +990,8 @@ async fn a_study_answered_before_its_report_changed_is_served_again_first_and_an
     .await;
     let first = f.next(0).await.unwrap();
     let second = recorded(f.answer(0, &first, "absent").await).unwrap();
-    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
-        .await
-        .unwrap();
-    let mut corrected = sieve_core::corpus::generate(9, 60)
-        .find(|r| r.accession == report.accession)
-        .unwrap();
-    corrected
-        .report_text
-        .push_str(" CORRECTION: small right pneumothorax.");
-    sieve_core::reports::store_batch(
-        &f.pool,
-        f.project.project_id,
-        &f.project.pseudonymizer,
-        &[corrected],
-    )
-    .await
-    .unwrap();
+    f.correct(first.report_id, " CORRECTION: small right pneumothorax.")
+        .await;
     // Opening the queue again (a page load) serves it at once, before the study held, which goes
     // back to the queue.
     let again = f.next(0).await.unwrap();
@@ -1046,24 +1039,9 @@ async fn a_changed_study_the_fellow_has_decided_since_is_not_served_again_and_co
     )
     .await;
     let first = f.next(0).await.unwrap();
-    let second = recorded(f.answer(0, &first, "absent").await).unwrap();
-    let report = sieve_core::reports::find(&f.pool, f.project.project_id, first.report_id)
-        .await
-        .unwrap();
-    let mut corrected = sieve_core::corpus::generate(9, 60)
-        .find(|r| r.accession == report.accession)
-        .unwrap();
-    corrected
-        .report_text
-        .push_str(" CORRECTION: large pneumothorax.");
-    sieve_core::reports::store_batch(
-        &f.pool,
-        f.project.project_id,
-        &f.project.pseudonymizer,
-        &[corrected],
-    )
-    .await
-    .unwrap();
+    recorded(f.answer(0, &first, "absent").await).unwrap();
+    f.correct(first.report_id, " CORRECTION: large pneumothorax.")
+        .await;
     let needed = queue::review(&f.pool, &f.question)
         .await
         .unwrap()
@@ -1107,5 +1085,4 @@ async fn a_changed_study_the_fellow_has_decided_since_is_not_served_again_and_co
         "decided, it leaves the affiliate's queue"
     );
     assert_eq!(reopened.answered_before_change, None);
-    let _ = second;
 }

@@ -290,15 +290,7 @@ fn Dashboard(
                                 <td><a href=format!("/projects/{project}/reports/{report}")>{answer.accession.clone()}</a></td>
                                 <td>{answer.rater.clone()}</td>
                                 <td>{answer.label.clone()}</td>
-                                <td class="row-actions">{decisions.into_iter().map(|label| view! {
-                                    <ActionForm action=decide attr:class="inline">
-                                        <input type="hidden" name="project" value=project.to_string() />
-                                        <input type="hidden" name="question" value=question.to_string() />
-                                        <input type="hidden" name="report" value=report.to_string() />
-                                        <input type="hidden" name="label" value=label.clone() />
-                                        <button type="submit" class="button-quiet" disabled=move || decide.pending().get()>{label}</button>
-                                    </ActionForm>
-                                }).collect_view()}</td>
+                                <td class="row-actions"><DecideButtons project question report labels=decisions decide /></td>
                             </tr>
                         }
                     }).collect_view()}</tbody>
@@ -329,15 +321,7 @@ fn Dashboard(
                                     <td><a href=format!("/projects/{project}/reports/{report}")>{d.accession.clone()}</a></td>
                                     <td>{d.soft_label.clone().unwrap_or_default()}</td>
                                     <td>{d.answers.iter().map(|answer| format!("{}: {}", answer.rater, answer.label)).collect::<Vec<_>>().join(" · ")}</td>
-                                    <td class="row-actions">{decisions.into_iter().map(|label| view! {
-                                        <ActionForm action=decide attr:class="inline">
-                                            <input type="hidden" name="project" value=project.to_string() />
-                                            <input type="hidden" name="question" value=question.to_string() />
-                                            <input type="hidden" name="report" value=report.to_string() />
-                                            <input type="hidden" name="label" value=label.clone() />
-                                            <button type="submit" class="button-quiet" disabled=move || decide.pending().get()>{label}</button>
-                                        </ActionForm>
-                                    }).collect_view()}</td>
+                                    <td class="row-actions"><DecideButtons project question report labels=decisions decide /></td>
                                 </tr>
                             }
                         }).collect_view()}</tbody>
@@ -383,4 +367,29 @@ fn GoldList(
         </table>
     }
     .into_any()
+}
+
+/// One button per label that decides a study's final label (a fellow's adjudication).
+#[component]
+fn DecideButtons(
+    project: i64,
+    question: i64,
+    report: i64,
+    labels: Vec<String>,
+    decide: ServerAction<Adjudicate>,
+) -> impl IntoView {
+    labels
+        .into_iter()
+        .map(|label| {
+            view! {
+                <ActionForm action=decide attr:class="inline">
+                    <input type="hidden" name="project" value=project.to_string() />
+                    <input type="hidden" name="question" value=question.to_string() />
+                    <input type="hidden" name="report" value=report.to_string() />
+                    <input type="hidden" name="label" value=label.clone() />
+                    <button type="submit" class="button-quiet" disabled=move || decide.pending().get()>{label}</button>
+                </ActionForm>
+            }
+        })
+        .collect_view()
 }

@@ -6,7 +6,9 @@
                                               question, the first rule whose regular expression matches
 
 The CheXpert labeler matches its phrases as substrings; here each becomes a phrase whose last word
-is a prefix (`atelecta*`), plus negated and uncertain variants, so the rule set is about 600 rules.
+is a prefix (`atelecta*`), plus negated and uncertain variants, so the rule set is about 600 rules; a
+quarter route negated and uncertain mentions to their own labels, and every third question first
+looks in the impression alone (section-scoped rules).
 """
 import csv
 import json
@@ -24,6 +26,7 @@ def make(chexpert_csv, out_dir):
             if row["list"] == "mention":
                 phrases.setdefault(row["observation"], []).append(row["phrase"].strip())
     total = 0
+    phrases_seen = []
     for observation, words in sorted(phrases.items()):
         rules = []
         for p in words:
@@ -33,11 +36,17 @@ def make(chexpert_csv, out_dir):
             rules.append((f"{p} cannot be excluded", "uncertain", "any", "", ""))
         for p in words:
             rules.append((f"{p}*", "present", "route", "absent", "uncertain"))
+        # Every third question also looks for its phrases in the impression alone, first.
+        if len(phrases_seen) % 3 == 0:
+            rules[:0] = [(f"{p}*", "present", "route", "absent", "uncertain", "IMPRESSION")
+                         for p in words[:4]]
+        phrases_seen.append(observation)
         with open(os.path.join(out_dir, f"{observation}.csv"), "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["priority", "phrase", "label", "negation", "negated_label", "uncertain_label"])
+            w.writerow(["priority", "phrase", "label", "negation", "negated_label", "uncertain_label",
+                        "sections"])
             for rank, rule in enumerate(rules, 1):
-                w.writerow([rank, *rule])
+                w.writerow([rank, *rule, *([""] * (6 - len(rule)))])
         total += len(rules)
     print(f"wrote {total} rules for {len(phrases)} questions to {out_dir}", file=sys.stderr)
 

@@ -6,4 +6,5 @@ pub mod error_box;
 pub mod form_reset;
 pub mod keyboard;
 pub mod layout;
+pub mod reading_again;
 pub mod upload;

@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 use roaring::RoaringBitmap;
 use serde::Serialize;
@@ -25,9 +25,11 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 mod collect;
 mod filter;
 pub mod highlight;
+mod mentions;
 pub mod query;
 mod registry;
 mod services;
+pub mod statuses;
 
 use collect::ReportIds;
 use filter::study_day;
@@ -42,6 +44,7 @@ use crate::labeling::text::{SieveTokenizer, TOKENIZER};
 use crate::projects::index_dir;
 use crate::{Error, Result};
 use query::SearchText;
+use statuses::StatusStore;
 
 /// Memory the index writer may use before it flushes a segment (split over its threads).
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
@@ -111,6 +114,13 @@ pub struct ProjectIndex {
     /// Held for a whole catch-up: two at once (the background indexer and an import's own) would
     /// both read the same indexed revision and add the same new reports twice.
     catching_up: tokio::sync::Mutex<()>,
+    dir: PathBuf,
+    /// The word statuses of the indexed reports (none before the first catch-up).
+    statuses: RwLock<Option<Arc<StatusStore>>>,
+    /// Held while the word statuses are read again under new text settings.
+    rebuilding: tokio::sync::Mutex<()>,
+    /// That rebuild's progress: (reports read, reports in all).
+    rebuild: Mutex<Option<(u64, u64)>>,
 }
 
 impl ProjectIndex {
@@ -145,7 +155,44 @@ impl ProjectIndex {
             writer: Mutex::new(writer),
             fields,
             catching_up: tokio::sync::Mutex::new(()),
+            dir: dir.to_path_buf(),
+            statuses: RwLock::new(StatusStore::open(&dir.join(registry::STATUSES))?.map(Arc::new)),
+            rebuilding: tokio::sync::Mutex::new(()),
+            rebuild: Mutex::new(None),
         })
+    }
+
+    /// The word statuses of the indexed reports, as last caught up.
+    pub fn statuses(&self) -> Option<Arc<StatusStore>> {
+        self.statuses
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set_statuses(&self, store: StatusStore) -> Arc<StatusStore> {
+        let store = Arc::new(store);
+        *self
+            .statuses
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(store.clone());
+        store
+    }
+
+    /// While the word statuses are read again under new text settings: (reports read so far,
+    /// reports in all).
+    pub fn status_rebuild(&self) -> Option<(u64, u64)> {
+        *self
+            .rebuild
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set_rebuild(&self, progress: Option<(u64, u64)>) {
+        *self
+            .rebuild
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = progress;
     }
 
     fn open_or_replace(dir: &Path, schema: Schema) -> Result<Index> {
@@ -181,6 +228,11 @@ impl ProjectIndex {
             highest = highest.max(Some(ids.max_value() as i64));
         }
         Ok(highest)
+    }
+
+    /// How many reports the index holds.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
     }
 
     /// Returns the report revision the index has caught up to.

@@ -4,8 +4,9 @@
 //! [`MatchCache`] keyed by what decides them — the phrase, negation mode, sections and labels, the
 //! project's text settings when the rule reads them, and the index revision — so a reorder, an
 //! enable/disable or a deletion only redoes the bitmap algebra of [`crate::labeling::priority`].
-//! A rule that reads negation or sections takes its candidates from the index and reads only their
-//! texts, with the same engine as the offline labeler.
+//! A rule that reads negation or sections takes its mentions' positions from the index and their
+//! status and section from the project's word statuses ([`crate::labeling::statuses`]), read by the
+//! same engine as the offline labeler's; no report text is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,10 +14,13 @@ use std::sync::{Arc, Mutex};
 use roaring::RoaringBitmap;
 use sqlx::SqlitePool;
 
+use crate::labeling::engine::{in_sections, section_numbers};
 use crate::labeling::phrase::Phrase;
 use crate::labeling::priority::{self, Resolution, RuleMatches};
+use crate::labeling::statuses::WordStatuses;
 use crate::labeling::{Labeler, Rule, RuleBook, TextSettings};
 use crate::questions::{self, Question, RuleSet};
+use crate::search::statuses::{Stale, StatusStore};
 use crate::search::{Filter, Indexes, ProjectIndex};
 use crate::{Error, Result};
 
@@ -26,8 +30,6 @@ pub use preview::{Preview, RuleReports};
 
 /// Entries the cache holds before it starts afresh (each is a few bitmaps).
 const CACHE_ENTRIES: usize = 20_000;
-/// Texts read from the database per step when checking candidates.
-const TEXT_BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -89,6 +91,9 @@ pub struct Labels {
     pub cohort: Arc<RoaringBitmap>,
     pub matches: Vec<Arc<RuleMatches>>,
     pub resolution: Resolution,
+    /// Set when the rules that read negation or sections were applied with the project's earlier
+    /// cue lists or section headers, while every report is read again with the current ones.
+    pub stale: Option<Stale>,
 }
 
 /// Everything a computation needs.
@@ -101,15 +106,30 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Resolves the soft labels of `rules` (a version of the question's rules, or a draft).
     pub async fn labels(&self, question: &Question, rules: RuleSet) -> Result<Labels> {
-        let settings = questions::text_settings(self.pool, question.project_id).await?;
-        let index = self.indexes.get(question.project_id)?;
+        let project_id = question.project_id;
+        let settings = questions::text_settings(self.pool, project_id).await?;
+        let index = self.indexes.get(project_id)?;
+        let store = match index.statuses() {
+            Some(store) => store,
+            None => {
+                self.indexes
+                    .catch_up(self.pool, project_id, |_, _| {})
+                    .await?;
+                index
+                    .statuses()
+                    .ok_or_else(|| Error::Internal("the word statuses were not created".into()))?
+            }
+        };
+        let stale = (store.settings != settings).then(|| Stale {
+            rebuild: index.status_rebuild(),
+        });
         let revision = index.revision()?;
         let cohort = self
-            .cohort(question.project_id, question.cohort_id, &index, revision)
+            .cohort(project_id, question.cohort_id, &index, revision)
             .await?;
         let list: Vec<Rule> = rules.rules.iter().map(|r| r.rule.clone()).collect();
         let matches = self
-            .rule_matches(question.project_id, &index, revision, &list, &settings)
+            .rule_matches(project_id, &index, &store, revision, &list)
             .await?;
         let enabled: Vec<(bool, &RuleMatches)> = list
             .iter()
@@ -124,6 +144,7 @@ impl Context<'_> {
             cohort,
             matches,
             resolution,
+            stale,
         })
     }
 
@@ -180,15 +201,13 @@ impl Context<'_> {
         &self,
         project_id: i64,
         index: &Arc<ProjectIndex>,
+        store: &Arc<StatusStore>,
         revision: i64,
         rules: &[Rule],
-        settings: &TextSettings,
     ) -> Result<Vec<Arc<RuleMatches>>> {
-        // Serialised once for every rule of the question.
-        let settings_json = serde_json::to_string(settings).expect("settings serialise");
         let keys: Vec<Key> = rules
             .iter()
-            .map(|rule| rule_key(project_id, revision, rule, &settings_json))
+            .map(|rule| rule_key(project_id, revision, rule, &store.settings_json))
             .collect();
         let mut found: Vec<Option<Arc<RuleMatches>>> = {
             let cache = lock(&self.cache.rules);
@@ -197,9 +216,7 @@ impl Context<'_> {
         let missing: Vec<usize> = (0..rules.len()).filter(|&i| found[i].is_none()).collect();
         if !missing.is_empty() {
             let to_compute: Vec<Rule> = missing.iter().map(|&i| rules[i].clone()).collect();
-            let computed = self
-                .compute(project_id, index, &to_compute, settings)
-                .await?;
+            let computed = self.compute(index, store, &to_compute).await?;
             let mut cache = lock(&self.cache.rules);
             if cache.len() + computed.len() > CACHE_ENTRIES {
                 cache.clear();
@@ -216,102 +233,80 @@ impl Context<'_> {
             .collect())
     }
 
-    /// Computes rules' matches: candidates from the index; texts read only for the rules whose
-    /// negation mode or sections need them.
+    /// Computes rules' matches from the index, on every core: a rule that reads each mention's
+    /// status or section takes them from the project's word statuses.
     async fn compute(
         &self,
-        project_id: i64,
         index: &Arc<ProjectIndex>,
+        store: &Arc<StatusStore>,
         rules: &[Rule],
-        settings: &TextSettings,
     ) -> Result<Vec<RuleMatches>> {
-        let candidates = {
-            let (index, rules) = (index.clone(), rules.to_vec());
-            tokio::task::spawn_blocking(move || -> Result<Vec<RoaringBitmap>> {
-                let parts = on_all_cores(&rules, |part| -> Result<Vec<RoaringBitmap>> {
-                    part.iter()
-                        .map(|rule| {
-                            let phrase = Phrase::parse(&rule.phrase)?;
-                            index.phrase_matches(&phrase)
-                        })
-                        .collect()
-                });
-                let mut all = Vec::with_capacity(rules.len());
-                for part in parts {
-                    all.extend(part?);
-                }
-                Ok(all)
-            })
-            .await
-            .map_err(join_error)??
-        };
-        let mut out: Vec<RuleMatches> = rules
-            .iter()
-            .zip(&candidates)
-            .map(|(rule, candidates)| RuleMatches {
-                by_label: vec![(rule.label.clone(), candidates.clone())],
-            })
-            .collect();
-        let reading: Vec<usize> = (0..rules.len())
-            .filter(|&i| rules[i].needs_text())
-            .collect();
-        if reading.is_empty() {
-            return Ok(out);
-        }
-        // One single-rule question per rule to check, so each gets its own outcome.
-        let rule_books: Vec<RuleBook> = reading
-            .iter()
-            .map(|&i| {
-                let mut rule = rules[i].clone();
-                rule.enabled = true;
-                RuleBook {
-                    name: i.to_string(),
-                    labels: rule.labels().into_iter().map(str::to_string).collect(),
-                    rules: vec![rule],
-                }
-            })
-            .collect();
-        let labeler = Arc::new(Labeler::new(rule_books, settings)?);
-        let checked: Arc<Vec<RoaringBitmap>> =
-            Arc::new(reading.iter().map(|&i| candidates[i].clone()).collect());
-        let union = checked.iter().fold(RoaringBitmap::new(), |all, c| all | c);
-        let mut by_label: Vec<HashMap<String, RoaringBitmap>> = vec![HashMap::new(); reading.len()];
-        let ids: Vec<u32> = union.iter().collect();
-        for batch in ids.chunks(TEXT_BATCH) {
-            let texts = crate::reports::texts(self.pool, project_id, batch).await?;
-            let (labeler, checked) = (labeler.clone(), checked.clone());
-            let outcomes = tokio::task::spawn_blocking(move || {
-                on_all_cores(&texts, |part| {
-                    let mut outcomes = Vec::new();
-                    for (id, text) in part {
-                        for (slot, outcome) in labeler.label(text).into_iter().enumerate() {
-                            if let Some(outcome) = outcome.filter(|_| checked[slot].contains(*id)) {
-                                outcomes.push((slot, outcome.label.to_string(), *id));
-                            }
-                        }
-                    }
-                    outcomes
-                })
-                .concat()
-            })
-            .await
-            .map_err(join_error)?;
-            for (slot, label, id) in outcomes {
-                by_label[slot].entry(label).or_default().insert(id);
+        let (index, store, rules) = (index.clone(), store.clone(), rules.to_vec());
+        tokio::task::spawn_blocking(move || -> Result<Vec<RuleMatches>> {
+            let parts = on_all_cores(&rules, |part| -> Result<Vec<RuleMatches>> {
+                part.iter()
+                    .map(|rule| matches_of(&index, &store, rule))
+                    .collect()
+            });
+            let mut all = Vec::with_capacity(rules.len());
+            for part in parts {
+                all.extend(part?);
             }
-        }
-        for (slot, &i) in reading.iter().enumerate() {
-            let mut labels: Vec<(String, RoaringBitmap)> =
-                std::mem::take(&mut by_label[slot]).into_iter().collect();
-            labels.sort_by(|a, b| a.0.cmp(&b.0));
-            out[i] = RuleMatches { by_label: labels };
-        }
-        Ok(out)
+            Ok(all)
+        })
+        .await
+        .map_err(join_error)?
     }
 }
 
+/// One rule's matches: the reports where its phrase occurs; for a rule that reads negation or
+/// sections, by the label its in-scope mentions give ([`Rule::label_of`]), read from the word
+/// statuses at the positions where the index finds the phrase.
+fn matches_of(index: &ProjectIndex, store: &StatusStore, rule: &Rule) -> Result<RuleMatches> {
+    let phrase = Phrase::parse(&rule.phrase)?;
+    if !rule.needs_text() {
+        let matches = index.phrase_matches(&phrase)?;
+        return Ok(RuleMatches {
+            by_label: vec![(rule.label.clone(), matches)],
+        });
+    }
+    // A section the statuses' settings do not have (while they are read again with new
+    // headers): no study is in it yet.
+    let Ok(sections) = section_numbers(&rule.sections, &store.settings.section_headers) else {
+        return Ok(RuleMatches::default());
+    };
+    let last = phrase.words.len() as u32 - 1;
+    let mut by_label: Vec<(String, RoaringBitmap)> = rule
+        .labels()
+        .into_iter()
+        .map(|label| (label.to_string(), RoaringBitmap::new()))
+        .collect();
+    let statuses = store.read_all();
+    index.phrase_mentions(&phrase, |id, starts| {
+        let Some(words) = statuses.get(id).and_then(WordStatuses::decode) else {
+            return;
+        };
+        let read = starts
+            .iter()
+            .map(|&first| words.mention(first, first + last))
+            .filter(|mention| in_sections(&sections, mention.section))
+            .map(|mention| mention.status);
+        if let Some(label) = rule.label_of(read) {
+            if let Some((_, ids)) = by_label.iter_mut().find(|(l, _)| l == label) {
+                ids.insert(id);
+            }
+        }
+    })?;
+    by_label.retain(|(_, ids)| !ids.is_empty());
+    by_label.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(RuleMatches { by_label })
+}
+
 /// Runs `work` on parts of `items`, one part per core, and returns their results in order.
-fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+pub(crate) fn on_all_cores<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let size = items.len().div_ceil(cores).max(1);
     std::thread::scope(|scope| {

@@ -10,8 +10,9 @@ use sieve_core::labeling::{Labeler, Negation, Rule, TextSettings};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::questions::{self, Change};
 use sieve_core::reports::{self, NewReport};
+use sieve_core::search::statuses::StatusStore;
 use sieve_core::search::Indexes;
-use sieve_core::soft_labels::{Context, MatchCache};
+use sieve_core::soft_labels::{Context, Labels, MatchCache};
 use sieve_core::{Error, ErrorKind};
 use tempfile::TempDir;
 
@@ -46,6 +47,63 @@ async fn fixture(count: u64) -> Fixture {
 }
 
 impl Fixture {
+    fn root(&self) -> std::path::PathBuf {
+        self._dir.path().join("index")
+    }
+
+    /// Checks that `labels` give every report the label the offline engine gives it under
+    /// `settings`; returns how many are labeled.
+    async fn assert_offline_agrees(
+        &self,
+        question: &questions::Question,
+        labels: &Labels,
+        settings: &TextSettings,
+    ) -> usize {
+        let ids: Vec<i64> = sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM reports WHERE project_id = ?"#,
+            self.project
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        self.assert_offline_agrees_for(question, labels, settings, &ids)
+            .await
+    }
+
+    async fn assert_offline_agrees_for(
+        &self,
+        question: &questions::Question,
+        labels: &Labels,
+        settings: &TextSettings,
+        ids: &[i64],
+    ) -> usize {
+        assert!(!ids.is_empty());
+        let labeler = Labeler::new(vec![labels.rules.rule_book(question)], settings).unwrap();
+        let stored = reports::find_many(&self.pool, self.project, ids)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), ids.len());
+        let mut labeled = 0;
+        for report in &stored {
+            let offline = labeler.label(&report.report_text)[0]
+                .as_ref()
+                .map(|o| o.label);
+            let server = labels
+                .resolution
+                .labels
+                .iter()
+                .find(|(_, studies)| studies.contains(report.id as u32))
+                .map(|(label, _)| label.as_str());
+            assert_eq!(
+                server, offline,
+                "report {}:\n{}",
+                report.id, report.report_text
+            );
+            labeled += offline.is_some() as usize;
+        }
+        labeled
+    }
+
     fn context(&self) -> Context<'_> {
         Context {
             pool: &self.pool,
@@ -101,38 +159,126 @@ async fn server_labels_equal_the_offline_engine_for_every_study() {
             .unwrap();
     }
     let labels = f.context().current(&question).await.unwrap();
-    let labeler = Labeler::new(
-        vec![labels.rules.rule_book(&question)],
-        &TextSettings::default(),
-    )
-    .unwrap();
-    let stored = reports::find_many(&f.pool, f.project, &(1..=600).collect::<Vec<_>>())
-        .await
-        .unwrap();
-    assert_eq!(stored.len(), f.reports.len());
-    let mut labeled = 0;
-    for report in &stored {
-        let offline = labeler.label(&report.report_text)[0]
-            .as_ref()
-            .map(|o| o.label);
-        let server = labels
-            .resolution
-            .labels
-            .iter()
-            .find(|(_, studies)| studies.contains(report.id as u32))
-            .map(|(label, _)| label.as_str());
-        assert_eq!(
-            server, offline,
-            "report {}:\n{}",
-            report.id, report.report_text
-        );
-        labeled += offline.is_some() as usize;
-    }
+    let labeled = f
+        .assert_offline_agrees(&question, &labels, &TextSettings::default())
+        .await;
     // The corpus speaks of pneumothorax often enough for every label to appear.
     assert!(labeled > 100, "{labeled}");
     for label in ["present", "absent", "uncertain"] {
         assert!(!labels.resolution.labels[label].is_empty(), "{label}");
     }
+}
+
+/// Rules that read negation and sections, for the tests of cue-list changes.
+async fn negation_rules(f: &Fixture, question: &questions::Question) {
+    let mut scoped = rule("effusion*", "present", Negation::AffirmedOnly);
+    scoped.sections = vec!["IMPRESSION".into()];
+    for rule in [rule("pneumothorax", "present", route()), scoped] {
+        let change = Change::Add { rule, at: None };
+        questions::change(&f.pool, question, &change, Some("fellow"))
+            .await
+            .unwrap();
+    }
+}
+
+/// The default settings without the pre-negation cue "no": "No pneumothorax." reads as affirmed.
+fn without_no() -> TextSettings {
+    let mut settings = TextSettings::default();
+    settings.cues.pre_negation.retain(|cue| cue != "no");
+    assert_ne!(settings, TextSettings::default());
+    settings
+}
+
+#[tokio::test]
+async fn after_a_cue_list_change_the_old_labels_stay_marked_stale_until_every_report_is_read_again()
+{
+    let f = fixture(400).await;
+    let question = f.question().await;
+    negation_rules(&f, &question).await;
+    let before = f.context().current(&question).await.unwrap();
+    assert!(before.stale.is_none());
+    let settings = without_no();
+    questions::save_text_settings(&f.pool, f.project, &settings, None, Some("fellow"))
+        .await
+        .unwrap();
+    let stale = f.context().current(&question).await.unwrap();
+    let described = stale.stale.expect("marked stale").describe();
+    assert!(described.contains("earlier lists"), "{described}");
+    assert_eq!(stale.resolution.labels, before.resolution.labels);
+    let read = f
+        .indexes
+        .refresh_statuses(&f.pool, f.project)
+        .await
+        .unwrap();
+    assert_eq!(read, Some(400));
+    assert!(f.indexes.stale(&f.pool, f.project).await.unwrap().is_none());
+    let after = f.context().current(&question).await.unwrap();
+    assert!(after.stale.is_none());
+    assert!(
+        after.resolution.labels["absent"].len() < before.resolution.labels["absent"].len(),
+        "“no” no longer negates"
+    );
+    f.assert_offline_agrees(&question, &after, &settings).await;
+    // Reports imported after the change are read with the new lists too.
+    let pseudonymizer = Pseudonymizer::with_key([1; 32]);
+    let more: Vec<NewReport> = sieve_core::corpus::generate(9, 50)
+        .map(|mut report| {
+            report.accession = format!("LATE-{}", report.accession);
+            report
+        })
+        .collect();
+    reports::store_batch(&f.pool, f.project, &pseudonymizer, &more)
+        .await
+        .unwrap();
+    f.indexes
+        .catch_up(&f.pool, f.project, |_, _| {})
+        .await
+        .unwrap();
+    let later = f.context().current(&question).await.unwrap();
+    f.assert_offline_agrees(&question, &later, &settings).await;
+}
+
+#[tokio::test]
+async fn a_rereading_stopped_by_a_crash_resumes_after_its_last_commit() {
+    let f = fixture(300).await;
+    let question = f.question().await;
+    negation_rules(&f, &question).await;
+    let settings = without_no();
+    questions::save_text_settings(&f.pool, f.project, &settings, None, Some("fellow"))
+        .await
+        .unwrap();
+    // What a rereading had committed when the process died: the reports up to id 120, and one
+    // more not committed.
+    let revision = sqlx::query_scalar!(
+        "SELECT report_revision FROM projects WHERE id = ?",
+        f.project
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    let path = sieve_core::projects::index_dir(&f.root(), f.project).join("statuses.partial");
+    let partial = StatusStore::create(&path, &settings).unwrap();
+    let stored = reports::find_many(&f.pool, f.project, &(1..=121).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let texts: Vec<(i64, String)> = stored.into_iter().map(|r| (r.id, r.report_text)).collect();
+    partial.add(&texts[..120]).unwrap();
+    partial.commit(revision, Some(120)).unwrap();
+    partial.add(&texts[120..]).unwrap();
+    drop(partial);
+    // The old statuses still serve, marked stale.
+    let stale = f.context().current(&question).await.unwrap();
+    assert!(stale.stale.is_some());
+    // The rereading resumes after report 120: 180 reports are left to read.
+    let read = f
+        .indexes
+        .refresh_statuses(&f.pool, f.project)
+        .await
+        .unwrap();
+    assert_eq!(read, Some(180));
+    let after = f.context().current(&question).await.unwrap();
+    assert!(after.stale.is_none());
+    f.assert_offline_agrees(&question, &after, &settings).await;
 }
 
 #[tokio::test]

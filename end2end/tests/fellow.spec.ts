@@ -231,3 +231,18 @@ test("a save of the cue lists made after another tab's save is refused and loses
   await expect(tabA.getByLabel("Pseudo-cues")).toHaveValue(new RegExp(cue));
   await expect(tabA.getByLabel("Termination")).not.toHaveValue(/whereas/);
 });
+
+test("after a change of the cue lists every report is read again, and the page says when the new labels are in", async ({ page }) => {
+  await openQuestions(page);
+  const termination = page.getByLabel("Termination");
+  await termination.fill(`${await termination.inputValue()}\nzqxv${Date.now()}`);
+  await page.getByRole("button", { name: "Save cues and sections" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toContainText("once every report has been read again");
+  // The background indexer reads the demo's 400 reports again within seconds; the notice follows it.
+  const notice = page.getByTestId("reading-again");
+  await expect(notice).toContainText("Every report was read again with the new cue lists", { timeout: 20_000 });
+  await notice.getByRole("link", { name: "Show the new soft labels" }).click();
+  await expect(page.getByRole("heading", { name: "Questions", exact: true })).toBeVisible();
+  await expect(page.getByTestId("reading-again")).toHaveCount(0);
+  await expect(page.getByLabel("Termination")).toHaveValue(/zqxv/);
+});

@@ -164,6 +164,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/create_question", "project={project}&name=Q+{caller}&labels=present,absent", FELLOW_CALL),
     server_fn("/api/save_text_settings", "project={project}&form[pre_negation]=no&form[post_negation]=&form[pre_uncertainty]=possible&form[post_uncertainty]=&form[pseudo]=&form[termination]=but&form[normal]=normal&form[section_headers]=IMPRESSION&form[loaded]=", FELLOW_CALL),
     server_fn("/api/cue_preset", "project={project}&preset=NegEx", FELLOW_CALL),
+    server_fn("/api/reading_again", "project={project}", FELLOW_CALL),
     server_fn("/api/question_evaluation", "project={project}&question={question}&positive=", FELLOW_CALL),
     server_fn("/api/rule_board", "project={project}&question={question}", FELLOW_CALL),
     server_fn("/api/add_rule", "project={project}&question={question}&{rule}", FELLOW_CALL),

@@ -278,6 +278,22 @@ pub async fn cue_preset(project: i64, preset: String) -> Result<SettingsForm, Ap
     )
 }
 
+/// While the project's reports are read again with new cue lists or section headers: what that
+/// means for the soft labels shown, with its progress (fellows); `None` otherwise.
+#[server(endpoint = "reading_again")]
+pub async fn reading_again(project: i64) -> Result<Option<String>, AppError> {
+    use sieve_core::access::Capability;
+    crate::ssr::respond(
+        async {
+            let (state, _, _) =
+                crate::ssr::require_project(project, Capability::ManageRules).await?;
+            let stale = state.indexes.stale(&state.pool, project).await?;
+            Ok(stale.map(|stale| stale.describe()))
+        }
+        .await,
+    )
+}
+
 /// Archives a question (fellows).
 #[server(endpoint = "archive_question")]
 pub async fn archive_question(project: i64, id: i64) -> Result<(), AppError> {

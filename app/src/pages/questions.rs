@@ -12,6 +12,7 @@ use crate::api::questions::{
 use crate::api::questions::{ArchiveQuestion, RestoreQuestion};
 use crate::components::confirm::confirmed;
 use crate::components::error_box::ErrorBox;
+use crate::components::reading_again::ReadingAgain;
 use crate::pages::project::thousands;
 
 #[component]
@@ -54,7 +55,9 @@ pub fn QuestionsPage() -> impl IntoView {
                 Ok(data) => {
                     let project = project();
                     let cohorts = data.cohorts.clone();
+                    let after_save = saves.get_untracked() > 0;
                     view! {
+                        <ReadingAgain project after_save />
                         <QuestionList project rows=data.questions archive />
                         {refused}
                         <Archived project rows=data.archived restore />
@@ -310,15 +313,17 @@ fn Settings(
             draft.set(form);
         }
     });
-    let outcome = move || match save.value().get() {
+    let outcome = move || {
+        match save.value().get() {
         Some(Ok(())) => Some(
-            view! { <p class="notice" role="status">"Saved. Soft labels now use these lists."</p> }
+            view! { <p class="notice" role="status">"Saved. The soft labels follow these lists once every report has been read again with them (the progress shows above the questions)."</p> }
                 .into_any(),
         ),
         Some(Err(error)) => {
             Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any())
         }
         None => None,
+    }
     };
     let load_error = move || match load.value().get() {
         Some(Err(error)) => {

@@ -107,10 +107,50 @@ impl Rule {
         labels
     }
 
-    /// Whether the server must read the reports themselves to apply it (the index alone cannot).
+    /// Whether matching needs each mention's status or section (kept in the index per word, see
+    /// [`super::statuses`]), not only where the phrase occurs.
     pub fn needs_text(&self) -> bool {
         self.negation.reads_status() || !self.sections.is_empty()
     }
+
+    /// Of the statuses of a report's in-scope mentions, the one that gives this rule's outcome:
+    /// the best that counts under its negation mode (affirmed, then uncertain, then negated);
+    /// `None` when no mention counts.
+    pub fn best_status(&self, statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+        statuses
+            .into_iter()
+            .filter(|&status| self.negation.label_for(&self.label, status).is_some())
+            .max()
+    }
+
+    /// The label this rule gives a report whose in-scope mentions have `statuses`.
+    pub fn label_of(&self, statuses: impl IntoIterator<Item = Status>) -> Option<&str> {
+        let best = self.best_status(statuses)?;
+        self.negation.label_for(&self.label, best)
+    }
+}
+
+/// Whether a mention in `section` lies in a rule's `sections` (header indices; empty: anywhere).
+pub fn in_sections(sections: &[u16], section: u16) -> bool {
+    sections.is_empty() || (section != NO_SECTION && sections.contains(&section))
+}
+
+/// The header indices of `names` in `headers` (matched without regard to case); the error names
+/// a section that is not a header.
+pub fn section_numbers(names: &[String], headers: &[String]) -> Result<Vec<u16>, RuleError> {
+    names
+        .iter()
+        .map(|name| {
+            headers
+                .iter()
+                .position(|header| header.eq_ignore_ascii_case(name.trim()))
+                .map(|index| index as u16)
+                .ok_or_else(|| RuleError::UnknownSection {
+                    name: name.clone(),
+                    sections: headers.join(", "),
+                })
+        })
+        .collect()
 }
 
 /// A question and its rules in priority order, highest first.
@@ -194,8 +234,7 @@ struct CompiledRule {
 impl CompiledRule {
     /// Whether a mention starting at word `first` lies in the rule's sections.
     fn in_scope(&self, reading: &Reading, first: usize) -> bool {
-        let section = reading.words[first].section;
-        self.sections.is_empty() || (section != NO_SECTION && self.sections.contains(&section))
+        in_sections(&self.sections, reading.words[first].section)
     }
 }
 
@@ -240,7 +279,7 @@ impl Labeler {
                 if !rule.enabled {
                     continue;
                 }
-                let sections = labeler.section_numbers(&rule.sections)?;
+                let sections = section_numbers(&rule.sections, &labeler.headers)?;
                 let phrase = Phrase::parse(&rule.phrase).map_err(|phrase| RuleError::Phrase {
                     rank: rank + 1,
                     phrase,
@@ -256,22 +295,6 @@ impl Labeler {
             labeler.questions.push(question);
         }
         Ok(labeler)
-    }
-
-    fn section_numbers(&self, names: &[String]) -> Result<Vec<u16>, RuleError> {
-        names
-            .iter()
-            .map(|name| {
-                self.headers
-                    .iter()
-                    .position(|header| header.eq_ignore_ascii_case(name.trim()))
-                    .map(|index| index as u16)
-                    .ok_or_else(|| RuleError::UnknownSection {
-                        name: name.clone(),
-                        sections: self.headers.join(", "),
-                    })
-            })
-            .collect()
     }
 
     pub fn questions(&self) -> &[RuleBook] {
@@ -332,7 +355,8 @@ impl Labeler {
         mentions
     }
 
-    /// The rule's outcome from its mentions: the first that counts, an affirmed one preferred.
+    /// The rule's outcome from its mentions: the first with the status that gives it
+    /// ([`Rule::best_status`]).
     fn outcome<'a>(
         &'a self,
         compiled: &'a CompiledRule,
@@ -340,32 +364,22 @@ impl Labeler {
         reading: &Reading,
         cues: &FoundCues,
     ) -> Option<Outcome<'a>> {
-        let mut best: Option<Outcome> = None;
-        let in_scope = mentions
+        let read: Vec<(usize, usize, Status)> = mentions
             .iter()
-            .filter(|&&(first, _)| compiled.in_scope(reading, first));
-        for &(first, end) in in_scope {
-            let status = cues.status(reading, first, end);
-            let Some(label) = compiled
+            .filter(|&&(first, _)| compiled.in_scope(reading, first))
+            .map(|&(first, end)| (first, end, cues.status(reading, first, end)))
+            .collect();
+        let best = compiled.rule.best_status(read.iter().map(|m| m.2))?;
+        let &(first, end, status) = read.iter().find(|m| m.2 == best)?;
+        Some(Outcome {
+            label: compiled
                 .rule
                 .negation
-                .label_for(&compiled.rule.label, status)
-            else {
-                continue;
-            };
-            if best.as_ref().is_none_or(|b| status > b.status) {
-                best = Some(Outcome {
-                    label,
-                    rule: compiled.rank,
-                    span: (reading.words[first].start, reading.words[end - 1].end),
-                    status,
-                });
-            }
-            if status == Status::Affirmed {
-                break;
-            }
-        }
-        best
+                .label_for(&compiled.rule.label, best)?,
+            rule: compiled.rank,
+            span: (reading.words[first].start, reading.words[end - 1].end),
+            status,
+        })
     }
 }
 

@@ -86,6 +86,15 @@ impl Kind {
         matches!(self, Kind::PreNegation | Kind::PreUncertainty)
     }
 
+    /// The bit of [`Side`] the cue sets where it reaches (none for pseudo and termination cues).
+    fn side(self) -> Side {
+        match self.status() {
+            Some(Status::Negated) => NEGATED,
+            Some(Status::Uncertain) => UNCERTAIN,
+            _ => 0,
+        }
+    }
+
     fn status(self) -> Option<Status> {
         match self {
             Kind::PreNegation | Kind::PostNegation | Kind::Normal => Some(Status::Negated),
@@ -193,42 +202,103 @@ fn ends_clause(reading: &Reading, end: usize) -> bool {
     }
 }
 
+/// What the cues of a sentence say of one word, seen from one side of it: a set of the bits
+/// [`NEGATED`], [`UNCERTAIN`] and, from the side after it, [`FIELD`] (the word ends a template's
+/// field name, and the field's value alone gives the status). A mention's status depends only on
+/// what reaches its first word from before and its last word from after ([`Status::of`]), so the
+/// index can keep the two sides of every word and give any phrase's status without the text.
+pub type Side = u8;
+/// A negation cue (or a normal-modifier) reaches the word.
+pub const NEGATED: Side = 1;
+/// An uncertainty cue reaches the word.
+pub const UNCERTAIN: Side = 2;
+/// The word ends a template's field name; the other bits are the value's status.
+pub const FIELD: Side = 4;
+
+impl Status {
+    /// The status of a mention whose first word is reached by `before` and whose last word by
+    /// `after` (see [`Side`]): a template field's value decides alone; otherwise uncertainty wins
+    /// over negation, and a mention no cue reaches is affirmed.
+    pub fn of(before: Side, after: Side) -> Status {
+        let reached = match after & FIELD {
+            0 => before | after,
+            _ => after | NEGATED,
+        };
+        match (reached & UNCERTAIN, reached & NEGATED) {
+            (0, 0) => Status::Affirmed,
+            (0, _) => Status::Negated,
+            _ => Status::Uncertain,
+        }
+    }
+}
+
 impl FoundCues {
     /// The status of the mention at words `first..end` of `reading`.
     pub fn status(&self, reading: &Reading, first: usize, end: usize) -> Status {
-        if let Some(status) = self.field_value(reading, end) {
-            return status;
-        }
+        Status::of(
+            self.from_before(reading, first),
+            self.from_after(reading, end),
+        )
+    }
+
+    /// The cues before word `first` that reach it: pre-cues (up to a termination cue) and
+    /// normal-modifiers at most [`PRE_NORMAL_REACH`] words before it.
+    pub fn from_before(&self, reading: &Reading, first: usize) -> Side {
         let sentence = reading.words[first].sentence;
-        let in_sentence = || self.cues.iter().filter(move |cue| cue.3 == sentence);
-        let terminated_between = |from: usize, to: usize| {
-            in_sentence().any(|&(kind, f, e, _)| kind == Kind::Termination && f >= from && e <= to)
-        };
-        let (mut negated, mut uncertain) = (false, false);
-        for &(kind, cue_first, cue_end, _) in in_sentence() {
-            let before = cue_end <= first && !terminated_between(cue_end, first);
-            let after = cue_first >= end && !terminated_between(end, cue_first);
+        let mut side = 0;
+        for &(kind, _, cue_end, _) in self.in_sentence(sentence) {
+            if cue_end > first || self.terminated_between(sentence, cue_end, first) {
+                continue;
+            }
             let reaches = match kind {
-                Kind::Normal => {
-                    (before && first - cue_end <= PRE_NORMAL_REACH)
-                        || (after
-                            && cue_first - end <= POST_NORMAL_REACH
-                            && ends_clause(reading, cue_end))
-                }
-                _ if kind.is_pre() => before,
-                _ => after,
+                Kind::Normal => first - cue_end <= PRE_NORMAL_REACH,
+                _ => kind.is_pre(),
             };
-            match kind.status() {
-                Some(Status::Negated) if reaches => negated = true,
-                Some(Status::Uncertain) if reaches => uncertain = true,
-                _ => {}
+            if reaches {
+                side |= kind.side();
             }
         }
-        match (uncertain, negated) {
-            (true, _) => Status::Uncertain,
-            (false, true) => Status::Negated,
-            (false, false) => Status::Affirmed,
+        side
+    }
+
+    /// The cues after word `end - 1` that reach it: post-cues (back to a termination cue) and
+    /// normal-modifiers closing its clause at most [`POST_NORMAL_REACH`] words after it; or, when
+    /// the word ends a template's field name, [`FIELD`] and the field value's status.
+    pub fn from_after(&self, reading: &Reading, end: usize) -> Side {
+        if let Some(status) = self.field_value(reading, end) {
+            return FIELD
+                | match status {
+                    Status::Uncertain => UNCERTAIN,
+                    _ => NEGATED,
+                };
         }
+        let sentence = reading.words[end - 1].sentence;
+        let mut side = 0;
+        for &(kind, cue_first, cue_end, _) in self.in_sentence(sentence) {
+            if cue_first < end || self.terminated_between(sentence, end, cue_first) {
+                continue;
+            }
+            let reaches = match kind {
+                Kind::Normal => {
+                    cue_first - end <= POST_NORMAL_REACH && ends_clause(reading, cue_end)
+                }
+                _ => !kind.is_pre(),
+            };
+            if reaches {
+                side |= kind.side();
+            }
+        }
+        side
+    }
+
+    fn in_sentence(&self, sentence: u32) -> impl Iterator<Item = &(Kind, usize, usize, u32)> {
+        self.cues.iter().filter(move |cue| cue.3 == sentence)
+    }
+
+    /// Whether a termination cue of `sentence` lies within words `from..to`.
+    fn terminated_between(&self, sentence: u32, from: usize, to: usize) -> bool {
+        self.in_sentence(sentence)
+            .any(|&(kind, f, e, _)| kind == Kind::Termination && f >= from && e <= to)
     }
 
     /// A template's field ("Pneumothorax: none.", "Heart size: normal", "Effusion: ?"): when the

@@ -8,10 +8,15 @@ use std::sync::{Arc, Mutex};
 use sqlx::SqlitePool;
 use tantivy::{TantivyDocument, Term};
 
+use super::statuses::{Stale, StatusStore};
 use super::{
     index_dir, index_error, search_threads, study_day, ProjectIndex, CATCH_UP_BATCH, MERGE_AFTER,
 };
 use crate::{Error, Result};
+
+/// The word statuses' file in a project's index directory, and the one a rebuild writes.
+pub(super) const STATUSES: &str = "statuses.bin";
+const STATUSES_REBUILT: &str = "statuses.partial";
 
 /// The indexes of an install, opened on first use and kept open (one writer each).
 pub struct Indexes {
@@ -49,7 +54,9 @@ impl Indexes {
             .remove(&project_id);
     }
 
-    /// Indexes the reports written since the index's revision and commits; returns how many.
+    /// Indexes the reports written since the index's revision, with their word statuses (under
+    /// the settings of the project's status store, created with its current settings when it has
+    /// none), and commits both; returns how many reports were indexed.
     /// `progress` gets (indexed so far, to index in all).
     pub async fn catch_up(
         &self,
@@ -59,7 +66,17 @@ impl Indexes {
     ) -> Result<u64> {
         let index = self.get(project_id)?;
         let _one_at_a_time = index.catching_up.lock().await;
+        let store = match index.statuses() {
+            Some(store) => store,
+            None => {
+                let settings = crate::questions::text_settings(pool, project_id).await?;
+                let path = index.dir.join(STATUSES);
+                index.set_statuses(StatusStore::create(&path, &settings)?)
+            }
+        };
         let indexed_revision = index.revision()?;
+        let marked_revision = store.revision();
+        let from = indexed_revision.min(marked_revision);
         let target = sqlx::query_scalar!(
             "SELECT report_revision FROM projects WHERE id = ?",
             project_id
@@ -67,7 +84,7 @@ impl Indexes {
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
-        if target <= indexed_revision {
+        if target <= from {
             return Ok(0);
         }
         let to_index = sqlx::query_scalar!(
@@ -83,10 +100,11 @@ impl Indexes {
         let mut after_id = 0i64;
         loop {
             let rows = sqlx::query!(
-                r#"SELECT id AS "id!", report_text, exam_code, modality, body_part, study_date FROM reports
+                r#"SELECT id AS "id!", revision, report_text, exam_code, modality, body_part, study_date
+                   FROM reports
                    WHERE project_id = ? AND revision > ? AND revision <= ? AND id > ? ORDER BY id LIMIT ?"#,
                 project_id,
-                indexed_revision,
+                from,
                 target,
                 after_id,
                 CATCH_UP_BATCH
@@ -95,27 +113,37 @@ impl Indexes {
             .await?;
             let Some(last) = rows.last() else { break };
             after_id = last.id;
-            let documents: Vec<Row> = rows
-                .into_iter()
-                .map(|r| Row {
-                    id: r.id,
-                    text: r.report_text,
-                    exam_code: r.exam_code,
-                    modality: r.modality,
-                    body_part: r.body_part,
-                    study_date: r.study_date,
-                })
-                .collect();
+            let mut to_mark = Vec::new();
+            let mut documents = Vec::new();
+            for r in rows {
+                if r.revision > marked_revision {
+                    to_mark.push((r.id, r.report_text.clone()));
+                }
+                if r.revision > indexed_revision {
+                    documents.push(Row {
+                        id: r.id,
+                        text: r.report_text,
+                        exam_code: r.exam_code,
+                        modality: r.modality,
+                        body_part: r.body_part,
+                        study_date: r.study_date,
+                    });
+                }
+            }
             done += documents.len() as u64;
-            let index = index.clone();
-            tokio::task::spawn_blocking(move || index.add(documents, highest_indexed))
-                .await
-                .map_err(join_error)??;
+            let (index, store) = (index.clone(), store.clone());
+            tokio::task::spawn_blocking(move || {
+                index.add(documents, highest_indexed)?;
+                store.add(&to_mark)
+            })
+            .await
+            .map_err(join_error)??;
             progress(done, to_index);
         }
         let index_for_commit = index.clone();
         let bulk = done >= MERGE_AFTER;
         tokio::task::spawn_blocking(move || {
+            store.commit(target, None)?;
             index_for_commit.commit(target)?;
             match bulk {
                 true => index_for_commit.merge_segments(),
@@ -127,7 +155,7 @@ impl Indexes {
         Ok(done)
     }
 
-    /// Throws a project's index away and indexes every report again.
+    /// Throws a project's index and word statuses away and indexes every report again.
     pub async fn rebuild(
         &self,
         pool: &SqlitePool,
@@ -135,11 +163,150 @@ impl Indexes {
         progress: impl Fn(u64, u64),
     ) -> Result<u64> {
         let index = self.get(project_id)?;
+        let settings = crate::questions::text_settings(pool, project_id).await?;
+        index.set_statuses(StatusStore::create(&index.dir.join(STATUSES), &settings)?);
         let cleared = index.clone();
         tokio::task::spawn_blocking(move || cleared.clear())
             .await
             .map_err(join_error)??;
         self.catch_up(pool, project_id, progress).await
+    }
+
+    /// Set when the project's word statuses were read with other text settings than its current
+    /// ones (its cue lists or section headers changed since), until
+    /// [`Indexes::refresh_statuses`] has read them again; with its progress.
+    pub async fn stale(&self, pool: &SqlitePool, project_id: i64) -> Result<Option<Stale>> {
+        let index = self.get(project_id)?;
+        let settings = crate::questions::text_settings(pool, project_id).await?;
+        let outdated = index
+            .statuses()
+            .is_some_and(|store| store.settings != settings);
+        Ok(outdated.then(|| Stale {
+            rebuild: index.status_rebuild(),
+        }))
+    }
+
+    /// Makes the project's word statuses those of its current text settings. When they were read
+    /// with others, every report is read again into a new store beside the old one (resuming one
+    /// that a crash interrupted, from its last commit); the new store takes the old one's place
+    /// once it has caught up with the reports written meanwhile, and until then the old one serves
+    /// (so the soft labels shown are those of the earlier settings, marked stale). Progress is in
+    /// [`ProjectIndex::status_rebuild`]. Returns how many reports it read; `None` when the
+    /// statuses were current, or another rereading of the project is under way.
+    pub async fn refresh_statuses(
+        &self,
+        pool: &SqlitePool,
+        project_id: i64,
+    ) -> Result<Option<u64>> {
+        let index = self.get(project_id)?;
+        let Ok(_one_at_a_time) = index.rebuilding.try_lock() else {
+            return Ok(None);
+        };
+        if index.statuses().is_none() {
+            self.catch_up(pool, project_id, |_, _| {}).await?;
+        }
+        let settings = crate::questions::text_settings(pool, project_id).await?;
+        if index
+            .statuses()
+            .is_some_and(|store| store.settings == settings)
+        {
+            return Ok(None);
+        }
+        let path = index.dir.join(STATUSES_REBUILT);
+        let resumed = StatusStore::open(&path)?
+            .filter(|store| store.settings == settings && store.revision() > 0);
+        let store = match resumed {
+            Some(store) => Arc::new(store),
+            None => {
+                let store = StatusStore::create(&path, &settings)?;
+                let now = sqlx::query_scalar!(
+                    "SELECT report_revision FROM projects WHERE id = ?",
+                    project_id
+                )
+                .fetch_one(pool)
+                .await?;
+                store.commit(now.max(1), Some(0))?;
+                Arc::new(store)
+            }
+        };
+        let start_revision = store.revision();
+        let mut after_id = store.done_to();
+        let counts = sqlx::query!(
+            r#"SELECT COUNT(*) AS "total!: i64", COALESCE(SUM(id <= ?), 0) AS "done!: i64"
+               FROM reports WHERE project_id = ?"#,
+            after_id,
+            project_id
+        )
+        .fetch_one(pool)
+        .await?;
+        let (mut done, total) = (counts.done as u64, counts.total as u64);
+        let resumed_at = done;
+        index.set_rebuild(Some((done, total)));
+        let outcome = {
+            let index = index.clone();
+            async move {
+                loop {
+                    let rows = sqlx::query!(
+                        r#"SELECT id AS "id!", report_text FROM reports
+                       WHERE project_id = ? AND id > ? AND revision <= ? ORDER BY id LIMIT ?"#,
+                        project_id,
+                        after_id,
+                        start_revision,
+                        CATCH_UP_BATCH
+                    )
+                    .fetch_all(pool)
+                    .await?;
+                    let Some(last) = rows.last() else { break };
+                    after_id = last.id;
+                    done += rows.len() as u64;
+                    let texts: Vec<(i64, String)> =
+                        rows.into_iter().map(|r| (r.id, r.report_text)).collect();
+                    let store = store.clone();
+                    tokio::task::spawn_blocking(move || {
+                        store.add(&texts)?;
+                        store.commit(start_revision, Some(after_id))
+                    })
+                    .await
+                    .map_err(join_error)??;
+                    index.set_rebuild(Some((done.min(total), total)));
+                }
+                // What arrived meanwhile, with the index held so that nothing is added in between.
+                let _no_catch_up = index.catching_up.lock().await;
+                let target = sqlx::query_scalar!(
+                    "SELECT report_revision FROM projects WHERE id = ?",
+                    project_id
+                )
+                .fetch_one(pool)
+                .await?;
+                let rows = sqlx::query!(
+                    r#"SELECT id AS "id!", report_text FROM reports
+                   WHERE project_id = ? AND revision > ? ORDER BY id"#,
+                    project_id,
+                    start_revision
+                )
+                .fetch_all(pool)
+                .await?;
+                let texts: Vec<(i64, String)> =
+                    rows.into_iter().map(|r| (r.id, r.report_text)).collect();
+                done += texts.len() as u64;
+                let index_now = index.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    store.add(&texts)?;
+                    store.commit(target.max(start_revision), None)?;
+                    let mut store = Arc::into_inner(store)
+                        .ok_or_else(|| Error::Internal("word statuses still in use".into()))?;
+                    store.rename(&index_now.dir.join(STATUSES))?;
+                    index_now.set_statuses(store);
+                    Ok(())
+                })
+                .await
+                .map_err(join_error)??;
+                Ok(done - resumed_at)
+            }
+        };
+        let result = outcome.await;
+        index.set_rebuild(None);
+        result.map(Some)
     }
 }
 

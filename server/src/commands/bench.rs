@@ -115,6 +115,8 @@ pub async fn labels(
         };
         loaded.push(question);
     }
+    // Word statuses read with the project's current settings (a no-op when they are).
+    indexes.refresh_statuses(pool, project.id).await?;
     let cache = MatchCache::default();
     let context = Context {
         pool,
@@ -181,6 +183,31 @@ pub async fn labels(
             at(0.95)
         );
     }
+    // A cue-list change: every report's word statuses are read again, then every question's
+    // soft labels are computed anew from them.
+    let mut settings = questions::text_settings(pool, project.id).await?;
+    let cue = format!("bench cue {}", sieve_core::now());
+    settings.cues.pre_negation.push(cue.clone());
+    questions::save_text_settings(pool, project.id, &settings, None, Some("benchmark")).await?;
+    let started = Instant::now();
+    indexes.refresh_statuses(pool, project.id).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let reports = indexes.get(project.id)?.num_docs();
+    println!(
+        "word statuses read again after a cue-list change: {reports} reports in {seconds:.2} s ({:.0} reports/s)",
+        reports as f64 / seconds
+    );
+    let started = Instant::now();
+    for question in &loaded {
+        std::hint::black_box(context.current(question).await?.resolution.labeled.len());
+    }
+    println!(
+        "soft labels from scratch with the new statuses: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    settings.cues.pre_negation.retain(|c| *c != cue);
+    questions::save_text_settings(pool, project.id, &settings, None, Some("benchmark")).await?;
+    indexes.refresh_statuses(pool, project.id).await?;
     Ok(())
 }
 

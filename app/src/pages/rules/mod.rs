@@ -17,6 +17,7 @@ use crate::api::rules::{
     add_rule, delete_rule, edit_rule, move_rule, rule_board, Board, RuleForm, RuleRow,
 };
 use crate::components::error_box::ErrorBox;
+use crate::components::reading_again::ReadingAgain;
 use crate::error::AppError;
 use crate::pages::project::thousands;
 
@@ -180,6 +181,7 @@ fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl I
     };
     view! {
         {head}
+        <ReadingAgain project=screen.project />
         <Coverage board />
         <form::AddRule board screen />
         // Beside the table, where the change was made, and scrolled into view.

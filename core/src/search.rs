@@ -359,6 +359,16 @@ impl ProjectIndex {
 
     /// Returns the reports in which `phrase` occurs (its words in a row, within a sentence).
     pub fn phrase_matches(&self, phrase: &Phrase) -> Result<RoaringBitmap> {
+        // Tantivy's phrase-prefix scorer reads the positions of every report having the words
+        // before the prefix ("no" of `no effusion*`: nearly every report) before it looks at the
+        // prefix; the leapfrog of `phrase_mentions` reads positions only where every word occurs.
+        if phrase.prefix && phrase.words.len() > 1 {
+            let mut found = RoaringBitmap::new();
+            self.phrase_mentions(phrase, |id, _| {
+                found.insert(id);
+            })?;
+            return Ok(found);
+        }
         self.collect_ids(&*self.phrase_query(phrase))
     }
 

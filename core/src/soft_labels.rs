@@ -109,17 +109,7 @@ impl Context<'_> {
         let project_id = question.project_id;
         let settings = questions::text_settings(self.pool, project_id).await?;
         let index = self.indexes.get(project_id)?;
-        let store = match index.statuses() {
-            Some(store) => store,
-            None => {
-                self.indexes
-                    .catch_up(self.pool, project_id, |_, _| {})
-                    .await?;
-                index
-                    .statuses()
-                    .ok_or_else(|| Error::Internal("the word statuses were not created".into()))?
-            }
-        };
+        let store = self.statuses(&index, project_id).await?;
         let stale = (store.settings != settings).then(|| Stale {
             rebuild: index.status_rebuild(),
         });
@@ -146,6 +136,39 @@ impl Context<'_> {
             resolution,
             stale,
         })
+    }
+
+    /// Computes the matches of every rule of `questions` (current versions, of one project) in
+    /// one batch on every core, so that [`Context::current`] then finds them all cached: a
+    /// project's soft labels at once, without one question's slowest rule leaving cores idle.
+    pub async fn prepare(&self, questions: &[Question]) -> Result<()> {
+        let Some(project_id) = questions.first().map(|q| q.project_id) else {
+            return Ok(());
+        };
+        let index = self.indexes.get(project_id)?;
+        let store = self.statuses(&index, project_id).await?;
+        let revision = index.revision()?;
+        let mut rules = Vec::new();
+        for question in questions {
+            let current = questions::rules(self.pool, question.id, None).await?;
+            rules.extend(current.rules.into_iter().map(|stored| stored.rule));
+        }
+        self.rule_matches(project_id, &index, &store, revision, &rules)
+            .await?;
+        Ok(())
+    }
+
+    /// The project's word statuses, caught up first when the index has none yet.
+    async fn statuses(&self, index: &ProjectIndex, project_id: i64) -> Result<Arc<StatusStore>> {
+        if let Some(store) = index.statuses() {
+            return Ok(store);
+        }
+        self.indexes
+            .catch_up(self.pool, project_id, |_, _| {})
+            .await?;
+        index
+            .statuses()
+            .ok_or_else(|| Error::Internal("the word statuses were not created".into()))
     }
 
     /// The latest soft labels of a question.
@@ -243,16 +266,9 @@ impl Context<'_> {
     ) -> Result<Vec<RuleMatches>> {
         let (index, store, rules) = (index.clone(), store.clone(), rules.to_vec());
         tokio::task::spawn_blocking(move || -> Result<Vec<RuleMatches>> {
-            let parts = on_all_cores(&rules, |part| -> Result<Vec<RuleMatches>> {
-                part.iter()
-                    .map(|rule| matches_of(&index, &store, rule))
-                    .collect()
-            });
-            let mut all = Vec::with_capacity(rules.len());
-            for part in parts {
-                all.extend(part?);
-            }
-            Ok(all)
+            each_on_all_cores(&rules, |rule| matches_of(&index, &store, rule))
+                .into_iter()
+                .collect()
         })
         .await
         .map_err(join_error)?
@@ -283,12 +299,12 @@ fn matches_of(index: &ProjectIndex, store: &StatusStore, rule: &Rule) -> Result<
         .collect();
     let statuses = store.read_all();
     index.phrase_mentions(&phrase, |id, starts| {
-        let Some(words) = statuses.get(id).and_then(WordStatuses::decode) else {
+        let Some(words) = statuses.get(id) else {
             return;
         };
         let read = starts
             .iter()
-            .map(|&first| words.mention(first, first + last))
+            .filter_map(|&first| WordStatuses::mention_in(words, first, first + last))
             .filter(|mention| in_sections(&sections, mention.section))
             .map(|mention| mention.status);
         if let Some(label) = rule.label_of(read) {
@@ -320,6 +336,35 @@ pub(crate) fn on_all_cores<T: Sync, R: Send>(
             .map(|thread| thread.join().expect("a labeling thread panicked"))
             .collect()
     })
+}
+
+/// Runs `work` on each of `items` on every core, each core taking the next item when it is done
+/// (rules differ a hundredfold in cost), and returns the results in the items' order.
+fn each_on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let (work, next) = (&work, &next);
+        let running: Vec<_> = (0..cores.min(items.len()))
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(at) else { break };
+                        done.push((at, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|thread| thread.join().expect("a labeling thread panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(at, _)| *at);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The mentions of the rule that gave a study its soft label (`phrase`, `soft_label`) in a

@@ -22,13 +22,12 @@ struct Fixture {
     indexes: Indexes,
     cache: MatchCache,
     project: i64,
-    reports: Vec<NewReport>,
 }
 
 async fn fixture(count: u64) -> Fixture {
     let install = common::Install::new().await;
     let project = install.project("P").await;
-    let reports = install
+    install
         .reports(project, &Pseudonymizer::with_key([1; 32]), 5, count)
         .await;
     let indexes = install.indexes();
@@ -42,7 +41,6 @@ async fn fixture(count: u64) -> Fixture {
         indexes,
         cache: MatchCache::default(),
         project,
-        reports,
     }
 }
 
@@ -149,8 +147,10 @@ async fn server_labels_equal_the_offline_engine_for_every_study() {
     scoped.sections = vec!["IMPRESSION".into()];
     for rule in [
         rule("no pneumothorax", "absent", Negation::Any),
+        rule("no pleural eff*", "absent", Negation::Any),
         rule("pneumothorax", "present", route()),
         rule("pleural line", "uncertain", Negation::Any),
+        rule("small pleural eff*", "uncertain", route()),
         scoped,
     ] {
         let change = Change::Add { rule, at: None };
@@ -159,6 +159,10 @@ async fn server_labels_equal_the_offline_engine_for_every_study() {
             .unwrap();
     }
     let labels = f.context().current(&question).await.unwrap();
+    for (stored, matches) in labels.rules.rules.iter().zip(&labels.matches) {
+        let found: u64 = matches.by_label.iter().map(|(_, ids)| ids.len()).sum();
+        assert!(found > 0, "“{}” matches no study", stored.rule.phrase);
+    }
     let labeled = f
         .assert_offline_agrees(&question, &labels, &TextSettings::default())
         .await;

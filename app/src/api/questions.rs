@@ -118,7 +118,9 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                     .map(|c| (c.cohort.id, c.cohort.name))
                     .collect();
             let mut rows = Vec::new();
-            for question in questions::list(&state.pool, project).await? {
+            let listed = questions::list(&state.pool, project).await?;
+            state.labeling().prepare(&listed).await?;
+            for question in listed {
                 let labels = state.labeling().current(&question).await?;
                 let cohort = question.cohort_id.and_then(|id| {
                     cohorts

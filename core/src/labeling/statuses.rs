@@ -92,12 +92,37 @@ impl WordStatuses {
 
     /// The status and section of the mention whose words are at positions `first..=last`.
     pub fn mention(&self, first: u32, last: u32) -> MentionStatus {
-        let (start, end) = (self.code_at(first), self.code_at(last));
-        let before = (start & 0b11) as Side;
-        let after = ((end >> AFTER_SHIFT) & 0b111) as Side;
+        MentionStatus::of(self.code_at(first), self.code_at(last))
+    }
+
+    /// [`WordStatuses::mention`] read straight from the encoded bytes, without decoding them all
+    /// (what the server does for every mention it checks); `None` when the bytes are not an
+    /// encoding.
+    pub fn mention_in(mut bytes: &[u8], first: u32, last: u32) -> Option<MentionStatus> {
+        let (mut position, mut at_first, mut at_last) = (0u64, 0u32, 0u32);
+        while !bytes.is_empty() {
+            position += take_varint(&mut bytes)?;
+            if position > u64::from(last) {
+                break;
+            }
+            let code = u32::try_from(take_varint(&mut bytes)?).ok()?;
+            if position <= u64::from(first) {
+                at_first = code;
+            }
+            at_last = code;
+        }
+        Some(MentionStatus::of(at_first, at_last))
+    }
+}
+
+impl MentionStatus {
+    /// From the codes of a mention's first and last words.
+    fn of(first: u32, last: u32) -> MentionStatus {
+        let before = (first & 0b11) as Side;
+        let after = ((last >> AFTER_SHIFT) & 0b111) as Side;
         MentionStatus {
             status: Status::of(before, after),
-            section: u16::try_from(start >> SECTION_SHIFT).unwrap_or(NO_SECTION),
+            section: u16::try_from(first >> SECTION_SHIFT).unwrap_or(NO_SECTION),
         }
     }
 }
@@ -149,8 +174,13 @@ mod tests {
                 status: found.status(&reading, o.first, o.end),
                 section: reading.words[o.first].section,
             };
-            let (first, last) = (reading.position(o.first), reading.position(o.end - 1));
-            out.push((engine, stored.mention(first as u32, last as u32)));
+            let (first, last) = (
+                reading.position(o.first) as u32,
+                reading.position(o.end - 1) as u32,
+            );
+            let read = stored.mention(first, last);
+            assert_eq!(WordStatuses::mention_in(&bytes, first, last), Some(read));
+            out.push((engine, read));
         });
         out
     }

@@ -3,7 +3,6 @@
 //! by [`crate::labeling::statuses`]).
 
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, InvertedIndexReader, SegmentReader, TERMINATED};
 
@@ -15,17 +14,15 @@ impl ProjectIndex {
     /// Calls `each(report id, positions)` for every report where `phrase` occurs, with the index
     /// position of each mention's first word, in order (a mention's words are at consecutive
     /// positions, within one sentence). The reports are those [`ProjectIndex::phrase_matches`]
-    /// gives; the positions, every occurrence in each.
+    /// gives; the positions, every occurrence in each. The postings are read once: the reports
+    /// having every word are found by leapfrogging over the words' postings, then the positions
+    /// line up the words.
     pub fn phrase_mentions(
         &self,
         phrase: &Phrase,
         mut each: impl FnMut(u32, &[u32]),
     ) -> Result<()> {
         let searcher = self.reader.searcher();
-        let query = self.phrase_query(phrase);
-        let weight = query
-            .weight(EnableScoring::disabled_from_searcher(&searcher))
-            .map_err(index_error)?;
         let (mut starts, mut next, mut buffer) = (Vec::new(), Vec::new(), Vec::new());
         for segment in searcher.segment_readers() {
             let inverted = segment
@@ -38,23 +35,58 @@ impl ProjectIndex {
                 .fast_fields()
                 .u64("report_id")
                 .map_err(index_error)?;
-            let mut candidates = weight.scorer(segment, 1.0).map_err(index_error)?;
-            let mut doc = candidates.doc();
-            while doc != TERMINATED {
-                if is_alive(segment, doc) {
-                    positions_in(&mut words[0], doc, 0, &mut starts, &mut buffer);
-                    for (offset, word) in words.iter_mut().enumerate().skip(1) {
-                        positions_in(word, doc, offset as u32, &mut next, &mut buffer);
-                        starts.retain(|start| next.binary_search(start).is_ok());
-                    }
-                    if let (Some(id), false) = (ids.first(doc), starts.is_empty()) {
-                        each(id as u32, &starts);
+            let mut order: Vec<usize> = (0..words.len()).collect();
+            order.sort_by_key(|&w| words[w].iter().map(|p| p.doc_freq()).sum::<u32>());
+            let mut doc = 0;
+            while let Some(found) = next_with_every_word(&mut words, &order, doc) {
+                doc = found + 1;
+                if !is_alive(segment, found) {
+                    continue;
+                }
+                positions_in(&mut words[0], found, 0, &mut starts, &mut buffer);
+                for (offset, word) in words.iter_mut().enumerate().skip(1) {
+                    positions_in(word, found, offset as u32, &mut next, &mut buffer);
+                    starts.retain(|start| next.binary_search(start).is_ok());
+                    if starts.is_empty() {
+                        break;
                     }
                 }
-                doc = candidates.advance();
+                if let (Some(id), false) = (ids.first(found), starts.is_empty()) {
+                    each(id as u32, &starts);
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// The first document from `from` on that has every word (any of a word's postings); `None`
+/// past the last. `order`: the words, rarest first.
+fn next_with_every_word(
+    words: &mut [Vec<SegmentPostings>],
+    order: &[usize],
+    mut from: u32,
+) -> Option<u32> {
+    'candidate: loop {
+        for &index in order {
+            let word = &mut words[index];
+            let at = word
+                .iter_mut()
+                .map(|list| match list.doc() < from {
+                    true => list.seek(from),
+                    false => list.doc(),
+                })
+                .min()
+                .unwrap_or(TERMINATED);
+            if at == TERMINATED {
+                return None;
+            }
+            if at > from {
+                from = at;
+                continue 'candidate;
+            }
+        }
+        return Some(from);
     }
 }
 

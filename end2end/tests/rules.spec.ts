@@ -229,3 +229,41 @@ test("every control of the rules table does what it says: edit, view matches pag
   const [table, room] = await page.locator("table.rules").evaluate((t) => [t.scrollWidth, t.parentElement!.clientWidth]);
   expect(table).toBeLessThanOrEqual(room);
 });
+
+test("a rule's checkbox goes back when the server refuses, and an open rules screen says when the reports were read again", async ({ browser }) => {
+  const question = `Refused ${Date.now()}`;
+  const tabA = await (await browser.newContext()).newPage();
+  const tabB = await (await browser.newContext()).newPage();
+  await signIn(tabA, "fellow");
+  await tabA.getByRole("link", { name: DEMO_PROJECT }).click();
+  await tabA.getByRole("link", { name: "Questions and rules" }).click();
+  await tabA.getByLabel("Question", { exact: true }).fill(question);
+  await tabA.getByRole("button", { name: "Add question" }).click();
+  await tabA.getByRole("link", { name: question }).click();
+  await tabA.getByLabel("Phrase", { exact: true }).fill("pleural effusion");
+  await tabA.getByLabel("Negation", { exact: true }).selectOption("affirmed");
+  await tabA.getByRole("button", { name: "Add rule" }).click();
+  const boxA = ruleRow(tabA, "pleural effusion").getByRole("checkbox", { name: "Enable “pleural effusion”" });
+  await expect(boxA).toBeChecked();
+  // Tab B disables the rule; tab A, not reloaded, tries to disable it too and is refused.
+  await signIn(tabB, "fellow");
+  await gotoHydrated(tabB, new URL(tabA.url()).pathname);
+  await ruleRow(tabB, "pleural effusion").getByRole("checkbox", { name: "Enable “pleural effusion”" }).uncheck();
+  await expect(ruleRow(tabB, "pleural effusion")).toHaveClass(/disabled/);
+  await boxA.click();
+  await expect(tabA.getByRole("alert")).toBeVisible();
+  await expect(boxA).toBeChecked();
+  await expect(ruleRow(tabA, "pleural effusion")).not.toHaveClass(/disabled/);
+
+  // Tab B changes the cue lists; tab A's rules screen, open all along, says its labels are old.
+  await gotoHydrated(tabB, new URL(tabA.url()).pathname.replace(/\/questions\/\d+$/, "/questions"));
+  const termination = tabB.getByLabel("Termination");
+  await termination.fill(`${await termination.inputValue()}\nzqxr${Date.now()}`);
+  await tabB.getByRole("button", { name: "Save cues and sections" }).click();
+  await expect(tabB.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  const notice = tabA.getByTestId("reading-again");
+  await expect(notice).toContainText("read again with new cue lists or section headers since these soft labels were shown", { timeout: 20_000 });
+  await notice.getByRole("link", { name: "Show the new soft labels" }).click();
+  await expect(tabA.getByRole("heading", { name: question })).toBeVisible();
+  await expect(tabA.getByTestId("reading-again")).toHaveCount(0);
+});

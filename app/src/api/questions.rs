@@ -29,6 +29,8 @@ pub struct QuestionsView {
     pub settings: SettingsForm,
     /// The cue presets a fellow can start from: (name, what it holds).
     pub presets: Vec<(String, String)>,
+    /// The reading the questions' soft labels were computed from (see `Board::statuses`).
+    pub statuses: Option<String>,
 }
 
 /// An archived question, listed with Restore.
@@ -117,11 +119,12 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                     .into_iter()
                     .map(|c| (c.cohort.id, c.cohort.name))
                     .collect();
-            let mut rows = Vec::new();
+            let (mut rows, mut statuses) = (Vec::new(), None);
             let listed = questions::list(&state.pool, project).await?;
             state.labeling().prepare(&listed).await?;
             for question in listed {
                 let labels = state.labeling().current(&question).await?;
+                statuses.get_or_insert_with(|| labels.statuses.clone());
                 let cohort = question.cohort_id.and_then(|id| {
                     cohorts
                         .iter()
@@ -149,6 +152,7 @@ pub async fn questions(project: i64) -> Result<QuestionsView, AppError> {
                     .map(|preset| (preset.name().to_string(), preset.described().to_string()))
                     .collect(),
                 settings: server::form(&settings),
+                statuses,
             })
         }
         .await,
@@ -280,17 +284,29 @@ pub async fn cue_preset(project: i64, preset: String) -> Result<SettingsForm, Ap
     )
 }
 
-/// While the project's reports are read again with new cue lists or section headers: what that
-/// means for the soft labels shown, with its progress (fellows); `None` otherwise.
+/// Whether the project's reports are being read again with new cue lists or section headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadingState {
+    /// While they are: what that means for the soft labels shown, with its progress.
+    pub under_way: Option<String>,
+    /// The fingerprint of the reading soft labels are computed from now (see `Board::statuses`).
+    pub statuses: Option<String>,
+}
+
+/// How the project's reports are read now (fellows): a page compares it with the reading its
+/// labels came from.
 #[server(endpoint = "reading_again")]
-pub async fn reading_again(project: i64) -> Result<Option<String>, AppError> {
+pub async fn reading_again(project: i64) -> Result<ReadingState, AppError> {
     use sieve_core::access::Capability;
     crate::ssr::respond(
         async {
             let (state, _, _) =
                 crate::ssr::require_project(project, Capability::ManageRules).await?;
             let stale = state.indexes.stale(&state.pool, project).await?;
-            Ok(stale.map(|stale| stale.describe()))
+            Ok(ReadingState {
+                under_way: stale.map(|stale| stale.describe()),
+                statuses: state.indexes.statuses_fingerprint(project)?,
+            })
         }
         .await,
     )

@@ -53,6 +53,9 @@ pub struct Board {
     pub rules: Vec<RuleRow>,
     /// How long the labels took to compute on the server.
     pub elapsed_ms: f64,
+    /// The fingerprint of the reading (cue lists, section headers) the labels were computed from:
+    /// while the page is open, a later one means its labels are out of date.
+    pub statuses: String,
 }
 
 /// What a rule would do before it is saved.
@@ -158,6 +161,7 @@ mod server {
             unlabeled: resolution.unlabeled.len(),
             rules,
             elapsed_ms,
+            statuses: labels.statuses.clone(),
         }
     }
 

@@ -1,34 +1,24 @@
 //! The notice shown above soft labels while the project's reports are read again with new cue
-//! lists or section headers: what it means, its progress (asked again every two seconds), and
-//! once it is done, a way to see the new labels.
+//! lists or section headers: what it means and its progress; and once the labels the page shows
+//! came from an earlier reading (read again since the page was opened, in this tab or another),
+//! a way to see the new ones. It asks every two seconds.
 
 use leptos::prelude::*;
 
 use crate::api::questions::reading_again;
 
-/// How often the notice asks how far the reading has come.
+/// How often the notice asks how the reports are read.
 const REFRESH_MS: u64 = 2000;
 
-/// `after_save`: the page was just shown again after the fellow saved the text settings, so a
-/// reading already finished is reported as done.
+/// `shown`: the fingerprint of the reading the page's labels were computed from (`None`: the page
+/// shows no labels).
 #[component]
-pub fn ReadingAgain(project: i64, #[prop(optional)] after_save: bool) -> impl IntoView {
+pub fn ReadingAgain(project: i64, #[prop(into)] shown: Signal<Option<String>>) -> impl IntoView {
     let tick = RwSignal::new(0u64);
-    // Whether this page has seen a reading under way (so it can say when it is done).
-    let seen = RwSignal::new(after_save);
     let state = Resource::new(move || tick.get(), move |_| reading_again(project));
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
-            move || {
-                let busy = state
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .flatten()
-                    .is_some();
-                if busy || tick.get_untracked() == 0 {
-                    tick.update(|t| *t += 1);
-                }
-            },
+            move || tick.update(|t| *t += 1),
             std::time::Duration::from_millis(REFRESH_MS),
         );
         on_cleanup(move || {
@@ -39,14 +29,13 @@ pub fn ReadingAgain(project: i64, #[prop(optional)] after_save: bool) -> impl In
     });
     view! {
         <Transition fallback=|| ()>
-            {move || state.get().and_then(Result::ok).map(|now| match now {
-                Some(message) => {
-                    seen.set(true);
-                    view! { <p class="notice" aria-live="polite" data-testid="reading-again">{message}</p> }.into_any()
-                }
-                None if seen.get_untracked() => view! {
+            {move || state.get().and_then(Result::ok).map(|now| match now.under_way {
+                Some(message) => view! {
+                    <p class="notice" aria-live="polite" data-testid="reading-again">{message}</p>
+                }.into_any(),
+                None if shown.with(Option::is_some) && now.statuses != shown.get() => view! {
                     <p class="notice" aria-live="polite" data-testid="reading-again">
-                        "Every report was read again with the new cue lists and section headers. "
+                        "The reports were read again with new cue lists or section headers since these soft labels were shown. "
                         <a href="" on:click=|ev: leptos::ev::MouseEvent| {
                             ev.prevent_default();
                             let _ = window().location().reload();

@@ -55,9 +55,8 @@ pub fn QuestionsPage() -> impl IntoView {
                 Ok(data) => {
                     let project = project();
                     let cohorts = data.cohorts.clone();
-                    let after_save = saves.get_untracked() > 0;
                     view! {
-                        <ReadingAgain project after_save />
+                        <ReadingAgain project shown=Signal::derive({ let shown = data.statuses.clone(); move || shown.clone() }) />
                         <QuestionList project rows=data.questions archive />
                         {refused}
                         <Archived project rows=data.archived restore />
@@ -346,6 +345,23 @@ fn Settings(
             }
         })
         .collect_view();
+    // Emptying a whole list is asked first: it changes every rule that reads it.
+    let ask_if_emptied = move |event: leptos::ev::MouseEvent| {
+        let (before, after) = (lists(&saved.get_untracked()), lists(&draft.get_untracked()));
+        let emptied: Vec<&str> = before
+            .iter()
+            .zip(&after)
+            .filter(|(was, now)| !was.2.trim().is_empty() && now.2.trim().is_empty())
+            .map(|(was, _)| was.1)
+            .collect();
+        let question = format!(
+            "Save with nothing in: {}? Every rule that reads negation or sections would stop using those cues or headers.",
+            emptied.join(", ")
+        );
+        if !emptied.is_empty() && !confirmed(&question) {
+            event.prevent_default();
+        }
+    };
     let described = presets.clone();
     let difference_view = move || {
         let changes = difference(&saved.get(), &draft.get());
@@ -380,7 +396,7 @@ fn Settings(
                     on:click=move |_| { load.dispatch(chosen.get()); }>"Load into the form"</button>
             </div>
             {move || described.iter().find(|(name, _)| *name == chosen.get()).map(|(name, what)| view! {
-                <p class="muted" data-testid="preset-described">{format!("{name}: {what}. Loading fills the lists below; nothing changes until you save.")}</p>
+                <p class="muted" data-testid="preset-described">{format!("{name}: {what}. Loading fills the cue lists below (a preset holds no section headers: they stay as they are); nothing changes until you save.")}</p>
             })}
             {load_error}
             <ActionForm action=save>
@@ -389,7 +405,7 @@ fn Settings(
                     prop:value=move || saved.with(|form| form.loaded.clone()) />
                 <div class="cue-grid">{areas}</div>
                 {difference_view}
-                <button type="submit" class="button-quiet">"Save cues and sections"</button>
+                <button type="submit" class="button-quiet" on:click=ask_if_emptied>"Save cues and sections"</button>
                 {outcome}
             </ActionForm>
         </section>

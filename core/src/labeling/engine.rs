@@ -279,7 +279,24 @@ impl Labeler {
                 if !rule.enabled {
                     continue;
                 }
-                let sections = section_numbers(&rule.sections, &labeler.headers)?;
+                let sections =
+                    section_numbers(&rule.sections, &labeler.headers).map_err(
+                        |error| match error {
+                            RuleError::UnknownSection { name, sections } => {
+                                RuleError::SectionOfRule {
+                                    rank: rank + 1,
+                                    phrase: rule.phrase.trim().to_string(),
+                                    name,
+                                    sections,
+                                }
+                            }
+                            other => other,
+                        },
+                    );
+                let sections = sections.map_err(|error| RuleError::InQuestion {
+                    question: question.name.clone(),
+                    error: Box::new(error),
+                })?;
                 let phrase = Phrase::parse(&rule.phrase).map_err(|phrase| RuleError::Phrase {
                     rank: rank + 1,
                     phrase,

@@ -45,6 +45,17 @@ pub enum RuleError {
     /// A rule is scoped to a section the project does not have (`sections`: the project's, joined).
     #[error("unknown section {name:?} (the project's sections: {sections})")]
     UnknownSection { name: String, sections: String },
+    /// Rule `rank` looks in a section that is not one of the project's section headers.
+    #[error(
+        "rule {rank} (“{phrase}”) looks in the section “{name}”, which is not one of the project's \
+         section headers ({sections}): keep that header, or change the rule's sections first"
+    )]
+    SectionOfRule {
+        rank: usize,
+        phrase: String,
+        name: String,
+        sections: String,
+    },
     /// A negation mode other than any, affirmed or route.
     #[error("negation: {0:?} is not a mode (any, affirmed or route)")]
     NegationMode(String),

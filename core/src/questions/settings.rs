@@ -92,7 +92,12 @@ pub async fn save_text_settings(
     let mut all = list(pool, project_id).await?;
     all.extend(archived(pool, project_id).await?);
     for question in all {
-        rule_books.push(rules(pool, question.id, None).await?.rule_book(&question));
+        let mut book = rules(pool, question.id, None).await?.rule_book(&question);
+        // A disabled rule must still find its sections when it is enabled again.
+        for rule in &mut book.rules {
+            rule.enabled = true;
+        }
+        rule_books.push(book);
     }
     crate::labeling::Labeler::new(rule_books, settings)?;
     let before = text_settings(pool, project_id).await?;

@@ -172,6 +172,15 @@ impl Indexes {
         self.catch_up(pool, project_id, progress).await
     }
 
+    /// The fingerprint of the project's word statuses now ([`StatusStore::fingerprint`]); `None`
+    /// before its first catch-up.
+    pub fn statuses_fingerprint(&self, project_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .get(project_id)?
+            .statuses()
+            .map(|store| store.fingerprint.clone()))
+    }
+
     /// Set when the project's word statuses were read with other text settings than its current
     /// ones (its cue lists or section headers changed since), until
     /// [`Indexes::refresh_statuses`] has read them again; with its progress.

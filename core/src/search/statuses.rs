@@ -30,6 +30,9 @@ pub struct StatusStore {
     pub settings: TextSettings,
     /// The settings as JSON: part of the key of every rule match read from this store.
     pub settings_json: String,
+    /// The settings' [`crate::questions::fingerprint`]: which reading soft labels were computed
+    /// from, so a page can tell when it shows labels of an earlier one.
+    pub fingerprint: String,
     marker: Marker,
     inner: RwLock<Statuses>,
 }
@@ -101,6 +104,7 @@ impl StatusStore {
         let marker = Marker::new(&settings).map_err(|error| invalid(path, &error.to_string()))?;
         Ok(StatusStore {
             path: path.to_path_buf(),
+            fingerprint: crate::questions::fingerprint(&settings),
             settings,
             settings_json,
             marker,

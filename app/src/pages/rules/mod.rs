@@ -56,6 +56,15 @@ impl Screen {
     where
         F: std::future::Future<Output = Result<Board, AppError>> + 'static,
     {
+        self.apply_or(change, done, || ());
+    }
+
+    /// As [`Screen::apply_then`], calling `refused` when the change is refused (a control that
+    /// showed the change at once goes back to what is saved).
+    fn apply_or<F>(self, change: F, done: impl FnOnce() + 'static, refused: impl FnOnce() + 'static)
+    where
+        F: std::future::Future<Output = Result<Board, AppError>> + 'static,
+    {
         leptos::task::spawn_local(async move {
             match change.await {
                 Ok(board) => {
@@ -64,7 +73,10 @@ impl Screen {
                     self.changes.update(|n| *n += 1);
                     done();
                 }
-                Err(error) => self.error.set(Some(error)),
+                Err(error) => {
+                    refused();
+                    self.error.set(Some(error));
+                }
             }
         });
     }
@@ -88,11 +100,13 @@ impl Screen {
         }
     }
 
-    fn set_enabled(self, row: &RuleRow, enabled: bool) {
+    /// Enables or disables a rule; `refused` puts the checkbox back when the server refuses.
+    fn set_enabled(self, row: &RuleRow, enabled: bool, refused: impl FnOnce() + 'static) {
         let mut form = row.form.clone();
         form.enabled = enabled;
         let was = row.form.clone();
-        self.apply(edit_rule(self.project, self.question, row.id, form, was));
+        let change = edit_rule(self.project, self.question, row.id, form, was);
+        self.apply_or(change, || (), refused);
     }
 
     /// Moves a rule by keyboard: the focus follows it to its new row.
@@ -181,7 +195,7 @@ fn BoardView(first: Board, screen: Screen, versions: VersionsResource) -> impl I
     };
     view! {
         {head}
-        <ReadingAgain project=screen.project />
+        <ReadingAgain project=screen.project shown=Signal::derive(move || Some(board.get().statuses)) />
         <Coverage board />
         <form::AddRule board screen />
         // Beside the table, where the change was made, and scrolled into view.

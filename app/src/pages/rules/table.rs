@@ -69,7 +69,7 @@ pub(super) fn RuleLine(
                 ("ArrowUp", true) if rank > 0 => screen.move_by_key(id, rank - 1),
                 ("ArrowDown", true) if rank + 1 < count => screen.move_by_key(id, rank + 1),
                 ("Delete", _) => screen.delete(&row, rank),
-                (" ", _) => screen.set_enabled(&row, !row.form.enabled),
+                (" ", _) => screen.set_enabled(&row, !row.form.enabled, || ()),
                 ("Enter", _) => screen.selected.set(Some(id)),
                 _ => return,
             }
@@ -79,9 +79,15 @@ pub(super) fn RuleLine(
     if editing.get_untracked() == Some(id) {
         return view! { <EditLine row board screen editing /> }.into_any();
     }
+    // What the checkbox shows: the click at once, the saved state again if the server refuses.
+    let shown = RwSignal::new(row.form.enabled);
     let toggle = {
         let row = row.clone();
-        move |event: leptos::ev::Event| screen.set_enabled(&row, event_target_checked(&event))
+        move |event: leptos::ev::Event| {
+            let enabled = event_target_checked(&event);
+            shown.set(enabled);
+            screen.set_enabled(&row, enabled, move || shown.set(!enabled));
+        }
     };
     let remove = {
         let row = row.clone();
@@ -130,7 +136,7 @@ pub(super) fn RuleLine(
             <td class="number" data-testid="effective">{thousands(row.effective as i64)}</td>
             <td class="number">{thousands(row.overlaps as i64)}</td>
             <td class="number" class:warn={row.conflicts > 0}>{thousands(row.conflicts as i64)}</td>
-            <td><input type="checkbox" checked=row.form.enabled prop:checked=row.form.enabled on:change=toggle
+            <td><input type="checkbox" checked=row.form.enabled prop:checked=shown on:change=toggle
                 aria-label=format!("Enable “{}”", row.form.phrase) /></td>
             <td class="row-actions">
                 <button type="button" class="button-quiet" disabled=rank == 0 aria-label="Move up"

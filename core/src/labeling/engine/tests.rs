@@ -125,7 +125,10 @@ fn unknown_labels_and_sections_are_refused_by_name() {
         .err()
         .unwrap()
         .to_string();
-    assert!(error.contains("unknown section \"SUMMARY\""), "{error}");
+    assert!(
+        error.contains("rule 1 (“pneumothorax”) looks in the section “SUMMARY”, which is not one of the project's section headers (EXAMINATION,"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The notice shown above soft labels while the project's reports are read again with new cue
 //! lists or section headers: what it means and its progress; and once the labels the page shows
 //! came from an earlier reading (read again since the page was opened, in this tab or another),
-//! a way to see the new ones. It asks every two seconds.
+//! a way to see the new ones. It asks every two seconds, and stays in view while the page scrolls
+//! (the counts below it are those it speaks of).
 
 use leptos::prelude::*;
 
@@ -31,10 +32,10 @@ pub fn ReadingAgain(project: i64, #[prop(into)] shown: Signal<Option<String>>) -
         <Transition fallback=|| ()>
             {move || state.get().and_then(Result::ok).map(|now| match now.under_way {
                 Some(message) => view! {
-                    <p class="notice" aria-live="polite" data-testid="reading-again">{message}</p>
+                    <p class="notice reading-again" aria-live="polite" data-testid="reading-again">{message}</p>
                 }.into_any(),
                 None if shown.with(Option::is_some) && now.statuses != shown.get() => view! {
-                    <p class="notice" aria-live="polite" data-testid="reading-again">
+                    <p class="notice reading-again" aria-live="polite" data-testid="reading-again">
                         "The reports were read again with new cue lists or section headers since these soft labels were shown. "
                         <a href="" on:click=|ev: leptos::ev::MouseEvent| {
                             ev.prevent_default();

@@ -147,7 +147,10 @@ pub fn section_numbers(names: &[String], headers: &[String]) -> Result<Vec<u16>,
                 .map(|index| index as u16)
                 .ok_or_else(|| RuleError::UnknownSection {
                     name: name.clone(),
-                    sections: headers.join(", "),
+                    sections: match headers.is_empty() {
+                        true => "there are none".to_string(),
+                        false => headers.join(", "),
+                    },
                 })
         })
         .collect()

@@ -47,8 +47,9 @@ pub enum RuleError {
     UnknownSection { name: String, sections: String },
     /// Rule `rank` looks in a section that is not one of the project's section headers.
     #[error(
-        "rule {rank} (“{phrase}”) looks in the section “{name}”, which is not one of the project's \
-         section headers ({sections}): keep that header, or change the rule's sections first"
+        "rule {rank} (“{phrase}”) looks in the section “{name}”, which is not one of the \
+         project's section headers ({sections}): keep that header, or change the rule's sections \
+         or delete the rule first (a disabled rule keeps its sections)"
     )]
     SectionOfRule {
         rank: usize,

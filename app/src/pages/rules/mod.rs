@@ -76,6 +76,11 @@ impl Screen {
                 Err(error) => {
                     refused();
                     self.error.set(Some(error));
+                    // A refusal says "the list below is current": show what is saved now,
+                    // whatever this tab last showed (another tab may have changed the rules).
+                    if let Ok(board) = rule_board(self.project, self.question).await {
+                        self.latest.set(Some(board));
+                    }
                 }
             }
         });

@@ -1,10 +1,11 @@
 //! Importing a hospital's export of reports: CSV, JSON lines or HL7 v2 ORU^R01, optionally gzipped.
 //!
-//! An import streams the file twice: first to validate every record, then to store them, so memory
+//! An import streams the file once, storing records in one transaction as they are read, so memory
 //! stays flat whatever the file's size. By default a file with any invalid record is rejected whole,
-//! with every error listed as FILE:LINE: field: reason, and nothing is written; with `skip_invalid`
-//! the valid records are stored and the invalid ones are written beside the input. Storing is one
-//! transaction, and idempotent on (project, accession). In CSV and JSON lines, an accession on two
+//! with every error listed as FILE:LINE: field: reason, and nothing is written (storing stops at the
+//! first invalid record, the rest of the file is only read for its errors, and the transaction is
+//! rolled back); with `skip_invalid` the valid records are stored and the invalid ones are written
+//! beside the input. Storing is idempotent on (project, accession). In CSV and JSON lines, an accession on two
 //! records of one file is an error on the later one, naming the line of the first (which is the one
 //! kept with `skip_invalid`): such a file holds one record per study.
 
@@ -27,6 +28,7 @@ use sqlx::SqlitePool;
 use crate::audit::{self, Action, NewEvent};
 use crate::pseudonym::Pseudonymizer;
 use crate::reports::{Counts, NewReport, Writer};
+use crate::search::Indexes;
 use crate::{Error, Result};
 
 /// The fields of a report, as CSV columns and JSON keys name them by default.
@@ -130,12 +132,23 @@ pub struct Outcome {
     /// Invalid records set aside (with `skip_invalid`), and where.
     pub rejected: u64,
     pub rejected_file: Option<PathBuf>,
+    /// Reports indexed while they were stored; `None` when they were not (a catch-up indexes them).
+    pub indexed: Option<u64>,
+}
+
+/// Where an import stores its reports.
+#[derive(Clone, Copy)]
+pub struct Destination<'a> {
+    pub pool: &'a SqlitePool,
+    pub project_id: i64,
+    /// The install's search indexes, to index the reports while they are stored (`None`: a later
+    /// catch-up indexes them, as it does when the index is busy with other reports).
+    pub indexes: Option<&'a Indexes>,
 }
 
 /// Imports one file into a project. `progress` is called after each stored batch.
 pub async fn import_file(
-    pool: &SqlitePool,
-    project_id: i64,
+    destination: Destination<'_>,
     path: &Path,
     pseudonymizer: &Pseudonymizer,
     options: &Options,
@@ -145,22 +158,10 @@ pub async fn import_file(
     let format = options.format.or_else(|| Format::from_path(path)).ok_or_else(|| {
         Error::Invalid(format!("{}: cannot tell the format: name it .csv, .jsonl or .hl7 (or .gz), or give the format", path.display()))
     })?;
-    let checked = {
-        let (path, options) = (path.to_path_buf(), options.clone());
-        tokio::task::spawn_blocking(move || check(&path, format, &options))
-            .await
-            .map_err(internal)??
-    };
-    let outcome = store(
-        pool,
-        project_id,
-        path,
-        format,
-        pseudonymizer,
-        options,
-        progress,
-    )
-    .await?;
+    let Destination {
+        pool, project_id, ..
+    } = destination;
+    let outcome = store(destination, path, format, pseudonymizer, options, progress).await?;
     let detail = format!(
         "{}: {} new, {} updated, {} unchanged, {} set aside",
         path.file_name()
@@ -169,7 +170,7 @@ pub async fn import_file(
         outcome.counts.new,
         outcome.counts.updated,
         outcome.counts.unchanged,
-        checked.rejected
+        outcome.rejected
     );
     let event = NewEvent {
         actor,
@@ -178,46 +179,52 @@ pub async fn import_file(
         detail: Some(detail),
     };
     audit::record(pool, Action::ReportsImported, event).await?;
-    Ok(Outcome {
-        rejected: checked.rejected,
-        rejected_file: checked.rejected_file,
-        ..outcome
-    })
+    Ok(outcome)
 }
 
 fn internal(error: tokio::task::JoinError) -> Error {
     Error::Internal(format!("import task failed: {error}"))
 }
 
-/// What the validation pass found.
-struct Checked {
+/// The invalid records of a file as it is read: listed (up to [`MAX_LISTED_ERRORS`]) and counted,
+/// and with `skip_invalid` written beside the input (`FILE.rejected.txt`: line, reason, record).
+struct Checker {
+    shown: String,
+    skip_invalid: bool,
+    errors: Vec<String>,
     rejected: u64,
-    rejected_file: Option<PathBuf>,
+    rejected_out: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
 }
 
-/// Validates every record; rejects the file unless invalid records may be set aside.
-fn check(path: &Path, format: Format, options: &Options) -> Result<Checked> {
-    let shown = path.display().to_string();
-    let mut errors = Vec::new();
-    let mut rejected = 0u64;
-    let mut rejected_out: Option<(PathBuf, std::io::BufWriter<std::fs::File>)> = None;
-    for parsed in records(path, format, options, None)? {
-        let parsed =
-            parsed.map_err(|error| Error::Invalid(format!("{shown}: cannot read: {error}")))?;
-        let Err(reason) = parsed.result.and_then(|report| Ok(report.normalized()?)) else {
-            continue;
-        };
-        rejected += 1;
-        if errors.len() < MAX_LISTED_ERRORS {
-            errors.push(format!("{shown}:{}: {reason}", parsed.line));
+impl Checker {
+    fn new(path: &Path, options: &Options) -> Checker {
+        Checker {
+            shown: path.display().to_string(),
+            skip_invalid: options.skip_invalid,
+            errors: Vec::new(),
+            rejected: 0,
+            rejected_out: None,
         }
-        if options.skip_invalid {
-            if rejected_out.is_none() {
-                let target = PathBuf::from(format!("{shown}.rejected.txt"));
+    }
+
+    /// The report of a record, or `None` when it is invalid (which is noted).
+    fn check(&mut self, parsed: Parsed) -> Result<Option<NewReport>> {
+        let reason = match parsed.result.and_then(|report| Ok(report.normalized()?)) {
+            Ok(report) => return Ok(Some(report)),
+            Err(reason) => reason,
+        };
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors
+                .push(format!("{}:{}: {reason}", self.shown, parsed.line));
+        }
+        if self.skip_invalid {
+            if self.rejected_out.is_none() {
+                let target = PathBuf::from(format!("{}.rejected.txt", self.shown));
                 let file = std::fs::File::create(&target)?;
-                rejected_out = Some((target, std::io::BufWriter::new(file)));
+                self.rejected_out = Some((target, std::io::BufWriter::new(file)));
             }
-            if let Some((_, out)) = rejected_out.as_mut() {
+            if let Some((_, out)) = self.rejected_out.as_mut() {
                 writeln!(
                     out,
                     "{}\t{reason}\t{}",
@@ -226,31 +233,37 @@ fn check(path: &Path, format: Format, options: &Options) -> Result<Checked> {
                 )?;
             }
         }
+        Ok(None)
     }
-    if rejected > 0 && !options.skip_invalid {
-        return Err(Error::Rejected {
-            file: shown,
-            errors,
-            total: rejected,
-        });
+
+    /// Whether the file is rejected whole.
+    fn rejects(&self) -> bool {
+        self.rejected > 0 && !self.skip_invalid
     }
-    let rejected_file = match rejected_out {
-        Some((target, mut out)) => {
-            out.flush()?;
-            Some(target)
+
+    /// The rejection, or how many records were set aside and where.
+    fn finish(self) -> Result<(u64, Option<PathBuf>)> {
+        if self.rejects() {
+            return Err(Error::Rejected {
+                file: self.shown,
+                errors: self.errors,
+                total: self.rejected,
+            });
         }
-        None => None,
-    };
-    Ok(Checked {
-        rejected,
-        rejected_file,
-    })
+        let rejected_file = match self.rejected_out {
+            Some((target, mut out)) => {
+                out.flush()?;
+                Some(target)
+            }
+            None => None,
+        };
+        Ok((self.rejected, rejected_file))
+    }
 }
 
 /// Streams the valid records into the database in one transaction.
 async fn store(
-    pool: &SqlitePool,
-    project_id: i64,
+    destination: Destination<'_>,
     path: &Path,
     format: Format,
     pseudonymizer: &Pseudonymizer,
@@ -262,39 +275,96 @@ async fn store(
     let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<NewReport>>(4);
     let reader = {
         let (path, options, bytes_read) = (path.to_path_buf(), options.clone(), bytes_read.clone());
-        tokio::task::spawn_blocking(move || -> Result<()> {
+        tokio::task::spawn_blocking(move || -> Result<Checker> {
+            let mut checker = Checker::new(&path, &options);
             let mut batch = Vec::with_capacity(BATCH);
             for parsed in records(&path, format, &options, Some(bytes_read))? {
-                if let Ok(Ok(report)) = parsed?.result.map(NewReport::normalized) {
+                let parsed = parsed.map_err(|error| {
+                    Error::Invalid(format!("{}: cannot read: {error}", path.display()))
+                })?;
+                // Once the file is rejected, the rest is only read for its errors.
+                if let Some(report) = checker.check(parsed)?.filter(|_| !checker.rejects()) {
                     batch.push(report);
                 }
                 if batch.len() == BATCH && sender.blocking_send(std::mem::take(&mut batch)).is_err()
                 {
-                    return Ok(());
+                    return Ok(checker);
                 }
             }
-            if !batch.is_empty() {
+            if !batch.is_empty() && !checker.rejects() {
                 let _ = sender.blocking_send(batch);
             }
-            Ok(())
+            Ok(checker)
         })
     };
-    let mut writer = Writer::begin(pool, project_id, pseudonymizer.clone()).await?;
-    while let Some(batch) = batches.recv().await {
-        writer.write(&batch).await?;
-        progress(Progress {
-            rows: writer.counts.total(),
-            bytes_read: bytes_read.load(Ordering::Relaxed),
-            bytes_total,
-        });
+    let Destination {
+        pool,
+        project_id,
+        indexes,
+    } = destination;
+    let mut alongside = match indexes {
+        Some(indexes) => Some(indexes.alongside(pool, project_id).await?),
+        None => None,
+    };
+    let stored = async {
+        let mut writer = Writer::begin(pool, project_id, pseudonymizer.clone()).await?;
+        if let Some(held) = alongside.take() {
+            match held.follows(writer.revision()) {
+                true => alongside = Some(held),
+                false => held.abort().await,
+            }
+        }
+        while let Some(batch) = batches.recv().await {
+            let written = writer.write(&batch).await?;
+            if let Some(alongside) = alongside.as_mut() {
+                alongside.add(as_written(batch, written)).await?;
+            }
+            progress(Progress {
+                rows: writer.counts.total(),
+                bytes_read: bytes_read.load(Ordering::Relaxed),
+                bytes_total,
+            });
+        }
+        // A reading failure or a rejection part way must not commit a partial file: the
+        // writer's transaction rolls back when it is dropped.
+        let checked = reader.await.map_err(internal)??.finish()?;
+        let revision = writer.revision();
+        Ok::<_, Error>((writer.commit().await?, revision, checked))
     }
-    // A reading failure part way must not commit a partial file.
-    reader.await.map_err(internal)??;
-    let counts = writer.commit().await?;
+    .await;
+    let (counts, revision, (rejected, rejected_file)) = match stored {
+        Ok(stored) => stored,
+        Err(error) => {
+            if let Some(alongside) = alongside {
+                alongside.abort().await;
+            }
+            return Err(error);
+        }
+    };
+    let indexed = match alongside {
+        // The reports are stored whatever happens to their indexing.
+        Some(alongside) => alongside
+            .commit(revision)
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "indexing an import: a catch-up does it"))
+            .ok(),
+        None => None,
+    };
     Ok(Outcome {
         counts,
-        ..Outcome::default()
+        rejected,
+        rejected_file,
+        indexed,
     })
+}
+
+/// The reports of a batch that were written, with their ids.
+fn as_written(batch: Vec<NewReport>, written: Vec<(i64, usize)>) -> Vec<(i64, NewReport)> {
+    let mut batch: Vec<Option<NewReport>> = batch.into_iter().map(Some).collect();
+    written
+        .into_iter()
+        .filter_map(|(id, at)| Some((id, batch.get_mut(at)?.take()?)))
+        .collect()
 }
 
 /// Opens a file (gunzipping it when it starts with the gzip magic) and reads its records.

@@ -247,10 +247,17 @@ impl<'t> Writer<'t> {
         self.result_status = status.trim().to_uppercase();
     }
 
+    /// The report revision this writer stores under.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
     /// Writes a batch of normalised reports. Reports whose content did not change are not written;
     /// a changed text replaces the stored one, which is kept as a revision (`report_revisions`).
-    pub async fn write(&mut self, reports: &[NewReport]) -> Result<()> {
-        for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+    /// Returns the (id, position in `reports`) of those written, new or changed.
+    pub async fn write(&mut self, reports: &[NewReport]) -> Result<Vec<(i64, usize)>> {
+        let mut all_written = Vec::with_capacity(reports.len());
+        for (number, chunk) in reports.chunks(ROWS_PER_STATEMENT).enumerate() {
             // Built at run time for the batch size; the statement's shape is fixed and tested.
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO reports (project_id, accession, patient_ref, study_date, exam_code, modality, \
@@ -285,21 +292,33 @@ impl<'t> Writer<'t> {
                  result_status = excluded.result_status \
                  WHERE reports.content_hash <> excluded.content_hash \
                  AND NOT (excluded.result_status = 'P' AND reports.result_status IN ('F', 'C', 'A')) \
-                 RETURNING id",
+                 RETURNING id, accession",
             );
-            let written: Vec<i64> = insert
-                .build_query_scalar()
+            let written: Vec<(i64, String)> = insert
+                .build_query_as()
                 .fetch_all(&mut *self.transaction)
                 .await?;
             let new = written
                 .iter()
-                .filter(|id| **id >= self.first_new_id)
+                .filter(|(id, _)| *id >= self.first_new_id)
                 .count() as u64;
             self.counts.new += new;
             self.counts.updated += written.len() as u64 - new;
             self.counts.unchanged += (chunk.len() - written.len()) as u64;
+            // An accession appears once per batch (a file holds one record per study).
+            let positions: std::collections::HashMap<&str, usize> = chunk
+                .iter()
+                .enumerate()
+                .map(|(at, report)| (report.accession.as_str(), at))
+                .collect();
+            let offset = number * ROWS_PER_STATEMENT;
+            all_written.extend(written.iter().filter_map(|(id, accession)| {
+                positions
+                    .get(accession.as_str())
+                    .map(|at| (*id, offset + at))
+            }));
         }
-        Ok(())
+        Ok(all_written)
     }
 
     /// The writer's transaction, to write what must be committed with these reports or not at all

@@ -22,6 +22,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
+mod alongside;
 mod collect;
 mod filter;
 pub mod highlight;
@@ -31,6 +32,7 @@ mod registry;
 mod services;
 pub mod statuses;
 
+pub use alongside::Alongside;
 use collect::ReportIds;
 use filter::study_day;
 pub use filter::{Filter, TypedFilter};
@@ -59,7 +61,7 @@ fn search_threads() -> usize {
 /// After indexing this many reports at once, the segments are merged (see `merge_segments`).
 const MERGE_AFTER: u64 = 50_000;
 /// Reports read from the database per indexing step.
-const CATCH_UP_BATCH: i64 = 5_000;
+const CATCH_UP_BATCH: usize = 5_000;
 
 struct Fields {
     report_id: Field,
@@ -114,7 +116,7 @@ pub struct ProjectIndex {
     fields: Fields,
     /// Held for a whole catch-up: two at once (the background indexer and an import's own) would
     /// both read the same indexed revision and add the same new reports twice.
-    catching_up: tokio::sync::Mutex<()>,
+    catching_up: Arc<tokio::sync::Mutex<()>>,
     dir: PathBuf,
     /// The word statuses of the indexed reports (none before the first catch-up).
     statuses: RwLock<Option<Arc<StatusStore>>>,
@@ -155,7 +157,7 @@ impl ProjectIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
-            catching_up: tokio::sync::Mutex::new(()),
+            catching_up: Arc::new(tokio::sync::Mutex::new(())),
             dir: dir.to_path_buf(),
             statuses: RwLock::new(StatusStore::open(&dir.join(registry::STATUSES))?.map(Arc::new)),
             rebuilding: tokio::sync::Mutex::new(()),

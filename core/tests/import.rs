@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sieve_core::import::{import_file, Format, Options};
+use sieve_core::import::{import_file, Destination, Format, Options};
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::reports::{self, NewReport};
 use sieve_core::{corpus, projects, Error};
@@ -17,12 +17,14 @@ struct Fixture {
     pool: sqlx::SqlitePool,
     project: i64,
     pseudonymizer: Pseudonymizer,
+    indexes: sieve_core::search::Indexes,
 }
 
 async fn fixture() -> Fixture {
     let install = common::Install::new().await;
     let project = install.project("P").await;
     Fixture {
+        indexes: sieve_core::search::Indexes::new(install.dir.path().join("index")),
         dir: install.dir,
         pool: install.pool,
         project,
@@ -42,9 +44,13 @@ impl Fixture {
         path: &Path,
         options: &Options,
     ) -> sieve_core::Result<sieve_core::import::Outcome> {
+        let destination = Destination {
+            pool: &self.pool,
+            project_id: self.project,
+            indexes: Some(&self.indexes),
+        };
         import_file(
-            &self.pool,
-            self.project,
+            destination,
             path,
             &self.pseudonymizer,
             options,
@@ -477,9 +483,13 @@ async fn the_same_patient_gets_one_pseudonym_within_a_project_and_unrelated_ones
     }
     let path = f.write("export.jsonl", &as_jsonl(&reports));
     f.import(&path, &Options::default()).await.unwrap();
+    let destination = Destination {
+        pool: &f.pool,
+        project_id: other,
+        indexes: None,
+    };
     import_file(
-        &f.pool,
-        other,
+        destination,
         &path,
         &f.pseudonymizer,
         &Options::default(),
@@ -654,4 +664,43 @@ async fn bytes_that_cannot_be_read_in_the_files_character_set_are_refused_never_
         "{error}"
     );
     assert!(f.stored().await.is_empty(), "nothing is stored");
+}
+
+#[tokio::test]
+async fn an_import_is_searchable_when_it_returns_and_a_rejected_file_leaves_the_index_as_it_was() {
+    use sieve_core::labeling::phrase::Phrase;
+    let f = fixture().await;
+    let mut reports = corpus(2_100);
+    let (kept, later) = reports.split_at_mut(50);
+    let path = f.write("first.jsonl", &as_jsonl(kept));
+    let outcome = f.import(&path, &Options::default()).await.unwrap();
+    assert_eq!(outcome.indexed, Some(50), "indexed while stored");
+    let index = f.indexes.get(f.project).unwrap();
+    assert_eq!(index.num_docs(), 50);
+
+    // A changed report replaces its earlier version in the index.
+    kept[0].report_text = "Zebra striped artefact over the left apex.".into();
+    let path = f.write("second.jsonl", &as_jsonl(kept));
+    let outcome = f.import(&path, &Options::default()).await.unwrap();
+    assert_eq!((outcome.counts.updated, outcome.indexed), (1, Some(1)));
+    assert_eq!(index.num_docs(), 50);
+    let zebra = Phrase::parse("zebra striped").unwrap();
+    assert_eq!(index.phrase_matches(&zebra).unwrap().len(), 1);
+
+    // 2,050 reports with an invalid one at the end: the first batch was indexed before the
+    // rejection, and must not reach the index at its next commit.
+    later.last_mut().unwrap().study_date = "yesterday".into();
+    let path = f.write("third.jsonl", &as_jsonl(later));
+    let error = f.import(&path, &Options::default()).await.unwrap_err();
+    assert!(matches!(error, Error::Rejected { total: 1, .. }), "{error}");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 50, "nothing written");
+    kept[1].report_text = "Zebra striped artefact again.".into();
+    let path = f.write("fourth.jsonl", &as_jsonl(kept));
+    f.import(&path, &Options::default()).await.unwrap();
+    assert_eq!(index.num_docs(), 50, "the rejected file's reports stay out");
+    assert_eq!(index.phrase_matches(&zebra).unwrap().len(), 2);
 }

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use sieve_server::{cli, commands};
 
+/// mimalloc instead of the system allocator: an import or a reading of every report allocates
+/// on several threads at once, where glibc's malloc spent a fifth of the time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging();

@@ -66,6 +66,17 @@ impl Indexes {
     ) -> Result<u64> {
         let index = self.get(project_id)?;
         let _one_at_a_time = index.catching_up.lock().await;
+        self.catch_up_held(&index, pool, project_id, progress).await
+    }
+
+    /// [`Indexes::catch_up`], with the index's catching-up lock held by the caller.
+    pub(super) async fn catch_up_held(
+        &self,
+        index: &Arc<ProjectIndex>,
+        pool: &SqlitePool,
+        project_id: i64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
         let store = match index.statuses() {
             Some(store) => store,
             None => {
@@ -94,50 +105,49 @@ impl Indexes {
         )
         .fetch_one(pool)
         .await? as u64;
+        // The ids come from the revision index in one pass, and each batch is looked up by id: a
+        // batch query ordered by id over a revision range would walk the whole range every time.
+        let mut ids: Vec<i64> = sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM reports WHERE project_id = ? AND revision > ? AND revision <= ?"#,
+            project_id,
+            from,
+            target
+        )
+        .fetch_all(pool)
+        .await?;
+        ids.sort_unstable();
         // Reports above the highest id already indexed are new: no earlier version to delete.
         let highest_indexed = index.highest_report_id()?;
         let mut done = 0u64;
-        let mut after_id = 0i64;
-        loop {
-            let rows = sqlx::query!(
-                r#"SELECT id AS "id!", revision, report_text, exam_code, modality, body_part, study_date
-                   FROM reports
-                   WHERE project_id = ? AND revision > ? AND revision <= ? AND id > ? ORDER BY id LIMIT ?"#,
-                project_id,
-                from,
-                target,
-                after_id,
-                CATCH_UP_BATCH
-            )
-            .fetch_all(pool)
-            .await?;
-            let Some(last) = rows.last() else { break };
-            after_id = last.id;
+        let mut batches = ids.chunks(CATCH_UP_BATCH);
+        let mut next = match batches.next() {
+            Some(batch) => Some(catch_up_batch(pool, batch, from, target).await?),
+            None => None,
+        };
+        while let Some(rows) = next.take() {
             let mut to_mark = Vec::new();
             let mut documents = Vec::new();
             for r in rows {
                 if r.revision > marked_revision {
-                    to_mark.push((r.id, r.report_text.clone()));
+                    to_mark.push((r.row.id, r.row.text.clone()));
                 }
                 if r.revision > indexed_revision {
-                    documents.push(Row {
-                        id: r.id,
-                        text: r.report_text,
-                        exam_code: r.exam_code,
-                        modality: r.modality,
-                        body_part: r.body_part,
-                        study_date: r.study_date,
-                    });
+                    documents.push(r.row);
                 }
             }
             done += documents.len() as u64;
             let (index, store) = (index.clone(), store.clone());
-            tokio::task::spawn_blocking(move || {
-                index.add(documents, highest_indexed)?;
+            // The next batch is read while this one is indexed and marked.
+            let adding = tokio::task::spawn_blocking(move || {
+                index.add(documents, |id| {
+                    highest_indexed.is_some_and(|highest| id <= highest)
+                })?;
                 store.add(&to_mark)
-            })
-            .await
-            .map_err(join_error)??;
+            });
+            if let Some(batch) = batches.next() {
+                next = Some(catch_up_batch(pool, batch, from, target).await?);
+            }
+            adding.await.map_err(join_error)??;
             progress(done, to_index);
         }
         let index_for_commit = index.clone();
@@ -261,7 +271,7 @@ impl Indexes {
                         project_id,
                         after_id,
                         start_revision,
-                        CATCH_UP_BATCH
+                        CATCH_UP_BATCH as i64
                     )
                     .fetch_all(pool)
                     .await?;
@@ -319,32 +329,79 @@ impl Indexes {
     }
 }
 
+/// A report to catch up with, and the revision it was written under.
+struct Revised {
+    row: Row,
+    revision: i64,
+}
+
+/// Reads the reports with these ids (in their order) that were written after revision `from`,
+/// up to `target`.
+async fn catch_up_batch(
+    pool: &SqlitePool,
+    ids: &[i64],
+    from: i64,
+    target: i64,
+) -> Result<Vec<Revised>> {
+    let wanted = serde_json::to_string(ids).map_err(|error| Error::Internal(error.to_string()))?;
+    // CROSS JOIN keeps SQLite looking the reports up by id, in the order of `ids`.
+    let rows = sqlx::query!(
+        r#"SELECT r.id AS "id!", r.revision, r.report_text, r.exam_code, r.modality, r.body_part,
+                  r.study_date
+           FROM json_each(?) AS wanted CROSS JOIN reports r ON r.id = wanted.value
+           WHERE r.revision > ? AND r.revision <= ?"#,
+        wanted,
+        from,
+        target
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Revised {
+            revision: r.revision,
+            row: Row {
+                id: r.id,
+                text: r.report_text,
+                exam_code: r.exam_code,
+                modality: r.modality,
+                body_part: r.body_part,
+                study_date: r.study_date,
+            },
+        })
+        .collect())
+}
+
 pub(super) fn join_error(error: tokio::task::JoinError) -> Error {
     Error::Internal(format!("indexing task failed: {error}"))
 }
 
 /// A report as indexed.
-struct Row {
-    id: i64,
-    text: String,
-    exam_code: String,
-    modality: String,
-    body_part: String,
-    study_date: String,
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) text: String,
+    pub(super) exam_code: String,
+    pub(super) modality: String,
+    pub(super) body_part: String,
+    pub(super) study_date: String,
 }
 
 impl ProjectIndex {
     /// Adds (or replaces) reports; they become searchable at the next commit.
-    /// Reports up to `highest_indexed` may have an earlier version in the index, which is deleted
-    /// first; for the others a delete would only queue up memory until the commit.
-    fn add(&self, rows: Vec<Row>, highest_indexed: Option<i64>) -> Result<()> {
+    /// Reports for which `may_be_indexed` holds may have an earlier version in the index, which is
+    /// deleted first; for the others a delete would only queue up memory until the commit.
+    pub(super) fn add(
+        &self,
+        rows: Vec<Row>,
+        mut may_be_indexed: impl FnMut(i64) -> bool,
+    ) -> Result<()> {
         let writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let f = &self.fields;
         for row in rows {
-            if highest_indexed.is_some_and(|highest| row.id <= highest) {
+            if may_be_indexed(row.id) {
                 writer.delete_term(Term::from_field_u64(f.report_id, row.id as u64));
             }
             let mut document = TantivyDocument::new();
@@ -360,7 +417,7 @@ impl ProjectIndex {
     }
 
     /// Commits what was added, recording the revision now indexed, and makes it searchable.
-    fn commit(&self, revision: i64) -> Result<()> {
+    pub(super) fn commit(&self, revision: i64) -> Result<()> {
         let mut writer = self
             .writer
             .lock()
@@ -374,7 +431,7 @@ impl ProjectIndex {
 
     /// Merges the segments a bulk indexing leaves into one per core, of about equal size: searches
     /// then run one thread per segment, and a phrase over a million reports takes half the time.
-    fn merge_segments(&self) -> Result<()> {
+    pub(super) fn merge_segments(&self) -> Result<()> {
         let mut metas = self.index.searchable_segment_metas().map_err(index_error)?;
         let parts = search_threads();
         if metas.len() <= parts {
@@ -410,6 +467,16 @@ impl ProjectIndex {
         writer.garbage_collect_files().wait().map_err(index_error)?;
         drop(writer);
         self.reader.reload().map_err(index_error)
+    }
+
+    /// Drops what was added since the last commit.
+    pub(super) fn rollback(&self) -> Result<()> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .rollback()
+            .map_err(index_error)?;
+        Ok(())
     }
 
     /// Deletes every document and resets the revision to 0.

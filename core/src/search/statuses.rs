@@ -213,13 +213,13 @@ impl StatusStore {
 
     /// Reads `reports` (id, text) with the store's settings and adds their statuses (uncommitted):
     /// the reading runs on every core.
-    pub fn add(&self, reports: &[(i64, String)]) -> Result<()> {
+    pub fn add(&self, reports: &[(i64, impl AsRef<str> + Sync)]) -> Result<()> {
         let marked = crate::soft_labels::on_all_cores(reports, |part| {
             let mut out = Vec::with_capacity(part.len());
             let mut bytes = Vec::new();
             for (id, text) in part {
                 bytes.clear();
-                self.marker.mark(text, &mut bytes);
+                self.marker.mark(text.as_ref(), &mut bytes);
                 out.push((*id as u32, bytes.clone()));
             }
             out
@@ -236,6 +236,19 @@ impl StatusStore {
             inner.data.extend(&record);
             inner.at.insert(*id, (start as u32, bytes.len() as u32));
         }
+        Ok(())
+    }
+
+    /// Drops what was added since the last commit (from memory and from the file).
+    pub fn rollback(&self) -> Result<()> {
+        let mut inner = self.write();
+        inner.file.flush()?;
+        let data = std::fs::read(&self.path)?;
+        let committed = Self::read(&self.path, data)?;
+        *inner = committed
+            .inner
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(())
     }
 
@@ -341,11 +354,11 @@ mod tests {
         let path = dir.path().join("statuses.bin");
         let store = StatusStore::create(&path, &TextSettings::default()).unwrap();
         store
-            .add(&[(1, "No effusion.".into()), (2, "Effusion.".into())])
+            .add(&[(1, "No effusion."), (2, "Effusion.")])
             .unwrap();
         store.commit(5, None).unwrap();
-        store.add(&[(3, "Possible effusion.".into())]).unwrap();
-        store.add(&[(1, "Effusion.".into())]).unwrap();
+        store.add(&[(3, "Possible effusion.")]).unwrap();
+        store.add(&[(1, "Effusion.")]).unwrap();
         let two = store.read_all().get(2).unwrap().to_vec();
         drop(store);
         let reopened = StatusStore::open(&path).unwrap().unwrap();
@@ -360,7 +373,7 @@ mod tests {
         );
         assert_eq!(statuses.get(2).unwrap(), two.as_slice());
         drop(statuses);
-        reopened.add(&[(4, "Pneumothorax.".into())]).unwrap();
+        reopened.add(&[(4, "Pneumothorax.")]).unwrap();
         reopened.commit(6, Some(4)).unwrap();
         drop(reopened);
         let again = StatusStore::open(&path).unwrap().unwrap();

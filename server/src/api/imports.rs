@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sieve_app::ssr::AppState;
 use sieve_core::access::Capability;
-use sieve_core::import::{import_file, Format, Options};
+use sieve_core::import::{import_file, Destination, Format, Options};
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
@@ -111,9 +111,13 @@ pub async fn import_reports(
     let stored = receive(body, tokio::fs::File::from_std(file), limit).await?;
     let outcome = match stored {
         Ok(()) => {
-            import_file(
-                &state.pool,
+            let destination = Destination {
+                pool: &state.pool,
                 project_id,
+                indexes: Some(&state.indexes),
+            };
+            import_file(
+                destination,
                 &path,
                 &state.pseudonymizer,
                 &options,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use sieve_core::import::{import_file, Options, Progress};
+use sieve_core::import::{import_file, Destination, Options, Progress};
 use sieve_core::projects;
 use sieve_core::pseudonym::Pseudonymizer;
 use sieve_core::search::Indexes;
@@ -27,11 +27,20 @@ pub async fn run(pool: &SqlitePool, config: &Config, args: ImportArgs) -> Outcom
             .map(sieve_core::import::encoding)
             .transpose()?,
     };
+    // The reports are indexed while they are stored, unless the running server holds the index
+    // (it then indexes them within seconds).
+    let indexes = Indexes::new(config.index_dir());
+    let held = indexes.get(project.id).is_ok();
+    let mut all_indexed = true;
     for file in &args.files {
         let started = Instant::now();
-        let outcome = import_file(
+        let destination = Destination {
             pool,
-            project.id,
+            project_id: project.id,
+            indexes: held.then_some(&indexes),
+        };
+        let outcome = import_file(
+            destination,
             file,
             &pseudonymizer,
             &options,
@@ -44,8 +53,13 @@ pub async fn run(pool: &SqlitePool, config: &Config, args: ImportArgs) -> Outcom
         }
         let counts = outcome.counts;
         let seconds = started.elapsed().as_secs_f64();
+        let done = match outcome.indexed {
+            Some(_) => "stored and indexed",
+            None => "stored",
+        };
+        all_indexed &= outcome.indexed.is_some();
         println!(
-            "{}: {} new, {} updated, {} unchanged in {seconds:.1} s ({:.0} reports/s)",
+            "{}: {} new, {} updated, {} unchanged; {done} in {seconds:.1} s ({:.0} reports/s)",
             file.display(),
             counts.new,
             counts.updated,
@@ -60,7 +74,11 @@ pub async fn run(pool: &SqlitePool, config: &Config, args: ImportArgs) -> Outcom
             );
         }
     }
-    index(pool, config, project.id, false).await
+    drop(indexes);
+    match all_indexed {
+        true => Ok(()),
+        false => index(pool, config, project.id, false).await,
+    }
 }
 
 /// `sieve reindex`: rebuilds a project's index from the database.

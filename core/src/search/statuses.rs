@@ -353,9 +353,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("statuses.bin");
         let store = StatusStore::create(&path, &TextSettings::default()).unwrap();
-        store
-            .add(&[(1, "No effusion."), (2, "Effusion.")])
-            .unwrap();
+        store.add(&[(1, "No effusion."), (2, "Effusion.")]).unwrap();
         store.commit(5, None).unwrap();
         store.add(&[(3, "Possible effusion.")]).unwrap();
         store.add(&[(1, "Effusion.")]).unwrap();

@@ -161,6 +161,12 @@ pub async fn import_file(
     let Destination {
         pool, project_id, ..
     } = destination;
+    if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() == 0) {
+        return Err(Error::Invalid(format!(
+            "{}: the file is empty",
+            path.display()
+        )));
+    }
     let outcome = store(destination, path, format, pseudonymizer, options, progress).await?;
     let detail = format!(
         "{}: {} new, {} updated, {} unchanged, {} set aside",
@@ -192,6 +198,8 @@ struct Checker {
     shown: String,
     skip_invalid: bool,
     errors: Vec<String>,
+    /// Records read, valid or not.
+    records: u64,
     rejected: u64,
     rejected_out: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
 }
@@ -202,6 +210,7 @@ impl Checker {
             shown: path.display().to_string(),
             skip_invalid: options.skip_invalid,
             errors: Vec::new(),
+            records: 0,
             rejected: 0,
             rejected_out: None,
         }
@@ -209,6 +218,7 @@ impl Checker {
 
     /// The report of a record, or `None` when it is invalid (which is noted).
     fn check(&mut self, parsed: Parsed) -> Result<Option<NewReport>> {
+        self.records += 1;
         let reason = match parsed.result.and_then(|report| Ok(report.normalized()?)) {
             Ok(report) => return Ok(Some(report)),
             Err(reason) => reason,
@@ -243,6 +253,12 @@ impl Checker {
 
     /// The rejection, or how many records were set aside and where.
     fn finish(self) -> Result<(u64, Option<PathBuf>)> {
+        if self.records == 0 {
+            return Err(Error::Invalid(format!(
+                "{}: the file holds no reports (a CSV file needs a row under its header for each report)",
+                self.shown
+            )));
+        }
         if self.rejects() {
             return Err(Error::Rejected {
                 file: self.shown,

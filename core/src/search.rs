@@ -124,6 +124,10 @@ pub struct ProjectIndex {
     rebuilding: tokio::sync::Mutex<()>,
     /// That rebuild's progress: (reports read, reports in all).
     rebuild: Mutex<Option<(u64, u64)>>,
+    /// Set while reports were added to the index or the word statuses and not yet committed: a
+    /// catch-up or an import that stopped part way (a closed browser tab drops its request) leaves
+    /// them so, and the next one to hold the index rolls them back before it adds anything.
+    uncommitted: std::sync::atomic::AtomicBool,
 }
 
 impl ProjectIndex {
@@ -162,6 +166,7 @@ impl ProjectIndex {
             statuses: RwLock::new(StatusStore::open(&dir.join(registry::STATUSES))?.map(Arc::new)),
             rebuilding: tokio::sync::Mutex::new(()),
             rebuild: Mutex::new(None),
+            uncommitted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -704,3 +704,86 @@ async fn an_import_is_searchable_when_it_returns_and_a_rejected_file_leaves_the_
     assert_eq!(index.num_docs(), 50, "the rejected file's reports stay out");
     assert_eq!(index.phrase_matches(&zebra).unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_import_stopped_part_way_leaves_nothing_in_the_index() {
+    use sieve_core::labeling::phrase::Phrase;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let f = fixture().await;
+    let mut reports = corpus(20_050);
+    let (kept, dropped) = reports.split_at_mut(50);
+    for report in dropped.iter_mut() {
+        report.report_text = format!("{} Quetzal marker.", report.report_text);
+    }
+    let path = f.write("dropped.jsonl", &as_jsonl(dropped));
+    // The request of a browser tab that closes is dropped once some batches are stored.
+    let stored = Arc::new(AtomicU64::new(0));
+    let seen = stored.clone();
+    let destination = Destination {
+        pool: &f.pool,
+        project_id: f.project,
+        indexes: Some(&f.indexes),
+    };
+    let options = Options::default();
+    let import = import_file(
+        destination,
+        &path,
+        &f.pseudonymizer,
+        &options,
+        None,
+        move |p| seen.store(p.rows, Ordering::SeqCst),
+    );
+    tokio::select! {
+        outcome = import => panic!("the import finished before it was stopped: {outcome:?}"),
+        _ = async {
+            while stored.load(Ordering::SeqCst) < 4_000 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        } => {}
+    }
+    // The next import reuses the ids the stopped one had: none of its reports may be found.
+    let path = f.write("kept.jsonl", &as_jsonl(kept));
+    let outcome = f.import(&path, &Options::default()).await.unwrap();
+    assert_eq!(outcome.counts.new, 50);
+    let index = f.indexes.get(f.project).unwrap();
+    assert_eq!(index.num_docs(), 50);
+    let quetzal = Phrase::parse("quetzal").unwrap();
+    assert!(index.phrase_matches(&quetzal).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn csv_errors_name_the_line_an_editor_shows_whatever_the_line_endings() {
+    let f = fixture().await;
+    for ending in ["\n", "\r\n"] {
+        // Line 3 and line 6 are wrong; line 4 holds a report of two lines, and line 7 is blank.
+        let text = [
+            "accession,patient_id,study_date,report_text",
+            "A1,P1,2020-01-01,No effusion.",
+            "A2,P2,yesterday,No effusion.",
+            "A3,P3,2020-01-01,\"FINDINGS: clear.",
+            "IMPRESSION: normal.\"",
+            "A4,P4,2020-13-01,No effusion.",
+            "",
+            "A5,P5,2020-01-02,",
+        ]
+        .join(ending);
+        let path = f.write("lines.csv", &text);
+        let Err(Error::Rejected { errors, .. }) = f.import(&path, &Options::default()).await else {
+            panic!("the file is refused");
+        };
+        let lines: Vec<&str> = errors
+            .iter()
+            .map(|error| {
+                error
+                    .split(": ")
+                    .next()
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(lines, ["3", "6", "8"], "{ending:?}: {errors:?}");
+    }
+}

@@ -47,6 +47,29 @@ test("an invalid file is refused with its line-numbered errors and imports nothi
   await expect(alert).toContainText('bad.jsonl:2: study_date: "31/12/2024" is not a date');
 });
 
+test("a CSV written with Windows line endings is refused naming the line a spreadsheet shows; an empty or header-only file is refused saying so", async ({ page, guard }) => {
+  guard.allow(/status of (400|422).*\/imports\?/);
+  await signIn(page, "fellow");
+  await page.getByRole("link", { name: DEMO_PROJECT }).click();
+  await page.getByRole("link", { name: "Import reports" }).click();
+  const rows = [
+    "accession,patient_id,study_date,report_text",
+    "E2E-CRLF-1,P1,2024-01-02,No effusion.",
+    "E2E-CRLF-2,P2,2024-01-02,\"FINDINGS: clear.\r\nIMPRESSION: normal.\"",
+    "E2E-CRLF-3,P3,yesterday,No effusion.",
+  ];
+  const alert = page.getByRole("alert");
+  await page.getByLabel("File").setInputFiles({ name: "crlf.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\r\n") + "\r\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(alert).toContainText('crlf.csv:5: study_date: "yesterday" is not a date');
+  await page.getByLabel("File").setInputFiles({ name: "empty.csv", mimeType: "text/csv", buffer: Buffer.from("") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(alert).toContainText("empty.csv: the file is empty");
+  await page.getByLabel("File").setInputFiles({ name: "header.csv", mimeType: "text/csv", buffer: Buffer.from(rows[0] + "\r\n") });
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(alert).toContainText("header.csv: the file holds no reports");
+});
+
 test("a CSV saved by Excel on Windows is refused naming its character set, and imported whole once it is chosen", async ({ page, guard }) => {
   guard.allow(/status of 422.*\/imports\?/);
   await signIn(page, "fellow");

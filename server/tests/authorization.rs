@@ -50,6 +50,9 @@ impl Caller {
     }
 }
 
+/// A file of one report, for the import routes (an empty file is refused).
+const ONE_REPORT: &str = r#"{"accession":"AUTH-1","patient_id":"P1","study_date":"2024-01-02","report_text":"No effusion."}"#;
+
 /// One route: how to call it, and the status each caller gets (columns in `CALLERS` order).
 struct Row {
     method: Method,
@@ -275,8 +278,8 @@ const TABLE: &[Row] = &[
     Row {
         method: Method::POST,
         route: "/api/v1/projects/{id}/imports",
-        path: "/api/v1/projects/{project}/imports?filename=empty.jsonl",
-        body: "",
+        path: "/api/v1/projects/{project}/imports?filename=one.jsonl",
+        body: ONE_REPORT,
         expect: [401, 403, 403, 200, 404, 404],
     },
     // Questions and their labels study by study are the exporters', as on the label sets page;
@@ -562,16 +565,16 @@ async fn probe(app: &Router, project: i64, cookie: &str, token: &str) -> [u16; 4
         .body(Body::empty())
         .unwrap();
     let server_fn = post("/api/questions", format!("project={project}"), Some(cookie));
-    let import = format!("/api/v1/projects/{project}/imports?filename=empty.jsonl");
+    let import = format!("/api/v1/projects/{project}/imports?filename=one.jsonl");
     let rest_session = Request::post(&import)
         .header(header::HOST, "localhost")
         .header(header::ORIGIN, "http://localhost")
         .header(header::COOKIE, cookie)
-        .body(Body::empty())
+        .body(Body::from(ONE_REPORT))
         .unwrap();
     let rest_token = Request::post(&import)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
+        .body(Body::from(ONE_REPORT))
         .unwrap();
     let mut statuses = [0; 4];
     for (status, request) in statuses

@@ -45,6 +45,18 @@ pub fn ImportPage() -> impl IntoView {
         upload(id(), file, skip_invalid, encoding, phase);
     };
     let busy = move || matches!(phase.get(), Phase::Uploading(_) | Phase::Importing);
+    // Closing or leaving the tab stops an import that is under way (nothing of it is kept): the
+    // browser asks first.
+    let leaving = window_event_listener(leptos::ev::beforeunload, move |event| {
+        if matches!(
+            phase.get_untracked(),
+            Phase::Uploading(_) | Phase::Importing
+        ) {
+            event.prevent_default();
+            event.set_return_value("The import is not finished: leaving stops it.");
+        }
+    });
+    on_cleanup(move || leaving.remove());
     // Only a fellow gets the form: anyone else is told why, not offered an upload that is refused.
     let form = move || {
         view! {

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use sqlx::SqlitePool;
-use tokio::sync::{mpsc, OwnedMutexGuard};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::registry::{join_error, Row};
+use super::registry::{join_error, Held, Row};
 use super::statuses::StatusStore;
 use super::{Indexes, ProjectIndex, MERGE_AFTER};
 use crate::reports::NewReport;
@@ -28,7 +28,8 @@ pub struct Alongside {
     sender: Option<mpsc::Sender<Vec<Row>>>,
     /// The indexing thread: how many reports it indexed.
     worker: Option<JoinHandle<Result<u64>>>,
-    _one_at_a_time: OwnedMutexGuard<()>,
+    /// The index's catching-up lock (also held by the indexing thread until it is done).
+    held: Held,
 }
 
 impl Indexes {
@@ -36,8 +37,8 @@ impl Indexes {
     /// stored, then indexes what [`Alongside::add`] is given as it comes.
     pub async fn alongside(&self, pool: &SqlitePool, project_id: i64) -> Result<Alongside> {
         let index = self.get(project_id)?;
-        let one_at_a_time = index.catching_up.clone().lock_owned().await;
-        self.catch_up_held(&index, pool, project_id, |_, _| {})
+        let held = Arc::new(index.catching_up.clone().lock_owned().await);
+        self.catch_up_held(&index, &held, pool, project_id, |_, _| {})
             .await?;
         let store = index
             .statuses()
@@ -47,8 +48,12 @@ impl Indexes {
         let highest_indexed = index.highest_report_id()?;
         let (sender, mut batches) = mpsc::channel::<Vec<Row>>(QUEUED_BATCHES);
         let worker = {
-            let (index, store) = (index.clone(), store.clone());
+            let (index, store, held) = (index.clone(), store.clone(), held.clone());
             tokio::task::spawn_blocking(move || -> Result<u64> {
+                let _held = held;
+                index
+                    .uncommitted
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 // A report stored twice by one import (an HL7 file that amends it) is indexed
                 // once, as it was stored last.
                 let mut added = std::collections::HashSet::new();
@@ -71,7 +76,7 @@ impl Indexes {
             revision,
             sender: Some(sender),
             worker: Some(worker),
-            _one_at_a_time: one_at_a_time,
+            held,
         })
     }
 }
@@ -131,10 +136,11 @@ impl Alongside {
     /// transaction has committed; returns how many reports were indexed. When this fails, both
     /// are rolled back, and the next catch-up indexes the import's reports.
     pub async fn commit(mut self, revision: i64) -> Result<u64> {
-        let (index, store) = (self.index.clone(), self.store.clone());
+        let (index, store, held) = (self.index.clone(), self.store.clone(), self.held.clone());
         let committed = async {
             let indexed = self.finish_worker().await?;
             tokio::task::spawn_blocking(move || {
+                let _held = held;
                 store.commit(revision, None)?;
                 index.commit(revision)?;
                 match indexed >= MERGE_AFTER {
@@ -162,10 +168,10 @@ impl Alongside {
     }
 
     async fn roll_back(&self) {
-        let (index, store) = (self.index.clone(), self.store.clone());
-        let rolled_back = tokio::task::spawn_blocking(move || -> Result<()> {
-            index.rollback()?;
-            store.rollback()
+        let (index, held) = (self.index.clone(), self.held.clone());
+        let rolled_back = tokio::task::spawn_blocking(move || {
+            let _held = held;
+            index.rollback()
         })
         .await
         .map_err(join_error)

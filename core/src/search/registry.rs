@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use sqlx::SqlitePool;
@@ -13,6 +14,10 @@ use super::{
     index_dir, index_error, search_threads, study_day, ProjectIndex, CATCH_UP_BATCH, MERGE_AFTER,
 };
 use crate::{Error, Result};
+
+/// The index's catching-up lock, held by a catch-up or an import and by every blocking task they
+/// start: a request dropped part way (a closed tab) releases it only once those tasks are done.
+pub(super) type Held = Arc<tokio::sync::OwnedMutexGuard<()>>;
 
 /// The word statuses' file in a project's index directory, and the one a rebuild writes.
 pub(super) const STATUSES: &str = "statuses.bin";
@@ -65,18 +70,29 @@ impl Indexes {
         progress: impl Fn(u64, u64),
     ) -> Result<u64> {
         let index = self.get(project_id)?;
-        let _one_at_a_time = index.catching_up.lock().await;
-        self.catch_up_held(&index, pool, project_id, progress).await
+        let held = Arc::new(index.catching_up.clone().lock_owned().await);
+        self.catch_up_held(&index, &held, pool, project_id, progress)
+            .await
     }
 
     /// [`Indexes::catch_up`], with the index's catching-up lock held by the caller.
     pub(super) async fn catch_up_held(
         &self,
         index: &Arc<ProjectIndex>,
+        held: &Held,
         pool: &SqlitePool,
         project_id: i64,
         progress: impl Fn(u64, u64),
     ) -> Result<u64> {
+        if index.uncommitted.load(Ordering::SeqCst) {
+            let (left, held) = (index.clone(), held.clone());
+            tokio::task::spawn_blocking(move || {
+                let _held = held;
+                left.rollback()
+            })
+            .await
+            .map_err(join_error)??;
+        }
         let store = match index.statuses() {
             Some(store) => store,
             None => {
@@ -138,7 +154,9 @@ impl Indexes {
             done += documents.len() as u64;
             let (index, store) = (index.clone(), store.clone());
             // The next batch is read while this one is indexed and marked.
+            let held = held.clone();
             let adding = tokio::task::spawn_blocking(move || {
+                let _held = held;
                 index.add(documents, |id| {
                     highest_indexed.is_some_and(|highest| id <= highest)
                 })?;
@@ -152,7 +170,9 @@ impl Indexes {
         }
         let index_for_commit = index.clone();
         let bulk = done >= MERGE_AFTER;
+        let held = held.clone();
         tokio::task::spawn_blocking(move || {
+            let _held = held;
             store.commit(target, None)?;
             index_for_commit.commit(target)?;
             match bulk {
@@ -290,7 +310,7 @@ impl Indexes {
                     index.set_rebuild(Some((done.min(total), total)));
                 }
                 // What arrived meanwhile, with the index held so that nothing is added in between.
-                let _no_catch_up = index.catching_up.lock().await;
+                let held = index.catching_up.clone().lock_owned().await;
                 let target = sqlx::query_scalar!(
                     "SELECT report_revision FROM projects WHERE id = ?",
                     project_id
@@ -310,6 +330,7 @@ impl Indexes {
                 done += texts.len() as u64;
                 let index_now = index.clone();
                 tokio::task::spawn_blocking(move || -> Result<()> {
+                    let _held = held;
                     store.add(&texts)?;
                     store.commit(target.max(start_revision), None)?;
                     let mut store = Arc::into_inner(store)
@@ -399,6 +420,7 @@ impl ProjectIndex {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.uncommitted.store(true, Ordering::SeqCst);
         let f = &self.fields;
         for row in rows {
             if may_be_indexed(row.id) {
@@ -425,6 +447,7 @@ impl ProjectIndex {
         let mut prepared = writer.prepare_commit().map_err(index_error)?;
         prepared.set_payload(&revision.to_string());
         prepared.commit().map_err(index_error)?;
+        self.uncommitted.store(false, Ordering::SeqCst);
         drop(writer);
         self.reader.reload().map_err(index_error)
     }
@@ -469,13 +492,17 @@ impl ProjectIndex {
         self.reader.reload().map_err(index_error)
     }
 
-    /// Drops what was added since the last commit.
+    /// Drops what was added to the index and the word statuses since their last commits.
     pub(super) fn rollback(&self) -> Result<()> {
         self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .rollback()
             .map_err(index_error)?;
+        if let Some(store) = self.statuses() {
+            store.rollback()?;
+        }
+        self.uncommitted.store(false, Ordering::SeqCst);
         Ok(())
     }
 

@@ -111,10 +111,11 @@ pub async fn import_reports(
     let stored = receive(body, tokio::fs::File::from_std(file), limit).await?;
     let outcome = match stored {
         Ok(()) => {
+            // The reports are indexed by the catch-up below, as the background indexer would.
             let destination = Destination {
                 pool: &state.pool,
                 project_id,
-                indexes: Some(&state.indexes),
+                indexes: None,
             };
             import_file(
                 destination,

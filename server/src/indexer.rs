@@ -31,10 +31,6 @@ pub async fn catch_up_all(state: &AppState) {
         }
     };
     for project_id in projects {
-        // An import indexing its reports as it stores them holds the index: the others go on.
-        if state.indexes.busy(project_id).unwrap_or(false) {
-            continue;
-        }
         match state
             .indexes
             .catch_up(&state.pool, project_id, |_, _| {})

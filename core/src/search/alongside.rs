@@ -81,13 +81,6 @@ impl Indexes {
     }
 }
 
-impl Indexes {
-    /// Whether a catch-up or an import holds the project's index now (a catch-up would wait).
-    pub fn busy(&self, project_id: i64) -> Result<bool> {
-        Ok(self.get(project_id)?.catching_up.try_lock().is_err())
-    }
-}
-
 impl Alongside {
     /// Whether the import's transaction, writing under `revision`, follows directly on what the
     /// index covers (otherwise other reports were stored in between, and are not in the index).

@@ -62,6 +62,8 @@ pub struct AppState {
     pub matches: Arc<sieve_core::soft_labels::MatchCache>,
     /// Every write of the confirmation queues goes through it.
     pub queue: sieve_core::queue::Writer,
+    /// Models' predictions kept in memory between views (see `sieve_core::models`).
+    pub models: Arc<sieve_core::models::Cache>,
 }
 
 impl AppState {

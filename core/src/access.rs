@@ -32,6 +32,8 @@ pub enum Capability {
     ExportLabels,
     /// Launch and follow training jobs.
     LaunchJobs,
+    /// Register models, import their predictions, validate and watch them.
+    ValidateModels,
 }
 
 impl Capability {
@@ -41,7 +43,9 @@ impl Capability {
             Capability::ViewAggregates | Capability::ReadReports => &[Fellow, Affiliate, Scientist],
             Capability::ImportReports | Capability::ManageRules => &[Fellow],
             Capability::Annotate => &[Fellow, Affiliate],
-            Capability::ExportLabels | Capability::LaunchJobs => &[Fellow, Scientist],
+            Capability::ExportLabels | Capability::LaunchJobs | Capability::ValidateModels => {
+                &[Fellow, Scientist]
+            }
         }
     }
 
@@ -59,6 +63,7 @@ impl Capability {
             Capability::Annotate => "answering the queue",
             Capability::ExportLabels => "exporting label sets",
             Capability::LaunchJobs => "launching training jobs",
+            Capability::ValidateModels => "validating models",
         }
     }
 }
@@ -206,14 +211,15 @@ mod tests {
                 Capability::Annotate,
                 Capability::ExportLabels,
                 Capability::LaunchJobs,
+                Capability::ValidateModels,
             ]
             .into_iter()
             .filter(|capability| check(&membership(role, None, false), *capability, today).is_ok())
             .count()
         };
-        assert_eq!(allowed(Fellow), 7);
+        assert_eq!(allowed(Fellow), 8);
         assert_eq!(allowed(Affiliate), 3);
-        assert_eq!(allowed(Scientist), 4);
+        assert_eq!(allowed(Scientist), 5);
     }
 
     #[test]

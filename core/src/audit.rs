@@ -47,6 +47,11 @@ pub enum Action {
     JobLaunched,
     JobCancelled,
     FeedFilterSet,
+    ModelRegistered,
+    ModelSettingsChanged,
+    PredictionsImported,
+    ModelAlarm,
+    DiscordantQueued,
 }
 
 impl Action {
@@ -91,6 +96,11 @@ impl Action {
             Action::JobLaunched => "job_launched",
             Action::JobCancelled => "job_cancelled",
             Action::FeedFilterSet => "feed_filter_set",
+            Action::ModelRegistered => "model_registered",
+            Action::ModelSettingsChanged => "model_settings_changed",
+            Action::PredictionsImported => "predictions_imported",
+            Action::ModelAlarm => "model_alarm",
+            Action::DiscordantQueued => "discordant_queued",
         }
     }
 }

@@ -15,6 +15,8 @@ use crate::questions::{self, Change};
 use crate::training::{self, local, Backend};
 use crate::{corpus, projects, reports, Error, Result};
 
+pub mod deployment;
+
 pub const PROJECT_NAME: &str = "Demo: chest radiographs and head CT";
 pub const IRB_PROTOCOL: &str = "DEMO-2026-001";
 pub const REPORT_COUNT: u64 = 400;
@@ -53,6 +55,14 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     let credentials_path = data_dir.join(CREDENTIALS_FILE);
     if projects::find_by_name(pool, PROJECT_NAME).await.is_ok() {
         update_launch_profile(pool, data_dir).await?;
+        // A demo made before models were monitored gets its deployment now.
+        if projects::find_by_name(pool, deployment::PROJECT_NAME)
+            .await
+            .is_err()
+        {
+            let pseudonymizer = Pseudonymizer::load_or_create(data_dir)?;
+            deployment::seed(pool, &pseudonymizer).await?;
+        }
         let credentials = read_credentials(&credentials_path).unwrap_or_default();
         return Ok(Demo {
             created: false,
@@ -88,6 +98,7 @@ pub async fn ensure(pool: &SqlitePool, data_dir: &Path) -> Result<Demo> {
     reports::store_batch(pool, project.id, &pseudonymizer, &reports).await?;
     seed_question(pool, project.id).await?;
     seed_launch_profile(pool, data_dir).await?;
+    deployment::seed(pool, &pseudonymizer).await?;
     Ok(Demo {
         created: true,
         credentials,

@@ -21,13 +21,14 @@ use crate::{Error, Result};
 
 mod diff;
 mod evidence;
-mod files;
+pub(crate) mod files;
 mod plan;
 
 pub use diff::{diff, Diff, Relabeled};
 pub use evidence::{Evidence, LabelFilter, StudyLabel};
 pub use files::{sha256_file, FileEntry};
 pub use plan::plan;
+pub(crate) use plan::study_pseudonym;
 
 /// Which labels a label set takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

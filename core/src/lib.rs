@@ -15,6 +15,7 @@ pub mod feed;
 pub mod import;
 pub mod label_sets;
 pub mod labeling;
+pub mod models;
 pub mod projects;
 pub mod pseudonym;
 pub mod questions;

@@ -30,6 +30,7 @@ mod error;
 mod imports;
 mod label_sets;
 mod labels;
+mod models;
 mod projects;
 mod questions;
 mod queue;
@@ -96,6 +97,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(training::list_jobs, training::launch_jobs))
         .routes(routes!(training::get_job))
         .routes(routes!(training::cancel_job))
+        .routes(routes!(models::list_models, models::create_model))
+        .routes(routes!(models::get_model))
+        .routes(routes!(models::import_predictions))
+        .routes(routes!(models::model_validation))
         .split_for_parts()
 }
 

@@ -58,6 +58,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A model's predictions
+    #[command(subcommand)]
+    Predictions(PredictionsCommand),
+    /// Validation statistics of a CSV file with columns reference, model (0 or 1) and optionally
+    /// score, as JSON: sensitivity, specificity, PPV, NPV, accuracy (Wilson 95 % intervals), ROC AUC
+    ModelStats { file: PathBuf },
+    /// Measure a model's predictions import and its over-time view in a temporary install (for benchmarks)
+    BenchModels {
+        /// Predictions (one study each, over two years of days)
+        #[arg(long, default_value_t = 1_000_000)]
+        predictions: u64,
+        /// Over-time views to time
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
+    },
     /// Measure the search page's latency on a project (for benchmarks)
     BenchSearch {
         /// The project's name
@@ -116,6 +131,23 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PredictionsCommand {
+    /// Import a file of a model's predictions (CSV or JSON lines: accession or study_id, label
+    /// and/or score, predicted_at); all or nothing, a study predicted again takes the new output
+    Import {
+        /// The project's name
+        project: String,
+        /// The model's name
+        #[arg(long)]
+        model: String,
+        /// The model's version
+        #[arg(long)]
+        version: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod corpus;
 mod evaluate;
 mod import;
 mod label;
+mod models;
 mod projects;
 mod serve;
 mod tokens;
@@ -16,7 +17,7 @@ use std::path::Path;
 
 use sqlx::SqlitePool;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, PredictionsCommand};
 use crate::config::Config;
 
 /// A command's failure, printed as one line.
@@ -34,6 +35,20 @@ pub async fn run(cli: Cli) -> Outcome {
             let (pool, config) = install(&cli.global).await?;
             import::run(&pool, &config, args).await
         }
+        Command::Predictions(PredictionsCommand::Import {
+            project,
+            model,
+            version,
+            file,
+        }) => {
+            let (pool, config) = install(&cli.global).await?;
+            models::import(&pool, &config, &project, &model, &version, &file).await
+        }
+        Command::ModelStats { file } => models::stats(&file),
+        Command::BenchModels {
+            predictions,
+            rounds,
+        } => bench::models::run(predictions, rounds).await,
         Command::BenchSearch { project, rounds } => {
             let (pool, config) = install(&cli.global).await?;
             bench::search(&pool, &config, &project, rounds).await

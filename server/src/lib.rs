@@ -16,3 +16,4 @@ pub mod router;
 pub mod security;
 pub mod server_fns;
 pub mod session_cache;
+pub mod watcher;

@@ -46,6 +46,7 @@ pub fn state(pool: SqlitePool, config: &Config) -> sieve_core::Result<AppState> 
         indexes: Arc::new(Indexes::new(config.index_dir())),
         matches: Arc::default(),
         queue,
+        models: Arc::default(),
         pseudonymizer: Pseudonymizer::load_or_create(&config.data_dir)?,
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),

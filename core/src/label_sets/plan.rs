@@ -11,7 +11,7 @@ use crate::split::{self, Split};
 use crate::{Error, Result};
 
 /// The name of a label set's pseudonymous study id: a keyed hash of the accession number.
-fn study_pseudonym(pseudonymizer: &Pseudonymizer, accession: &str) -> String {
+pub(crate) fn study_pseudonym(pseudonymizer: &Pseudonymizer, accession: &str) -> String {
     let keyed = pseudonymizer.pseudonym(&format!("accession:{accession}"));
     format!("S{}", &keyed[1..])
 }

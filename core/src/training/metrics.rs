@@ -16,7 +16,7 @@ const MAX_BYTES: u64 = 1 << 20;
 const MAX_NUMBERS: usize = 200;
 
 /// A number a job reported, named by its path in the file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metric {
     /// Object keys joined by `.`, array positions as `[n]`: `splits.test.accuracy`.
     pub name: String,

@@ -229,7 +229,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// The refusal of an upload over the limit, naming it.
-fn too_large(limit: u64) -> ApiError {
+pub(super) fn too_large(limit: u64) -> ApiError {
     ApiError::TooLarge(format!(
         "the file is larger than this server accepts ({} MiB, its max_upload_mb): split it, or ask the administrator to raise the limit",
         limit / (1024 * 1024)

@@ -3,6 +3,7 @@
 //! `bench-export` below, `bench-queue` in [`queue`].
 
 pub mod feed;
+pub mod models;
 pub mod queue;
 
 use std::time::Instant;

@@ -6,7 +6,7 @@ use sieve_core::demo;
 
 use super::{open, Outcome};
 use crate::config::Config;
-use crate::{bundle, indexer, mllp, router};
+use crate::{bundle, indexer, mllp, router, watcher};
 
 pub async fn run(config: Config) -> Outcome {
     let pool = open(&config).await?;
@@ -31,6 +31,7 @@ pub async fn run(config: Config) -> Outcome {
     let sessions = router::sessions(&pool, &config).await?;
     let state = router::state(pool, &config)?;
     indexer::start(state.clone());
+    watcher::start(state.clone());
     if let Some(addr) = config.mllp_addr {
         mllp::listen(addr, state.clone())
             .await

@@ -96,6 +96,13 @@ pub struct Scratch {
 }
 
 pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error + Send + Sync>> {
+    scratch_of(sieve_core::corpus::generate(11, reports).collect()).await
+}
+
+/// A temporary install of `corpus`, indexed, with a question of four rules.
+pub async fn scratch_of(
+    corpus: Vec<sieve_core::reports::NewReport>,
+) -> Result<Scratch, Box<dyn std::error::Error + Send + Sync>> {
     let dir = tempfile::tempdir()?;
     let config = Config {
         addr: "127.0.0.1:0".parse()?,
@@ -113,7 +120,6 @@ pub async fn scratch(reports: u64) -> Result<Scratch, Box<dyn std::error::Error 
     let pool = crate::commands::open(&config).await?;
     std::fs::create_dir_all(config.index_dir())?;
     let project = sieve_core::projects::create(&pool, "Load", "LOAD-1", None).await?;
-    let corpus: Vec<_> = sieve_core::corpus::generate(11, reports).collect();
     let pseudonymizer = sieve_core::pseudonym::Pseudonymizer::load_or_create(&config.data_dir)?;
     sieve_core::reports::store_batch(&pool, project.id, &pseudonymizer, &corpus).await?;
     let state = router::state(pool.clone(), &config)?;

@@ -13,6 +13,7 @@ launch arguments such as `--alpha 0.5` follow them. Writes OUT/metrics.json and 
 """
 
 import argparse
+import csv
 import hashlib
 import json
 import math
@@ -74,25 +75,36 @@ class NaiveBayes:
             self.totals[label] += len(tokens)
             self.vocabulary.update(tokens)
 
-    def predict(self, tokens):
+    def log_scores(self, tokens):
         total = sum(self.classes.values())
         size = len(self.vocabulary)
-        best, best_score = None, -math.inf
+        scores = {}
         for label, count in self.classes.items():
             score = math.log(count / total)
             denominator = self.totals[label] + self.alpha * size
             for token in tokens:
                 score += math.log((self.counts[label][token] + self.alpha) / denominator)
-            if score > best_score:
-                best, best_score = label, score
-        return best
+            scores[label] = score
+        return scores
+
+    def predict(self, tokens):
+        scores = self.log_scores(tokens)
+        return max(scores, key=scores.get)
+
+    def probability(self, tokens, label):
+        """The posterior probability of `label` (0 for a label never seen in training)."""
+        scores = self.log_scores(tokens)
+        if label not in scores:
+            return 0.0
+        top = max(scores.values())
+        return math.exp(scores[label] - top) / sum(math.exp(s - top) for s in scores.values())
 
 
 def scores(model, examples, labels):
     if not examples:
         return {"studies": 0}
     confusion = Counter()
-    for tokens, truth in examples:
+    for tokens, truth, _ in examples:
         confusion[(truth, model.predict(tokens))] += 1
     correct = sum(n for (truth, guess), n in confusion.items() if truth == guess)
     f1 = []
@@ -135,7 +147,7 @@ def main():
     for row in read_jsonl(os.path.join(directory, "labels.jsonl")):
         cell = row["labels"].get(question)
         if cell is not None:
-            splits[row["split"]].append((words(texts.get(row["study_id"], "")), cell["label"]))
+            splits[row["split"]].append((words(texts.get(row["study_id"], "")), cell["label"], row["study_id"]))
     log(f"question {question!r}: " + ", ".join(f"{s} {len(splits[s])}" for s in ("train", "validation", "test")))
     if not splits["train"]:
         sys.exit(f"no labeled studies of {question!r} in the train split: nothing to train on")
@@ -144,7 +156,7 @@ def main():
         time.sleep(arguments.sleep)
 
     model = NaiveBayes(arguments.alpha)
-    model.fit(splits["train"])
+    model.fit([(tokens, label) for tokens, label, _ in splits["train"]])
     log(f"trained naive Bayes (alpha {arguments.alpha:g}) on {len(splits['train'])} studies, {len(model.vocabulary)} words")
     metrics = {
         "label_set_version": manifest["version"],
@@ -158,6 +170,14 @@ def main():
     os.makedirs(arguments.output, exist_ok=True)
     with open(os.path.join(arguments.output, "metrics.json"), "w", encoding="utf-8") as file:
         json.dump(metrics, file, indent=2)
+    # The test split's predictions, which Sieve reads in as the model's (see README.md): the label
+    # and the posterior probability of the question's first label.
+    with open(os.path.join(arguments.output, "predictions.csv"), "w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["study_id", "label", "score"])
+        for tokens, _, study_id in splits["test"]:
+            writer.writerow([study_id, model.predict(tokens), f"{model.probability(tokens, labels[0]):.6f}"])
+    log(f"wrote predictions.csv for the {len(splits['test'])} studies of the test split")
     top = {
         label: [w for w, _ in model.counts[label].most_common(20)] for label in model.classes
     }

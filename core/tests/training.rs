@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::Project;
 use sieve_core::label_sets::LabelSet;
+use sieve_core::models;
 use sieve_core::training::{self, kubernetes, local, slurm, Backend, Job, Launch, State};
 use sieve_core::Error;
 
@@ -109,6 +110,39 @@ async fn a_local_job_trains_the_baseline_and_succeeds() {
     assert!(
         metrics["splits"]["test"]["accuracy"].as_f64().unwrap() > 0.5,
         "{metrics}"
+    );
+    // Its predictions of the test split become a model, validated on that split against the
+    // reference labels: the job's own test accuracy, counted by Sieve.
+    let made = models::adopt_jobs(&project.pool, project.data_dir(), &project.pseudonymizer)
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 1);
+    let model = &made[0];
+    assert_eq!(
+        (model.job_id, model.label_set_version),
+        (Some(job.id), Some(1))
+    );
+    let tested = metrics["splits"]["test"]["studies"].as_i64().unwrap();
+    assert_eq!(model.predictions, tested);
+    assert!(model
+        .metrics
+        .iter()
+        .any(|m| m.name == "splits.test.accuracy"));
+    let selection = models::Selection {
+        set: models::Set::TestSplit,
+        sources: models::Sources::All,
+    };
+    let cache = models::Cache::default();
+    let found = models::validation(&project.context(), &cache, model, &selection)
+        .await
+        .unwrap();
+    assert_eq!(found.confusion.total() as i64, tested);
+    assert!(
+        models::adopt_jobs(&project.pool, project.data_dir(), &project.pseudonymizer)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a job's model is made once"
     );
 }
 

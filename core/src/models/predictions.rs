@@ -303,14 +303,17 @@ fn csv_lines(text: &str) -> Result<Vec<(u64, Read)>> {
                 Some(Err(format!("cannot be read as CSV ({error})"))),
             ),
         };
-        let at = position.unwrap_or(0) as usize;
-        if at > counted_to {
-            line += bytes[counted_to..at]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
-            counted_to = at;
+        // The reader's start may be in the CR LF that ends the record before, or before blank
+        // lines: the record's first character is the first after it that is not a line break.
+        let mut at = (position.unwrap_or(0) as usize).max(counted_to);
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
         }
+        line += bytes[counted_to..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        counted_to = at;
         if let Some(read) = read {
             lines.push((line, read));
         }

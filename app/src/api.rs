@@ -6,6 +6,7 @@ pub mod evaluation;
 pub mod feed;
 pub mod label_sets;
 pub mod memberships;
+pub mod models;
 pub mod projects;
 pub mod questions;
 pub mod queue;

@@ -9,10 +9,10 @@ use crate::components::layout::Layout;
 use crate::pages::{
     adjudicate::AdjudicatePage, admin::AdminPage, admin_project::AdminProjectPage,
     audit::AuditPage, import::ImportPage, label::LabelPage, label_sets::LabelSetsPage,
-    not_found::NotFound, project::ProjectPage, projects::ProjectsPage, questions::QuestionsPage,
-    report::ReportPage, review::ReviewPage, rules::RulesPage, search::SearchPage,
-    sign_in::SignInPage, tokens::TokensPage, training::profiles::LaunchProfilesPage,
-    training::JobsPage,
+    models::model::ModelPage, models::ModelsPage, not_found::NotFound, project::ProjectPage,
+    projects::ProjectsPage, questions::QuestionsPage, report::ReportPage, review::ReviewPage,
+    rules::RulesPage, search::SearchPage, sign_in::SignInPage, tokens::TokensPage,
+    training::profiles::LaunchProfilesPage, training::JobsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects/:id/questions/:question/adjudicate") view=AdjudicatePage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/labelsets") view=LabelSetsPage ssr=SsrMode::Async />
                     <Route path=path!("projects/:id/jobs") view=JobsPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/models") view=ModelsPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id/models/:model") view=ModelPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("admin/profiles") view=LaunchProfilesPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />

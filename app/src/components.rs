@@ -1,6 +1,7 @@
 //! Components shared by several pages.
 
 pub mod audit_table;
+pub mod chart;
 pub mod confirm;
 pub mod error_box;
 pub mod form_reset;

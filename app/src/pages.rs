@@ -8,6 +8,7 @@ pub mod evaluation;
 pub mod import;
 pub mod label;
 pub mod label_sets;
+pub mod models;
 pub mod not_found;
 pub mod project;
 pub mod projects;

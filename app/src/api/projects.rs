@@ -31,6 +31,8 @@ pub struct Allowed {
     pub import_reports: bool,
     /// Label sets and training jobs.
     pub export_labels: bool,
+    /// Models, their predictions and alarms.
+    pub validate_models: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -48,6 +50,7 @@ impl From<sieve_core::projects::Listed> for ProjectCard {
             manage_rules: may(Capability::ManageRules),
             import_reports: may(Capability::ImportReports),
             export_labels: may(Capability::ExportLabels),
+            validate_models: may(Capability::ValidateModels),
         };
         ProjectCard {
             may,

@@ -23,10 +23,11 @@ fn answer(status: u16, body: Option<String>) -> Result<String, String> {
     Err(lines.join("\n"))
 }
 
-/// PUTs the file chosen in `file` to `url?filename=NAME` and the `extra` parameters; `status`
-/// gets the outcome, and `done` runs after a success with the answer's message.
+/// Sends (`method`: PUT or POST) the file chosen in `file` to `url?filename=NAME` and the `extra`
+/// parameters; `status` gets the outcome, and `done` runs after a success with the answer's message.
 #[cfg(feature = "hydrate")]
-pub fn put_file(
+pub fn send_file(
+    method: &str,
     url: &str,
     extra: &[(&str, &str)],
     file: NodeRef<Input>,
@@ -54,7 +55,7 @@ pub fn put_file(
         return;
     };
     if request
-        .open("PUT", &format!("{url}{}", query.to_query_string()))
+        .open(method, &format!("{url}{}", query.to_query_string()))
         .is_err()
     {
         return;
@@ -85,7 +86,8 @@ pub fn put_file(
 }
 
 #[cfg(not(feature = "hydrate"))]
-pub fn put_file(
+pub fn send_file(
+    _: &str,
     _: &str,
     _: &[(&str, &str)],
     _: NodeRef<Input>,

@@ -48,8 +48,12 @@ pub fn ProjectPage() -> impl IntoView {
                                 " " <a class="button-quiet" href=format!("/projects/{}/labelsets", project.id)>"Label sets"</a>
                                 " " <a class="button-quiet" href=format!("/projects/{}/jobs", project.id)>"Training jobs"</a>
                             })}
+                            {may.validate_models.then(|| view! {
+                                " " <a class="button-quiet" href=format!("/projects/{}/models", project.id)>"Models"</a>
+                            })}
                         </p>
                     })}
+                    {(project.restriction.is_none() && may.validate_models).then(|| view! { <ProjectAlarms project=project.id /> })}
                     }
                     .into_any()
                 }
@@ -217,5 +221,28 @@ fn Cohorts(project: i64) -> impl IntoView {
             <Suspense fallback=|| ()>{rows}</Suspense>
             {refused}
         </section>
+    }
+}
+
+/// The project's latest model alarms, for those who watch its models.
+#[component]
+fn ProjectAlarms(project: i64) -> impl IntoView {
+    let alarms = Resource::new(move || project, crate::api::models::project_alarms);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match alarms.await {
+                    Ok(alarms) if !alarms.is_empty() => view! {
+                        <section class="panel alarm-panel" aria-labelledby="project-alarms-title" data-testid="project-alarms">
+                            <h2 id="project-alarms-title">"Model alarms"</h2>
+                            <ul>{alarms.into_iter().map(|a| view! {
+                                <li><a href=format!("/projects/{project}/models/{}", a.model_id)>{format!("{} — {} alarm on {}", a.model, a.rule, a.day)}</a>": "{a.detail}</li>
+                            }).collect_view()}</ul>
+                        </section>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
     }
 }

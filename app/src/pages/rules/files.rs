@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::Screen;
 use crate::api::rules::rule_board;
 use crate::components::confirm::confirmed;
-use crate::components::upload::put_file;
+use crate::components::upload::send_file;
 
 /// Export and import of the rules as CSV or YAML files.
 #[component]
@@ -35,12 +35,12 @@ pub(super) fn Files(screen: Screen) -> impl IntoView {
             let save = move |preview: String| match confirmed(&format!(
                 "{preview}\n\nReplace the rules with this file?"
             )) {
-                true => put_file(&base_for_save, &[], file, status, reload),
+                true => send_file("PUT", &base_for_save, &[], file, status, reload),
                 false => status.set(Some(Ok(format!(
                     "{preview} Not imported: the rules are unchanged."
                 )))),
             };
-            put_file(&base, &[("preview", "true")], file, status, save)
+            send_file("PUT", &base, &[("preview", "true")], file, status, save)
         }
     };
     view! {

@@ -1,6 +1,8 @@
 //! Models and continuous validation, for fellows and scientists (`ValidateModels`): the project's
 //! models and alarms, a model's validation on a set of studies and over time, its alarm settings,
 //! and its discordant studies sent to the confirmation queue.
+// The alarm settings' form sends its eight fields as the server function's arguments.
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -534,7 +536,6 @@ pub async fn model_over_time(
 }
 
 /// Saves how a model is watched (`cusum_shift` in percentage points).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_model_watching")]
 pub async fn save_model_watching(
     project: i64,

@@ -54,6 +54,9 @@ build_all
 say "agreement measures against reference implementations (scikit-learn, statsmodels, krippendorff, irrCAC)"
 "$REFERENCE_PYTHON" scripts/agreement_reference.py "$SIEVE_BIN" | tee "$scratch/agreement.log"
 
+say "model validation statistics against reference implementations (statsmodels' Wilson intervals, scikit-learn's ROC AUC)"
+"$REFERENCE_PYTHON" scripts/models_reference.py "$SIEVE_BIN" | tee "$scratch/models.log"
+
 say "browser tests (Playwright, Chromium)"
 port="$(free_port)"
 # Started as README starts it: the default relative ./data, from the directory it is run in (the

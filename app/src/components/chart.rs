@@ -60,10 +60,14 @@ fn nice_top(max: f64) -> f64 {
 }
 
 fn label(value: f64, percent: bool) -> String {
+    let plain = |v: f64| {
+        let text = format!("{v:.1}");
+        text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
+    };
     match percent {
-        true => format!("{:.0} %", value * 100.0),
-        false if value >= 1000.0 => format!("{:.0}k", value / 1000.0),
-        false => format!("{value:.0}"),
+        true => format!("{} %", plain(value * 100.0)),
+        false if value >= 1000.0 => format!("{}k", plain(value / 1000.0)),
+        false => plain(value),
     }
 }
 
@@ -120,11 +124,19 @@ pub fn LineChart(chart: Chart) -> impl IntoView {
         _ => 6,
     };
     let ticks: Vec<_> = months.into_iter().step_by(step).collect();
-    let marks: Vec<(f64, String)> = chart
-        .marks
-        .iter()
-        .filter_map(|(date, text)| Some((x_of(index_of(date)?, count), text.clone())))
-        .collect();
+    // Labels of marks close together are stepped down, so that they do not print over each other.
+    let mut marks: Vec<(f64, f64, String)> = Vec::new();
+    for (date, text) in &chart.marks {
+        let Some(index) = index_of(date) else {
+            continue;
+        };
+        let x = x_of(index, count);
+        let y = match marks.last() {
+            Some((last_x, last_y, _)) if x - last_x < 80.0 => last_y + 12.0,
+            _ => TOP + 10.0,
+        };
+        marks.push((x, y, text.clone()));
+    }
     let legend = chart
         .series
         .iter()
@@ -156,9 +168,9 @@ pub fn LineChart(chart: Chart) -> impl IntoView {
                 {chart.series.iter().map(|s| view! {
                     <path class=format!("chart-line {}", s.class) d=path(&s.values, top) />
                 }).collect_view()}
-                {marks.into_iter().map(|(x, text)| view! {
+                {marks.into_iter().map(|(x, y, text)| view! {
                     <line class="chart-mark" x1=format!("{x:.1}") x2=format!("{x:.1}") y1=TOP.to_string() y2=(HEIGHT - BOTTOM).to_string() />
-                    <text class="chart-mark-label" x=format!("{:.1}", x - 4.0) y=(TOP + 10.0).to_string() text-anchor="end">{text}</text>
+                    <text class="chart-mark-label" x=format!("{:.1}", x - 4.0) y=format!("{y:.1}") text-anchor="end">{text}</text>
                 }).collect_view()}
             </svg>
             <figcaption>{chart.title.clone()}" " {legend}</figcaption>

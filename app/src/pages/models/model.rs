@@ -321,9 +321,12 @@ fn OverTime(project: i64, model: i64, choice: Choice) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="over-time-title" data-testid="over-time">
             <h2 id="over-time-title">"Over time"</h2>
-            <div class="form-row" role="group" aria-label="Points">
-                <label><input type="radio" name="points" checked=move || !weekly.get() on:change=move |_| weekly.set(false) />" By day"</label>
-                <label><input type="radio" name="points" checked=move || weekly.get() on:change=move |_| weekly.set(true) />" By week"</label>
+            <div class="form-row">
+                <div class="field"><label for="over-time-points">"Points"</label>
+                    <select id="over-time-points" on:change=move |e| weekly.set(event_target_value(&e) == "week")>
+                        <option value="day">"By day"</option>
+                        <option value="week">"By week"</option>
+                    </select></div>
             </div>
             <Transition fallback=|| view! { <p class="muted">"Drawing…"</p> }>{content}</Transition>
         </section>
@@ -340,8 +343,8 @@ fn Charts(view: OverTimeView, weekly: RwSignal<bool>) -> impl IntoView {
             <div class="explained" data-testid="alarm-rules">
                 <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}</p>
                 <p><strong>"Run-length rule: "</strong>"an alarm when the day's discordance lies above the baseline's 95 % upper limit (dashed red; it depends on the day's number of studies) on the set number of consecutive days. "
-                    {format!("For the rise the CUSUM is tuned to, expect it after about {} days.", days(run_delay))}</p>
-                <p><strong>"CUSUM: "</strong>{format!("adds up each day's excess discordance (in standard deviations above the baseline, less k = {k:.2}) and raises an alarm when the sum passes h = {h:.2}. Tuned to a rise of {shift:.1} standard deviations of a day: it is expected to find it after about {} days, and to raise a false alarm once in the chosen number of days.", days(delay))}</p>
+                    {format!("For the rise the CUSUM is tuned to, expect it after {} days.", days(run_delay))}</p>
+                <p><strong>"CUSUM: "</strong>{format!("adds up each day's excess discordance (in standard deviations above the baseline, less k = {k:.2}) and raises an alarm when the sum passes h = {h:.2}. Tuned to a rise of {shift:.1} standard deviations of a day: it is expected to find it after {} days, and to raise a false alarm once in the chosen number of days.", days(delay))}</p>
             </div>
         }.into_any(),
         _ => view! { <p class="muted">"The baseline period holds no study with a reference label: set another baseline below to watch this model."</p> }.into_any(),
@@ -465,8 +468,8 @@ fn Charts(view: OverTimeView, weekly: RwSignal<bool>) -> impl IntoView {
 fn days(value: f64) -> String {
     match value {
         v if !v.is_finite() || v > 10_000.0 => "more than 10,000".into(),
-        v if v < 10.0 => format!("{v:.1}"),
-        v => format!("{v:.0}"),
+        v if v < 10.0 => format!("about {v:.1}"),
+        v => format!("about {v:.0}"),
     }
 }
 

@@ -214,6 +214,10 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
     };
     let run_length = first_of(models::alarms::Rule::RunLength);
     let cusum = first_of(models::alarms::Rule::Cusum);
+    println!(
+        "run-length alarm on drift day {run_length} (stated {:.1}, in control once in {:.0} days); CUSUM on drift day {cusum} (stated {:.1}, h {:.2}, k {:.2})",
+        evaluation.run_length_delay, evaluation.run_length_arl, evaluation.cusum.expected_delay, evaluation.cusum.h, evaluation.cusum.k
+    );
     // Delays count from the first drifted day (day 0 of the drift is the first day that can fire).
     assert!(
         f64::from(run_length + 1) <= 3.0 * evaluation.run_length_delay,

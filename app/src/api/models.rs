@@ -127,8 +127,10 @@ pub struct OverTimeView {
     /// The CUSUM's k and h (standard deviations), the shift it is tuned to (standard deviations)
     /// and its expected detection delay (days).
     pub cusum: Option<(f64, f64, f64, f64)>,
-    /// Expected days for the run-length rule to fire at the same shift.
+    /// Expected days for the run-length rule to fire at the same shift, and between its false
+    /// alarms in control.
     pub run_length_delay: Option<f64>,
+    pub run_length_arl: Option<f64>,
     /// The alarms the rules raise on these days.
     pub alarms: Vec<AlarmRow>,
     pub without_reference: u64,
@@ -499,6 +501,9 @@ pub async fn model_over_time(
                 cusum: daily.then(|| watched.get(&d.day).map(|w| w.1)).flatten(),
             };
             let name = format!("{} {}", model.name, model.version);
+            // JSON has no infinity (it would arrive as null, and the page would differ from the
+            // one the server drew): a rule that never fires waits "more than 10,000" days.
+            let finite = |days: f64| if days.is_finite() { days } else { 1e12 };
             Ok(OverTimeView {
                 days: seen.days.iter().map(|d| point(d, true)).collect(),
                 weeks: seen.weeks.iter().map(|d| point(d, false)).collect(),
@@ -510,10 +515,11 @@ pub async fn model_over_time(
                         e.cusum.k,
                         e.cusum.h,
                         e.cusum.shift_sd,
-                        e.cusum.expected_delay,
+                        finite(e.cusum.expected_delay),
                     )
                 }),
-                run_length_delay: evaluation.map(|e| e.run_length_delay),
+                run_length_delay: evaluation.map(|e| finite(e.run_length_delay)),
+                run_length_arl: evaluation.map(|e| finite(e.run_length_arl)),
                 alarms: evaluation
                     .map(|e| {
                         e.alarms

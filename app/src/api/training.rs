@@ -25,6 +25,8 @@ pub struct JobRow {
     pub message: Option<String>,
     /// How long it ran (or has been running), e.g. `1 min 5 s`.
     pub duration: String,
+    /// The model made of it (a succeeded job that wrote `predictions.csv`, or made by hand).
+    pub model: Option<i64>,
 }
 
 /// Jobs launched together.
@@ -119,10 +121,16 @@ mod server {
             exit_code: job.exit_code,
             message: job.message.clone(),
             duration: duration(job),
+            model: None,
         }
     }
 
-    pub fn groups(jobs: &[Job]) -> Vec<GroupView> {
+    /// The jobs by launch; `models` maps a job to the model made of it.
+    pub fn groups(jobs: &[Job], models: &std::collections::HashMap<i64, i64>) -> Vec<GroupView> {
+        let row = |job: &Job| JobRow {
+            model: models.get(&job.id).copied(),
+            ..row(job)
+        };
         let mut groups: Vec<GroupView> = Vec::new();
         for job in jobs {
             match groups.last_mut() {
@@ -178,8 +186,29 @@ pub async fn project_jobs(project: i64) -> Result<Vec<GroupView>, AppError> {
         async {
             let (state, _, _) =
                 crate::ssr::require_project(project, Capability::LaunchJobs).await?;
+            // A job that just succeeded gets its model now, so that the refresh that shows it
+            // succeeded also links its model.
+            let adopted = sieve_core::models::adopt_jobs(
+                &state.pool,
+                &state.settings.data_dir,
+                &state.pseudonymizer,
+            )
+            .await;
+            if let Err(error) = adopted {
+                tracing::warn!(%error, "reading training jobs' predictions failed");
+            }
             let jobs = sieve_core::training::jobs(&state.pool, project).await?;
-            Ok(server::groups(&jobs))
+            // Only those who watch models are shown the way to them.
+            let models =
+                match crate::ssr::require_project(project, Capability::ValidateModels).await {
+                    Ok(_) => sieve_core::models::list(&state.pool, project)
+                        .await?
+                        .into_iter()
+                        .filter_map(|m| Some((m.job_id?, m.id)))
+                        .collect(),
+                    Err(_) => Default::default(),
+                };
+            Ok(server::groups(&jobs, &models))
         }
         .await,
     )

@@ -287,6 +287,9 @@ fn Group(
                             <td>{job.exit_code.map(|c| format!("exit {c}"))}" "{job.message.clone()}</td>
                             <td class="actions">
                                 <button type="button" class="button-quiet" on:click=move |_| shown.set(Some(id))>"Log and metrics"</button>
+                                {job.model.map(|model| view! {
+                                    " " <a class="button-quiet" href=format!("/projects/{project}/models/{model}")>"Model and validation"</a>
+                                })}
                                 {unfinished.then(|| view! {
                                     <button type="button" class="button-danger" disabled=move || cancel.pending().get()
                                         on:click=move |_| {

@@ -9,9 +9,12 @@
 //!   `Sₜ = max(0, Sₜ₋₁ + zₜ − k)`, alarm when `Sₜ > h` (Page, *Biometrika* 41, 1954). `k` is half
 //!   the shift to detect (in standard deviations of a day at the baseline's mean volume) and `h`
 //!   is set so that the in-control average run length (ARL₀, days between false alarms) is the one
-//!   asked for, by Siegmund's approximation `ARL(Δ) = (e^{−2Δb} + 2Δb − 1)/(2Δ²)`, `b = h + 1.166`,
-//!   `Δ = μ − k` (Siegmund, *Sequential Analysis*, 1985; Montgomery §9.1.8). The same formula at the
-//!   shift gives the expected detection delay shown beside the rule.
+//!   asked for. Daily counts are small and skewed, so the run lengths are not taken from a normal
+//!   approximation: they are computed with the Markov chain of Brook & Evans (*Biometrika* 59,
+//!   1972) over the CUSUM's values, its steps drawn from the binomial count of discordant studies
+//!   on a day of the baseline's mean volume. The same chain at the shifted rate gives the expected
+//!   detection delay shown beside the rule; the run-length rule's delay and false-alarm interval
+//!   come from the same binomial.
 //!
 //! An alarm is raised on the day a rule fires and not again until the rule has come back to rest
 //! (the run is broken; the CUSUM has returned to 0). Days without studies are skipped.
@@ -75,9 +78,12 @@ impl Baseline {
             discordant += day.discordant;
         }
         (studies > 0).then(|| Baseline {
-            // A baseline without a discordant study would give limits of zero width: count half a
-            // study, the usual continuity correction.
-            discordance: (discordant as f64).max(0.5) / studies as f64,
+            // A baseline without a discordant study (or with nothing else) would give limits of
+            // zero width: count half a study, the usual continuity correction.
+            discordance: (discordant as f64)
+                .clamp(0.5, studies as f64 - 0.5)
+                .max(0.25)
+                / studies as f64,
             days: count,
             studies,
             volume: studies as f64 / count as f64,
@@ -103,45 +109,124 @@ pub struct Cusum {
     pub h: f64,
     /// The shift it is tuned to, in standard deviations of a day at the baseline's volume.
     pub shift_sd: f64,
-    /// Expected days from the shift to the alarm (Siegmund's approximation).
+    /// Expected days from the shift to the alarm.
     pub expected_delay: f64,
 }
 
+/// States of the Markov chain over the CUSUM's values in [0, h].
+const STATES: usize = 80;
+
 impl Cusum {
-    /// Sets `k` = shift/2 and `h` so that the in-control run length is `arl` days.
+    /// Sets `k` = shift/2 (in standard deviations) and `h` so that the in-control run length is
+    /// `arl` days, for days of the baseline's mean volume.
     pub fn design(baseline: &Baseline, shift: f64, arl: f64) -> Cusum {
-        let shift_sd = shift / baseline.sd(baseline.volume.round().max(1.0) as u64);
+        let n = baseline.volume.round().max(1.0) as u64;
+        let sd = baseline.sd(n);
+        let shift_sd = shift / sd;
         let k = shift_sd / 2.0;
-        // The ARL grows with h: bisect.
+        let steps = |rate: f64| steps(n, rate, baseline.discordance, sd, k);
+        let in_control = steps(baseline.discordance);
+        // The run length grows with h: bisect.
         let (mut low, mut high) = (0.0, 1.0);
-        while siegmund_arl(-k, high) < arl && high < 1e3 {
+        while run_length(&in_control, high) < arl && high < 200.0 {
             high *= 2.0;
         }
-        for _ in 0..100 {
+        for _ in 0..40 {
             let middle = (low + high) / 2.0;
-            match siegmund_arl(-k, middle) < arl {
+            match run_length(&in_control, middle) < arl {
                 true => low = middle,
                 false => high = middle,
             }
         }
-        let h = (low + high) / 2.0;
+        // The smallest limit found that reaches the run length asked for (with whole counts the
+        // run length grows in steps, so it may pass the target a little).
+        let h = high;
+        let shifted = steps((baseline.discordance + shift).min(1.0));
         Cusum {
             k,
             h,
             shift_sd,
-            expected_delay: siegmund_arl(shift_sd - k, h),
+            expected_delay: run_length(&shifted, h),
         }
     }
 }
 
-/// Siegmund's approximation of a one-sided CUSUM's average run length when the mean of the
-/// standardized statistic less `k` is `delta`, with decision limit `h`.
-pub fn siegmund_arl(delta: f64, h: f64) -> f64 {
-    let b = h + 1.166;
-    if delta.abs() < 1e-9 {
-        return b * b;
+/// The CUSUM's possible steps on a day of `n` studies whose discordance rate is `rate`: (the
+/// standardized count less `k`, its probability), from the binomial distribution.
+fn steps(n: u64, rate: f64, p0: f64, sd: f64, k: f64) -> Vec<(f64, f64)> {
+    (0..=n)
+        .filter_map(|count| {
+            let probability = binomial(n, count, rate);
+            (probability > 1e-15).then(|| ((count as f64 / n as f64 - p0) / sd - k, probability))
+        })
+        .collect()
+}
+
+/// P(X = x) for X ~ Binomial(n, p).
+pub fn binomial(n: u64, x: u64, p: f64) -> f64 {
+    if p <= 0.0 {
+        return f64::from(u8::from(x == 0));
     }
-    ((-2.0 * delta * b).exp() + 2.0 * delta * b - 1.0) / (2.0 * delta * delta)
+    if p >= 1.0 {
+        return f64::from(u8::from(x == n));
+    }
+    let (n, x) = (n as f64, x as f64);
+    let log = libm::lgamma(n + 1.0) - libm::lgamma(x + 1.0) - libm::lgamma(n - x + 1.0)
+        + x * p.ln()
+        + (n - x) * (1.0 - p).ln();
+    log.exp()
+}
+
+/// The average run length from S = 0 of a CUSUM with these steps and decision limit `h`, by the
+/// Markov chain of Brook & Evans: state 0 is S = 0, state j the interval of width w around j·w,
+/// w = 2h/(2·STATES − 1); a step past h ends the run. Solves (I − R)·L = 1.
+fn run_length(steps: &[(f64, f64)], h: f64) -> f64 {
+    let m = STATES;
+    let width = 2.0 * h / (2.0 * m as f64 - 1.0);
+    // The augmented system [I − R | 1], row by row.
+    let mut a = vec![vec![0.0f64; m + 1]; m];
+    for (i, row) in a.iter_mut().enumerate() {
+        row[i] += 1.0;
+        row[m] = 1.0;
+        let from = i as f64 * width;
+        for &(step, probability) in steps {
+            let to = from + step;
+            if to > h {
+                continue;
+            }
+            let j = match to < width / 2.0 {
+                true => 0,
+                false => ((to / width).round() as usize).min(m - 1),
+            };
+            row[j] -= probability;
+        }
+    }
+    // Gaussian elimination with partial pivoting.
+    for col in 0..m {
+        let pivot = (col..m)
+            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
+            .expect("rows");
+        a.swap(col, pivot);
+        let head = a[col][col];
+        if head.abs() < 1e-300 {
+            return f64::INFINITY;
+        }
+        for row in col + 1..m {
+            let factor = a[row][col] / head;
+            if factor != 0.0 {
+                let (above, below) = a.split_at_mut(row);
+                for (target, source) in below[0][col..].iter_mut().zip(&above[col][col..]) {
+                    *target -= factor * source;
+                }
+            }
+        }
+    }
+    let mut solution = vec![0.0; m];
+    for row in (0..m).rev() {
+        let known: f64 = (row + 1..m).map(|c| a[row][c] * solution[c]).sum();
+        solution[row] = (a[row][m] - known) / a[row][row];
+    }
+    solution[0]
 }
 
 /// The expected days until `n` consecutive days above the limit, when each day is above it with
@@ -155,6 +240,15 @@ pub fn expected_run_delay(p: f64, n: u32) -> f64 {
     }
     let pn = p.powi(n as i32);
     (1.0 - pn) / ((1.0 - p) * pn).max(f64::MIN_POSITIVE)
+}
+
+/// P(a day of `n` studies at discordance `rate` lies above the baseline's upper limit).
+fn above_limit(baseline: &Baseline, n: u64, rate: f64) -> f64 {
+    let limit = baseline.upper_limit(n);
+    (0..=n)
+        .filter(|&count| count as f64 / n as f64 > limit)
+        .map(|count| binomial(n, count, rate))
+        .sum()
 }
 
 /// Which rule raised an alarm.
@@ -199,6 +293,8 @@ pub struct Evaluation {
     pub cusum: Cusum,
     /// Expected days for the run-length rule to fire after the shift the CUSUM is tuned to.
     pub run_length_delay: f64,
+    /// Expected days between the run-length rule's false alarms, in control.
+    pub run_length_arl: f64,
     pub watched: Vec<Watched>,
     pub alarms: Vec<Alarm>,
 }
@@ -209,11 +305,12 @@ pub fn evaluate(days: &[Day], settings: &Settings) -> Option<Evaluation> {
     let cusum = Cusum::design(&baseline, settings.cusum_shift, settings.cusum_arl);
     let volume = baseline.volume.round().max(1.0) as u64;
     let shifted = (baseline.discordance + settings.cusum_shift).min(1.0);
-    let shifted_sd = (shifted * (1.0 - shifted) / volume as f64)
-        .sqrt()
-        .max(1e-12);
-    let above = 1.0 - normal_cdf((baseline.upper_limit(volume) - shifted) / shifted_sd);
-    let run_length_delay = expected_run_delay(above, settings.run_length);
+    let run_length_delay =
+        expected_run_delay(above_limit(&baseline, volume, shifted), settings.run_length);
+    let run_length_arl = expected_run_delay(
+        above_limit(&baseline, volume, baseline.discordance),
+        settings.run_length,
+    );
     let mut watched = Vec::with_capacity(days.len());
     let mut alarms = Vec::new();
     let (mut run, mut statistic, mut cusum_raised) = (0u32, 0.0f64, false);
@@ -263,14 +360,10 @@ pub fn evaluate(days: &[Day], settings: &Settings) -> Option<Evaluation> {
         baseline,
         cusum,
         run_length_delay,
+        run_length_arl,
         watched,
         alarms,
     })
-}
-
-/// The standard normal distribution function.
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
 }
 
 #[cfg(test)]
@@ -279,8 +372,21 @@ mod tests {
 
     #[test]
     fn the_cusum_limit_gives_the_asked_run_length() {
-        // Montgomery table 9.3 (k = 0.5): h = 4 gives ARL₀ ≈ 336 by Siegmund's approximation.
-        assert!((siegmund_arl(-0.5, 4.0) - 336.5).abs() < 1.0);
+        // Normal steps (a large daily volume): the chain agrees with Montgomery's table 9.3
+        // (k = 0.5, h = 4: ARL₀ = 336, at a 1-σ shift 8.38).
+        let normal = |mean: f64| -> Vec<(f64, f64)> {
+            (-800..=800)
+                .map(|i| {
+                    let z = f64::from(i) / 100.0;
+                    let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                    (z + mean - 0.5, density / 100.0)
+                })
+                .collect()
+        };
+        let in_control = run_length(&normal(0.0), 4.0);
+        assert!((in_control - 336.0).abs() < 10.0, "{in_control}");
+        let shifted = run_length(&normal(1.0), 4.0);
+        assert!((shifted - 8.38).abs() < 0.3, "{shifted}");
         let baseline = Baseline {
             discordance: 0.1,
             days: 100,
@@ -288,7 +394,9 @@ mod tests {
             volume: 100.0,
         };
         let cusum = Cusum::design(&baseline, 0.03, 500.0);
-        assert!((siegmund_arl(-cusum.k, cusum.h) - 500.0).abs() < 1e-6);
+        let in_control = steps(100, 0.1, 0.1, baseline.sd(100), cusum.k);
+        let arl = run_length(&in_control, cusum.h);
+        assert!((500.0..560.0).contains(&arl), "{arl}");
         assert!((cusum.shift_sd - 1.0).abs() < 1e-9);
         assert!(cusum.expected_delay > 1.0 && cusum.expected_delay < 20.0);
     }
@@ -297,6 +405,8 @@ mod tests {
     fn a_run_of_days_needs_every_day() {
         assert!((expected_run_delay(1.0, 7) - 7.0).abs() < 1e-9);
         assert!((expected_run_delay(0.5, 2) - 6.0).abs() < 1e-9);
-        assert!((normal_cdf(1.959_963_984_540_054) - 0.975).abs() < 1e-12);
+        let total: f64 = (0..=20).map(|x| binomial(20, x, 0.3)).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        assert!((binomial(10, 3, 0.5) - 120.0 / 1024.0).abs() < 1e-12);
     }
 }

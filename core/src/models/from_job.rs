@@ -173,14 +173,18 @@ fn read_small(path: &Path) -> Option<Vec<u8>> {
     (bytes.len() as u64 <= MAX_BYTES).then_some(bytes)
 }
 
+/// One adoption at a time: the server's watcher and a jobs page may ask at once.
+static ADOPTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Makes the model of every succeeded job that wrote `predictions.csv` and has not been looked at
-/// (run every few seconds by `sieve serve`). A file with bad lines makes no model; the job's
-/// message says why. Returns the models made.
+/// (run every few seconds by `sieve serve`, and by the jobs page before it lists the jobs). A file
+/// with bad lines makes no model; the job's message says why. Returns the models made.
 pub async fn adopt_jobs(
     pool: &SqlitePool,
     data_dir: &Path,
     pseudonymizer: &Pseudonymizer,
 ) -> Result<Vec<Model>> {
+    let _one_at_a_time = ADOPTING.lock().await;
     let jobs = sqlx::query!(
         r#"SELECT id AS "id!", project_id, dir, created_by FROM jobs WHERE state = 'succeeded' AND predictions_read = 0"#
     )

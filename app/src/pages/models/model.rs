@@ -29,6 +29,14 @@ pub fn ModelPage() -> impl IntoView {
     let model = crate::pages::route_number("model");
     let save = ServerAction::<SaveModelWatching>::new();
     let uploads = RwSignal::new(0u64);
+    // Kept here, not in the parts below: an upload or a save redraws those, and what was chosen
+    // and said must stay. `default`: the test split for a model from a training job, else all.
+    let choice = Choice {
+        set: RwSignal::new("default".to_string()),
+        from: RwSignal::new(String::new()),
+        sources: RwSignal::new("all".to_string()),
+    };
+    let uploaded = RwSignal::new(None::<Result<String, String>>);
     let page = Resource::new(
         move || {
             (
@@ -44,7 +52,7 @@ pub fn ModelPage() -> impl IntoView {
         Suspend::new(async move {
             match page.await {
                 Ok(view) => {
-                    view! { <Model view project=project().unwrap_or(0) save uploads /> }.into_any()
+                    view! { <Model view project=project().unwrap_or(0) save uploads choice uploaded /> }.into_any()
                 }
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
@@ -59,19 +67,19 @@ fn Model(
     project: i64,
     save: ServerAction<SaveModelWatching>,
     uploads: RwSignal<u64>,
+    choice: Choice,
+    uploaded: RwSignal<Option<Result<String, String>>>,
 ) -> impl IntoView {
     let model = view.model.clone();
     let id = model.id;
     let title = format!("{} {}", model.name, model.version);
     // A model from a training job opens on its label set's test split.
-    let choice = Choice {
-        set: RwSignal::new(match model.label_set_version {
+    if choice.set.get_untracked() == "default" {
+        choice.set.set(match model.label_set_version {
             Some(_) => "test".to_string(),
             None => "all".to_string(),
-        }),
-        from: RwSignal::new(String::new()),
-        sources: RwSignal::new("all".to_string()),
-    };
+        });
+    }
     view! {
         <Title text=format!("{title} — {}", view.project_name) />
         <p class="breadcrumbs"><a href=format!("/projects/{project}")>{view.project_name.clone()}</a> " / "
@@ -89,7 +97,7 @@ fn Model(
         <Alarms alarms=view.alarms.clone() />
         <Validation project model=id choice has_test_split=model.label_set_version.is_some() />
         <OverTime project model=id choice />
-        <Upload project model=id uploads threshold=view.threshold positive=view.positive_label.clone() />
+        <Upload project model=id uploads status=uploaded threshold=view.threshold positive=view.positive_label.clone() />
         <Watching view=view.clone() project save />
         {(!view.metrics.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="metrics-title">
@@ -165,7 +173,7 @@ fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) ->
                 <div class="field"><label for="validation-set">"Studies"</label>
                     <select id="validation-set" on:change=move |e| choice.set.set(event_target_value(&e))>
                         <option value="all" selected=move || choice.set.get() == "all">"Every predicted study"</option>
-                        {has_test_split.then(|| view! { <option value="test" selected=move || choice.set.get() == "test">"The test split of its label set"</option> })}
+                        <option value="test" disabled=!has_test_split selected=move || choice.set.get() == "test">"The test split of its label set (a model from a training job)"</option>
                         <option value="from" selected=move || choice.set.get() == "from">"Consecutive studies from a date (pre-deployment)"</option>
                     </select></div>
                 {move || (choice.set.get() == "from").then(|| view! {
@@ -175,8 +183,8 @@ fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) ->
                 })}
                 <div class="field"><label for="validation-sources">"Reference labels"</label>
                     <select id="validation-sources" on:change=move |e| choice.sources.set(event_target_value(&e))>
-                        <option value="all">"Every label Sieve has (soft labels included)"</option>
-                        <option value="human">"Only labels people gave or settled"</option>
+                        <option value="all" selected=move || choice.sources.get() == "all">"Every label Sieve has (soft labels included)"</option>
+                        <option value="human" selected=move || choice.sources.get() == "human">"Only labels people gave or settled"</option>
                     </select></div>
             </div>
             <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{content}</Transition>
@@ -338,13 +346,13 @@ fn Charts(view: OverTimeView, weekly: RwSignal<bool>) -> impl IntoView {
     if view.days.is_empty() {
         return view! { <p class="empty">"No predicted study has a reference label yet: nothing to draw."</p> }.into_any();
     }
-    let explanation = match (view.baseline_discordance, view.cusum, view.run_length_delay, &view.baseline) {
-        (Some(p0), Some((k, h, shift, delay)), Some(run_delay), Some((from, to))) => view! {
+    let explanation = match (view.baseline_discordance, view.cusum, view.run_length_delay.zip(view.run_length_arl), &view.baseline) {
+        (Some(p0), Some((k, h, shift, delay)), Some((run_delay, run_arl)), Some((from, to))) => view! {
             <div class="explained" data-testid="alarm-rules">
                 <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}</p>
                 <p><strong>"Run-length rule: "</strong>"an alarm when the day's discordance lies above the baseline's 95 % upper limit (dashed red; it depends on the day's number of studies) on the set number of consecutive days. "
-                    {format!("For the rise the CUSUM is tuned to, expect it after {} days.", days(run_delay))}</p>
-                <p><strong>"CUSUM: "</strong>{format!("adds up each day's excess discordance (in standard deviations above the baseline, less k = {k:.2}) and raises an alarm when the sum passes h = {h:.2}. Tuned to a rise of {shift:.1} standard deviations of a day: it is expected to find it after {} days, and to raise a false alarm once in the chosen number of days.", days(delay))}</p>
+                    {format!("For the rise the CUSUM is tuned to, expect it after {} days; with no change, a false alarm once in {} days.", days(run_delay), days(run_arl))}</p>
+                <p><strong>"CUSUM: "</strong>{format!("adds up each day's excess discordance (in standard deviations above the baseline, less k = {k:.2}) and raises an alarm when the sum passes h = {h:.2}. Tuned to a rise of {shift:.1} standard deviations of a day: it is expected to find it after {} days, and to raise a false alarm once in the chosen number of days (run lengths computed for days of the baseline's mean volume, from the binomial distribution of discordant studies).", days(delay))}</p>
             </div>
         }.into_any(),
         _ => view! { <p class="muted">"The baseline period holds no study with a reference label: set another baseline below to watch this model."</p> }.into_any(),
@@ -478,11 +486,11 @@ fn Upload(
     project: i64,
     model: i64,
     uploads: RwSignal<u64>,
+    status: RwSignal<Option<Result<String, String>>>,
     threshold: Option<f64>,
     positive: String,
 ) -> impl IntoView {
     let file = NodeRef::<leptos::html::Input>::new();
-    let status = RwSignal::new(None::<Result<String, String>>);
     let url = format!("/api/v1/projects/{project}/models/{model}/predictions");
     let output = match threshold {
         Some(t) => format!("score (the model's positive, {positive}, from {t} on)"),

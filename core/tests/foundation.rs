@@ -239,10 +239,25 @@ async fn the_demo_is_created_once_and_its_passwords_work() {
     let SignIn::Accepted(user) = outcome else {
         panic!("demo fellow cannot sign in")
     };
+    // The fellow is in both demo projects: the labeling one and the deployed model's.
     let memberships = projects::memberships_of(&pool, user.id).await.unwrap();
-    assert_eq!(memberships.len(), 1);
-    assert_eq!(memberships[0].report_count, demo::REPORT_COUNT as i64);
-    assert_eq!(projects::overview(&pool).await.unwrap().len(), 1);
+    let count_of = |name: &str| {
+        memberships
+            .iter()
+            .find(|m| m.membership.project.name == name)
+            .map(|m| m.report_count)
+    };
+    assert_eq!(memberships.len(), 2);
+    assert_eq!(count_of(demo::PROJECT_NAME), Some(demo::REPORT_COUNT as i64));
+    assert_eq!(count_of(demo::deployment::PROJECT_NAME), Some(14_600));
+    assert_eq!(projects::overview(&pool).await.unwrap().len(), 2);
+    // The deployed model was seeded with its predictions.
+    let project = projects::find_by_name(&pool, demo::deployment::PROJECT_NAME)
+        .await
+        .unwrap();
+    let models = sieve_core::models::list(&pool, project.id).await.unwrap();
+    assert_eq!(models.len(), 1);
+    assert_eq!(models[0].predictions, 14_600);
 }
 
 #[tokio::test]

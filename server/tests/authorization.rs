@@ -116,6 +116,8 @@ const EXPORT_NOT_JSON: [u16; 6] = [401, 403, 400, 400, 404, 404];
 const EXPORT_FORM: &str = "form[questions][0]={question}&form[soft_where_unconfirmed]=true&form[drop_uncertain]=false&form[seed]=1&form[train]=80&form[validation]=10&form[test]=10";
 /// Fellows pass authorisation and are told the rule does not exist.
 const FELLOW_MISSING: [u16; 6] = [401, 403, 403, 404, 404, 404];
+const MODEL_MISSING_PAGE: [u16; 6] = [303, 403, 404, 404, 404, 404];
+const EXPORT_INVALID: [u16; 6] = [401, 403, 422, 422, 404, 404];
 /// Fellows pass authorisation and are told their input names nothing (a rule no longer in the
 /// list, a mistyped accession): refused as the user's to fix, 422.
 const FELLOW_STALE: [u16; 6] = [401, 403, 403, 422, 404, 404];
@@ -141,6 +143,8 @@ const TABLE: &[Row] = &[
     page("/admin/profiles", "/admin/profiles", ADMIN_PAGE),
     page("/projects/{id}/labelsets", "/projects/{project}/labelsets", EXPORT_PAGE),
     page("/projects/{id}/jobs", "/projects/{project}/jobs", EXPORT_PAGE),
+    page("/projects/{id}/models", "/projects/{project}/models", EXPORT_PAGE),
+    page("/projects/{id}/models/{model}", "/projects/{project}/models/999999", MODEL_MISSING_PAGE),
     page(
         "/admin/projects/{id}",
         "/admin/projects/{project}",
@@ -206,6 +210,15 @@ const TABLE: &[Row] = &[
     server_fn("/api/launch_jobs", "project={project}&label_set=999999&profile=1&args=", EXPORT_MISSING),
     server_fn("/api/job_log", "project={project}&job=999999", EXPORT_MISSING),
     server_fn("/api/cancel_job", "project={project}&job=999999", EXPORT_MISSING),
+    server_fn("/api/project_models", "project={project}", EXPORT_CALL),
+    server_fn("/api/project_alarms", "project={project}", EXPORT_CALL),
+    server_fn("/api/register_model", "project={project}&name=matrix-{caller}&version=1&question=no-such-question&positive_label=&threshold=", EXPORT_INVALID),
+    server_fn("/api/model_from_job", "project={project}&job=999999", EXPORT_MISSING),
+    server_fn("/api/model_page", "project={project}&model=999999", EXPORT_MISSING),
+    server_fn("/api/model_validation", "project={project}&model=999999&set=all&from=&sources=all", EXPORT_MISSING),
+    server_fn("/api/model_over_time", "project={project}&model=999999&sources=all", EXPORT_MISSING),
+    server_fn("/api/save_model_watching", "project={project}&model=999999&baseline_from=&baseline_to=&run_length=7&cusum_arl=1000&cusum_shift=5&webhook_url=", EXPORT_MISSING),
+    server_fn("/api/queue_model_discordant", "project={project}&model=999999&set=all&from=&sources=all", EXPORT_MISSING),
     server_fn("/api/launch_profiles", "", ADMIN_CALL),
     server_fn("/api/save_launch_profile", "name=matrix-{caller}&backend=local&settings=command:+echo", ADMIN_CALL),
     server_fn("/api/archive_launch_profile", "id=999999", [401, 403, 403, 403, 404, 403]),
@@ -322,6 +335,23 @@ const TABLE: &[Row] = &[
         body: "",
         expect: EXPORT_MISSING,
     },
+    rest("/api/v1/projects/{id}/models", "/api/v1/projects/{project}/models", EXPORT_CALL),
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/models",
+        path: "/api/v1/projects/{project}/models",
+        body: "name=matrix",
+        expect: EXPORT_NOT_JSON,
+    },
+    rest("/api/v1/projects/{id}/models/{model}", "/api/v1/projects/{project}/models/999999", EXPORT_MISSING),
+    Row {
+        method: Method::POST,
+        route: "/api/v1/projects/{id}/models/{model}/predictions",
+        path: "/api/v1/projects/{project}/models/999999/predictions?filename=p.csv",
+        body: "accession,label",
+        expect: EXPORT_MISSING,
+    },
+    rest("/api/v1/projects/{id}/models/{model}/validation", "/api/v1/projects/{project}/models/999999/validation", EXPORT_MISSING),
     rest("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
     rest("/healthz", "/healthz", EVERYONE),
 ];
@@ -483,6 +513,8 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
                     request.body(Body::empty()).unwrap()
                 }
             };
+            // Named, so that a request that never answers shows which it was.
+            eprintln!("{} {path} as {caller:?}", row.method);
             let response = install.app.clone().oneshot(request).await.unwrap();
             let status = response.status().as_u16();
             if status != row.expect[column] {

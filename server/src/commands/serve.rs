@@ -72,6 +72,10 @@ fn print_banner(config: &Config, demo: Option<&demo::Demo>) {
             demo::PROJECT_NAME,
             demo::REPORT_COUNT
         );
+        println!(
+            "and \"{}\": a year of a deployed model's output against the reports, with its alarms (fellow, scientist).",
+            demo::deployment::PROJECT_NAME
+        );
         if demo.credentials.is_empty() {
             println!("  (the demo passwords were shown at first start; set new ones with `sieve user passwd NAME`)");
         }

@@ -248,7 +248,10 @@ async fn the_demo_is_created_once_and_its_passwords_work() {
             .map(|m| m.report_count)
     };
     assert_eq!(memberships.len(), 2);
-    assert_eq!(count_of(demo::PROJECT_NAME), Some(demo::REPORT_COUNT as i64));
+    assert_eq!(
+        count_of(demo::PROJECT_NAME),
+        Some(demo::REPORT_COUNT as i64)
+    );
     assert_eq!(count_of(demo::deployment::PROJECT_NAME), Some(14_600));
     assert_eq!(projects::overview(&pool).await.unwrap().len(), 2);
     // The deployed model was seeded with its predictions.

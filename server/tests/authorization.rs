@@ -513,9 +513,15 @@ async fn every_caller_gets_exactly_what_the_table_allows() {
                     request.body(Body::empty()).unwrap()
                 }
             };
-            // Named, so that a request that never answers shows which it was.
-            eprintln!("{} {path} as {caller:?}", row.method);
-            let response = install.app.clone().oneshot(request).await.unwrap();
+            // A request that never answers fails the test naming it (a run once stalled here
+            // with every thread idle; which request it was is what to look at).
+            let sent = install.app.clone().oneshot(request);
+            let response = tokio::time::timeout(std::time::Duration::from_secs(120), sent)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("{} {path} as {caller:?}: no answer in 120 s", row.method)
+                })
+                .unwrap();
             let status = response.status().as_u16();
             if status != row.expect[column] {
                 let body = axum::body::to_bytes(response.into_body(), 64 * 1024)

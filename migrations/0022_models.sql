@@ -51,16 +51,18 @@ CREATE TABLE model_test_studies (
     PRIMARY KEY (model_id, report_id)
 ) WITHOUT ROWID;
 
--- Alarms raised, one per (model, rule, day on which the rule fired); `rule` names what fired
--- (the labeler's alarms name the rule or the unlabeled share in `detail`).
+-- Alarms raised, one per (model, rule, subject, day on which the rule fired): `rule` names what
+-- fired, `subject` what it watched (empty for the model's discordance; for the labeler's alarms,
+-- the phrase rule whose share of the week's studies moved, or the unlabeled share).
 CREATE TABLE model_alarms (
     id        INTEGER PRIMARY KEY,
     model_id  INTEGER NOT NULL REFERENCES models (id),
     rule      TEXT    NOT NULL CHECK (rule IN ('run_length', 'cusum', 'labeler')),
+    subject   TEXT    NOT NULL DEFAULT '',
     day       TEXT    NOT NULL,
     detail    TEXT    NOT NULL,
     raised_at INTEGER NOT NULL,
-    UNIQUE (model_id, rule, day)
+    UNIQUE (model_id, rule, subject, day)
 );
 
 -- Whether Sieve has looked for `predictions.csv` in a succeeded job's output (and made its model).

@@ -18,7 +18,9 @@ use crate::{Error, Result};
 
 pub mod alarms;
 mod from_job;
+mod labeler;
 pub use from_job::{adopt_jobs, from_job, PREDICTIONS};
+pub use labeler::{labeler, Labeler, Moved, Share, UNLABELED};
 mod predictions;
 pub use predictions::{import, Imported, Input};
 mod reference;

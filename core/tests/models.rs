@@ -31,6 +31,12 @@ struct Deployment {
 impl Deployment {
     /// `days` days of `PER_DAY` consecutive studies from 2025-01-01, 30 % with a pneumothorax.
     async fn new(days: i32) -> Deployment {
+        Deployment::with_template(days, None).await
+    }
+
+    /// The same, but from day `changed` on the normal studies' impression reads "Pneumothorax:
+    /// none." (a new report template), which the rule `no pneumothorax` no longer matches.
+    async fn with_template(days: i32, changed: Option<i32>) -> Deployment {
         let install = common::Install::new().await;
         let project = install.project("Deployment").await;
         let pseudonymizer = Pseudonymizer::with_key([3; 32]);
@@ -49,12 +55,17 @@ impl Deployment {
                     exam_code: ["CXR2V", "CXR1V"][n % 2].into(),
                     modality: "CR".into(),
                     body_part: "CHEST".into(),
-                    report_text: match positive {
-                        true => {
+                    report_text: match (positive, changed.is_some_and(|from| day >= from)) {
+                        (true, _) => {
                             "FINDINGS: Small right apical pneumothorax. IMPRESSION: Pneumothorax."
                                 .into()
                         }
-                        false => "FINDINGS: Lungs are clear. IMPRESSION: No pneumothorax.".into(),
+                        (false, false) => {
+                            "FINDINGS: Lungs are clear. IMPRESSION: No pneumothorax.".into()
+                        }
+                        (false, true) => {
+                            "FINDINGS: Lungs are clear. IMPRESSION: Pneumothorax: none.".into()
+                        }
                     },
                     image_uri: None,
                 });
@@ -410,4 +421,51 @@ async fn the_validation_counts_what_a_person_counts_and_discordant_studies_join_
         .unwrap();
     assert!(progress.built);
     assert_eq!(progress.left, expected.discordant() as i64);
+}
+
+#[tokio::test]
+async fn a_report_template_that_breaks_a_rule_raises_a_labeler_alarm_and_none_before() {
+    // 20 weeks; the template changes on day 100 (a Friday, 2025-04-11): its week and the next are
+    // outside the limits, so the alarm comes on the second week's Monday, 2025-04-14.
+    let deployment = Deployment::with_template(140, Some(100)).await;
+    let model = deployment.model("Template", None).await;
+    let mut csv = String::from("accession,label\n");
+    for (accession, _, positive) in &deployment.studies {
+        let label = if *positive { "present" } else { "absent" };
+        csv.push_str(&format!("{accession},{label}\n"));
+    }
+    deployment.import(&model, &csv).await.unwrap();
+    let model = models::get(&deployment.install.pool, deployment.project, model.id)
+        .await
+        .unwrap();
+    let labeler = models::labeler(&deployment.context(), &deployment.models, &model)
+        .await
+        .unwrap();
+    let broken = labeler
+        .shares
+        .iter()
+        .find(|s| s.name == "no pneumothorax → absent")
+        .expect("the rule is watched");
+    assert!((broken.baseline - 0.7).abs() < 0.05, "{broken:?}");
+    let named: Vec<(&str, String)> = labeler
+        .alarms
+        .iter()
+        .map(|a| (a.name.as_str(), models::day_text(a.week)))
+        .collect();
+    assert!(
+        named.contains(&("no pneumothorax → absent", "2025-04-14".to_string())),
+        "{named:?}"
+    );
+    assert!(
+        named.iter().all(|(_, week)| week.as_str() >= "2025-04-14"),
+        "{named:?}"
+    );
+    let raised = models::watch(&deployment.context(), &deployment.models, &model)
+        .await
+        .unwrap();
+    let labeler_alarms: Vec<_> = raised.iter().filter(|a| a.rule == "labeler").collect();
+    assert_eq!(labeler_alarms.len(), labeler.alarms.len(), "{raised:?}");
+    assert!(labeler_alarms.iter().any(|a| a
+        .detail
+        .contains("the rule no pneumothorax → absent labeled 0.0 %")));
 }

@@ -219,6 +219,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/model_over_time", "project={project}&model=999999&sources=all", EXPORT_MISSING),
     server_fn("/api/save_model_watching", "project={project}&model=999999&baseline_from=&baseline_to=&run_length=7&cusum_arl=1000&cusum_shift=5&webhook_url=", EXPORT_MISSING),
     server_fn("/api/queue_model_discordant", "project={project}&model=999999&set=all&from=&sources=all", EXPORT_MISSING),
+    server_fn("/api/model_labeler", "project={project}&model=999999", EXPORT_MISSING),
     server_fn("/api/launch_profiles", "", ADMIN_CALL),
     server_fn("/api/save_launch_profile", "name=matrix-{caller}&backend=local&settings=command:+echo", ADMIN_CALL),
     server_fn("/api/archive_launch_profile", "id=999999", [401, 403, 403, 403, 404, 403]),

@@ -603,3 +603,61 @@ pub async fn queue_model_discordant(
         .await,
     )
 }
+
+/// One rule's (or the unlabeled) share of the last weeks' studies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareRow {
+    pub name: String,
+    pub baseline: f64,
+    /// (share of the week's studies, outside the baseline's 99 % limits), per week shown.
+    pub weeks: Vec<(f64, bool)>,
+}
+
+/// The question's rules week by week over the model's studies: the last weeks shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelerView {
+    /// Mondays of the weeks shown, `YYYY-MM-DD`, and their studies.
+    pub weeks: Vec<(String, u64)>,
+    pub shares: Vec<ShareRow>,
+    /// Weeks before those shown.
+    pub earlier: usize,
+}
+
+/// Weeks of the labeler the model page shows.
+pub const LABELER_WEEKS: usize = 8;
+
+/// Each rule's weekly share of the model's studies against its baseline.
+#[server(endpoint = "model_labeler")]
+pub async fn model_labeler(project: i64, model: i64) -> Result<LabelerView, AppError> {
+    crate::ssr::respond(
+        async {
+            let (state, _, _, model) = server::model_of(project, model).await?;
+            let found =
+                sieve_core::models::labeler(&state.labeling(), &state.models, &model).await?;
+            let from = found.weeks.len().saturating_sub(LABELER_WEEKS);
+            Ok(LabelerView {
+                weeks: found.weeks[from..]
+                    .iter()
+                    .zip(&found.studies[from..])
+                    .map(|(w, n)| (sieve_core::models::day_text(*w), *n))
+                    .collect(),
+                shares: found
+                    .shares
+                    .iter()
+                    .map(|share| ShareRow {
+                        name: share.name.clone(),
+                        baseline: share.baseline,
+                        weeks: share.counts[from..]
+                            .iter()
+                            .zip(&found.studies[from..])
+                            .zip(&share.outside[from..])
+                            .map(|((c, n), out)| (*c as f64 / (*n).max(1) as f64, *out))
+                            .collect(),
+                    })
+                    .collect(),
+                earlier: from,
+            })
+        }
+        .await,
+    )
+}

@@ -66,9 +66,9 @@ pub struct Selection {
 
 /// One predicted study, as kept in memory.
 #[derive(Debug, Clone, Copy)]
-struct Predicted {
-    report_id: u32,
-    day: i32,
+pub(super) struct Predicted {
+    pub(super) report_id: u32,
+    pub(super) day: i32,
     positive: bool,
     score: Option<f64>,
     modality: u32,
@@ -84,6 +84,13 @@ pub struct Predictions {
     studies: Vec<Predicted>,
     modalities: Vec<String>,
     exam_codes: Vec<String>,
+}
+
+impl Predictions {
+    /// The predicted studies, by study date.
+    pub(super) fn studies(&self) -> &[Predicted] {
+        &self.studies
+    }
 }
 
 /// Models' predictions kept in memory between views, by model id.
@@ -398,7 +405,7 @@ pub async fn over_time(
 }
 
 /// The model's baseline: as set, or the first 90 days from its first predicted study.
-fn baseline_of(model: &Model, days: &[Day]) -> Option<(i32, i32)> {
+pub(super) fn baseline_of(model: &Model, days: &[Day]) -> Option<(i32, i32)> {
     let first = days.first()?.day;
     let from = model
         .watching

@@ -17,7 +17,7 @@ pub struct RaisedAlarm {
     pub id: i64,
     pub model_id: i64,
     pub model: String,
-    /// `run_length` or `cusum`.
+    /// `run_length`, `cusum` or `labeler`.
     pub rule: String,
     /// `YYYY-MM-DD`: the day the rule fired.
     pub day: String,
@@ -32,20 +32,26 @@ pub async fn watch(
     model: &Model,
 ) -> Result<Vec<RaisedAlarm>> {
     let seen = over_time(context, cache, model, Sources::All).await?;
-    let Some(evaluation) = seen.evaluation else {
-        return Ok(Vec::new());
-    };
+    let mut found: Vec<(&str, String, i32, String)> = Vec::new();
+    if let Some(evaluation) = seen.evaluation {
+        for Alarm { rule, day, detail } in evaluation.alarms {
+            found.push((rule.as_str(), String::new(), day, detail));
+        }
+    }
+    for moved in super::labeler(context, cache, model).await?.alarms {
+        found.push(("labeler", moved.name, moved.week, moved.detail));
+    }
     let mut raised = Vec::new();
-    for Alarm { rule, day, detail } in evaluation.alarms {
+    for (rule, subject, day, detail) in found {
         let day = day_text(day);
         let now = crate::now();
-        let rule = rule.as_str();
         let mut transaction = context.pool.begin().await?;
         let id = sqlx::query_scalar!(
-            r#"INSERT INTO model_alarms (model_id, rule, day, detail, raised_at) VALUES (?, ?, ?, ?, ?)
+            r#"INSERT INTO model_alarms (model_id, rule, subject, day, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT DO NOTHING RETURNING id AS "id!""#,
             model.id,
             rule,
+            subject,
             day,
             detail,
             now

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::models::{
-    model_over_time, model_page, model_validation, AlarmRow, Measures, ModelView, OverTimeView,
-    Point, QueueModelDiscordant, Rate, SaveModelWatching, ValidationView,
+    model_labeler, model_over_time, model_page, model_validation, AlarmRow, Measures, ModelView,
+    OverTimeView, Point, QueueModelDiscordant, Rate, SaveModelWatching, ValidationView,
 };
 use crate::components::chart::{Chart, LineChart, Series};
 use crate::components::confirm::confirmed;
@@ -97,6 +97,7 @@ fn Model(
         <Alarms alarms=view.alarms.clone() />
         <Validation project model=id choice has_test_split=model.label_set_version.is_some() />
         <OverTime project model=id choice />
+        <LabelerWeeks project model=id />
         <Upload project model=id uploads status=uploaded threshold=view.threshold positive=view.positive_label.clone() />
         <Watching view=view.clone() project save />
         {(!view.metrics.is_empty()).then(|| view! {
@@ -548,6 +549,43 @@ fn Watching(view: ModelView, project: i64, save: ServerAction<SaveModelWatching>
                 <button type="submit" class="button-primary button-inline" disabled=move || save.pending().get()>"Save"</button>
             </ActionForm>
             {saved}
+        </section>
+    }
+}
+
+/// The reference itself, week by week: each rule's share of the studies against its baseline, so a
+/// change of report template that breaks a rule shows (and raises a labeler alarm).
+#[component]
+fn LabelerWeeks(project: i64, model: i64) -> impl IntoView {
+    let found = Resource::new(move || (), move |_| model_labeler(project, model));
+    let content = move || {
+        Suspend::new(async move {
+            match found.await {
+                Ok(view) if view.weeks.is_empty() || view.shares.is_empty() => view! {
+                    <p class="empty">"No week with predicted studies in or after the baseline yet."</p>
+                }.into_any(),
+                Ok(view) => view! {
+                    <table data-testid="labeler-weeks">
+                        <thead><tr><th>"Rule"</th><th class="number">"Baseline"</th>
+                            {view.weeks.iter().map(|(week, n)| view! { <th class="number" title=format!("{n} studies")>{week.clone()}</th> }).collect_view()}</tr></thead>
+                        <tbody>{view.shares.into_iter().map(|share| view! {
+                            <tr><td>{share.name}</td><td class="number">{format!("{:.1} %", 100.0 * share.baseline)}</td>
+                                {share.weeks.into_iter().map(|(value, outside)| view! {
+                                    <td class=if outside { "number outside" } else { "number" }>{format!("{:.1} %", 100.0 * value)}{outside.then_some(" ⚠")}</td>
+                                }).collect_view()}</tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                    {(view.earlier > 0).then(|| view! { <p class="muted">{format!("The last {} weeks; {} earlier ones count in the alarms too.", crate::api::models::LABELER_WEEKS, view.earlier)}</p> })}
+                }.into_any(),
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+            }
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="labeler-title">
+            <h2 id="labeler-title">"The reference: each rule's share of the studies, by week"</h2>
+            <p class="muted">"The reference labels come from the question's rules (and people's answers). A change of report template can break a rule without a word: a share outside its baseline's 99 % limits two weeks running (⚠) raises a labeler alarm."</p>
+            <Transition fallback=|| view! { <p class="muted">"Counting…"</p> }>{content}</Transition>
         </section>
     }
 }

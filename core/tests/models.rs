@@ -242,11 +242,60 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
     );
     assert!(evaluation.run_length_delay >= 7.0 && evaluation.run_length_delay < 30.0);
     assert!(evaluation.cusum.expected_delay < 7.0);
-    // Watching stores each alarm once and writes it to the audit log.
+    // Watching stores each alarm once, writes it to the audit log and posts it to the model's
+    // webhook: a real HTTP listener on this host takes the POSTs.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook = format!("http://{}/sieve-alarms", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut bodies = Vec::new();
+        while let Ok(Ok((mut stream, _))) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), listener.accept()).await
+        {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                let read = stream.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                    continue;
+                };
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if body.len() >= length || read == 0 {
+                    bodies.push((head.lines().next().unwrap().to_string(), body.to_string()));
+                    break;
+                }
+            }
+            stream
+                .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .await
+                .unwrap();
+        }
+        bodies
+    });
+    let watching = Watching {
+        webhook_url: webhook,
+        ..watching
+    };
+    let model = models::save_watching(&deployment.install.pool, &model, &watching, "scientist")
+        .await
+        .unwrap();
     let raised = models::watch(&deployment.context(), &deployment.models, &model)
         .await
         .unwrap();
     assert!(raised.len() >= 2, "{raised:?}");
+    let posted = received.await.unwrap();
+    assert_eq!(posted.len(), raised.len(), "{posted:?}");
+    assert_eq!(posted[0].0, "POST /sieve-alarms HTTP/1.1");
+    let first: serde_json::Value = serde_json::from_str(&posted[0].1).unwrap();
+    assert_eq!(first["model"], "Drift 1");
+    assert!(first["day"].as_str().unwrap() >= "2025-10-28", "{first}");
     let again = models::watch(&deployment.context(), &deployment.models, &model)
         .await
         .unwrap();

@@ -211,7 +211,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/job_log", "project={project}&job=999999", EXPORT_MISSING),
     server_fn("/api/cancel_job", "project={project}&job=999999", EXPORT_MISSING),
     server_fn("/api/project_models", "project={project}", EXPORT_CALL),
-    server_fn("/api/project_alarms", "project={project}", EXPORT_CALL),
+    server_fn("/api/project_alarms", "project={project}", MEMBER_CALL),
     server_fn("/api/register_model", "project={project}&name=matrix-{caller}&version=1&question=no-such-question&positive_label=&threshold=", EXPORT_INVALID),
     server_fn("/api/model_from_job", "project={project}&job=999999", EXPORT_MISSING),
     server_fn("/api/model_page", "project={project}&model=999999", EXPORT_MISSING),

@@ -306,14 +306,18 @@ pub async fn project_models(project: i64) -> Result<ModelsView, AppError> {
     )
 }
 
-/// The project's latest alarms (for its home page).
+/// The project's latest alarms (for its home page): none for a member who does not watch models
+/// (the page asks for every member), and none while the protocol is not in force.
 #[server(endpoint = "project_alarms")]
 pub async fn project_alarms(project: i64) -> Result<Vec<AlarmRow>, AppError> {
-    use sieve_core::access::Capability;
+    use sieve_core::access::{allows, Capability};
     crate::ssr::respond(
         async {
-            let (state, _, _) =
-                crate::ssr::require_project(project, Capability::ValidateModels).await?;
+            let (state, _, membership) =
+                crate::ssr::require_project(project, Capability::ViewAggregates).await?;
+            if !allows(&membership, Capability::ValidateModels) {
+                return Ok(Vec::new());
+            }
             let alarms =
                 sieve_core::models::alarms_of_project(&state.pool, project, None, 5).await?;
             Ok(alarms.into_iter().map(server::alarm).collect())

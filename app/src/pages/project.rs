@@ -53,7 +53,6 @@ pub fn ProjectPage() -> impl IntoView {
                             })}
                         </p>
                     })}
-                    {(project.restriction.is_none() && may.validate_models).then(|| view! { <ProjectAlarms project=project.id /> })}
                     }
                     .into_any()
                 }
@@ -65,7 +64,7 @@ pub fn ProjectPage() -> impl IntoView {
     // resolves can keep an asynchronous server render waiting.
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>{content}</Suspense>
-        {move || id().map(|project| view! { <Queues project /> <Cohorts project /> })}
+        {move || id().map(|project| view! { <ProjectAlarms project /> <Queues project /> <Cohorts project /> })}
     }
 }
 
@@ -224,7 +223,7 @@ fn Cohorts(project: i64) -> impl IntoView {
     }
 }
 
-/// The project's latest model alarms, for those who watch its models.
+/// The project's latest model alarms, for those who watch its models (nothing for the others).
 #[component]
 fn ProjectAlarms(project: i64) -> impl IntoView {
     let alarms = Resource::new(move || project, crate::api::models::project_alarms);
@@ -240,6 +239,7 @@ fn ProjectAlarms(project: i64) -> impl IntoView {
                             }).collect_view()}</ul>
                         </section>
                     }.into_any(),
+                    // The project itself already says why it cannot be shown.
                     _ => ().into_any(),
                 }
             })}

@@ -567,7 +567,7 @@ fn LabelerWeeks(project: i64, model: i64) -> impl IntoView {
                 Ok(view) => view! {
                     <table data-testid="labeler-weeks">
                         <thead><tr><th>"Rule"</th><th class="number">"Baseline"</th>
-                            {view.weeks.iter().map(|(week, n)| view! { <th class="number" title=format!("{n} studies")>{week.clone()}</th> }).collect_view()}</tr></thead>
+                            {view.weeks.iter().map(|(week, n)| view! { <th class="number nowrap" title=format!("{n} studies")>{week.clone()}</th> }).collect_view()}</tr></thead>
                         <tbody>{view.shares.into_iter().map(|share| view! {
                             <tr><td>{share.name}</td><td class="number">{format!("{:.1} %", 100.0 * share.baseline)}</td>
                                 {share.weeks.into_iter().map(|(value, outside)| view! {

@@ -27,6 +27,8 @@ CREATE TABLE models (
     cusum_shift    REAL    NOT NULL DEFAULT 0.05 CHECK (cusum_shift > 0),
     -- A local address that is sent a JSON POST when an alarm is raised (empty: none).
     webhook_url    TEXT    NOT NULL DEFAULT '',
+    -- Bumped by every save of the alarm settings: a save from a page opened before is refused.
+    watching_version INTEGER NOT NULL DEFAULT 0,
     -- Bumped by every import of predictions, so that views cached in memory know they are stale.
     revision       INTEGER NOT NULL DEFAULT 0,
     created_by     TEXT    NOT NULL,

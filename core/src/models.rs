@@ -59,6 +59,9 @@ pub struct Watching {
     pub cusum_shift: f64,
     /// A local `http://` address sent a JSON POST for every alarm; empty: none.
     pub webhook_url: String,
+    /// Bumped by every save: a save must name the version it changes.
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl Default for Watching {
@@ -70,6 +73,7 @@ impl Default for Watching {
             cusum_arl: 1000.0,
             cusum_shift: 0.05,
             webhook_url: String::new(),
+            version: 0,
         }
     }
 }
@@ -285,6 +289,7 @@ struct ModelRow {
     cusum_arl: f64,
     cusum_shift: f64,
     webhook_url: String,
+    watching_version: i64,
     revision: i64,
     predictions: i64,
     created_by: String,
@@ -313,6 +318,7 @@ impl ModelRow {
                 cusum_arl: self.cusum_arl,
                 cusum_shift: self.cusum_shift,
                 webhook_url: self.webhook_url,
+                version: self.watching_version,
             },
             revision: self.revision,
             predictions: self.predictions,
@@ -328,7 +334,7 @@ pub async fn list(pool: &SqlitePool, project_id: i64) -> Result<Vec<Model>> {
         ModelRow,
         r#"SELECT m.id AS "id!", m.project_id, m.name, m.version, m.question_id, q.name AS question, m.positive_label,
                   m.threshold, m.job_id, l.version AS label_set_version, m.output_dir, m.metrics, m.baseline_from,
-                  m.baseline_to, m.run_length, m.cusum_arl, m.cusum_shift, m.webhook_url, m.revision,
+                  m.baseline_to, m.run_length, m.cusum_arl, m.cusum_shift, m.webhook_url, m.watching_version, m.revision,
                   (SELECT COUNT(*) FROM predictions p WHERE p.model_id = m.id) AS "predictions!: i64",
                   m.created_by, m.created_at
            FROM models m JOIN questions q ON q.id = m.question_id LEFT JOIN label_sets l ON l.id = m.label_set_id
@@ -348,7 +354,7 @@ pub async fn get(pool: &SqlitePool, project_id: i64, model_id: i64) -> Result<Mo
         ModelRow,
         r#"SELECT m.id AS "id!", m.project_id, m.name, m.version, m.question_id, q.name AS question, m.positive_label,
                   m.threshold, m.job_id, l.version AS label_set_version, m.output_dir, m.metrics, m.baseline_from,
-                  m.baseline_to, m.run_length, m.cusum_arl, m.cusum_shift, m.webhook_url, m.revision,
+                  m.baseline_to, m.run_length, m.cusum_arl, m.cusum_shift, m.webhook_url, m.watching_version, m.revision,
                   (SELECT COUNT(*) FROM predictions p WHERE p.model_id = m.id) AS "predictions!: i64",
                   m.created_by, m.created_at
            FROM models m JOIN questions q ON q.id = m.question_id LEFT JOIN label_sets l ON l.id = m.label_set_id
@@ -362,7 +368,11 @@ pub async fn get(pool: &SqlitePool, project_id: i64, model_id: i64) -> Result<Mo
     .model()
 }
 
-/// Saves how a model is watched. Errors: `Invalid` naming the setting.
+/// Saves how a model is watched, if its settings are still at `watching.version`. The alarms
+/// raised under the earlier settings are cleared (the audit log keeps them) and the rules run
+/// again at the watcher's next pass. Errors: `Invalid` naming the setting; `Invalid` when the
+/// settings were saved meanwhile (another tab, another person), or the baseline holds no
+/// predicted study.
 pub async fn save_watching(
     pool: &SqlitePool,
     model: &Model,
@@ -370,21 +380,47 @@ pub async fn save_watching(
     actor: &str,
 ) -> Result<Model> {
     watching.check()?;
+    if let (Some(from), Some(to)) = (&watching.baseline_from, &watching.baseline_to) {
+        let inside = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM predictions p JOIN reports r ON r.id = p.report_id
+               WHERE p.model_id = ? AND r.study_date BETWEEN ? AND ?"#,
+            model.id,
+            from,
+            to
+        )
+        .fetch_one(pool)
+        .await?;
+        if inside == 0 && model.predictions > 0 {
+            return Err(Error::Invalid(format!(
+                "baseline: no predicted study is dated from {from} to {to}; choose days the model has predictions for"
+            )));
+        }
+    }
     let url = watching.webhook_url.trim();
     let mut transaction = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE models SET baseline_from = ?, baseline_to = ?, run_length = ?, cusum_arl = ?, cusum_shift = ?, webhook_url = ?
-         WHERE id = ?",
+    let saved = sqlx::query!(
+        "UPDATE models SET baseline_from = ?, baseline_to = ?, run_length = ?, cusum_arl = ?, cusum_shift = ?, webhook_url = ?,
+                watching_version = watching_version + 1, revision = revision + 1
+         WHERE id = ? AND watching_version = ?",
         watching.baseline_from,
         watching.baseline_to,
         watching.run_length,
         watching.cusum_arl,
         watching.cusum_shift,
         url,
-        model.id
+        model.id,
+        watching.version
     )
     .execute(&mut *transaction)
     .await?;
+    if saved.rows_affected() == 0 {
+        return Err(Error::Invalid(
+            "These alarm settings were changed (in another tab, or by someone else) since this page was opened: nothing was saved. Reload the page to see them, then make your change again.".into(),
+        ));
+    }
+    sqlx::query!("DELETE FROM model_alarms WHERE model_id = ?", model.id)
+        .execute(&mut *transaction)
+        .await?;
     let event = NewEvent {
         actor: Some(actor),
         project_id: Some(model.project_id),
@@ -400,7 +436,7 @@ pub async fn save_watching(
                 true => String::new(),
                 false => format!(", webhook {url}"),
             }
-        )),
+        ) + "; the alarms of the earlier settings were cleared and the rules run again"),
     };
     audit::record(&mut *transaction, Action::ModelSettingsChanged, event).await?;
     transaction.commit().await?;

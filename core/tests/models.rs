@@ -164,9 +164,13 @@ impl Deployment {
 async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_none_before() {
     let deployment = Deployment::new(DAYS).await;
     let model = deployment.model("Drift", None).await;
-    // Sensitivity 0.90 until day 300, then 0.55; specificity 0.95 throughout.
+    // Sensitivity 0.90 until day 300, then 0.55; specificity 0.95 throughout. The predictions
+    // arrive in two files: up to day 309, then the rest.
     let mut rng = sieve_core::corpus::Rng::new(4);
-    let mut csv = String::from("accession,label\n");
+    let (mut early, mut late) = (
+        String::from("accession,label\n"),
+        String::from("accession,label\n"),
+    );
     for (accession, day, positive) in &deployment.studies {
         let sensitivity = if *day >= DRIFT_FROM { 0.55 } else { 0.90 };
         let called = match positive {
@@ -174,12 +178,12 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
             false => !rng.chance(0.95),
         };
         let label = if called { "present" } else { "absent" };
-        csv.push_str(&format!("{accession},{label}\n"));
+        let file = if *day < 310 { &mut early } else { &mut late };
+        file.push_str(&format!("{accession},{label}\n"));
     }
-    let imported = deployment.import(&model, &csv).await.unwrap();
-    assert_eq!(imported.new, (DAYS as u64) * PER_DAY as u64);
     // The shift the CUSUM is tuned to is the one simulated: discordance 0.3·0.10 + 0.7·0.05 = 6.5 %
-    // before, 0.3·0.45 + 0.7·0.05 = 17 % after.
+    // before, 0.3·0.45 + 0.7·0.05 = 17 % after. Alarms go to a webhook: a real HTTP listener.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let first = models::day_number("2025-01-01").unwrap();
     let watching = Watching {
         baseline_from: Some(models::day_text(first)),
@@ -187,9 +191,67 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
         run_length: 7,
         cusum_arl: 5_000.0,
         cusum_shift: 0.105,
-        webhook_url: String::new(),
+        webhook_url: format!("http://{}/sieve-alarms", listener.local_addr().unwrap()),
+        version: 0,
     };
+    let imported = deployment.import(&model, &early).await.unwrap();
+    assert_eq!(imported.new, 310 * PER_DAY as u64);
     let model = models::save_watching(&deployment.install.pool, &model, &watching, "scientist")
+        .await
+        .unwrap();
+    let received = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut bodies = Vec::new();
+        while let Ok(Ok((mut stream, _))) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), listener.accept()).await
+        {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                let read = stream.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                    continue;
+                };
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if body.len() >= length || read == 0 {
+                    bodies.push((head.lines().next().unwrap().to_string(), body.to_string()));
+                    break;
+                }
+            }
+            stream
+                .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .await
+                .unwrap();
+        }
+        bodies
+    });
+    // The drift's first days: both rules fire, each alarm is stored once, audited and posted.
+    let raised = models::watch(&deployment.context(), &deployment.models, &model)
+        .await
+        .unwrap();
+    let rules: std::collections::BTreeSet<&str> = raised.iter().map(|a| a.rule.as_str()).collect();
+    assert_eq!(rules, ["cusum", "run_length"].into(), "{raised:?}");
+    let posted = received.await.unwrap();
+    assert_eq!(posted.len(), raised.len(), "{posted:?}");
+    assert_eq!(posted[0].0, "POST /sieve-alarms HTTP/1.1");
+    let body: serde_json::Value = serde_json::from_str(&posted[0].1).unwrap();
+    assert_eq!(body["model"], "Drift 1");
+    assert!(body["day"].as_str().unwrap() >= "2025-10-28", "{body}");
+    let again = models::watch(&deployment.context(), &deployment.models, &model)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "raised twice: {again:?}");
+
+    // The whole deployment: both alarms within three times their stated delays, none before.
+    deployment.import(&model, &late).await.unwrap();
+    let model = models::get(&deployment.install.pool, deployment.project, model.id)
         .await
         .unwrap();
     let seen = models::over_time(
@@ -242,73 +304,42 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
     );
     assert!(evaluation.run_length_delay >= 7.0 && evaluation.run_length_delay < 30.0);
     assert!(evaluation.cusum.expected_delay < 7.0);
-    // Watching stores each alarm once, writes it to the audit log and posts it to the model's
-    // webhook: a real HTTP listener on this host takes the POSTs.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let webhook = format!("http://{}/sieve-alarms", listener.local_addr().unwrap());
-    let received = tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut bodies = Vec::new();
-        while let Ok(Ok((mut stream, _))) =
-            tokio::time::timeout(std::time::Duration::from_secs(5), listener.accept()).await
-        {
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 4096];
-            loop {
-                let read = stream.read(&mut buffer).await.unwrap();
-                request.extend_from_slice(&buffer[..read]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                let Some((head, body)) = text.split_once("\r\n\r\n") else {
-                    continue;
-                };
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Content-Length: "))
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                if body.len() >= length || read == 0 {
-                    bodies.push((head.lines().next().unwrap().to_string(), body.to_string()));
-                    break;
-                }
-            }
-            stream
-                .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
-                .await
-                .unwrap();
-        }
-        bodies
-    });
-    let watching = Watching {
-        webhook_url: webhook,
-        ..watching
-    };
-    let model = models::save_watching(&deployment.install.pool, &model, &watching, "scientist")
+    // What is stored is what the rules say: the alarms of the whole period, each audited once.
+    models::watch(&deployment.context(), &deployment.models, &model)
         .await
         .unwrap();
-    let raised = models::watch(&deployment.context(), &deployment.models, &model)
-        .await
-        .unwrap();
-    assert!(raised.len() >= 2, "{raised:?}");
-    let posted = received.await.unwrap();
-    assert_eq!(posted.len(), raised.len(), "{posted:?}");
-    assert_eq!(posted[0].0, "POST /sieve-alarms HTTP/1.1");
-    let first: serde_json::Value = serde_json::from_str(&posted[0].1).unwrap();
-    assert_eq!(first["model"], "Drift 1");
-    assert!(first["day"].as_str().unwrap() >= "2025-10-28", "{first}");
-    let again = models::watch(&deployment.context(), &deployment.models, &model)
-        .await
-        .unwrap();
-    assert!(again.is_empty(), "raised twice: {again:?}");
     let listed = models::alarms_of_project(&deployment.install.pool, deployment.project, None, 50)
         .await
         .unwrap();
-    assert_eq!(listed.len(), raised.len());
+    assert_eq!(listed.len(), evaluation.alarms.len(), "{listed:?}");
     let audited = sieve_core::audit::recent(&deployment.install.pool, 1_000)
         .await
         .unwrap();
     let alarms = audited.iter().filter(|e| e.action == "model_alarm").count();
-    assert_eq!(alarms, raised.len());
+    assert_eq!(alarms, listed.len());
+    // New settings clear the alarms of the earlier ones; a save from a page opened before them is
+    // refused.
+    let stricter = Watching {
+        run_length: 3,
+        ..model.watching.clone()
+    };
+    let saved = models::save_watching(&deployment.install.pool, &model, &stricter, "scientist")
+        .await
+        .unwrap();
+    assert!(
+        models::alarms_of_project(&deployment.install.pool, deployment.project, None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stale = models::save_watching(&deployment.install.pool, &model, &stricter, "scientist")
+        .await
+        .unwrap_err();
+    assert!(
+        stale.to_string().contains("changed (in another tab"),
+        "{stale}"
+    );
+    assert_eq!(saved.watching.run_length, 3);
 }
 
 #[tokio::test]
@@ -455,6 +486,22 @@ async fn the_validation_counts_what_a_person_counts_and_discordant_studies_join_
     .await
     .unwrap();
     assert_eq!(added, expected.discordant());
+    // The rater sees the rule and soft label any queued study shows, nothing of the model.
+    let phrases: Vec<(String, String)> =
+        sqlx::query_as("SELECT rule_phrase, soft_label FROM tasks WHERE question_id = ?")
+            .bind(deployment.question.id)
+            .fetch_all(&deployment.install.pool)
+            .await
+            .unwrap();
+    assert!(
+        phrases.iter().all(|(phrase, soft)| {
+            matches!(
+                (phrase.as_str(), soft.as_str()),
+                ("pneumothorax", "present") | ("no pneumothorax", "absent")
+            )
+        }),
+        "{phrases:?}"
+    );
     let again = models::queue_discordant(
         &context,
         &deployment.models,

@@ -217,7 +217,7 @@ const TABLE: &[Row] = &[
     server_fn("/api/model_page", "project={project}&model=999999", EXPORT_MISSING),
     server_fn("/api/model_validation", "project={project}&model=999999&set=all&from=&sources=all", EXPORT_MISSING),
     server_fn("/api/model_over_time", "project={project}&model=999999&sources=all", EXPORT_MISSING),
-    server_fn("/api/save_model_watching", "project={project}&model=999999&baseline_from=&baseline_to=&run_length=7&cusum_arl=1000&cusum_shift=5&webhook_url=", EXPORT_MISSING),
+    server_fn("/api/save_model_watching", "project={project}&model=999999&baseline_from=&baseline_to=&run_length=7&cusum_arl=1000&cusum_shift=5&webhook_url=&version=0", EXPORT_MISSING),
     server_fn("/api/queue_model_discordant", "project={project}&model=999999&set=all&from=&sources=all", EXPORT_MISSING),
     server_fn("/api/model_labeler", "project={project}&model=999999", EXPORT_MISSING),
     server_fn("/api/launch_profiles", "", ADMIN_CALL),

@@ -146,6 +146,8 @@ pub struct WatchingForm {
     /// Percentage points.
     pub cusum_shift: f64,
     pub webhook_url: String,
+    /// The version of the settings shown, sent back with a save.
+    pub version: i64,
 }
 
 /// A model's page.
@@ -418,6 +420,7 @@ pub async fn model_page(project: i64, model: i64) -> Result<ModelView, AppError>
                     cusum_arl: watching.cusum_arl,
                     cusum_shift: (watching.cusum_shift * 1000.0).round() / 10.0,
                     webhook_url: watching.webhook_url.clone(),
+                    version: watching.version,
                 },
                 alarms: alarms.into_iter().map(server::alarm).collect(),
             })
@@ -556,6 +559,7 @@ pub async fn save_model_watching(
     cusum_arl: String,
     cusum_shift: String,
     webhook_url: String,
+    version: i64,
 ) -> Result<(), AppError> {
     crate::ssr::respond(
         async {
@@ -566,13 +570,19 @@ pub async fn save_model_watching(
                 })
             };
             let day = |typed: String| Some(typed.trim().to_string()).filter(|d| !d.is_empty());
+            let run_length = run_length.trim().parse::<i64>().map_err(|_| {
+                sieve_core::Error::Invalid(format!(
+                    "run length: “{run_length}” is not a whole number of days"
+                ))
+            })?;
             let watching = sieve_core::models::Watching {
                 baseline_from: day(baseline_from),
                 baseline_to: day(baseline_to),
-                run_length: number("run length", &run_length)? as i64,
+                run_length,
                 cusum_arl: number("days between false alarms", &cusum_arl)?,
                 cusum_shift: number("rise to detect", &cusum_shift)? / 100.0,
                 webhook_url,
+                version,
             };
             sieve_core::models::save_watching(&state.pool, &model, &watching, &user.name).await?;
             Ok(())

@@ -436,24 +436,33 @@ pub async fn queue_discordant(
     question.check_active()?;
     let predictions = cache.predictions(context.pool, model).await?;
     let comparison = compare(context, model, &predictions, selection).await?;
-    let phrase = format!("model {} {} disagrees", model.name, model.version);
-    let evidence = Evidence::read(
-        context,
-        &question,
-        questions::rules(context.pool, question.id, None).await?,
-    )
-    .await?;
-    // The suggestion shown is the study's current soft label (a study without one gets the
-    // question's first label, as the affiliate picks anyway).
-    let tasks: Vec<(u32, &str)> = comparison
+    // A discordant study is served like any study of the queue: with the rule that labels it and
+    // its soft label as the suggestion. Nothing of the model reaches the rater (its output would
+    // sway the answer that is to check it). A study no rule labels has its reference from people
+    // already, and is left out.
+    let labels = context.current(&question).await?;
+    let tasks: Vec<(u32, &str, &str)> = comparison
         .compared
         .iter()
         .filter(|c| c.reference != c.study.positive)
-        .map(|c| {
-            let soft = evidence
-                .soft_label(i64::from(c.study.report_id))
-                .unwrap_or(&question.labels[0]);
-            (c.study.report_id, soft)
+        .filter_map(|c| {
+            let id = c.study.report_id;
+            let rank = labels
+                .resolution
+                .effective
+                .iter()
+                .position(|s| s.contains(id))?;
+            let soft = labels
+                .resolution
+                .labels
+                .iter()
+                .find(|(_, s)| s.contains(id))?
+                .0;
+            Some((
+                id,
+                labels.rules.rules[rank].rule.phrase.as_str(),
+                soft.as_str(),
+            ))
         })
         .collect();
     let rows = serde_json::to_string(&tasks).expect("tasks serialise");
@@ -470,10 +479,9 @@ pub async fn queue_discordant(
     .await?;
     let added = sqlx::query!(
         r#"INSERT INTO tasks (question_id, report_id, needed, rule_rank, rule_phrase, soft_label, open, queued_at)
-           SELECT ?1, t.value ->> 0, 1, -1, ?2, t.value ->> 1, 0, ?3 FROM json_each(?4) AS t
+           SELECT ?1, t.value ->> 0, 1, -1, t.value ->> 1, t.value ->> 2, 0, ?2 FROM json_each(?3) AS t
            WHERE 1 ON CONFLICT (question_id, report_id) DO NOTHING"#,
         question.id,
-        phrase,
         now,
         rows
     )

@@ -79,8 +79,14 @@ pub async fn watch(
             raised_at: now,
         });
     }
+    // Only alarms about the last two weeks are posted: a first import of a year of history, or a
+    // change of settings, raises alarms about days long past, which page nobody.
+    let recent = seen.days.last().map_or(i32::MAX, |d| d.day - 14);
     if let Some(address) = webhook_address(&model.watching.webhook_url) {
-        for alarm in &raised {
+        for alarm in raised
+            .iter()
+            .filter(|a| super::day_number(&a.day).is_some_and(|day| day >= recent))
+        {
             if let Err(error) = post(&address, alarm).await {
                 tracing::warn!(%error, url = %model.watching.webhook_url, "the alarm's webhook did not answer");
             }

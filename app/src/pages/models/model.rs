@@ -532,6 +532,7 @@ fn Watching(view: ModelView, project: i64, save: ServerAction<SaveModelWatching>
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="model" value=view.model.id.to_string() />
+                <input type="hidden" name="version" value=w.version.to_string() />
                 <div class="form-row">
                     <div class="field"><label for="baseline-from">"Baseline from (empty: the first predicted day)"</label>
                         <input id="baseline-from" type="date" name="baseline_from" value=w.baseline_from /></div>

@@ -355,6 +355,12 @@ async fn a_file_with_bad_lines_writes_nothing_and_names_each_line() {
         errors[0].starts_with("line 3: label “maybe” is not one of"),
         "{errors:?}"
     );
+    // Named in the order of the file, whichever check found them.
+    let lines: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(':').next().unwrap())
+        .collect();
+    assert_eq!(lines, ["line 3", "line 5", "line 6", "line 7"]);
     assert!(
         errors
             .iter()

@@ -37,9 +37,31 @@ pub struct Chart {
     pub marks: Vec<(String, String)>,
 }
 
-fn x_of(index: usize, count: usize) -> f64 {
-    let span = (count.max(2) - 1) as f64;
-    LEFT + (WIDTH - LEFT - RIGHT) * index as f64 / span
+/// Where a day (days since 1970-01-01) lies between the first and the last: time runs evenly
+/// along the axis, days without a point leave a gap.
+fn x_of(day: i64, first: i64, last: i64) -> f64 {
+    let span = (last - first).max(1) as f64;
+    LEFT + (WIDTH - LEFT - RIGHT) * (day - first) as f64 / span
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (the civil calendar, as
+/// `days_from_civil` of H. Hinnant's date algorithms); 0 when it is not one.
+fn day_of(date: &str) -> i64 {
+    let mut parts = date
+        .get(..10)
+        .unwrap_or("")
+        .split('-')
+        .map(|p| p.parse::<i64>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return 0;
+    };
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn y_of(value: f64, top: f64) -> f64 {
@@ -71,19 +93,15 @@ fn label(value: f64, percent: bool) -> String {
     }
 }
 
-/// The SVG path of a series: moves over gaps.
-fn path(values: &[Option<f64>], top: f64) -> String {
+/// The SVG path of a series at the points' x positions: moves over gaps.
+fn path(values: &[Option<f64>], xs: &[f64], top: f64) -> String {
     let mut out = String::new();
     let mut pen_down = false;
-    for (index, value) in values.iter().enumerate() {
+    for (value, x) in values.iter().zip(xs) {
         match value {
             Some(v) => {
                 let command = if pen_down { 'L' } else { 'M' };
-                out.push_str(&format!(
-                    "{command}{:.1},{:.1}",
-                    x_of(index, values.len()),
-                    y_of(*v, top)
-                ));
+                out.push_str(&format!("{command}{x:.1},{:.1}", y_of(*v, top)));
                 pen_down = true;
             }
             None => pen_down = false,
@@ -94,21 +112,26 @@ fn path(values: &[Option<f64>], top: f64) -> String {
 
 #[component]
 pub fn LineChart(chart: Chart) -> impl IntoView {
-    let count = chart.dates.len();
+    let days: Vec<i64> = chart.dates.iter().map(|d| day_of(d)).collect();
+    let (first, last) = (
+        days.first().copied().unwrap_or(0),
+        days.last().copied().unwrap_or(0),
+    );
+    let xs: Vec<f64> = days.iter().map(|&d| x_of(d, first, last)).collect();
     let max = chart
         .series
         .iter()
         .flat_map(|s| s.values.iter().flatten())
         .fold(0.0f64, |a, b| a.max(*b));
-    let top = nice_top(max * 1.05);
-    let index_of = |date: &str| chart.dates.iter().position(|d| d.as_str() >= date);
+    // A share never passes 100 %: a control limit above it (a day of few studies) is drawn at it.
+    let top = match chart.percent {
+        true => nice_top(max * 1.05).min(1.0),
+        false => nice_top(max * 1.05),
+    };
+    let x_at = |date: &str| x_of(day_of(date).clamp(first, last), first, last);
     let shaded = chart.shaded.as_ref().and_then(|(from, to)| {
-        let first = index_of(from)?;
-        let last = chart
-            .dates
-            .iter()
-            .rposition(|d| d.as_str() <= to.as_str())?;
-        (last >= first).then(|| (x_of(first, count), x_of(last, count)))
+        let (a, b) = (day_of(from).max(first), day_of(to).min(last));
+        (b >= a).then(|| (x_of(a, first, last), x_of(b, first, last)))
     });
     // Date ticks: the first point of every month (every third month past two years).
     let months: Vec<(usize, String)> = chart
@@ -123,14 +146,15 @@ pub fn LineChart(chart: Chart) -> impl IntoView {
         15..=30 => 3,
         _ => 6,
     };
-    let ticks: Vec<_> = months.into_iter().step_by(step).collect();
+    let ticks: Vec<(f64, String)> = months
+        .into_iter()
+        .step_by(step)
+        .map(|(index, month)| (xs[index], month))
+        .collect();
     // Labels of marks close together are stepped down, so that they do not print over each other.
     let mut marks: Vec<(f64, f64, String)> = Vec::new();
     for (date, text) in &chart.marks {
-        let Some(index) = index_of(date) else {
-            continue;
-        };
-        let x = x_of(index, count);
+        let x = x_at(date);
         let y = match marks.last() {
             Some((last_x, last_y, _)) if x - last_x < 80.0 => last_y + 12.0,
             _ => TOP + 10.0,
@@ -158,15 +182,20 @@ pub fn LineChart(chart: Chart) -> impl IntoView {
                         <text class="chart-axis" x=(LEFT - 6.0).to_string() y=format!("{:.1}", y + 4.0) text-anchor="end">{label(value, percent)}</text>
                     }
                 }).collect_view()}
-                {ticks.into_iter().map(|(index, month)| {
-                    let x = x_of(index, count);
+                {ticks.into_iter().map(|(x, month)| {
+                    // A label near an edge is kept inside the chart.
+                    let anchor = match x {
+                        x if x > WIDTH - RIGHT - 30.0 => "end",
+                        x if x < LEFT + 30.0 => "start",
+                        _ => "middle",
+                    };
                     view! {
                         <line class="chart-tick" x1=format!("{x:.1}") x2=format!("{x:.1}") y1=(HEIGHT - BOTTOM).to_string() y2=(HEIGHT - BOTTOM + 4.0).to_string() />
-                        <text class="chart-axis" x=format!("{x:.1}") y=(HEIGHT - 8.0).to_string() text-anchor="middle">{month}</text>
+                        <text class="chart-axis" x=format!("{x:.1}") y=(HEIGHT - 8.0).to_string() text-anchor=anchor>{month}</text>
                     }
                 }).collect_view()}
                 {chart.series.iter().map(|s| view! {
-                    <path class=format!("chart-line {}", s.class) d=path(&s.values, top) />
+                    <path class=format!("chart-line {}", s.class) d=path(&s.values, &xs, top) />
                 }).collect_view()}
                 {marks.into_iter().map(|(x, y, text)| view! {
                     <line class="chart-mark" x1=format!("{x:.1}") x2=format!("{x:.1}") y1=TOP.to_string() y2=(HEIGHT - BOTTOM).to_string() />
@@ -187,8 +216,21 @@ mod tests {
         assert_eq!(nice_top(0.17), 0.2);
         assert_eq!(nice_top(0.06), 0.1);
         assert_eq!(nice_top(430.0), 500.0);
-        let drawn = path(&[Some(0.1), None, Some(0.2), Some(0.3)], 1.0);
+        let drawn = path(
+            &[Some(0.1), None, Some(0.2), Some(0.3)],
+            &[0.0, 1.0, 2.0, 3.0],
+            1.0,
+        );
         assert_eq!(drawn.matches('M').count(), 2);
         assert_eq!(drawn.matches('L').count(), 1);
+        // Time runs evenly: 2024-02-29 is day 19,782, and a gap of days is a gap on the axis.
+        assert_eq!(day_of("1970-01-01"), 0);
+        assert_eq!(day_of("2024-02-29"), 19_782);
+        let middle = x_of(
+            day_of("2024-01-16"),
+            day_of("2024-01-01"),
+            day_of("2024-01-31"),
+        );
+        assert!((middle - (LEFT + (WIDTH - LEFT - RIGHT) / 2.0)).abs() < 1e-9);
     }
 }

@@ -137,8 +137,8 @@ fn Models(
                     <ActionForm action=register>
                         <input type="hidden" name="project" value=project.to_string() />
                         <div class="form-row">
-                            <div class="field"><label for="model-name">"Name"</label><input id="model-name" name="name" required placeholder="EffusionNet" /></div>
-                            <div class="field"><label for="model-version">"Version"</label><input id="model-version" name="version" required placeholder="2.1" /></div>
+                            <div class="field"><label for="model-name">"Name"</label><input id="model-name" name="name" required /></div>
+                            <div class="field"><label for="model-version">"Version"</label><input id="model-version" name="version" required /></div>
                             <div class="field"><label for="model-question">"Question it answers"</label>
                                 <select id="model-question" name="question" on:change=move |e| chosen_question.set(event_target_value(&e))>
                                     {questions.iter().map(|q| view! { <option value=q.name.clone()>{q.name.clone()}</option> }).collect_view()}
@@ -148,7 +148,7 @@ fn Models(
                                     {move || labels().into_iter().map(|l| view! { <option value=l.clone()>{l.clone()}</option> }).collect_view()}
                                 </select></div>
                             <div class="field"><label for="model-threshold">"Score threshold (empty: the model outputs labels)"</label>
-                                <input id="model-threshold" name="threshold" inputmode="decimal" placeholder="0.5" /></div>
+                                <input id="model-threshold" name="threshold" inputmode="decimal" /></div>
                         </div>
                         <button type="submit" class="button-primary button-inline" disabled=move || register.pending().get()>"Register"</button>
                     </ActionForm>

@@ -113,7 +113,7 @@ pub async fn import(
             Err(message) => errors.push(line, message),
         }
     }
-    if outputs.is_empty() && errors.total == 0 {
+    if outputs.is_empty() && errors.total() == 0 {
         return Err(Error::Invalid(format!(
             "{}: the file holds no predictions (one line a study: accession, label or score)",
             input.file_name
@@ -142,13 +142,15 @@ pub async fn import(
         }
         rows.push((report_id, &output.label, output.score, output.predicted_at));
     }
-    if errors.total > 0 {
+    if errors.total() > 0 {
+        let total = errors.total();
         return Err(Error::Rejected {
             file: input.file_name.to_string(),
-            errors: errors.named,
-            total: errors.total,
+            errors: errors.named(),
+            total,
         });
     }
+    let _one_at_a_time = IMPORTING.lock().await;
     let mut transaction = pool.begin().await?;
     let before = sqlx::query_scalar!(
         "SELECT COUNT(*) FROM predictions WHERE model_id = ?",
@@ -200,20 +202,35 @@ pub async fn import(
     Ok(imported)
 }
 
+/// The bad lines found, named in the order of the file whichever check found them.
 #[derive(Default)]
 struct Errors {
-    named: Vec<String>,
-    total: u64,
+    found: Vec<(u64, String)>,
 }
 
 impl Errors {
     fn push(&mut self, line: u64, message: String) {
-        self.total += 1;
-        if self.named.len() < NAMED_ERRORS {
-            self.named.push(format!("line {line}: {message}"));
-        }
+        self.found.push((line, message));
+    }
+
+    fn total(&self) -> u64 {
+        self.found.len() as u64
+    }
+
+    /// The first [`NAMED_ERRORS`] by line.
+    fn named(mut self) -> Vec<String> {
+        self.found.sort_by_key(|(line, _)| *line);
+        self.found
+            .into_iter()
+            .take(NAMED_ERRORS)
+            .map(|(line, message)| format!("line {line}: {message}"))
+            .collect()
     }
 }
+
+/// One import at a time: two uploads of one file (a double click) would otherwise wait on each
+/// other's transaction in SQLite and one fail.
+static IMPORTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 type Read = std::result::Result<Line, String>;
 

@@ -95,7 +95,7 @@ fn Model(
             <div><dt>"Predictions"</dt><dd data-testid="prediction-count">{model.predictions}</dd></div>
         </dl>
         <Alarms alarms=view.alarms.clone() />
-        <Validation project model=id choice has_test_split=model.label_set_version.is_some() />
+        <Validation project model=id choice has_test_split=model.label_set_version.is_some() positive=view.positive_label.clone() />
         <OverTime project model=id choice />
         <LabelerWeeks project model=id />
         <Upload project model=id uploads status=uploaded threshold=view.threshold positive=view.positive_label.clone() />
@@ -146,7 +146,13 @@ fn counts(rate: Option<Rate>) -> String {
 }
 
 #[component]
-fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) -> impl IntoView {
+fn Validation(
+    project: i64,
+    model: i64,
+    choice: Choice,
+    has_test_split: bool,
+    positive: String,
+) -> impl IntoView {
     let queue = ServerAction::<QueueModelDiscordant>::new();
     let found = Resource::new(
         move || {
@@ -157,12 +163,28 @@ fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) ->
                 queue.version().get(),
             )
         },
-        move |(set, from, sources, _)| model_validation(project, model, set, from, sources),
+        move |(set, from, sources, _)| async move {
+            // Studies from a date: nothing to count until the date is picked.
+            match set == "from" && from.trim().is_empty() {
+                true => Ok(None),
+                false => model_validation(project, model, set, from, sources)
+                    .await
+                    .map(Some),
+            }
+        },
     );
     let content = move || {
+        let positive = positive.clone();
         Suspend::new(async move {
             match found.await {
-                Ok(view) => view! { <Measured view project model choice queue /> }.into_any(),
+                Ok(Some(view)) => {
+                    view! { <Measured view project model choice queue positive=positive.clone() /> }
+                        .into_any()
+                }
+                Ok(None) => {
+                    view! { <p class="muted">"Pick the first day of the studies to count."</p> }
+                        .into_any()
+                }
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
         })
@@ -175,7 +197,7 @@ fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) ->
                     <select id="validation-set" on:change=move |e| choice.set.set(event_target_value(&e))>
                         <option value="all" selected=move || choice.set.get() == "all">"Every predicted study"</option>
                         <option value="test" disabled=!has_test_split selected=move || choice.set.get() == "test">"The test split of its label set (a model from a training job)"</option>
-                        <option value="from" selected=move || choice.set.get() == "from">"Consecutive studies from a date (pre-deployment)"</option>
+                        <option value="from" selected=move || choice.set.get() == "from">"Studies from a date on (since deployment, or a pre-deployment test)"</option>
                     </select></div>
                 {move || (choice.set.get() == "from").then(|| view! {
                     <div class="field"><label for="validation-from">"From"</label>
@@ -195,6 +217,9 @@ fn Validation(project: i64, model: i64, choice: Choice, has_test_split: bool) ->
 
 #[component]
 fn MeasureRows(measures: Measures, auc: Option<(f64, f64, f64)>) -> impl IntoView {
+    // The Hanley–McNeil interval says nothing with a handful of studies of either kind.
+    let few = measures.true_positive + measures.false_negative < 5
+        || measures.false_positive + measures.true_negative < 5;
     let rows = [
         (
             "Sensitivity",
@@ -227,7 +252,10 @@ fn MeasureRows(measures: Measures, auc: Option<(f64, f64, f64)>) -> impl IntoVie
             <tr><th scope="row" title=meaning>{name}</th><td class="number" data-testid=format!("measure-{}", name.to_lowercase())>{percent(rate)}</td><td class="number">{counts(rate)}</td><td class="muted">{meaning}</td></tr>
         }).collect_view()}
         {auc.map(|(value, low, high)| view! {
-            <tr><th scope="row">"ROC AUC"</th><td class="number" data-testid="measure-auc">{format!("{value:.3} ({low:.3}–{high:.3})")}</td><td></td>
+            <tr><th scope="row">"ROC AUC"</th><td class="number" data-testid="measure-auc">{match few {
+                true => format!("{value:.3} (too few studies of each kind for an interval)"),
+                false => format!("{value:.3} ({low:.3}–{high:.3})"),
+            }}</td><td></td>
                 <td class="muted">"how well the score ranks the reference's positives above its negatives (0.5: chance, 1: perfect); interval of Hanley and McNeil"</td></tr>
         })}
     }
@@ -240,6 +268,7 @@ fn Measured(
     model: i64,
     choice: Choice,
     queue: ServerAction<QueueModelDiscordant>,
+    positive: String,
 ) -> impl IntoView {
     let m = view.measures.clone();
     if m.studies == 0 {
@@ -283,7 +312,7 @@ fn Measured(
                 <tr><th scope="row">"Model negative"</th><td class="number">{m.false_negative}</td><td class="number">{m.true_negative}</td></tr>
             </tbody>
         </table>
-        <p class="muted">"Intervals are Wilson score intervals (95 %)."</p>
+        <p class="muted">{format!("Positive means {positive}, for the model and the reference alike: every other label of the question counts as negative. Intervals are Wilson score intervals (95 %).")}</p>
         {(discordant > 0).then(|| view! {
             <p><button type="button" class="button-primary button-inline" data-testid="queue-discordant" disabled=move || queue.pending().get()
                 on:click=move |_| {
@@ -352,7 +381,10 @@ fn Charts(view: OverTimeView, weekly: RwSignal<bool>) -> impl IntoView {
             <div class="explained" data-testid="alarm-rules">
                 <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}</p>
                 <p><strong>"Run-length rule: "</strong>"an alarm when the day's discordance lies above the baseline's 95 % upper limit (dashed red; it depends on the day's number of studies) on the set number of consecutive days. "
-                    {format!("For the rise the CUSUM is tuned to, expect it after {} days; with no change, a false alarm once in {} days.", days(run_delay), days(run_arl))}</p>
+                    {match run_delay > 10_000.0 {
+                        true => format!("At this volume it hardly ever fires for a rise as small as the one the CUSUM is tuned to: it is there for larger, sudden rises. With no change, a false alarm once in {} days.", days(run_arl)),
+                        false => format!("For the rise the CUSUM is tuned to, expect it after {} days; with no change, a false alarm once in {} days.", days(run_delay), days(run_arl)),
+                    }}</p>
                 <p><strong>"CUSUM: "</strong>{format!("adds up each day's excess discordance (in standard deviations above the baseline, less k = {k:.2}) and raises an alarm when the sum passes h = {h:.2}. Tuned to a rise of {shift:.1} standard deviations of a day: it is expected to find it after {} days, and to raise a false alarm once in the chosen number of days (run lengths computed for days of the baseline's mean volume, from the binomial distribution of discordant studies).", days(delay))}</p>
             </div>
         }.into_any(),
@@ -504,9 +536,11 @@ fn Upload(
             <div class="form-row">
                 <div class="field"><label for="predictions-file">"Predictions file (.csv, .jsonl)"</label>
                     <input id="predictions-file" type="file" accept=".csv,.jsonl,.json,.txt" node_ref=file /></div>
-                <button type="button" class="button-quiet" on:click=move |_| {
-                    send_file("POST", &url, &[], file, status, move |_| uploads.update(|n| *n += 1));
-                }>"Upload"</button>
+                <button type="button" class="button-quiet"
+                    disabled=move || matches!(status.get(), Some(Ok(ref m)) if m.as_str() == "Uploading…")
+                    on:click=move |_| {
+                        send_file("POST", &url, &[], file, status, move |_| uploads.update(|n| *n += 1));
+                    }>"Upload"</button>
             </div>
             {move || status.get().map(|result| match result {
                 Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),

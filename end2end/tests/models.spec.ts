@@ -82,7 +82,11 @@ test("a scientist registers a model, uploads predictions (a bad file is refused 
   let asked = "";
   page.once("dialog", (dialog) => { asked = dialog.message(); dialog.accept(); });
   await button.click();
-  await expect(page.getByTestId("queued")).toHaveText(`${discordant} studies added to the confirmation queue: affiliates see them first.`);
+  // Studies labeled by a rule join the queue (an earlier run of this test may have queued them).
+  const queued = page.getByTestId("queued").or(page.getByText("They were all in the queue already."));
+  await expect(queued).toBeVisible();
+  const added = (await queued.textContent())!.match(/^(\d+) studies added to the confirmation queue: affiliates see them first\.$/);
+  if (added) expect(Number(added[1])).toBeLessThanOrEqual(discordant);
   expect(asked).toContain("confirmation queue");
   await guard.check();
 });
@@ -116,5 +120,44 @@ test("a model made from the demo's training job shows its test-split validation"
   await expect(compared).toContainText(`${count} studies compared`);
   await expect(page.getByTestId("validation-measures").getByTestId("measure-accuracy")).toHaveText(/^\d+\.\d % \(/);
   await expect(page.getByRole("heading", { name: "What the training job measured" })).toBeVisible();
+  await guard.check();
+});
+
+test("alarm settings: a save from a tab opened before another save is refused, and the alarms listed follow the saved rules", async ({ page, guard }) => {
+  await signIn(page, "scientist");
+  await page.getByRole("link", { name: DEPLOYMENT }).click();
+  await page.getByRole("link", { name: "Models" }).click();
+  await page.getByRole("link", { name: "EffusionNet 2.1" }).click();
+  await expect(page.getByRole("heading", { name: "EffusionNet 2.1" })).toBeVisible();
+  const address = page.url();
+  await gotoHydrated(page, address);
+  const other = await page.context().newPage();
+  await gotoHydrated(other, address);
+
+  await page.getByLabel("Run length (consecutive days)").fill("3");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  // The other tab still shows the earlier settings: its save would undo this one, so it is refused.
+  guard.allow(/status of 422/);
+  await other.getByLabel("CUSUM: days between false alarms").fill("2000");
+  await other.getByRole("button", { name: "Save" }).click();
+  await expect(other.getByRole("alert")).toContainText("changed (in another tab, or by someone else)");
+  await other.close();
+
+  // The alarms listed are those of the rules as saved (the watcher runs them again within seconds).
+  await expect(async () => {
+    await page.reload();
+    await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+    const drawn = page.getByTestId("chart-alarms");
+    await expect(drawn).toContainText(/^\d+ alarms/, { timeout: 3_000 });
+    const count = (await drawn.textContent())!.match(/^\d+/)![0];
+    expect(Number(count)).toBeGreaterThan(2);
+    await expect(page.getByTestId("model-alarms").getByRole("heading")).toHaveText(`Alarms (${count})`, { timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
+
+  // Back to seven days.
+  await page.getByLabel("Run length (consecutive days)").fill("7");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await guard.check();
 });

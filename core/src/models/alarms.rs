@@ -314,31 +314,44 @@ pub fn evaluate(days: &[Day], settings: &Settings) -> Option<Evaluation> {
     let mut watched = Vec::with_capacity(days.len());
     let mut alarms = Vec::new();
     let (mut run, mut statistic, mut cusum_raised) = (0u32, 0.0f64, false);
+    // The last day the CUSUM stood at zero before it rose: the usual estimate of when a change
+    // began (Page's change point), and the first day of the current run.
+    let (mut rest, mut run_from) = (None::<i32>, 0i32);
     for day in days.iter().filter(|d| d.studies > 0) {
         let rate = day.discordant as f64 / day.studies as f64;
         let limit = baseline.upper_limit(day.studies);
         run = if rate > limit { run + 1 } else { 0 };
+        if run == 1 {
+            run_from = day.day;
+        }
         if run == settings.run_length {
             alarms.push(Alarm {
                 rule: Rule::RunLength,
                 day: day.day,
                 detail: format!(
-                    "discordance above the baseline's 95 % upper limit on {} consecutive days (today {:.1} % > {:.1} %)",
+                    "discordance above the baseline's 95 % upper limit on {} consecutive days, since {} (that day {:.1} % > {:.1} %)",
                     run,
+                    super::day_text(run_from),
                     100.0 * rate,
                     100.0 * limit
                 ),
             });
         }
         let z = (rate - baseline.discordance) / baseline.sd(day.studies);
+        if statistic == 0.0 {
+            rest = Some(day.day);
+        }
         statistic = (statistic + z - cusum.k).max(0.0);
         if statistic > cusum.h && !cusum_raised {
             cusum_raised = true;
+            let began = rest.map_or_else(String::new, |d| {
+                format!("; the rise began about {}", super::day_text(d))
+            });
             alarms.push(Alarm {
                 rule: Rule::Cusum,
                 day: day.day,
                 detail: format!(
-                    "CUSUM {:.2} passed its decision limit h = {:.2} (k = {:.2}; today {:.1} % discordant, baseline {:.1} %)",
+                    "CUSUM {:.2} passed its decision limit h = {:.2} (k = {:.2}; that day {:.1} % discordant, baseline {:.1} %){began}",
                     statistic,
                     cusum.h,
                     cusum.k,

@@ -415,7 +415,7 @@ pub async fn save_watching(
     .await?;
     if saved.rows_affected() == 0 {
         return Err(Error::Invalid(
-            "These alarm settings were changed (in another tab, or by someone else) since this page was opened: nothing was saved. Reload the page to see them, then make your change again.".into(),
+            "These alarm settings were changed (in another tab, or by someone else) since this page was opened: nothing was saved. The form now shows the settings as they were saved: make your change again.".into(),
         ));
     }
     sqlx::query!("DELETE FROM model_alarms WHERE model_id = ?", model.id)

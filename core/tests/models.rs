@@ -340,6 +340,35 @@ async fn a_sensitivity_drop_raises_both_alarms_within_their_stated_delays_and_no
         "{stale}"
     );
     assert_eq!(saved.watching.run_length, 3);
+    // An alarm the rules no longer raise (the reference labels changed since) is cleared by the
+    // next watch, and the audit log says so.
+    let raised = models::watch(&deployment.context(), &deployment.models, &saved)
+        .await
+        .unwrap();
+    assert!(!raised.is_empty());
+    sqlx::query("INSERT INTO model_alarms (model_id, rule, subject, day, detail, raised_at) VALUES (?, 'cusum', '', '2025-03-01', 'raised under earlier labels', 0)")
+        .bind(saved.id)
+        .execute(&deployment.install.pool)
+        .await
+        .unwrap();
+    models::watch(&deployment.context(), &deployment.models, &saved)
+        .await
+        .unwrap();
+    let listed = models::alarms_of_project(&deployment.install.pool, deployment.project, None, 500)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), raised.len());
+    assert!(
+        listed.iter().all(|a| a.day.as_str() >= "2025-10-28"),
+        "{listed:?}"
+    );
+    let audited = sieve_core::audit::recent(&deployment.install.pool, 1_000)
+        .await
+        .unwrap();
+    assert!(audited.iter().any(|e| e
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("cusum alarm on 2025-03-01 cleared"))));
 }
 
 #[tokio::test]

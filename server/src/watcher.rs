@@ -1,6 +1,6 @@
 //! Watches the models, in the background: every few seconds it makes the model of each training
 //! job that succeeded with a `predictions.csv`, and runs the alarms of every model whose
-//! predictions changed (at once) or whose reference labels may have (every ten minutes: answers,
+//! predictions changed (at once) or whose reference labels may have (every minute: answers,
 //! rules and new reports change them). A project's index is caught up first, so that soft labels
 //! count every report.
 
@@ -12,8 +12,9 @@ use sieve_core::models;
 
 /// How often the watcher looks for succeeded jobs and imported predictions.
 pub const INTERVAL: Duration = Duration::from_secs(2);
-/// How often every model's alarms are run again.
-pub const AGAIN_EVERY: Duration = Duration::from_secs(600);
+/// How often every model's alarms are run again (answers, decisions, rules and new reports change
+/// the reference labels; a view of a model in memory takes tens of milliseconds).
+pub const AGAIN_EVERY: Duration = Duration::from_secs(60);
 
 /// Starts the background watcher.
 pub fn start(state: AppState) {

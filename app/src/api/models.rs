@@ -308,7 +308,8 @@ pub async fn project_models(project: i64) -> Result<ModelsView, AppError> {
     )
 }
 
-/// The project's latest alarms (for its home page): none for a member who does not watch models
+/// The project's alarms, newest first (its home page lists the first few and counts the rest):
+/// none for a member who does not watch models
 /// (the page asks for every member), and none while the protocol is not in force.
 #[server(endpoint = "project_alarms")]
 pub async fn project_alarms(project: i64) -> Result<Vec<AlarmRow>, AppError> {
@@ -321,7 +322,7 @@ pub async fn project_alarms(project: i64) -> Result<Vec<AlarmRow>, AppError> {
                 return Ok(Vec::new());
             }
             let alarms =
-                sieve_core::models::alarms_of_project(&state.pool, project, None, 5).await?;
+                sieve_core::models::alarms_of_project(&state.pool, project, None, 500).await?;
             Ok(alarms.into_iter().map(server::alarm).collect())
         }
         .await,
@@ -515,7 +516,9 @@ pub async fn model_over_time(
                 days: seen.days.iter().map(|d| point(d, true)).collect(),
                 weeks: seen.weeks.iter().map(|d| point(d, false)).collect(),
                 baseline: seen.baseline.map(|(a, b)| (day_text(a), day_text(b))),
-                baseline_discordance: evaluation.map(|e| e.baseline.discordance),
+                // As counted (the limits count half a study when none is discordant).
+                baseline_discordance: evaluation
+                    .map(|e| e.baseline.discordant as f64 / e.baseline.studies as f64),
                 baseline_studies: evaluation.map_or(0, |e| e.baseline.studies),
                 cusum: evaluation.map(|e| {
                     (
@@ -584,7 +587,11 @@ pub async fn save_model_watching(
                 webhook_url,
                 version,
             };
-            sieve_core::models::save_watching(&state.pool, &model, &watching, &user.name).await?;
+            let model =
+                sieve_core::models::save_watching(&state.pool, &model, &watching, &user.name)
+                    .await?;
+            // The rules run again now, so that the page shows the alarms of the saved settings.
+            sieve_core::models::watch(&state.labeling(), &state.models, &model).await?;
             Ok(())
         }
         .await,

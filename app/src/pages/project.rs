@@ -223,6 +223,9 @@ fn Cohorts(project: i64) -> impl IntoView {
     }
 }
 
+/// Alarms the project page lists; the rest are counted and linked.
+const SHOWN_ALARMS: usize = 5;
+
 /// The project's latest model alarms, for those who watch its models (nothing for the others).
 #[component]
 fn ProjectAlarms(project: i64) -> impl IntoView {
@@ -231,14 +234,20 @@ fn ProjectAlarms(project: i64) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match alarms.await {
-                    Ok(alarms) if !alarms.is_empty() => view! {
+                    Ok(alarms) if !alarms.is_empty() => {
+                        let more = alarms.len().saturating_sub(SHOWN_ALARMS);
+                        view! {
                         <section class="panel alarm-panel" aria-labelledby="project-alarms-title" data-testid="project-alarms">
-                            <h2 id="project-alarms-title">"Model alarms"</h2>
-                            <ul>{alarms.into_iter().map(|a| view! {
+                            <h2 id="project-alarms-title">{format!("Model alarms ({})", alarms.len())}</h2>
+                            <ul>{alarms.into_iter().take(SHOWN_ALARMS).map(|a| view! {
                                 <li><a href=format!("/projects/{project}/models/{}", a.model_id)>{format!("{} — {} alarm on {}", a.model, a.rule, a.day)}</a>": "{a.detail}</li>
                             }).collect_view()}</ul>
+                            {(more > 0).then(|| view! {
+                                <p><a href=format!("/projects/{project}/models")>{format!("{more} earlier alarm{} on the Models page", if more == 1 { "" } else { "s" })}</a></p>
+                            })}
                         </section>
-                    }.into_any(),
+                        }.into_any()
+                    }
                     // The project itself already says why it cannot be shown.
                     _ => ().into_any(),
                 }

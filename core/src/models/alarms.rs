@@ -57,8 +57,11 @@ pub struct Settings {
 /// What the baseline period says.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
-    /// Pooled discordance of the baseline's studies.
+    /// Pooled discordance of the baseline's studies, as the limits use it (with half a study
+    /// counted when none or all are discordant).
     pub discordance: f64,
+    /// Discordant studies of the baseline, as counted.
+    pub discordant: u64,
     pub days: u64,
     pub studies: u64,
     /// Mean studies per day with studies.
@@ -78,6 +81,7 @@ impl Baseline {
             discordant += day.discordant;
         }
         (studies > 0).then(|| Baseline {
+            discordant,
             // A baseline without a discordant study (or with nothing else) would give limits of
             // zero width: count half a study, the usual continuity correction.
             discordance: (discordant as f64)
@@ -402,6 +406,7 @@ mod tests {
         assert!((shifted - 8.38).abs() < 0.3, "{shifted}");
         let baseline = Baseline {
             discordance: 0.1,
+            discordant: 1_000,
             days: 100,
             studies: 10_000,
             volume: 100.0,

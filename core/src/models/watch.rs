@@ -25,7 +25,9 @@ pub struct RaisedAlarm {
     pub raised_at: i64,
 }
 
-/// Runs the model's rules and raises the alarms not raised before; returns them.
+/// Runs the model's rules: raises the alarms not raised before, and clears those the rules no
+/// longer raise (the reference labels changed: answers, decisions, rules), each written to the
+/// audit log; the stored alarms are then those the charts draw. Returns the alarms raised.
 pub async fn watch(
     context: &Context<'_>,
     cache: &Cache,
@@ -40,6 +42,36 @@ pub async fn watch(
     }
     for moved in super::labeler(context, cache, model).await?.alarms {
         found.push(("labeler", moved.name, moved.week, moved.detail));
+    }
+    let current: std::collections::HashSet<(String, String, String)> = found
+        .iter()
+        .map(|(rule, subject, day, _)| (rule.to_string(), subject.clone(), day_text(*day)))
+        .collect();
+    let stored = sqlx::query!(
+        r#"SELECT id AS "id!", rule, subject, day FROM model_alarms WHERE model_id = ?"#,
+        model.id
+    )
+    .fetch_all(context.pool)
+    .await?;
+    for gone in stored
+        .into_iter()
+        .filter(|s| !current.contains(&(s.rule.clone(), s.subject.clone(), s.day.clone())))
+    {
+        let mut transaction = context.pool.begin().await?;
+        sqlx::query!("DELETE FROM model_alarms WHERE id = ?", gone.id)
+            .execute(&mut *transaction)
+            .await?;
+        let event = NewEvent {
+            actor: None,
+            project_id: Some(model.project_id),
+            object: Some(format!("model:{} {}", model.name, model.version)),
+            detail: Some(format!(
+                "{} alarm on {} cleared: the rules no longer raise it (the reference labels changed)",
+                gone.rule, gone.day
+            )),
+        };
+        audit::record(&mut *transaction, Action::ModelAlarm, event).await?;
+        transaction.commit().await?;
     }
     let mut raised = Vec::new();
     for (rule, subject, day, detail) in found {

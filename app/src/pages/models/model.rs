@@ -351,7 +351,10 @@ fn OverTime(project: i64, model: i64, choice: Choice) -> impl IntoView {
     let content = move || {
         Suspend::new(async move {
             match seen.await {
-                Ok(view) => view! { <Charts view weekly /> }.into_any(),
+                Ok(view) => {
+                    view! { <Charts view weekly human=choice.sources.get_untracked() == "human" /> }
+                        .into_any()
+                }
                 Err(error) => view! { <ErrorBox error /> }.into_any(),
             }
         })
@@ -372,14 +375,18 @@ fn OverTime(project: i64, model: i64, choice: Choice) -> impl IntoView {
 }
 
 #[component]
-fn Charts(view: OverTimeView, weekly: RwSignal<bool>) -> impl IntoView {
+fn Charts(view: OverTimeView, weekly: RwSignal<bool>, human: bool) -> impl IntoView {
     if view.days.is_empty() {
-        return view! { <p class="empty">"No predicted study has a reference label yet: nothing to draw."</p> }.into_any();
+        return view! { <p class="empty">{match human {
+            true => "No predicted study has a label people gave or settled yet: nothing to draw (choose every label Sieve has to see the soft labels).",
+            false => "No predicted study has a reference label yet: nothing to draw.",
+        }}</p> }.into_any();
     }
     let explanation = match (view.baseline_discordance, view.cusum, view.run_length_delay.zip(view.run_length_arl), &view.baseline) {
         (Some(p0), Some((k, h, shift, delay)), Some((run_delay, run_arl)), Some((from, to))) => view! {
             <div class="explained" data-testid="alarm-rules">
-                <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}</p>
+                <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}
+                    {(view.baseline_studies < 100).then(|| " With so few studies its limits are wide and its alarms weak: choose a longer baseline below.")}</p>
                 <p><strong>"Run-length rule: "</strong>"an alarm when the day's discordance lies above the baseline's 95 % upper limit (dashed red; it depends on the day's number of studies) on the set number of consecutive days. "
                     {match run_delay > 10_000.0 {
                         true => format!("At this volume it hardly ever fires for a rise as small as the one the CUSUM is tuned to: it is there for larger, sudden rises. With no change, a false alarm once in {} days.", days(run_arl)),

@@ -386,7 +386,7 @@ fn Charts(view: OverTimeView, weekly: RwSignal<bool>, human: bool) -> impl IntoV
         (Some(p0), Some((k, h, shift, delay)), Some((run_delay, run_arl)), Some((from, to))) => view! {
             <div class="explained" data-testid="alarm-rules">
                 <p>{format!("Baseline {from} to {to}: {:.1} % of {} studies discordant.", 100.0 * p0, view.baseline_studies)}
-                    {(view.baseline_studies < 100).then(|| " With so few studies its limits are wide and its alarms weak: choose a longer baseline below.")}</p>
+                    {(view.baseline_studies < 100).then_some(" With so few studies its limits are wide and its alarms weak: choose a longer baseline below.")}</p>
                 <p><strong>"Run-length rule: "</strong>"an alarm when the day's discordance lies above the baseline's 95 % upper limit (dashed red; it depends on the day's number of studies) on the set number of consecutive days. "
                     {match run_delay > 10_000.0 {
                         true => format!("At this volume it hardly ever fires for a rise as small as the one the CUSUM is tuned to: it is there for larger, sudden rises. With no change, a false alarm once in {} days.", days(run_arl)),

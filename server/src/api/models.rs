@@ -284,25 +284,42 @@ pub struct ValidationQuery {
     pub sources: Option<String>,
 }
 
+/// A proportion with its Wilson 95 % interval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rate {
+    pub count: u64,
+    pub total: u64,
+    /// count / total.
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl From<models::statistics::Proportion> for Rate {
+    fn from(p: models::statistics::Proportion) -> Rate {
+        Rate {
+            count: p.count,
+            total: p.total,
+            value: p.value,
+            low: p.low,
+            high: p.high,
+        }
+    }
+}
+
 /// A model's validation: the confusion matrix against the reference labels, sensitivity,
-/// specificity, PPV, NPV and accuracy with Wilson 95 % intervals, ROC AUC for scores, and per
-/// subgroup (modality, exam code, month).
+/// specificity, PPV, NPV and accuracy with Wilson 95 % intervals (`null` when nothing is counted
+/// for one), ROC AUC for scores, and per subgroup (modality, exam code, month).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValidationBody {
-    /// `{confusion, auc, without_reference, other_sources, by_source, subgroups}`; proportions
-    /// as `{count, total, value, low, high}`.
+    /// `{confusion, auc, without_reference, other_sources, by_source, subgroups}`.
     #[schema(value_type = Object)]
     pub validation: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub sensitivity: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub specificity: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub ppv: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub npv: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub accuracy: serde_json::Value,
+    pub sensitivity: Option<Rate>,
+    pub specificity: Option<Rate>,
+    pub ppv: Option<Rate>,
+    pub npv: Option<Rate>,
+    pub accuracy: Option<Rate>,
 }
 
 /// The model's validation on a set of studies.
@@ -339,16 +356,13 @@ pub async fn model_validation(
         sources: sources(query.sources.as_deref())?,
     };
     let found = models::validation(&state.labeling(), &state.models, &model, &selection).await?;
-    let json = |value: Option<models::statistics::Proportion>| {
-        serde_json::to_value(value).expect("proportions serialise")
-    };
     let confusion = found.confusion;
     Ok(Json(ValidationBody {
-        sensitivity: json(confusion.sensitivity()),
-        specificity: json(confusion.specificity()),
-        ppv: json(confusion.ppv()),
-        npv: json(confusion.npv()),
-        accuracy: json(confusion.accuracy()),
+        sensitivity: confusion.sensitivity().map(Rate::from),
+        specificity: confusion.specificity().map(Rate::from),
+        ppv: confusion.ppv().map(Rate::from),
+        npv: confusion.npv().map(Rate::from),
+        accuracy: confusion.accuracy().map(Rate::from),
         validation: serde_json::to_value(found).expect("validation serialises"),
     }))
 }

@@ -216,12 +216,7 @@ pub async fn build(
     .execute(&mut *transaction)
     .await?;
     refill(&mut transaction, question.id, None).await?;
-    sqlx::query!(
-        "UPDATE queue_settings SET open_total = (SELECT COALESCE(SUM(open), 0) FROM tasks WHERE question_id = ?1) WHERE question_id = ?1",
-        question.id
-    )
-    .execute(&mut *transaction)
-    .await?;
+    recount_open(&mut transaction, question.id).await?;
     let event = NewEvent {
         actor,
         project_id: Some(question.project_id),
@@ -234,6 +229,21 @@ pub async fn build(
     audit::record(&mut *transaction, Action::QueueBuilt, event).await?;
     transaction.commit().await?;
     Ok(built)
+}
+
+/// Sets `queue_settings.open_total` from the tasks themselves (after tasks were removed or added
+/// wholesale; the trigger of migration 0007 follows single changes of a task's open slots).
+pub(crate) async fn recount_open(
+    transaction: &mut sqlx::SqliteConnection,
+    question_id: i64,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE queue_settings SET open_total = (SELECT COALESCE(SUM(open), 0) FROM tasks WHERE question_id = ?1) WHERE question_id = ?1",
+        question_id
+    )
+    .execute(&mut *transaction)
+    .await?;
+    Ok(())
 }
 
 /// Sets the open slots of a question's tasks (of one study's, given `report_id`) by the one rule

@@ -489,12 +489,7 @@ pub async fn queue_discordant(
     .await?
     .rows_affected();
     crate::queue::refill(&mut transaction, question.id, None).await?;
-    sqlx::query!(
-        "UPDATE queue_settings SET open_total = (SELECT COALESCE(SUM(open), 0) FROM tasks WHERE question_id = ?1) WHERE question_id = ?1",
-        question.id
-    )
-    .execute(&mut *transaction)
-    .await?;
+    crate::queue::recount_open(&mut transaction, question.id).await?;
     let event = NewEvent {
         actor: Some(actor),
         project_id: Some(model.project_id),

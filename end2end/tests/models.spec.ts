@@ -142,6 +142,9 @@ test("alarm settings: a save from a tab opened before another save is refused, a
   await other.getByLabel("CUSUM: days between false alarms").fill("2000");
   await other.getByRole("button", { name: "Save" }).click();
   await expect(other.getByRole("alert")).toContainText("changed (in another tab, or by someone else)");
+  // The refused form now shows the settings as saved, not what was typed into it.
+  await expect(other.getByLabel("Run length (consecutive days)")).toHaveValue("3");
+  await expect(other.getByLabel("CUSUM: days between false alarms")).toHaveValue("1000");
   await other.close();
 
   // The alarms listed are those of the rules as saved (the watcher runs them again within seconds).

@@ -573,21 +573,21 @@ fn Watching(view: ModelView, project: i64, save: ServerAction<SaveModelWatching>
             <ActionForm action=save>
                 <input type="hidden" name="project" value=project.to_string() />
                 <input type="hidden" name="model" value=view.model.id.to_string() />
-                <input type="hidden" name="version" value=w.version.to_string() />
+                <input type="hidden" name="version" value=w.version.to_string() prop:value=w.version.to_string() />
                 <div class="form-row">
                     <div class="field"><label for="baseline-from">"Baseline from (empty: the first predicted day)"</label>
-                        <input id="baseline-from" type="date" name="baseline_from" value=w.baseline_from /></div>
+                        <input id="baseline-from" type="date" name="baseline_from" value=w.baseline_from.clone() prop:value=w.baseline_from /></div>
                     <div class="field"><label for="baseline-to">"Baseline to (empty: 90 days on)"</label>
-                        <input id="baseline-to" type="date" name="baseline_to" value=w.baseline_to /></div>
+                        <input id="baseline-to" type="date" name="baseline_to" value=w.baseline_to.clone() prop:value=w.baseline_to /></div>
                     <div class="field"><label for="run-length">"Run length (consecutive days)"</label>
-                        <input id="run-length" name="run_length" inputmode="numeric" value=w.run_length.to_string() /></div>
+                        <input id="run-length" name="run_length" inputmode="numeric" value=w.run_length.to_string() prop:value=w.run_length.to_string() /></div>
                     <div class="field"><label for="cusum-arl">"CUSUM: days between false alarms"</label>
-                        <input id="cusum-arl" name="cusum_arl" inputmode="numeric" value=w.cusum_arl.to_string() /></div>
+                        <input id="cusum-arl" name="cusum_arl" inputmode="numeric" value=w.cusum_arl.to_string() prop:value=w.cusum_arl.to_string() /></div>
                     <div class="field"><label for="cusum-shift">"CUSUM: rise of discordance to detect (points)"</label>
-                        <input id="cusum-shift" name="cusum_shift" inputmode="decimal" value=w.cusum_shift.to_string() /></div>
+                        <input id="cusum-shift" name="cusum_shift" inputmode="decimal" value=w.cusum_shift.to_string() prop:value=w.cusum_shift.to_string() /></div>
                 </div>
                 <div class="field"><label for="webhook">"Webhook on this network, sent each alarm as JSON (empty: none)"</label>
-                    <input id="webhook" name="webhook_url" class="wide" placeholder="http://alerts.hospital.local:8080/sieve" value=w.webhook_url /></div>
+                    <input id="webhook" name="webhook_url" class="wide" placeholder="http://alerts.hospital.local:8080/sieve" value=w.webhook_url.clone() prop:value=w.webhook_url /></div>
                 <button type="submit" class="button-primary button-inline" disabled=move || save.pending().get()>"Save"</button>
             </ActionForm>
             {saved}
